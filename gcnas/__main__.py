@@ -1,0 +1,5 @@
+import sys
+
+from gcnas.cli import main
+
+sys.exit(main())

@@ -1,0 +1,66 @@
+"""Shared fixtures: the reference data folder (skipped when absent) and small helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+torch.set_num_threads(1)
+
+SHARED_DATA = Path(os.environ.get("GCNAS_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+
+
+def shared_file(relative: str) -> Path:
+    """A file of ``../shared/data``, or skip the test saying why."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"reference data {relative} not found under {SHARED_DATA} (set GCNAS_SHARED_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def nb201_200ep():
+    """The real 200-epoch CIFAR-10 table (skips when ../shared/data is absent)."""
+    from gcnas.data import BenchmarkTable
+
+    return BenchmarkTable(shared_file("nb201/nb201_cifar10_200ep.csv"))
+
+
+@pytest.fixture(scope="session")
+def nb201_12ep():
+    from gcnas.data import BenchmarkTable
+
+    return BenchmarkTable(shared_file("nb201/nb201_cifar10_12ep.csv"))
+
+
+@pytest.fixture(scope="session")
+def nb201_latency():
+    from gcnas.data import BenchmarkTable
+
+    return BenchmarkTable(shared_file("nb201/nb201_latency_ms.csv"))
+
+
+@pytest.fixture
+def small_table(tmp_path):
+    """A synthetic benchmark table over 300 archs, written in the CSV format (seeded).
+
+    ``valid_acc`` depends smoothly on the ops (conv3x3 good, none bad) plus noise, so
+    predictors and searches have signal to find; ``index`` is a shuffled order.
+    """
+    from gcnas.data import BenchmarkTable
+    from gcnas.space import NB201Space
+
+    rng = np.random.default_rng(0)
+    archs = NB201Space().sample_many(300, rng)
+    quality = np.array([[0.0, 0.5, 0.8, 1.0, 0.3][op] for a in archs for op in a.ops]).reshape(-1, 6)
+    valid = 70 + 4 * quality.sum(1) + rng.normal(0, 0.5, len(archs))
+    test = valid + rng.normal(0, 0.3, len(archs))
+    latency = 1 + quality.sum(1) + rng.normal(0, 0.05, len(archs))
+    indices = rng.permutation(len(archs)) * 37 % 15625
+    table = BenchmarkTable.from_columns(indices, archs, {"valid_acc": valid, "test_acc": test, "latency_ms": latency})
+    path = table.to_csv(tmp_path / "small_table.csv")
+    return BenchmarkTable(path)
