@@ -175,7 +175,7 @@ class RunStore:
 
     def _migrate(self) -> None:
         with self.transaction() as conn:
-            conn.executescript("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);")
+            conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             version = int(row[0]) if row else None
             if version is not None and version > SCHEMA_VERSION:
@@ -440,6 +440,22 @@ class RunStore:
         cursor = self._conn.execute(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
+
+    def lut_values(self, archs: Sequence[Arch], column: str) -> np.ndarray:
+        """Vectorised lookup of one lookup-table column, ``(n,)`` float64 (NaN where NULL).
+
+        Raises:
+            InvalidInputError: the column does not exist, or an architecture has no row.
+        """
+        if column not in self.lut_columns():
+            raise InvalidInputError(f"the lookup table has no column {column!r}; it has: "
+                                    f"{', '.join(self.lut_columns()) or '(no lookup table built)'}")
+        found = dict(self._conn.execute(f"SELECT code, {column} FROM lut"))
+        missing = [a for a in archs if a.code not in found]
+        if missing:
+            raise InvalidInputError(f"{len(missing)} architecture(s) have no lookup-table row, e.g. "
+                                    f"{missing[0]}; rebuild it with `gcnas lut build`")
+        return np.array([_nan(found[a.code]) for a in archs], dtype=np.float64)
 
     def lut_min(self, column: str, *, maxima: Mapping[str, float] | None = None) -> float | None:
         """Smallest value of ``column`` among rows meeting ``maxima`` (``None`` if none)."""
