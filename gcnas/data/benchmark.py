@@ -152,7 +152,8 @@ class BenchmarkTable:
         return len(self._archs)
 
     def __repr__(self) -> str:
-        return f"BenchmarkTable({str(self.path)!r}, rows={len(self)}, columns={self.columns})"
+        where = repr(str(self.path)) if self.path is not None else "in memory"
+        return f"BenchmarkTable({where}, rows={len(self)}, columns={self.columns})"
 
     def __contains__(self, item: object) -> bool:
         try:

@@ -417,13 +417,7 @@ class RunStore:
             A list of ``{column: value}`` including ``code``, ``arch``, ``canonical``.
         """
         available = set(self.lut_columns())
-        clauses, params = [], []
-        for name, bound in (maxima or {}).items():
-            if name not in available:
-                raise InvalidInputError(f"the lookup table has no column {name!r}; it has: "
-                                        f"{', '.join(sorted(available)) or '(no lookup table built)'}")
-            clauses.append(f"{name} IS NOT NULL AND {name} <= ?")
-            params.append(float(bound))
+        clauses, params = self._lut_bounds(maxima, available)
         if distinct_canonical:
             clauses.append("code = canonical")
         sql = "SELECT * FROM lut"
@@ -461,6 +455,95 @@ class RunStore:
         """Smallest value of ``column`` among rows meeting ``maxima`` (``None`` if none)."""
         rows = self.select_lut(maxima=maxima, order_by=column, descending=False, limit=1)
         return None if not rows or rows[0][column] is None else float(rows[0][column])
+
+    def _lut_bounds(self, maxima: Mapping[str, float] | None, available: set[str], not_null: Sequence[str] = (),
+                    index: str | None = None) -> tuple[list[str], list[float]]:
+        """SQL clauses and parameters for upper bounds (and non-NULL columns), checked.
+
+        With ``index``, the bounds are written ``+column <= ?`` so that SQLite walks the
+        index of ``index`` (the sort column) rather than a bound's index.
+        """
+        clauses, params = [], []
+        for name in (*not_null, *(maxima or {})):
+            if name not in available:
+                raise InvalidInputError(f"the lookup table has no column {name!r}; it has: "
+                                        f"{', '.join(sorted(available)) or '(no lookup table built)'}")
+        clauses += [f"{name} IS NOT NULL" for name in not_null]
+        for name, bound in (maxima or {}).items():
+            term = name if index is None else f"+{name}"
+            clauses.append(f"{term} IS NOT NULL AND {term} <= ?")
+            params.append(float(bound))
+        return clauses, params
+
+    def ranked_lut(self, column: str, *, maxima: Mapping[str, float] | None = None, descending: bool = True,
+                   limit: int | None = None) -> list[dict[str, Any]]:
+        """Rows with a value in ``column``, best first, under upper bounds, as dicts.
+
+        Like :meth:`select_lut` ordered by ``column``, but rows with NULL there are
+        left out, which lets SQLite walk the column's index instead of sorting the
+        table (milliseconds for a top-k under loose bounds).
+
+        Args:
+            column: Column to rank by.
+            maxima: Upper bounds as in :meth:`select_lut`.
+            descending: Largest first.
+            limit: Most rows returned.
+
+        Returns:
+            Rows as dicts, ties broken by ``code``.
+        """
+        # Walk the sort column's index, unless one bound admits few rows: then read
+        # those few through that bound's index and sort them.
+        selective = None
+        if maxima:
+            counts = {name: self._conn.execute(f"SELECT COUNT(*) FROM lut WHERE {name} <= ?",
+                                               (float(bound),)).fetchone()[0]
+                      for name, bound in maxima.items() if name in self.lut_columns()}
+            name = min(counts, key=counts.get) if counts else None
+            if name is not None and counts[name] < 2000:
+                selective = name
+        clauses, params = self._lut_bounds(maxima, set(self.lut_columns()), not_null=(column,),
+                                           index=None if selective else column)
+        sql = (f"SELECT * FROM lut WHERE {' AND '.join(clauses)} "
+               f"ORDER BY {column} {'DESC' if descending else 'ASC'}, code")
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        cursor = self._conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
+    def pareto_lut(self, maximize: str, minimize: str, *,
+                   maxima: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
+        """The Pareto front of the lookup table: high ``maximize``, low ``minimize``.
+
+        One recursive SQL query walks the index of ``minimize`` upwards: from the
+        cheapest row, each step jumps to the next cheaper-than-everything-better row,
+        i.e. the cheapest row that beats the current one on ``maximize``. It reads
+        each row at most once and never copies the table into Python.
+
+        Args:
+            maximize: Column to maximise, e.g. ``accuracy``.
+            minimize: Column to minimise, e.g. ``latency_ms``.
+            maxima: Upper bounds as in :meth:`select_lut`.
+
+        Returns:
+            The non-dominated rows as dicts, cheapest first (ties: one row, lowest code).
+        """
+        clauses, values = self._lut_bounds(maxima, set(self.lut_columns()), not_null=(maximize, minimize))
+        names = iter(f":b{i}" for i in range(len(values)))
+        where = " AND ".join(c.replace("?", next(names)) if "?" in c else c for c in clauses)
+        params = {f"b{i}": v for i, v in enumerate(values)}
+        order = f"ORDER BY {minimize}, {maximize} DESC, code LIMIT 1"
+        sql = (f"WITH RECURSIVE front(code, best, cost) AS ("
+               f"SELECT code, {maximize}, {minimize} FROM (SELECT * FROM lut WHERE {where} {order}) "
+               f"UNION ALL SELECT nxt.code, nxt.{maximize}, nxt.{minimize} FROM front, lut AS nxt "
+               f"WHERE nxt.code = (SELECT code FROM lut WHERE {where} AND {minimize} >= front.cost "
+               f"AND {maximize} > front.best {order})) "
+               f"SELECT lut.* FROM front JOIN lut ON lut.code = front.code ORDER BY front.cost, front.best DESC")
+        cursor = self._conn.execute(sql, params)
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row)) for row in cursor]
 
 
 def _dumps(value: Any) -> str:

@@ -1,0 +1,136 @@
+"""arch2vec on NAS-Bench-201: pretraining time, reconstruction, prior validity, smoothness.
+
+Pretrains (or loads) arch2vec on the whole space and prints, each beside its anchor:
+
+- pretraining wall time (goal: under 3 minutes on 2 CPU cores);
+- reconstruction of the held-out cells: op accuracy, adjacency accuracy, exact share
+  (goal: at least 99.5% exact), and exact decoding from the graph embedding;
+- validity and uniqueness of cells decoded from the prior N(0, I), beside the
+  uniqueness of as many cells drawn uniformly from the space;
+- the paper's claim: the mean |accuracy difference| between a cell and its k nearest
+  neighbours in arch2vec space, vs in one-hot space, vs random pairs, on the real
+  200-epoch CIFAR-10 table.
+
+Example:
+    python benchmarks/encoders_arch2vec.py --epochs 8 --save /tmp/arch2vec.pt
+    python benchmarks/encoders_arch2vec.py --load /tmp/arch2vec.pt     # skip training
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.neighbors import NearestNeighbors
+
+from gcnas.cli._common import format_table
+from gcnas.data import BenchmarkTable
+from gcnas.encoders import Arch2Vec
+from gcnas.space import NUM_ARCHS, Arch, NB201Space
+
+DEFAULT_TABLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "nb201" / "nb201_cifar10_200ep.csv"
+
+
+def neighbour_gap(vectors: np.ndarray, values: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """Per cell, the mean |value difference| to its k nearest neighbours (ties broken at random)."""
+    order = np.random.default_rng(seed).permutation(len(vectors))  # random tie-breaking
+    index = NearestNeighbors(n_neighbors=k + 1).fit(vectors[order])
+    _, found = index.kneighbors(vectors[order])
+    neighbours = order[found[:, 1:]]  # drop the cell itself (distance 0, listed first)
+    gaps = np.abs(values[neighbours] - values[order][:, None]).mean(1)
+    result = np.empty_like(gaps)
+    result[order] = gaps
+    return result
+
+
+def smoothness(encoder: Arch2Vec, table: BenchmarkTable, metric: str, k: int, seed: int) -> list[dict]:
+    archs = table.archs
+    values = table.values(archs, metric)
+    rng = np.random.default_rng(seed)
+    spaces = {"arch2vec": encoder.encode(archs), "one-hot": np.stack([a.one_hot() for a in archs])}
+    gaps = {name: neighbour_gap(v, values, k, seed) for name, v in spaces.items()}
+    partners = rng.integers(0, len(archs), size=(len(archs), k))
+    gaps["random pairs"] = np.abs(values[partners] - values[:, None]).mean(1)
+    good = values >= np.percentile(values, 10)
+    return [{"neighbours": name, "k": k, f"mean |d {metric}|": float(g.mean()),
+             f"median": float(np.median(g)), "mean (top 90% cells)": float(g[good].mean()),
+             "vs random": float(g.mean() / gaps["random pairs"].mean())} for name, g in gaps.items()]
+
+
+def node_types_valid(encoder: Arch2Vec, node_z: np.ndarray) -> np.ndarray:
+    """Whether the node types alone decode validly (input, six ops, output), wiring aside."""
+    with torch.no_grad():
+        types = encoder.model_.decode_nodes(torch.from_numpy(node_z))[0].argmax(-1)
+    return ((types[:, 0] == 0) & (types[:, -1] == 6) & ((types[:, 1:-1] >= 1) & (types[:, 1:-1] <= 5)).all(1)).numpy()
+
+
+def prior_stats(encoder: Arch2Vec, num: int, seed: int) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    node_z = rng.standard_normal((num, 8, encoder.latent_dim)).astype(np.float32)
+    rows = []
+    for name, z in (("node latents ~ N(0, I)", node_z), ("graph vector ~ N(0, I)", node_z[:, 0, :])):
+        archs, valid = encoder.decode(z, return_valid=True)
+        types_ok = node_types_valid(encoder, z) if z.ndim == 3 else valid
+        rows.append({"decoded from": name, "samples": num, "types valid": float(types_ok.mean()),
+                     "valid (types+wiring)": float(valid.mean()),
+                     "unique (of valid)": len({a for a, v in zip(archs, valid) if v}) / max(1, int(valid.sum())),
+                     "unique (after repair)": len(set(archs)) / num})
+    uniform = NB201Space().sample_many(num, seed, distinct=False)
+    rows.append({"decoded from": "baseline: uniform draws from the space", "samples": num, "types valid": 1.0,
+                 "valid (types+wiring)": 1.0, "unique (of valid)": len(set(uniform)) / num,
+                 "unique (after repair)": len(set(uniform)) / num})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--latent-dim", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--load", type=Path, help="use this saved encoder instead of pretraining")
+    parser.add_argument("--save", type=Path, help="save the pretrained encoder here")
+    parser.add_argument("--table", type=Path, default=DEFAULT_TABLE, help="benchmark table for smoothness")
+    parser.add_argument("--metric", default="test_acc")
+    parser.add_argument("--neighbours", type=int, default=10)
+    parser.add_argument("--prior-samples", type=int, default=10_000)
+    parser.add_argument("--json", type=Path, help="also write every figure here")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    report: dict = {}
+
+    if args.load:
+        encoder = Arch2Vec.load(args.load)
+    else:
+        began = time.perf_counter()
+        encoder = Arch2Vec(latent_dim=args.latent_dim, epochs=args.epochs, seed=args.seed).fit(progress=False)
+        wall = time.perf_counter() - began
+        report["time"] = [{"what": f"pretrain {NUM_ARCHS:,} cells ({len(encoder.train_codes_):,} train), "
+                                   f"{args.epochs} epochs, {args.threads} thread(s)",
+                           "seconds": wall, "goal seconds": 180.0, "ratio to goal": wall / 180.0}]
+        print(format_table(report["time"]), end="\n\n")
+        if args.save:
+            encoder.save(args.save)
+    held = [Arch.from_code(int(c)) for c in encoder.holdout_codes_]
+    train = [Arch.from_code(int(c)) for c in encoder.train_codes_]
+    report["reconstruction"] = [{"cells": name, "count": len(archs), **encoder.reconstruction(archs),
+                                 "goal exact": 0.995} for name, archs in (("held out", held), ("train", train))]
+    print(format_table(report["reconstruction"]), end="\n\n")
+    report["prior"] = prior_stats(encoder, args.prior_samples, args.seed)
+    print(format_table(report["prior"]), end="\n\n")
+    if args.table.exists():
+        report["smoothness"] = smoothness(encoder, BenchmarkTable(args.table), args.metric, args.neighbours,
+                                          args.seed)
+        print(format_table(report["smoothness"]))
+    else:
+        print(f"smoothness skipped: {args.table} not found (pass --table)")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Multi-objective search on NAS-Bench-201: maximise valid_acc, minimise pixel3 latency.
+
+Measures (a) the hypervolume with the reference point at the true front's nadir, as a
+fraction of the true front's, and (b) how many of the true Pareto architectures were
+found, at 50/100/150 queries, for BO (arch2vec, one-hot), regularised evolution and
+random search on the same seeds. ``--third energy`` adds the analytic energy estimate
+(``gcnas.hardware``) or ``--third params`` the parameter count as a third objective.
+
+    python benchmarks/search_multi.py --seeds 5 --budget 150 --methods bo-onehot,evolution,random
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gcnas.data import BenchmarkTable
+from gcnas.search import (BayesianOptimization, RandomSearch, RegularizedEvolution, TableObjective, hypervolume,
+                          nadir_reference, pareto_mask, plot_pareto, run_search)
+
+try:
+    from search_single import SHARED, RESULTS, arch2vec_features
+except ImportError:  # run as a module
+    from benchmarks.search_single import SHARED, RESULTS, arch2vec_features
+
+
+def make(method: str):
+    if method == "bo-arch2vec":
+        return BayesianOptimization(features=arch2vec_features(), n_init=10)
+    if method == "bo-onehot":
+        return BayesianOptimization(features="onehot", n_init=10)
+    if method == "evolution":
+        return RegularizedEvolution(population_size=20, sample_size=5)
+    if method == "random":
+        return RandomSearch()
+    raise SystemExit(f"unknown method {method}")
+
+
+def third_objective(kind: str | None, table: BenchmarkTable):
+    if kind is None:
+        return None
+    from gcnas.hardware import network_costs_many
+
+    archs = table.archs
+    if kind == "params":
+        values = network_costs_many(archs)["params_m"]
+    else:
+        from gcnas.hardware.energy import estimate_energy
+
+        values = estimate_energy(archs)
+    name = "params_m" if kind == "params" else "energy_mj"
+    return TableObjective(name, maximize=False,
+                          table=BenchmarkTable.from_columns(table.indices, archs, {name: np.asarray(values)}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--budget", type=int, default=150)
+    parser.add_argument("--methods", default="bo-arch2vec,bo-onehot,evolution,random")
+    parser.add_argument("--device", default="pixel3", help="latency column of nb201_latency_ms.csv")
+    parser.add_argument("--third", choices=["energy", "params"], help="add a third (cost) objective")
+    parser.add_argument("--out", default=str(RESULTS / "search_multi"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    acc_table = BenchmarkTable(SHARED / "nb201_cifar10_200ep.csv")
+    lat_table = BenchmarkTable(SHARED / "nb201_latency_ms.csv")
+    objectives = [TableObjective("valid_acc", table=acc_table),
+                  TableObjective("latency_ms", maximize=False, table=lat_table, column=args.device)]
+    third = third_objective(args.third, acc_table)
+    if third is not None:
+        objectives.append(third)
+    archs = acc_table.archs
+    signs = np.array([1.0 if o.maximize else -1.0 for o in objectives])
+    Y_all = np.column_stack([o(archs) for o in objectives]) * signs
+    true_mask = pareto_mask(Y_all)
+    true_codes = {archs[i].code for i in np.flatnonzero(true_mask)}
+    ref = nadir_reference(Y_all[true_mask])
+    hv_true = hypervolume(Y_all[true_mask], ref)
+    print(f"true Pareto front: {len(true_codes)} architectures; reference point (nadir) {ref * signs}")
+    tag = f"{args.device}{'_' + args.third if args.third else ''}"
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows, scatter = [], {}
+    checkpoints = [n for n in (50, 100, 150) if n <= args.budget]
+    for method in args.methods.split(","):
+        hv_at, found_at, times = {n: [] for n in checkpoints}, {n: [] for n in checkpoints}, []
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            cache = out / f"{method}_{tag}_s{seed}_b{args.budget}.json"
+            if cache.exists():
+                record = json.loads(cache.read_text())
+            else:
+                began = time.perf_counter()
+                result = run_search(make(method), objectives, budget=args.budget, seed=seed)
+                asks = [t.report["ask_seconds"] for t in result.trials[10:]]
+                record = {"codes": [t.arch.code for t in result.trials], "Y": result.signed().tolist(),
+                          "seconds": time.perf_counter() - began, "ask_mean": float(np.mean(asks))}
+                cache.write_text(json.dumps(record))
+            Y = np.array(record["Y"])
+            for n in checkpoints:
+                hv_at[n].append(hypervolume(Y[:n], ref) / hv_true)
+                found_at[n].append(len(true_codes & set(record["codes"][:n])))
+            times.append(record["ask_mean"])
+            if seed == args.first_seed:
+                scatter[method] = Y[:, :2] * signs[:2]
+            print(f"{method} seed {seed}: hv {hv_at[checkpoints[-1]][-1]:.4f} found {found_at[checkpoints[-1]][-1]} "
+                  f"step {record['ask_mean']:.3f}s", flush=True)
+        row = {"method": method, "seeds": args.seeds}
+        for n in checkpoints:
+            row[f"hv@{n}"] = float(np.median(hv_at[n]))
+            row[f"found@{n}"] = float(np.median(found_at[n]))
+        row[f"found@{checkpoints[-1]} min..max"] = f"{min(found_at[checkpoints[-1]])}..{max(found_at[checkpoints[-1]])}"
+        row["step_s"] = float(np.mean(times))
+        rows.append(row)
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    print(" | ".join(cols))
+    for r in rows:
+        print(" | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols))
+    front = (Y_all[true_mask][:, :2] * signs[:2])[:, ::-1]
+    plot = plot_pareto({m: P[:, ::-1] for m, P in scatter.items()}, out / f"pareto_{tag}.png",
+                       xlabel=f"{args.device} latency (ms)", ylabel="valid_acc", front=front,
+                       title=f"seed {args.first_seed}, {args.budget} queries")
+    print(f"plot: {plot}")
+
+
+if __name__ == "__main__":
+    main()

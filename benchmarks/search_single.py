@@ -1,0 +1,114 @@
+"""Single-objective search on NAS-Bench-201 CIFAR-10: select on valid_acc, report test_acc.
+
+Methods: BO over arch2vec, BO over one-hot, regularised evolution, random search, same
+seeds. Prints the median incumbent test accuracy at 25/50/100/150 queries, the
+fraction of seeds that found the best-valid architecture (test 94.37), and the mean
+time of a BO step; the baselines in the same run are the comparison.
+
+    python benchmarks/search_single.py --seeds 8 --budget 100 --methods bo-arch2vec,bo-onehot
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gcnas.data import BenchmarkTable
+from gcnas.search import (BayesianOptimization, EmbeddingFeatures, RandomSearch, RegularizedEvolution, TableObjective,
+                          plot_best_so_far, run_search)
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nb201"
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def arch2vec_features(seed: int = 0) -> EmbeddingFeatures:
+    """Pretrained arch2vec embeddings of the whole space, cached in benchmarks/results/."""
+    path = RESULTS / f"arch2vec_nb201_d16_s{seed}.npz"
+    if not path.exists():
+        from gcnas.encoders import Arch2Vec
+        from gcnas.space import NB201Space
+
+        archs = NB201Space().all_archs()
+        encoder = Arch2Vec(latent_dim=16, seed=seed).fit(None, progress=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, codes=np.array([a.code for a in archs]), z=encoder.encode(archs))
+    return EmbeddingFeatures.from_npz(path)
+
+
+def make(method: str, seed: int):
+    if method == "bo-arch2vec":
+        return BayesianOptimization(features=arch2vec_features(), n_init=10)
+    if method == "bo-onehot":
+        return BayesianOptimization(features="onehot", n_init=10)
+    if method == "evolution":
+        return RegularizedEvolution(population_size=20, sample_size=5)
+    if method == "random":
+        return RandomSearch()
+    raise SystemExit(f"unknown method {method}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--budget", type=int, default=150)
+    parser.add_argument("--methods", default="bo-arch2vec,bo-onehot,evolution,random")
+    parser.add_argument("--table", default=str(SHARED / "nb201_cifar10_200ep.csv"))
+    parser.add_argument("--out", default=str(RESULTS / "search_single"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    table = BenchmarkTable(args.table)
+    valid, test = TableObjective("valid_acc", table=table), TableObjective("test_acc", table=table)
+    best_valid_test = float(test([table.archs[int(np.argmax(table.column("valid_acc")))]])[0])
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    curves: dict[str, list[np.ndarray]] = {}
+    rows = []
+    for method in args.methods.split(","):
+        found, times = [], []
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            cache = out / f"{method}_s{seed}_b{args.budget}.json"
+            if cache.exists():
+                record = json.loads(cache.read_text())
+            else:
+                began = time.perf_counter()
+                result = run_search(make(method, seed), [valid], budget=args.budget, report=[test], seed=seed)
+                asks = [t.report["ask_seconds"] for t in result.trials[10:]]
+                record = {"curve": result.best_so_far("test_acc").tolist(), "seconds": time.perf_counter() - began,
+                          "ask_mean": float(np.mean(asks)), "ask_median": float(np.median(asks))}
+                cache.write_text(json.dumps(record))
+            curve = np.array(record["curve"])
+            curves.setdefault(method, []).append(curve)
+            hit = np.flatnonzero(curve >= best_valid_test - 1e-9)
+            found.append(int(hit[0]) + 1 if len(hit) else None)
+            times.append(record["ask_mean"])
+            print(f"{method} seed {seed}: @50 {curve[min(49, len(curve) - 1)]:.2f} @end {curve[-1]:.2f} "
+                  f"found at {found[-1]} step {record['ask_mean']:.3f}s", flush=True)
+        M = np.array(curves[method])
+        row = {"method": method, "seeds": len(M)}
+        for at in (25, 50, 100, 150):
+            if at <= M.shape[1]:
+                row[f"test@{at}"] = float(np.median(M[:, at - 1]))
+        row["found<=100"] = float(np.mean([f is not None and f <= 100 for f in found]))
+        row["found<=150"] = float(np.mean([f is not None and f <= 150 for f in found]))
+        row["step_s"] = float(np.mean(times))
+        rows.append(row)
+    print(f"\nbest-valid architecture's test accuracy: {best_valid_test:.2f}")
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    print(" | ".join(cols))
+    for r in rows:
+        print(" | ".join(f"{r.get(c):.3f}" if isinstance(r.get(c), float) else str(r.get(c)) for c in cols))
+    plot = plot_best_so_far(curves, out / "best_so_far.png", ylabel="test_acc of incumbent (selected on valid_acc)",
+                            optimum=94.37, title="NAS-Bench-201 CIFAR-10")
+    print(f"plot: {plot}")
+
+
+if __name__ == "__main__":
+    main()

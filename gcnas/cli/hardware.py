@@ -1,0 +1,147 @@
+"""``gcnas hw``: every cost of one architecture, and latency (energy) measured here."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gcnas.cli._common import add_common, emit, open_store, resolve_arch
+
+DATASET_CHOICES = ("cifar10", "cifar100", "imagenet16-120")
+UNITS = {"latency_ms": "ms", "energy_mj": "mJ"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("hw", help="hardware costs: params, FLOPs, latency, energy")
+    commands = parser.add_subparsers(dest="hw_command", metavar="SUBCOMMAND")
+    commands.required = True
+
+    show = commands.add_parser(
+        "costs", help="every cost known for one architecture",
+        description="Prints exact params/FLOPs, the analytic energy estimate, every cost measured into "
+                    "the run store, and each --latency / --energy source given. Latency sources: "
+                    "CSV:COLUMN, measured[:DEVICE], hwnb:PICKLE:DEVICE, help:DIR:DEVICE, brp:PICKLE. "
+                    "Energy sources: model[:fp32|int8], hwnb:PICKLE:DEVICE, measured[:DEVICE].")
+    show.add_argument("arch", metavar="ARCH", help="arch string or intrinsic code 0..15624 (or an official "
+                      "index with --table)")
+    show.add_argument("--table", metavar="CSV", help="read a numeric ARCH as the official index of this table")
+    show.add_argument("--latency", action="append", default=[], metavar="SPEC", help="latency source (repeatable)")
+    show.add_argument("--energy", action="append", default=[], metavar="SPEC", help="energy source (repeatable)")
+    show.add_argument("--dataset", choices=DATASET_CHOICES, default="cifar10",
+                      help="class count / input size (and HW-NAS-Bench dataset); default cifar10")
+    add_common(show)
+    show.set_defaults(handler=show_costs)
+
+    measure = commands.add_parser(
+        "measure", help="measure latency here into the run store (resumable)",
+        description="Times the exact network of K sampled architectures (or all 15,625) on this machine "
+                    "and stores median and interquartile spread in the run store's costs table "
+                    "(metric latency_ms). Rerun the same command to resume.")
+    which = measure.add_mutually_exclusive_group(required=True)
+    which.add_argument("--num", type=int, metavar="K", help="K distinct architectures sampled with --seed")
+    which.add_argument("--all", action="store_true", help="all 15,625 architectures")
+    measure.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
+    measure.add_argument("--batch-size", type=int, default=1)
+    measure.add_argument("--repeats", type=int, default=30, help="timed passes per architecture (median)")
+    measure.add_argument("--warmup", type=int, default=5, help="untimed passes first")
+    measure.add_argument("--threads", type=int, default=1, help="torch CPU threads while timing")
+    measure.add_argument("--dataset", choices=DATASET_CHOICES, default="cifar10")
+    measure.add_argument("--energy", action="store_true",
+                         help="also measure energy through NVML (NVIDIA GPUs only)")
+    measure.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_common(measure)
+    measure.set_defaults(handler=measure_costs)
+
+
+def _store_if_exists(run: str):
+    from gcnas.data import RunStore
+    from gcnas.data.store import DB_NAME
+
+    return RunStore(run) if (Path(run) / DB_NAME).is_file() else None
+
+
+def cost_rows(arch, *, latency: list[str], energy: list[str], store, dataset: str) -> list[dict]:
+    """One row per cost known for ``arch``: value, unit, kind, source."""
+    from gcnas.hardware import costs
+
+    base = costs(arch, energy="model", dataset=dataset)
+    rows = [
+        {"cost": "params_m", "value": base["params_m"], "unit": "M", "kind": "exact", "source": f"network ({dataset})"},
+        {"cost": "flops_m", "value": base["flops_m"], "unit": "M MACs", "kind": "exact", "source": f"network ({dataset})"},
+        {"cost": "energy_mj", "value": base["energy_mj"], "unit": "mJ", "kind": "estimate",
+         "source": "model (Horowitz 45nm fp32)"},
+    ]
+    if store is not None:
+        for metric, device, _ in store.cost_kinds():
+            stored = store.costs(metric, device).get(arch.code)
+            if stored is not None:
+                spread = "" if stored[1] is None else f", spread {stored[1]:.3g}"
+                rows.append({"cost": metric, "value": stored[0], "unit": UNITS.get(metric, ""),
+                             "kind": "measured", "source": f"store {device}{spread}"})
+    for quantity, specs in (("latency", latency), ("energy", energy)):
+        for spec in specs:
+            value = costs(arch, dataset=dataset, store=store, **{quantity: spec})
+            key = "latency_ms" if quantity == "latency" else "energy_mj"
+            kind = "estimate" if spec.startswith("model") else "measured" if spec.startswith("measured") \
+                else "published"
+            rows.append({"cost": key, "value": value[key], "unit": UNITS[key], "kind": kind,
+                         "source": spec})
+    return rows
+
+
+def show_costs(args: argparse.Namespace) -> int:
+    arch = resolve_arch(args.arch, args.table)
+    rows = cost_rows(arch, latency=args.latency, energy=args.energy, store=_store_if_exists(args.run),
+                     dataset=args.dataset)
+    if args.format == "json":
+        emit({"arch": str(arch), "code": arch.code, "costs": rows}, "json")
+    else:
+        print(f"{arch}  (code {arch.code})")
+        emit(rows, args.format)
+    return 0
+
+
+def measure_costs(args: argparse.Namespace) -> int:
+    import time
+
+    import numpy as np
+
+    from gcnas.exceptions import DataNotFoundError, InvalidInputError
+    from gcnas.hardware import (measure_energy_many, measure_many, measurement_key, nvml_available,
+                                resolve_device)
+    from gcnas.space import NB201Space
+
+    space = NB201Space()
+    if args.all:
+        archs = space.all_archs()
+    else:
+        if args.num < 1 or args.num > len(space):
+            raise InvalidInputError(f"--num must be in 1..{len(space)}, got {args.num}")
+        archs = space.sample_many(args.num, args.seed)
+    device = resolve_device(args.device)
+    if args.energy:
+        available, why = nvml_available()
+        if not available:
+            raise DataNotFoundError(why)
+    store = open_store(args)
+    start = time.perf_counter()
+    common = dict(device=device, batch_size=args.batch_size, dataset=args.dataset,
+                  progress=not args.no_progress, seed=args.seed)
+    rows = []
+    summary = measure_many(archs, store, repeats=args.repeats, warmup=args.warmup, threads=args.threads, **common)
+    rows.append(("latency_ms", summary))
+    if args.energy:
+        rows.append(("energy_mj", measure_energy_many(archs, store, **common)))
+    seconds = time.perf_counter() - start
+    key = measurement_key(device, batch_size=args.batch_size, dataset=args.dataset)
+    out = []
+    for metric, summary in rows:
+        stored = store.costs(metric, key)
+        values = np.array([stored[a.code][0] for a in archs if a.code in stored])
+        out.append({"metric": metric, "device": key, **summary, "stored": len(stored),
+                    "median": float(np.median(values)), "min": float(values.min()), "max": float(values.max()),
+                    "seconds": seconds})
+    store.finish_stage("hw_measure", {"device": key, "num": len(archs)}, seconds)
+    emit(out, args.format)
+    return 0
+

@@ -1,0 +1,73 @@
+"""``gcnas lut``: build the lookup table of the whole space and query it under constraints."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from gcnas.cli._common import add_common, emit, open_store
+
+SHOWN = ("rank", "code", "arch", "accuracy", "accuracy_std", "params_m", "flops_m", "latency_ms", "energy_mj")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("lut", help="the lookup table: predicted accuracy and costs of every architecture")
+    commands = parser.add_subparsers(dest="lut_command", metavar="SUBCOMMAND")
+    commands.required = True
+
+    build = commands.add_parser(
+        "build", help="predict all 15,625 architectures with RUN/predictor.pt and join their costs",
+        description="Predicts once per isomorphism class, joins params/FLOPs and the chosen latency and "
+                    "energy sources, and writes the run store's lut table.")
+    build.add_argument("--latency", metavar="SPEC",
+                       help="latency source: CSV:COLUMN (a latency table), 'measured' (stored measurements), "
+                            "or hwnb:PICKLE:DEVICE; omitted = no latency column")
+    build.add_argument("--energy", default="model", metavar="SPEC",
+                       help="energy source: 'model' (analytic estimate, default), hwnb:PICKLE:DEVICE, or 'none'")
+    build.add_argument("--dataset", default="cifar10", help="dataset the costs refer to (default cifar10)")
+    add_common(build)
+    build.set_defaults(handler=build_command)
+
+    query = commands.add_parser(
+        "query", help="the best architectures under cost bounds, or the Pareto front",
+        description="Bounds are upper limits on the lookup table's cost columns.")
+    query.add_argument("--max-latency-ms", type=float, metavar="X")
+    query.add_argument("--max-energy-mj", type=float, metavar="X")
+    query.add_argument("--max-params-m", type=float, metavar="X")
+    query.add_argument("--max-flops-m", type=float, metavar="X")
+    query.add_argument("--sort", choices=("accuracy", "pareto"), default="accuracy",
+                       help="highest predicted accuracy first, or the accuracy/cost Pareto front")
+    query.add_argument("--pareto-cost", default="latency_ms", metavar="COLUMN",
+                       help="cost of the Pareto front (default latency_ms)")
+    query.add_argument("--top", type=int, default=10, metavar="K", help="rows shown (default 10)")
+    query.add_argument("--all-members", action="store_true",
+                       help="list isomorphic architectures separately (default: one per class)")
+    add_common(query, formats=("table", "json", "csv"))
+    query.set_defaults(handler=query_command)
+
+
+def build_command(args: argparse.Namespace) -> int:
+    from gcnas.predictors import LookupTable
+
+    store = open_store(args)
+    started = time.perf_counter()
+    energy = None if args.energy == "none" else args.energy
+    table = LookupTable.build(store, latency=args.latency, energy=energy, dataset=args.dataset)
+    emit({"rows": store.lut_size(), "columns": ", ".join(table.columns), "latency": args.latency,
+          "energy": energy, "seconds": round(time.perf_counter() - started, 2)}, args.format)
+    return 0
+
+
+def query_command(args: argparse.Namespace) -> int:
+    from gcnas.predictors import LookupTable
+
+    started = time.perf_counter()
+    rows = LookupTable(open_store(args)).query(
+        max_latency_ms=args.max_latency_ms, max_energy_mj=args.max_energy_mj, max_params_m=args.max_params_m,
+        max_flops_m=args.max_flops_m, sort=args.sort, pareto_cost=args.pareto_cost, top=args.top,
+        distinct=not args.all_members)
+    columns = [c for c in SHOWN if c in rows[0]] if args.format != "json" else None
+    emit(rows, args.format, columns)
+    if args.format == "table":
+        print(f"({len(rows)} rows, {1000 * (time.perf_counter() - started):.1f} ms)")
+    return 0

@@ -1,0 +1,186 @@
+"""``gcnas search``: run a search (resumable) and compare runs across methods and seeds."""
+
+from __future__ import annotations
+
+import argparse
+
+from gcnas.cli._common import add_common, emit, open_store
+
+_BOUNDS = (("max_latency_ms", "latency", "latency_ms"), ("max_energy_mj", "energy", "energy_mj"),
+           ("max_params_m", "params", "params_m"), ("max_flops_m", "flops", "flops_m"))
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("search", help="search the space: BO, random, evolution; compare runs")
+    commands = parser.add_subparsers(dest="search_command", metavar="SUBCOMMAND")
+    commands.required = True
+
+    run = commands.add_parser(
+        "run", help="run or resume a search; every trial goes to the run store as it completes",
+        description="Rerunning the same command resumes a killed search without repeating an evaluation.")
+    run.add_argument("--method", choices=["bo", "random", "evolution"], default="bo")
+    run.add_argument("--budget", type=int, default=100, help="total evaluations (default 100)")
+    run.add_argument("--objectives", default="accuracy",
+                     help="comma list of accuracy, latency, energy, params, flops (default accuracy)")
+    run.add_argument("--accuracy-from", default="lut", metavar="SOURCE",
+                     help="lut[:COLUMN] | predictor[:PATH] | table:CSV:COLUMN (default lut)")
+    run.add_argument("--report-from", action="append", default=[], metavar="table:CSV:COLUMN",
+                     help="a column recorded with each trial but not searched on (repeatable)")
+    run.add_argument("--latency-from", metavar="SOURCE",
+                     help="table:CSV:COLUMN | lut | CSV:COLUMN | measured | hwnb:PICKLE:DEVICE")
+    run.add_argument("--energy-from", default="model", metavar="SOURCE", help="model | lut | hwnb:PICKLE:DEVICE")
+    for flag, _, unit in _BOUNDS:
+        run.add_argument("--" + flag.replace("_", "-"), type=float, metavar="X", help=f"constraint {unit} <= X")
+    run.add_argument("--features", default="arch2vec", help="BO features: arch2vec | onehot | FILE.npz")
+    run.add_argument("--n-init", type=int, default=10, help="random initial design of BO (default 10)")
+    run.add_argument("--q", type=int, default=1, help="batch size of each proposal (default 1)")
+    run.add_argument("--study", help="study name in the run store (default: the method)")
+    run.add_argument("--ref-point", help="hypervolume reference point, one value per objective, comma separated")
+    run.add_argument("--plot", metavar="FILE", help="write the best-so-far curve (or Pareto scatter) here")
+    add_common(run)
+    run.set_defaults(handler=search_run)
+
+    compare = commands.add_parser(
+        "compare", help="compare studies across runs, methods and seeds",
+        description="Studies of the same name in several run directories are seeds of one method: "
+                    "prints the median incumbent at each query count, and optionally plots the curves.")
+    compare.add_argument("runs", nargs="*", metavar="RUN_DIR", help="run directories (default: --run)")
+    compare.add_argument("--column", help="incumbent column to compare (default: the primary objective; "
+                         "e.g. test_acc from --report-from)")
+    compare.add_argument("--at", default="25,50,100,150", help="query counts to report (default 25,50,100,150)")
+    compare.add_argument("--ref-point", help="also report the median hypervolume at this reference point")
+    compare.add_argument("--plot", metavar="FILE", help="write median best-so-far curves with IQR bands")
+    add_common(compare)
+    compare.set_defaults(handler=search_compare)
+
+
+def _floats(text: str | None, what: str) -> list[float] | None:
+    from gcnas.exceptions import InvalidInputError
+
+    if text is None:
+        return None
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise InvalidInputError(f"{what} must be comma-separated numbers, got {text!r}") from None
+
+
+def _problem(args: argparse.Namespace, store):
+    from gcnas.exceptions import InvalidInputError
+    from gcnas.search import Constraint
+    from gcnas.search.specs import cost_objective, objective_from_spec
+
+    names = [n.strip() for n in args.objectives.split(",") if n.strip()]
+    if not names or len(set(names)) != len(names):
+        raise InvalidInputError(f"--objectives must list distinct names, got {args.objectives!r}")
+    costs = {"latency": args.latency_from, "energy": args.energy_from, "store": store}
+    objectives = []
+    for name in names:
+        if name == "accuracy":
+            objectives.append(objective_from_spec(args.accuracy_from, name="accuracy", store=store))
+        else:
+            objectives.append(cost_objective(name, **costs))
+    by_name = {o.name: o for o in objectives}
+    constraints = []
+    for flag, short, column in _BOUNDS:
+        bound = getattr(args, flag)
+        if bound is not None:
+            metric = by_name.get(column) or cost_objective(short, **costs)
+            constraints.append(Constraint(metric, upper=bound))
+    report = []
+    for spec in args.report_from:
+        if not spec.startswith("table:"):
+            raise InvalidInputError(f"--report-from takes table:CSV:COLUMN, got {spec!r}")
+        report.append(objective_from_spec(spec, store=store))
+    return objectives, constraints, report
+
+
+def search_run(args: argparse.Namespace) -> int:
+    import warnings
+
+    import numpy as np
+
+    from gcnas.exceptions import InvalidInputError
+    from gcnas.search import make_searcher, run_search
+
+    warnings.filterwarnings("ignore", module="botorch")
+    warnings.filterwarnings("ignore", module="linear_operator")
+    store = open_store(args)
+    objectives, constraints, report = _problem(args, store)
+    ref = _floats(args.ref_point, "--ref-point")
+    if ref is not None and len(ref) != len(objectives):
+        raise InvalidInputError(f"--ref-point needs {len(objectives)} values (one per objective), got {len(ref)}")
+    kwargs = {"features": args.features, "n_init": args.n_init, "store": store} if args.method == "bo" else {}
+    searcher = make_searcher(args.method, **kwargs)
+    study = args.study or args.method
+    result = run_search(searcher, objectives, budget=args.budget, store=store, study=study,
+                        constraints=constraints, report=report, q=args.q, seed=args.seed, progress=True)
+    failed = int((~result.ok).sum())
+    if not result.feasible.any():
+        raise InvalidInputError(f"none of the {len(result)} evaluated architectures met the constraints "
+                                f"({failed} failed); trials are kept in study {study!r}")
+    report_names = [r.name for r in report]
+    if len(objectives) == 1:
+        best = result.trials[int(result.incumbent_index()[-1])]
+        rows = [{"study": study, "trials": len(result), "failed": failed, "arch": str(best.arch),
+                 **best.objectives, **{n: best.report.get(n) for n in report_names}}]
+        if args.plot:
+            from gcnas.search import plot_best_so_far
+
+            column = report_names[0] if report_names else objectives[0].name
+            plot_best_so_far({study: [result.best_so_far(column)]}, args.plot, ylabel=f"{column} of incumbent")
+    else:
+        front = result.pareto_front()
+        rows = [{"trial": t.trial, "arch": str(t.arch), **t.objectives, **{n: t.report.get(n) for n in report_names}}
+                for t in front]
+        if ref is not None:
+            hv = float(result.hypervolume_curve(ref)[-1])
+            if hv <= 0:
+                raise InvalidInputError(f"no evaluated architecture dominates the reference point {ref}; "
+                                        "choose a point worse in every objective")
+            rows.append({"trial": "hypervolume", "arch": f"{hv:.6g} (ref {ref})"})
+        if args.plot:
+            from gcnas.search import plot_pareto
+
+            Y = np.column_stack([result.values(o.name) for o in objectives[:2]])
+            F = np.array([[t.objectives[o.name] for o in objectives[:2]] for t in front])
+            plot_pareto({study: Y[:, ::-1], "Pareto front": F[:, ::-1]}, args.plot,
+                        xlabel=objectives[1].name, ylabel=objectives[0].name)
+    emit(rows, args.format)
+    return 0
+
+
+def search_compare(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from gcnas.data import RunStore
+    from gcnas.exceptions import InvalidInputError
+    from gcnas.search import SearchResult
+
+    runs = args.runs or [args.run]
+    at = [int(v) for v in _floats(args.at, "--at")]
+    ref = _floats(args.ref_point, "--ref-point")
+    groups: dict[str, list[SearchResult]] = {}
+    for run in runs:
+        with RunStore(run) as store:
+            for study in store.studies():
+                groups.setdefault(study, []).append(SearchResult.load(store, study))
+    if not groups:
+        raise InvalidInputError(f"no search studies in {', '.join(runs)}; run `gcnas search run` first")
+    rows, curves = [], {}
+    for label, results in sorted(groups.items()):
+        column = args.column or results[0].objectives[0]
+        curves[label] = [r.best_so_far(column) for r in results]
+        row = {"method": label, "runs": len(results), "column": column}
+        for n in at:
+            values = [c[n - 1] for c in curves[label] if len(c) >= n]
+            row[f"@{n}"] = float(np.nanmedian(values)) if values else None
+        if ref is not None:
+            row["hypervolume"] = float(np.median([r.hypervolume_curve(ref)[-1] for r in results]))
+        rows.append(row)
+    if args.plot:
+        from gcnas.search import plot_best_so_far
+
+        plot_best_so_far(curves, args.plot, ylabel=f"{rows[0]['column']} of incumbent")
+    emit(rows, args.format)
+    return 0

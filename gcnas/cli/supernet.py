@@ -1,0 +1,131 @@
+"""``gcnas supernet``: train the weight-sharing supernet, derive, score sub-networks."""
+
+from __future__ import annotations
+
+import argparse
+
+from gcnas.cli._common import add_common, emit, open_store
+
+DATASET_CHOICES = ("digits", "synthetic", "cifar10", "cifar100", "imagenet16-120")
+STRATEGY_CHOICES = ("uniform", "gaea", "darts", "snas")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("supernet", help="train the weight-sharing supernet and score sub-networks")
+    commands = parser.add_subparsers(dest="supernet_command", metavar="SUBCOMMAND")
+    commands.required = True
+
+    train = commands.add_parser(
+        "train", help="train a supernet (checkpoint each epoch into RUN/supernet/)",
+        description="Train the NAS-Bench-201 supernet. Under `torchrun --nproc_per_node K` it trains with "
+                    "DistributedDataParallel. Interrupt it at any time; --resume continues exactly.")
+    train.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASET_CHOICES)} (default digits)")
+    train.add_argument("--data-root", metavar="DIR", help="folder of the dataset files (CIFAR, ImageNet16-120)")
+    train.add_argument("--download", action="store_true", help="download CIFAR through torchvision")
+    train.add_argument("--strategy", default="uniform", help=f"one of {', '.join(STRATEGY_CHOICES)} (default uniform)")
+    train.add_argument("--channels", type=int, default=16, metavar="C", help="channels of the first stage (16)")
+    train.add_argument("--cells", type=int, default=5, metavar="N", help="cells per stage (5)")
+    train.add_argument("--epochs", type=int, default=10, metavar="E")
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--lr", type=float, default=0.025, help="initial SGD learning rate (cosine to 0)")
+    train.add_argument("--arch-lr", type=float, help="step size of the architecture weights (gradient strategies)")
+    train.add_argument("--bilevel", choices=("yes", "no"), help="architecture updates on validation batches "
+                       "(default: no for gaea/snas, yes for darts)")
+    train.add_argument("--steps-per-epoch", type=int, help="cap on the steps of an epoch")
+    train.add_argument("--resume", action="store_true", help="continue the checkpoint in --run")
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
+    train.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
+    train.add_argument("--compile", action="store_true", help="torch.compile the supernet")
+    add_common(train)
+    train.set_defaults(handler=train_command)
+
+    derive = commands.add_parser("derive", help="the architecture a gradient strategy chose (argmax per edge)")
+    derive.add_argument("--table", metavar="CSV", help="benchmark table: also print the true metrics of the choice")
+    add_common(derive)
+    derive.set_defaults(handler=derive_command)
+
+    sample = commands.add_parser("sample", help="score K distinct sub-networks with inherited weights -> store")
+    sample.add_argument("--num", type=int, required=True, metavar="K", help="how many architectures")
+    sample.add_argument("--bn-recalibrate", type=int, default=4, metavar="B",
+                        help="training batches to re-estimate BatchNorm statistics per architecture (4)")
+    sample.add_argument("--batch-size", type=int, default=256)
+    sample.add_argument("--limit", type=int, help="validation batches per architecture (default: all)")
+    sample.add_argument("--data-root", metavar="DIR", help="folder of the dataset files (CIFAR, ImageNet16-120)")
+    sample.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    sample.add_argument("--top", type=int, default=10, help="rows to print (best first)")
+    add_common(sample)
+    sample.set_defaults(handler=sample_command)
+
+
+def _strategy_kwargs(args: argparse.Namespace) -> dict:
+    kwargs: dict = {}
+    if args.arch_lr is not None:
+        kwargs["arch_lr"] = args.arch_lr
+    if args.bilevel is not None:
+        kwargs["bilevel"] = args.bilevel == "yes"
+    return kwargs
+
+
+def train_command(args: argparse.Namespace) -> int:
+    from gcnas.exceptions import InvalidInputError
+    from gcnas.supernet import STRATEGIES, train_supernet
+
+    if args.strategy not in STRATEGIES:
+        raise InvalidInputError(f"unknown strategy {args.strategy!r}; choose one of {', '.join(STRATEGY_CHOICES)}")
+    if args.dataset not in DATASET_CHOICES:
+        raise InvalidInputError(f"unknown dataset {args.dataset!r}; choose one of {', '.join(DATASET_CHOICES)}")
+    trained = train_supernet(
+        args.run, dataset=args.dataset, data_root=args.data_root, download=args.download, strategy=args.strategy,
+        channels=args.channels, cells=args.cells, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        seed=args.seed, device=args.device, resume=args.resume, strategy_kwargs=_strategy_kwargs(args),
+        steps_per_epoch=args.steps_per_epoch, amp=False if args.no_amp else None, compile=args.compile,
+        progress=True)
+    rows = [{k: r.get(k) for k in ("epoch", "loss", "accuracy", "entropy", "images_per_s", "seconds")}
+            for r in trained.history]
+    if args.format == "json":
+        emit({"run": args.run, "config": trained.config, "history": trained.history}, "json")
+    else:
+        emit(rows, "table")
+        if trained.strategy.probabilities() is not None:
+            print(f"derived: {trained.derive()}")
+    return 0
+
+
+def derive_command(args: argparse.Namespace) -> int:
+    from gcnas.supernet import load_supernet
+
+    trained = load_supernet(args.run)
+    arch = trained.derive()
+    record = {"string": str(arch), "code": arch.code, "strategy": trained.config["strategy"],
+              "epochs": len(trained.history), "entropy": trained.strategy.entropy(),
+              "max_weight": trained.strategy.max_weight()}
+    if args.table:
+        from gcnas.data import BenchmarkTable
+
+        table = BenchmarkTable(args.table)
+        if arch in table:
+            record["index"] = table.index(arch)
+            record.update({c: table.value(arch, c) for c in table.columns})
+        else:
+            record["index"] = None
+    emit(record, args.format)
+    return 0
+
+
+def sample_command(args: argparse.Namespace) -> int:
+    from gcnas.data import load_images
+    from gcnas.supernet import load_supernet, sample_subnets
+
+    trained = load_supernet(args.run, device=args.device)
+    data = load_images(trained.config["dataset"], root=args.data_root)
+    store = open_store(args)
+    samples = sample_subnets(store, trained, data, num=args.num, seed=args.seed, bn_recalibrate=args.bn_recalibrate,
+                             batch_size=args.batch_size, limit=args.limit, progress=args.format == "table")
+    rows = [{"code": s.arch.code, "arch": str(s.arch), "accuracy": s.accuracy, "loss": s.loss} for s in samples]
+    rows.sort(key=lambda r: -r["accuracy"])
+    if args.format == "json":
+        emit(rows, "json")
+    else:
+        emit(rows[:args.top], "table")
+        print(f"{len(samples)} sub-networks scored; {len(store.samples('supernet'))} supernet samples in {args.run}")
+    return 0

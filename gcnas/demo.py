@@ -1,0 +1,352 @@
+"""The main job end to end: ``gcnas demo``.
+
+Trains a small uniform supernet on a built-in dataset, scores sub-networks with inherited
+weights, fits the GCN predictor to them, builds the lookup table (params, FLOPs, latency
+measured here for a sample and predicted by a GCN for the rest, estimated energy),
+pretrains arch2vec, runs multi-objective Bayesian optimisation (predicted accuracy vs
+latency vs energy) in its latent space, trains the chosen architectures from scratch to
+see how prediction and reality compare, runs GAEA on the same supernet shape, and writes
+``report.html``. Every stage is recorded in the run store; running the demo again skips
+finished stages and resumes an interrupted one.
+
+This module sits above every package (like the CLI): it only calls their public APIs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from gcnas.data import RunStore
+from gcnas.exceptions import InvalidInputError
+from gcnas.space import Arch, NB201Space
+
+__all__ = ["DemoSettings", "run_demo"]
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoSettings:
+    """Sizes of every stage of the demo (``quick()`` is the seconds-scale version for tests).
+
+    Attributes:
+        dataset: Image dataset of the supernet and the from-scratch training.
+        channels: Supernet / standalone channels of the first stage (NAS-Bench-201: 16).
+        cells: Cells per stage (NAS-Bench-201: 5).
+        supernet_epochs: Epochs of the uniform supernet.
+        gaea_epochs: Epochs of the GAEA supernet.
+        batch_size: Images per step.
+        samples: Sub-networks scored with inherited weights (distinct canonical cells).
+        bn_recalibrate: Training batches for BatchNorm recalibration per sub-network.
+        measure: Architectures whose latency is measured here (the GCN predicts the rest).
+        latency_repeats: Timed passes per latency measurement.
+        arch2vec_epochs: Pretraining epochs of arch2vec over the whole space.
+        search_budget: Evaluations of the multi-objective BO.
+        search_init: Random initial design of the BO.
+        retrain: Architectures trained from scratch at the end.
+        retrain_epochs: Epochs of each from-scratch training.
+        steps_per_epoch: Cap on training steps per epoch (``None``: whole split).
+        gcn_ensemble: Members of the GCN ensembles (accuracy and latency predictors).
+        gcn_epochs: Most training epochs of each GCN (early stopping may end sooner).
+    """
+
+    dataset: str = "digits"
+    channels: int = 8
+    cells: int = 1
+    supernet_epochs: int = 8
+    gaea_epochs: int = 8
+    batch_size: int = 64
+    samples: int = 300
+    bn_recalibrate: int = 2
+    measure: int = 100
+    latency_repeats: int = 10
+    arch2vec_epochs: int = 8
+    search_budget: int = 60
+    search_init: int = 12
+    retrain: int = 6
+    retrain_epochs: int = 10
+    steps_per_epoch: int | None = None
+    gcn_ensemble: int = 3
+    gcn_epochs: int = 200
+
+    @classmethod
+    def quick(cls, **overrides: Any) -> DemoSettings:
+        """A seconds-scale demo (used by the test suite)."""
+        small = dict(channels=4, cells=1, supernet_epochs=1, gaea_epochs=1, samples=24, bn_recalibrate=1,
+                     measure=8, latency_repeats=2, arch2vec_epochs=1, search_budget=10, search_init=5,
+                     retrain=2, retrain_epochs=1, steps_per_epoch=6, gcn_ensemble=1, gcn_epochs=30)
+        small.update(overrides)
+        return cls(**small)
+
+
+class _Stages:
+    """Runs each stage once: a finished stage is skipped, its recorded info returned."""
+
+    def __init__(self, store: RunStore, log: Callable[[str], None]) -> None:
+        self.store = store
+        self.log = log
+        self.seconds: dict[str, float] = {}
+
+    def run(self, name: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        done = self.store.stage(f"demo:{name}")
+        if done is not None:
+            self.log(f"[{name}] done earlier ({done.get('seconds') or 0:.1f} s), skipped")
+            self.seconds[name] = float(done.get("seconds") or 0.0)
+            return done
+        self.log(f"[{name}] ...")
+        began = time.perf_counter()
+        info = work()
+        seconds = time.perf_counter() - began
+        self.store.finish_stage(f"demo:{name}", info, seconds)
+        self.seconds[name] = seconds
+        self.log(f"[{name}] finished in {seconds:.1f} s")
+        return {**info, "seconds": seconds}
+
+
+def _check_disk(run_dir: Path, need_mb: int = 200) -> None:
+    free = shutil.disk_usage(run_dir).free / 2**20
+    if free < need_mb:
+        raise InvalidInputError(f"only {free:.0f} MB free on the disk of {str(run_dir)!r}; the demo needs about "
+                                f"{need_mb} MB: free some space or choose another --run DIR")
+
+
+def run_demo(run_dir: str | Path = "runs/demo", *, settings: DemoSettings | None = None, seed: int = 0,
+             device: str = "cpu", data_root: str | None = None, progress: bool = True,
+             log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run (or resume) the whole pipeline and write ``run_dir/report.html``.
+
+    Args:
+        run_dir: The run directory.
+        settings: Stage sizes (default: the few-minutes CPU demo).
+        seed: Seed of every stage.
+        device: ``cpu``, ``cuda`` or ``auto`` for supernet and standalone training.
+        data_root: Folder of CIFAR / ImageNet16-120 files when ``settings.dataset`` needs one.
+        progress: Show progress bars.
+        log: Where stage messages go.
+
+    Returns:
+        A summary: stage timings, Kendall tau figures, the chosen architectures, the report path.
+
+    Example:
+        >>> summary = run_demo("runs/demo", settings=DemoSettings.quick())
+        >>> summary["report"]
+        'runs/demo/report.html'
+    """
+    settings = settings or DemoSettings()
+    run_dir = Path(run_dir)
+    try:
+        store = RunStore(run_dir)
+    except OSError as error:  # a full disk surfaces as OSError from sqlite or mkdir
+        raise InvalidInputError(f"cannot use run directory {str(run_dir)!r}: {error}") from None
+    _check_disk(run_dir)
+    config = {"settings": dataclasses.asdict(settings), "seed": seed, "device": device, "data_root": data_root}
+    previous = store.read_config("demo.json")
+    if previous and previous.get("settings") != config["settings"]:
+        raise InvalidInputError(f"{str(run_dir)!r} holds a demo run with other settings; rerun with the same "
+                                "flags to resume it, or choose another --run DIR")
+    store.write_config(config, "demo.json")
+    try:
+        return _pipeline(store, settings, seed=seed, device=device, data_root=data_root, progress=progress, log=log)
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise InvalidInputError(f"the disk of {str(run_dir)!r} is full; free space and rerun the same "
+                                    "command: finished stages are kept") from None
+        raise
+    finally:
+        store.close()
+
+
+def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_root: str | None,
+              progress: bool, log: Callable[[str], None]) -> dict[str, Any]:
+    from gcnas.data.images import load_images
+    from gcnas.supernet import load_supernet, sample_subnets, train_supernet
+
+    run_dir = store.run_dir
+    stages = _Stages(store, log)
+    data = load_images(s.dataset, root=data_root)
+    train_args = dict(dataset=s.dataset, channels=s.channels, cells=s.cells, batch_size=s.batch_size, seed=seed,
+                      device=device, steps_per_epoch=s.steps_per_epoch, data=data, progress=progress, resume=True)
+
+    def supernet() -> dict[str, Any]:
+        trained = train_supernet(run_dir, strategy="uniform", epochs=s.supernet_epochs, **train_args)
+        last = trained.history[-1]
+        return {"epochs": len(trained.history), "train_accuracy": last["accuracy"], "train_loss": last["loss"]}
+
+    stages.run("supernet", supernet)
+
+    def gaea() -> dict[str, Any]:
+        trained = train_supernet(run_dir / "gaea", strategy="gaea", epochs=s.gaea_epochs, **train_args)
+        return {"derived": str(trained.derive()), "entropy": trained.history[-1].get("entropy")}
+
+    gaea_info = stages.run("gaea", gaea)
+
+    def sample() -> dict[str, Any]:
+        trained = load_supernet(run_dir)
+        samples = sample_subnets(store, trained, data, num=s.samples, seed=seed, bn_recalibrate=s.bn_recalibrate,
+                                 progress=progress)
+        accuracies = np.array([x.accuracy for x in samples])
+        return {"num": len(samples), "accuracy_min": float(accuracies.min()), "accuracy_max": float(accuracies.max())}
+
+    stages.run("sample", sample)
+    gcn = dict(ensemble=s.gcn_ensemble, epochs=s.gcn_epochs, seed=seed)
+    predictor_info = stages.run("predictor", lambda: _fit_accuracy_predictor(store, gcn))
+    stages.run("latency", lambda: _latency(store, s, gcn, progress))
+    lut_info = stages.run("lut", lambda: _lookup_table(store))
+
+    def encoder() -> dict[str, Any]:
+        from gcnas.encoders import pretrain
+
+        model = pretrain(store, epochs=s.arch2vec_epochs, seed=seed, progress=progress)
+        return {"latent_dim": model.latent_dim, **{k: v for k, v in model.history_[-1].items()
+                                                   if k.startswith("holdout_")}}
+
+    stages.run("arch2vec", encoder)
+    search_info = stages.run("search", lambda: _search(store, s, seed, progress))
+    chosen = [Arch.from_string(a) for a in search_info["chosen"]]
+    gaea_arch = Arch.from_string(gaea_info["derived"])
+    to_train = list(dict.fromkeys([*chosen, gaea_arch]))
+
+    def retrain() -> dict[str, Any]:
+        return {"results": _retrain(store, to_train, s, seed, device, data, log)}
+
+    retrain_info = stages.run("retrain", retrain)
+    summary = {
+        "run_dir": str(run_dir),
+        "stage_seconds": dict(stages.seconds),
+        "predictor_kendall_tau_heldout": predictor_info["kendall_tau"],
+        "lut_rows": lut_info["rows"],
+        "gaea_derived": str(gaea_arch),
+        "chosen": [str(a) for a in chosen],
+        "retrain": retrain_info["results"],
+    }
+    summary["predicted_vs_trained_kendall_tau"] = _tau_predicted_vs_trained(retrain_info["results"])
+    from gcnas.demo_report import write_report
+
+    began = time.perf_counter()
+    summary["report"] = str(write_report(store, summary))
+    summary["stage_seconds"]["report"] = time.perf_counter() - began
+    summary["total_seconds"] = float(sum(summary["stage_seconds"].values()))
+    store.write_config(summary, "summary.json")
+    log(f"report: {summary['report']}")
+    return summary
+
+
+def _holdout_split(n: int, seed: int, fraction: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n)
+    cut = max(2, int(round(n * fraction)))
+    return order[cut:], order[:cut]
+
+
+def _fit_accuracy_predictor(store: RunStore, gcn: dict[str, Any]) -> dict[str, Any]:
+    """Held-out Kendall tau of the GCN on supernet scores, then the final fit on all of them."""
+    from gcnas.predictors import GCNPredictor, kendall_tau
+
+    samples = store.samples("supernet")
+    archs = [x.arch for x in samples]
+    scores = np.array([x.accuracy for x in samples])
+    train, held = _holdout_split(len(archs), gcn["seed"])
+    probe = GCNPredictor(**gcn).fit([archs[i] for i in train], scores[train])
+    predicted = probe.predict([archs[i] for i in held])
+    tau = kendall_tau(scores[held], predicted)
+    final = GCNPredictor(**gcn).fit(archs, scores)
+    final.save(store.run_dir / "predictor.pt")
+    return {"kendall_tau": float(tau), "heldout": [[archs[i].code, float(scores[i]), float(p)]
+                                                   for i, p in zip(held, predicted)], "n_train": len(archs)}
+
+
+def _latency(store: RunStore, s: DemoSettings, gcn: dict[str, Any], progress: bool) -> dict[str, Any]:
+    """Measure latency here for a sample; a GCN fitted to it predicts every other architecture."""
+    from gcnas.hardware import measure_many
+    from gcnas.hardware.latency import measurement_key
+    from gcnas.predictors import GCNPredictor
+
+    space = NB201Space()
+    seed = gcn["seed"]
+    sample = space.sample_many(s.measure, seed=seed + 1, canonical=True)
+    measure_many(sample, store, device="cpu", repeats=s.latency_repeats, warmup=2, progress=progress, seed=seed)
+    measured = store.costs("latency_ms", measurement_key("cpu"))
+    archs = [Arch.from_code(code) for code in sorted(measured)]
+    values = np.array([measured[a.code][0] for a in archs])
+    train, held = _holdout_split(len(archs), seed)
+    probe = GCNPredictor(**gcn).fit([archs[i] for i in train], values[train])
+    predicted = probe.predict([archs[i] for i in held])
+    within = float(np.mean(np.abs(predicted - values[held]) <= 0.1 * values[held]))
+    model = GCNPredictor(**gcn).fit(archs, values)
+    everything = space.all_archs()
+    latency = model.predict(everything)
+    for i, arch in enumerate(archs):  # measured values win over predictions
+        latency[arch.code] = values[i]
+    store.write_costs("latency_ms", "cpu-predicted", everything, np.maximum(latency, 1e-3),
+                      source=f"GCN fitted to {len(archs)} CPU measurements; measured values where available")
+    return {"measured": len(archs), "heldout_within_10pct": within,
+            "measured_median_ms": float(np.median(values))}
+
+
+def _lookup_table(store: RunStore) -> dict[str, Any]:
+    from gcnas.predictors import LookupTable
+
+    table = LookupTable.build(store, latency="measured:cpu-predicted", energy="model")
+    bound = float(np.median(store.lut_values(NB201Space().all_archs(), "latency_ms")))
+    top = table.query(max_latency_ms=bound, top=10, distinct=True)
+    return {"rows": store.lut_size(), "columns": store.lut_columns(), "latency_bound_ms": bound,
+            "top": [{k: r[k] for k in ("arch", "accuracy", "latency_ms", "energy_mj", "params_m", "flops_m")}
+                    for r in top]}
+
+
+def _search(store: RunStore, s: DemoSettings, seed: int, progress: bool) -> dict[str, Any]:
+    from gcnas.search import BayesianOptimization, LUTObjective, run_search
+
+    objectives = [LUTObjective("accuracy", True, store=store),
+                  LUTObjective("latency_ms", False, store=store),
+                  LUTObjective("energy_mj", False, store=store)]
+    searcher = BayesianOptimization("arch2vec", n_init=s.search_init, store=store)
+    result = run_search(searcher, objectives, budget=s.search_budget, store=store, study="demo-bo", seed=seed,
+                        progress=progress)
+    front = result.pareto_front()
+    front = sorted(front, key=lambda t: -t.objectives["accuracy"])
+    picks = _spread([t.arch for t in front], s.retrain - 1)
+    return {"evaluations": len(result), "front_size": len(front), "chosen": [str(a) for a in picks]}
+
+
+def _spread(items: list, k: int) -> list:
+    """``k`` items evenly spread over a sorted list (its ends included)."""
+    if k <= 0 or not items:
+        return []
+    if len(items) <= k:
+        return list(items)
+    return [items[int(round(i))] for i in np.linspace(0, len(items) - 1, k)]
+
+
+def _retrain(store: RunStore, archs: list[Arch], s: DemoSettings, seed: int, device: str, data,
+             log: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Train each architecture from scratch; every finished one is kept across interruptions."""
+    from gcnas.supernet import train_standalone
+
+    results = []
+    predicted = store.lut_values(archs, "accuracy")
+    for arch, prediction in zip(archs, predicted):
+        key = f"demo:retrain:{arch.code}"
+        done = store.stage(key)
+        if done is None:
+            log(f"  training {arch} from scratch ({s.retrain_epochs} epochs)")
+            out = train_standalone(arch, dataset=s.dataset, epochs=s.retrain_epochs, channels=s.channels,
+                                   cells=s.cells, seed=seed, device=device, data=data, batch_size=s.batch_size,
+                                   steps_per_epoch=s.steps_per_epoch)
+            done = {"arch": str(arch), "predicted": float(prediction), "test_accuracy": out["test_accuracy"],
+                    "valid_accuracy": out["valid_accuracy"], "train_seconds": out["seconds"]}
+            store.finish_stage(key, done, out["seconds"])
+        results.append({k: v for k, v in done.items() if k != "seconds"})
+    return results
+
+
+def _tau_predicted_vs_trained(results: list[dict[str, Any]]) -> float | None:
+    from gcnas.predictors import kendall_tau
+
+    if len(results) < 3:
+        return None
+    return float(kendall_tau([r["test_accuracy"] for r in results], [r["predicted"] for r in results]))

@@ -1,0 +1,140 @@
+"""The demo's ``report.html``: what ran, how well the predictions held, what was chosen."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gcnas.data import RunStore
+from gcnas.report import Report, plot_curves, plot_pareto, plot_scatter, plot_stage_times
+from gcnas.space import Arch
+
+__all__ = ["write_report"]
+
+
+def _history(run_dir: Path) -> list[dict[str, Any]]:
+    path = run_dir / "supernet" / "history.json"
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def write_report(store: RunStore, summary: dict[str, Any]) -> Path:
+    """Write ``report.html`` and its PNGs into the run directory.
+
+    Args:
+        store: The demo's run store (every stage finished).
+        summary: What :func:`gcnas.demo.run_demo` gathered.
+
+    Returns:
+        The path of ``report.html``.
+    """
+    run_dir = store.run_dir
+    figures = run_dir / "figures"
+    stages = {name.removeprefix("demo:"): info for name, info in store.stages().items()
+              if name.startswith("demo:") and not name.startswith("demo:retrain:")}
+    settings = store.read_config("demo.json")
+    report = Report("gcnas demo report")
+
+    intro = report.section("What ran")
+    intro.text("A weight-sharing supernet over the 15,625 NAS-Bench-201 cells was trained with uniform single-path "
+               "sampling; sub-networks were scored with inherited weights; a GCN learned those scores and filled "
+               "the lookup table; arch2vec gave the latent space for multi-objective Bayesian optimisation of "
+               "predicted accuracy, latency and energy; the chosen cells were then trained from scratch.")
+    intro.table(["setting", "value"], [[k, v] for k, v in settings.get("settings", {}).items()]
+                + [["seed", settings.get("seed")], ["device", settings.get("device")]])
+
+    timing = report.section("Time per stage")
+    seconds = {k: float(v) for k, v in summary["stage_seconds"].items()}
+    timing.table(["stage", "seconds"], [[k, v] for k, v in seconds.items()] + [["total", sum(seconds.values())]])
+    timing.image(plot_stage_times(seconds, figures / "stage_times.png"))
+
+    training = report.section("Supernet training")
+    history = _history(run_dir)
+    gaea_history = _history(run_dir / "gaea")
+    if history:
+        training.image(plot_curves({"uniform": [h["loss"] for h in history],
+                                    "GAEA": [h["loss"] for h in gaea_history]},
+                                   figures / "supernet_loss.png", title="training loss", ylabel="loss"))
+        training.image(plot_curves({"uniform": [h["accuracy"] for h in history],
+                                    "GAEA": [h["accuracy"] for h in gaea_history]},
+                                   figures / "supernet_accuracy.png", title="training accuracy",
+                                   ylabel="accuracy (%)"))
+    if gaea_history and gaea_history[-1].get("entropy") is not None:
+        training.image(plot_curves({"GAEA": [h["entropy"] for h in gaea_history]}, figures / "gaea_entropy.png",
+                                   title="GAEA: mean entropy of the architecture weights per edge",
+                                   ylabel="entropy (nats)"))
+    training.text(f"GAEA derived <code>{summary['gaea_derived']}</code>.")
+
+    predictor = report.section("GCN predictor vs supernet scores")
+    held = np.array(stages["predictor"]["heldout"], dtype=float)
+    predictor.text(f"The GCN was fitted on {stages['predictor']['n_train']} scored sub-networks; on a held-out 20% "
+                   f"it ranks them with Kendall tau <b>{summary['predictor_kendall_tau_heldout']:.3f}</b>.")
+    predictor.image(plot_scatter(held[:, 1], held[:, 2], figures / "predictor_scatter.png",
+                                 title=f"held-out sub-networks (tau {summary['predictor_kendall_tau_heldout']:.2f})",
+                                 xlabel="supernet score (%)", ylabel="GCN prediction (%)"))
+    latency = stages["latency"]
+    predictor.text(f"Latency was measured on this CPU for {latency['measured']} architectures (median "
+                   f"{latency['measured_median_ms']:.2f} ms, batch 1, the C=16, N=5 network at 32x32 input); a GCN "
+                   f"fitted to them predicts the other cells, {100 * latency['heldout_within_10pct']:.0f}% of "
+                   "held-out measurements within ±10%. Energy is the analytic estimate (not a measurement).")
+
+    latent = report.section("arch2vec latent space")
+    archs, vectors = store.embeddings("arch2vec")
+    if len(archs):
+        from gcnas.encoders import latent_map
+
+        values = store.lut_values(archs, "accuracy")
+        latent.image(latent_map(vectors, values, figures / "latent_map.png", metric="predicted accuracy",
+                                tsne_points=1500))
+
+    search = report.section("Multi-objective search (BO over arch2vec)")
+    trials = [t for t in store.trials("demo-bo") if t.status == "ok"]
+    front_codes = _front_codes(trials)
+    acc = np.array([t.objectives["accuracy"] for t in trials])
+    lat = np.array([t.objectives["latency_ms"] for t in trials])
+    chosen = {f"pick {i + 1}": _point(store, Arch.from_string(a)) for i, a in enumerate(summary["chosen"])}
+    chosen["GAEA"] = _point(store, Arch.from_string(summary["gaea_derived"]))
+    search.text(f"{len(trials)} evaluations; {len(front_codes)} on the Pareto front of (accuracy, latency, energy).")
+    search.image(plot_pareto(lat, acc, figures / "pareto.png", title="predicted accuracy vs latency",
+                             cost_label="latency (ms, CPU)",
+                             front=[i for i, t in enumerate(trials) if t.arch.code in front_codes], chosen=chosen))
+
+    lut = report.section("Lookup table: top 10 under a latency bound")
+    info = stages["lut"]
+    lut.text(f"{info['rows']} rows; query: predicted accuracy, latency <= {info['latency_bound_ms']:.2f} ms "
+             "(the median), one cell per isomorphism class.")
+    lut.table(["arch", "accuracy", "latency_ms", "energy_mj", "params_m", "flops_m"],
+              [[r[k] for k in ("arch", "accuracy", "latency_ms", "energy_mj", "params_m", "flops_m")]
+               for r in info["top"]])
+
+    trained = report.section("Predicted vs trained from scratch")
+    rows = summary["retrain"]
+    tau = summary.get("predicted_vs_trained_kendall_tau")
+    trained.text("Each chosen cell (and GAEA's) trained from scratch with the demo's settings. Kendall tau between "
+                 f"the GCN's prediction and the test accuracy: <b>{'n/a' if tau is None else f'{tau:.3f}'}</b>"
+                 + (" (fewer than 3 cells)" if tau is None else f" over {len(rows)} cells."))
+    trained.table(["arch", "predicted (%)", "trained test (%)", "train seconds"],
+                  [[r["arch"], r["predicted"], r["test_accuracy"], r["train_seconds"]] for r in rows])
+    if len(rows) >= 2:
+        trained.image(plot_scatter([r["predicted"] for r in rows], [r["test_accuracy"] for r in rows],
+                                   figures / "predicted_vs_trained.png", title="predicted vs trained",
+                                   xlabel="GCN prediction (%)", ylabel="trained from scratch, test (%)"))
+    return report.write(run_dir / "report.html")
+
+
+def _point(store: RunStore, arch: Arch) -> tuple[float, float]:
+    latency, accuracy = store.lut_values([arch], "latency_ms")[0], store.lut_values([arch], "accuracy")[0]
+    return float(latency), float(accuracy)
+
+
+def _front_codes(trials) -> set[int]:
+    from gcnas.search import pareto_mask
+
+    if not trials:
+        return set()
+    signed = np.array([[t.objectives["accuracy"], -t.objectives["latency_ms"], -t.objectives["energy_mj"]]
+                       for t in trials])
+    mask = pareto_mask(signed)
+    return {t.arch.code for t, keep in zip(trials, mask) if keep}

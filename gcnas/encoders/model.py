@@ -1,0 +1,176 @@
+"""The arch2vec network: a variational graph autoencoder on dense cell graphs.
+
+A GIN encoder turns a batch of cell graphs (dense adjacency + one-hot node types) into
+one Gaussian per node; the decoder reconstructs every node's type from its latent
+(a linear layer) and the adjacency from inner products of latents (plus one learned bias). A small
+"unpooling" head also decodes the *graph* embedding (the mean of the node latents),
+so that vectors of the graph-level space that the search works in can be decoded too.
+
+Everything here takes and returns tensors; the conversion from architectures to
+tensors lives in :mod:`gcnas.encoders.arch2vec`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["GraphVAE", "VAEOutput", "vae_loss", "reconstruction_stats"]
+
+
+class VAEOutput(NamedTuple):
+    """What one forward pass of :class:`GraphVAE` returns.
+
+    Attributes:
+        mu: ``(B, N, D)`` posterior means per node.
+        logvar: ``(B, N, D)`` posterior log-variances per node.
+        z: ``(B, N, D)`` the latents decoded (a sample when training, ``mu`` otherwise).
+        type_logits: ``(B, N, T)`` node-type logits decoded from ``z``.
+        adj_logits: ``(B, N, N)`` adjacency logits ``z z^T + b``.
+        graph_type_logits: ``(B, N, T)`` node-type logits decoded from the graph
+            embedding ``z.mean(1)``.
+    """
+
+    mu: torch.Tensor
+    logvar: torch.Tensor
+    z: torch.Tensor
+    type_logits: torch.Tensor
+    adj_logits: torch.Tensor
+    graph_type_logits: torch.Tensor
+
+
+class _GINLayer(nn.Module):
+    """``h' = MLP((1 + eps) h + A h)`` on dense batches (GIN, Xu et al. 2019)."""
+
+    def __init__(self, in_dim: int, out_dim: int) -> None:
+        super().__init__()
+        self.eps = nn.Parameter(torch.zeros(1))
+        self.mlp = nn.Sequential(nn.Linear(in_dim, out_dim), nn.ReLU(), nn.Linear(out_dim, out_dim))
+        self.norm = nn.LayerNorm(out_dim)
+
+    def forward(self, h: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.norm(self.mlp((1 + self.eps) * h + adj @ h)))
+
+
+class GraphVAE(nn.Module):
+    """Variational graph autoencoder with a GIN encoder and inner-product decoder.
+
+    Args:
+        num_nodes: Nodes per graph ``N`` (8 for NAS-Bench-201 cells).
+        num_types: Node types ``T`` (7: input, five ops, output).
+        latent_dim: Latent size ``D`` of every node (and of the graph embedding).
+        hidden_dim: Width of the GIN layers.
+        num_layers: Number of GIN layers.
+
+    Example:
+        >>> vae = GraphVAE(8, 7, latent_dim=16)
+        >>> out = vae(torch.zeros(4, 8, 8), torch.eye(7)[torch.zeros(4, 8, dtype=torch.long)])
+        >>> out.mu.shape
+        torch.Size([4, 8, 16])
+    """
+
+    def __init__(self, num_nodes: int, num_types: int, *, latent_dim: int = 16, hidden_dim: int = 128,
+                 num_layers: int = 5) -> None:
+        super().__init__()
+        self.num_nodes = num_nodes
+        self.num_types = num_types
+        self.latent_dim = latent_dim
+        self.embed = nn.Linear(num_types + num_nodes, hidden_dim)
+        self.layers = nn.ModuleList(_GINLayer(hidden_dim, hidden_dim) for _ in range(num_layers))
+        self.to_mu = nn.Linear(hidden_dim, latent_dim)
+        self.to_logvar = nn.Linear(hidden_dim, latent_dim)
+        self.type_decoder = nn.Linear(latent_dim, num_types)
+        self.adj_bias = nn.Parameter(torch.zeros(1))
+        self.unpool = nn.Sequential(nn.Linear(latent_dim, hidden_dim), nn.ReLU(),
+                                    nn.Linear(hidden_dim, num_nodes * latent_dim))
+
+    def encode(self, adj: torch.Tensor, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior ``(mu, logvar)``, each ``(B, N, D)``.
+
+        Args:
+            adj: ``(B, N, N)`` directed adjacency (``adj[b, u, v] = 1`` for ``u -> v``).
+            features: ``(B, N, T)`` one-hot node types.
+        """
+        # Messages flow both ways, as in arch2vec (the DAG made undirected).
+        undirected = adj + adj.transpose(1, 2)
+        # Nodes come in topological order; their position is part of the input.
+        position = torch.eye(self.num_nodes, dtype=features.dtype, device=features.device)
+        h = self.embed(torch.cat([features, position.expand(features.shape[0], -1, -1)], -1))
+        for layer in self.layers:
+            h = h + layer(h, undirected)  # residual: a node keeps its own op in view
+        return self.to_mu(h), self.to_logvar(h).clamp(-10.0, 10.0)
+
+    def decode_nodes(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Node-type logits ``(B, N, T)`` and adjacency logits ``(B, N, N)`` from node latents."""
+        return self.type_decoder(z), z @ z.transpose(1, 2) + self.adj_bias
+
+    def decode_graph(self, g: torch.Tensor) -> torch.Tensor:
+        """Node-type logits ``(B, N, T)`` from graph embeddings ``(B, D)``."""
+        nodes = self.unpool(g).view(-1, self.num_nodes, self.latent_dim)
+        return self.type_decoder(nodes)
+
+    def forward(self, adj: torch.Tensor, features: torch.Tensor,
+                generator: torch.Generator | None = None) -> VAEOutput:
+        mu, logvar = self.encode(adj, features)
+        if self.training:
+            noise = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+            z = mu + noise * torch.exp(0.5 * logvar)
+        else:
+            z = mu
+        type_logits, adj_logits = self.decode_nodes(z)
+        return VAEOutput(mu, logvar, z, type_logits, adj_logits, self.decode_graph(z.mean(1)))
+
+
+def _upper(num_nodes: int, device: torch.device) -> torch.Tensor:
+    return torch.triu(torch.ones(num_nodes, num_nodes, dtype=torch.bool, device=device), diagonal=1)
+
+
+def vae_loss(out: VAEOutput, adj: torch.Tensor, types: torch.Tensor, *, beta: float = 1.0,
+             graph_weight: float = 1.0) -> dict[str, torch.Tensor]:
+    """Reconstruction + KL loss of one batch.
+
+    Args:
+        out: The forward pass.
+        adj: ``(B, N, N)`` target adjacency (upper triangular: nodes in topological order).
+        types: ``(B, N)`` long, target node types.
+        beta: Weight of the KL term.
+        graph_weight: Weight of decoding the ops from the graph embedding.
+
+    Returns:
+        ``{"loss", "types", "adj", "graph", "kl"}`` scalar tensors (``loss`` is the total).
+    """
+    mask = _upper(adj.shape[1], adj.device)
+    type_loss = F.cross_entropy(out.type_logits.flatten(0, 1), types.flatten())
+    adj_loss = F.binary_cross_entropy_with_logits(out.adj_logits[:, mask], adj[:, mask])
+    graph_loss = F.cross_entropy(out.graph_type_logits.flatten(0, 1), types.flatten())
+    kl = -0.5 * torch.mean(1 + out.logvar - out.mu.pow(2) - out.logvar.exp())
+    total = type_loss + adj_loss + graph_weight * graph_loss + beta * kl
+    return {"loss": total, "types": type_loss, "adj": adj_loss, "graph": graph_loss, "kl": kl}
+
+
+@torch.no_grad()
+def reconstruction_stats(type_logits: torch.Tensor, adj_logits: torch.Tensor | None, adj: torch.Tensor,
+                         types: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per-graph reconstruction correctness (no validity repair).
+
+    Args:
+        type_logits: ``(B, N, T)``.
+        adj_logits: ``(B, N, N)`` or ``None`` (graph-level decoding has no adjacency).
+        adj: ``(B, N, N)`` target adjacency.
+        types: ``(B, N)`` target types.
+
+    Returns:
+        ``{"type_acc": (B,), "adj_acc": (B,), "exact": (B,) bool}``; ``adj_acc`` is
+        the share of upper-triangle entries right (1 where ``adj_logits`` is None).
+    """
+    type_ok = type_logits.argmax(-1) == types
+    if adj_logits is None:
+        adj_ok = torch.ones(adj.shape[0], int(_upper(adj.shape[1], adj.device).sum()), dtype=torch.bool)
+    else:
+        mask = _upper(adj.shape[1], adj.device)
+        adj_ok = (adj_logits[:, mask] > 0) == (adj[:, mask] > 0.5)
+    return {"type_acc": type_ok.float().mean(1), "adj_acc": adj_ok.float().mean(1),
+            "exact": type_ok.all(1) & adj_ok.all(1)}

@@ -1,0 +1,187 @@
+"""One entry point for every cost: :func:`cost_table` (many archs) and :func:`costs` (one).
+
+Params and FLOPs are always computed. Latency and energy come from a *source spec*, a
+string the CLI passes through unchanged:
+
+=============================  ========================================================
+latency spec                   meaning
+=============================  ========================================================
+``CSV:COLUMN``                 a latency CSV (``index,arch,<devices>``, ms), one column
+``measured`` / ``measured:D``  measured here by ``gcnas hw measure`` (store, device D)
+``hwnb:PICKLE:DEVICE``         HW-NAS-Bench pickle, ``DEVICE_latency`` (ms)
+``help:DIR:DEVICE``            HELP's ``latency/<DEVICE>.pt`` folder (ms)
+``brp:PICKLE``                 BRP-NAS / Eagle pickle (seconds, returned in ms)
+=============================  ========================================================
+
+=============================  ========================================================
+energy spec                    meaning
+=============================  ========================================================
+``model`` / ``model:int8``     the analytic estimate (:mod:`gcnas.hardware.energy`)
+``hwnb:PICKLE:DEVICE``         HW-NAS-Bench ``DEVICE_energy`` (mJ; edgegpu, eyeriss, fpga)
+``measured`` / ``measured:D``  NVML-measured energy stored by ``gcnas hw measure --energy``
+=============================  ========================================================
+
+Absent data raises :class:`~gcnas.exceptions.DataNotFoundError` naming what is missing
+and how to get it; no value is ever silently zero.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from gcnas.data.hardware_tables import BRPLatency, HELPLatency, HWNASBench, LatencyTable
+from gcnas.data.store import RunStore
+from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
+from gcnas.hardware.counts import dataset_shape, network_costs_many
+from gcnas.hardware.energy import EnergyModel
+from gcnas.hardware.latency import measurement_key
+from gcnas.space import Arch
+
+__all__ = ["cost_table", "costs", "LATENCY_SPECS", "ENERGY_SPECS"]
+
+LATENCY_SPECS = ("CSV:COLUMN", "measured[:DEVICE]", "hwnb:PICKLE:DEVICE", "help:DIR:DEVICE", "brp:PICKLE")
+ENERGY_SPECS = ("model[:fp32|int8]", "hwnb:PICKLE:DEVICE", "measured[:DEVICE]")
+
+
+@functools.lru_cache(maxsize=16)
+def _open_cached(kind: type, path: str, stamp: int) -> object:
+    return kind(path)
+
+
+def _open(kind: type, path: str) -> object:
+    """Read a table once per file version (re-read when the file changes)."""
+    try:
+        stamp = os.stat(path).st_mtime_ns
+    except OSError:
+        return kind(path)  # the reader raises its own clear "does not exist"
+    return _open_cached(kind, str(Path(path).resolve()), stamp)
+
+
+def _split_path(body: str, spec: str, what: str) -> tuple[str, str]:
+    """``PATH:NAME`` -> (PATH, NAME), splitting at the last colon (paths may hold colons)."""
+    path, sep, name = body.rpartition(":")
+    if not sep or not path or not name:
+        raise InvalidInputError(f"malformed {what} spec {spec!r}: expected PATH:{what.upper()}")
+    return path, name
+
+
+def _measured(store: RunStore | None, metric: str, spec: str, dataset: str) -> Callable[[Sequence[Arch]], np.ndarray]:
+    device = spec.partition(":")[2] or "cpu"
+    if store is None:
+        raise InvalidInputError(f"{metric} source {spec!r} reads the run store; pass store= "
+                                "(the run directory where `gcnas hw measure` wrote it)")
+    key = measurement_key(device, dataset=dataset)
+
+    def read(archs: Sequence[Arch]) -> np.ndarray:
+        stored = store.costs(metric, key)
+        missing = [a for a in archs if a.code not in stored]
+        if missing:
+            flag = (" --energy" if metric == "energy_mj" else "") + (
+                f" --dataset {dataset}" if dataset.lower() != "cifar10" else "")
+            raise DataNotFoundError(
+                f"{len(missing)} of {len(archs)} architecture(s) have no measured {metric} on {key!r} in "
+                f"{store.run_dir}, e.g. {[str(a) for a in missing[:2]]}; run `gcnas hw measure --run "
+                f"{store.run_dir} --device {device}{flag} --all` (or --num K) first")
+        return np.array([stored[a.code][0] for a in archs], dtype=np.float64)
+
+    return read
+
+
+def _hwnb(body: str, spec: str, quantity: str, dataset: str) -> Callable[[Sequence[Arch]], np.ndarray]:
+    path, device = _split_path(body, spec, "device")
+    hw = _open(HWNASBench, path)
+    metric = hw.device_metric(device, quantity)
+    return lambda archs: hw.values(archs, metric, dataset)
+
+
+def _latency_source(spec: str, store: RunStore | None, dataset: str) -> Callable[[Sequence[Arch]], np.ndarray]:
+    kind, _, body = spec.partition(":")
+    if spec == "measured" or kind == "measured":
+        return _measured(store, "latency_ms", spec, dataset)
+    if kind == "hwnb":
+        return _hwnb(body, spec, "latency", dataset)
+    if kind == "help":
+        path, device = _split_path(body, spec, "device")
+        table = _open(HELPLatency, path)
+        return lambda archs: table.latency(archs, device)
+    if kind == "brp":
+        table = _open(BRPLatency, body)
+        return table.latency
+    if ":" in spec:
+        path, column = _split_path(spec, spec, "column")
+        table = _open(LatencyTable, path)
+        return lambda archs: table.latency(archs, column)
+    raise InvalidInputError(f"unknown latency source {spec!r}; use one of {', '.join(LATENCY_SPECS)}")
+
+
+def _energy_source(spec: str, store: RunStore | None, dataset: str) -> Callable[[Sequence[Arch]], np.ndarray]:
+    kind, _, body = spec.partition(":")
+    if kind == "model":
+        model = EnergyModel.preset(body or "fp32")
+        num_classes, size = dataset_shape(dataset)
+        return lambda archs: model.energy_mj(archs, num_classes=num_classes, input_size=size)
+    if kind == "measured":
+        return _measured(store, "energy_mj", spec, dataset)
+    if kind == "hwnb":
+        return _hwnb(body, spec, "energy", dataset)
+    raise InvalidInputError(f"unknown energy source {spec!r}; use one of {', '.join(ENERGY_SPECS)}")
+
+
+def _checked(values: np.ndarray, name: str, spec: str) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        raise CorruptFileError(f"{name} from {spec!r} holds {int(bad.sum())} non-finite or negative value(s)")
+    return values
+
+
+def cost_table(archs: Sequence[Arch], *, latency: str | None = None, energy: str | None = None,
+               store: RunStore | None = None, dataset: str = "cifar10") -> dict[str, np.ndarray]:
+    """Every requested cost of many architectures, one float per architecture.
+
+    Args:
+        archs: Architectures.
+        latency: A latency source spec (module docstring), or ``None`` for none.
+        energy: An energy source spec, or ``None`` for none.
+        store: The run store, needed by ``measured`` sources.
+        dataset: ``cifar10``, ``cifar100`` or ``imagenet16-120``: sets the class count
+            and input size of params/FLOPs/the energy model, and the HW-NAS-Bench dataset.
+
+    Returns:
+        ``params_m`` and ``flops_m`` always; ``latency_ms`` when ``latency`` is given;
+        ``energy_mj`` when ``energy`` is given. Each ``(n,)`` float64.
+
+    Example:
+        >>> table = cost_table(archs, latency="../shared/data/nb201/nb201_latency_ms.csv:pixel3",
+        ...                    energy="model")
+        >>> sorted(table)
+        ['energy_mj', 'flops_m', 'latency_ms', 'params_m']
+    """
+    archs = list(archs)
+    for arch in archs:
+        if not isinstance(arch, Arch):
+            raise InvalidInputError(f"cost_table needs Arch values, got {arch!r}")
+    num_classes, size = dataset_shape(dataset)
+    out = network_costs_many(archs, num_classes=num_classes, input_size=size)
+    if latency is not None:
+        out["latency_ms"] = _checked(_latency_source(str(latency), store, dataset)(archs), "latency_ms", latency)
+    if energy is not None:
+        out["energy_mj"] = _checked(_energy_source(str(energy), store, dataset)(archs), "energy_mj", energy)
+    return out
+
+
+def costs(arch: Arch, *, latency: str | None = None, energy: str | None = None,
+          store: RunStore | None = None, dataset: str = "cifar10") -> dict[str, float]:
+    """Every requested cost of one architecture (see :func:`cost_table`).
+
+    Example:
+        >>> costs(Arch((3,) * 6), energy="model")
+        {'params_m': 1.531546, 'flops_m': 220.11969, 'energy_mj': ...}
+    """
+    table = cost_table([arch], latency=latency, energy=energy, store=store, dataset=dataset)
+    return {key: float(values[0]) for key, values in table.items()}

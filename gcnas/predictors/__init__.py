@@ -1,0 +1,45 @@
+"""Performance predictors and the lookup table.
+
+A GCN predictor over the cell graph (PyTorch Geometric), baselines with the same
+scikit-learn interface (MLP on one-hot ops, gradient-boosted trees, a BoTorch GP),
+ranking metrics, and the lookup table that stores a prediction and every hardware
+cost for each architecture of the space and answers constrained queries.
+"""
+
+from gcnas.predictors.base import Predictor, load_predictor, make_predictor, predictor_names, register_predictor
+from gcnas.predictors.gbt import GBTPredictor
+from gcnas.predictors.gcn import DirectedGCN, GCNPredictor
+from gcnas.predictors.gp import GPPredictor
+from gcnas.predictors.graph import NODE_FEATURES, arch_batch, arch_data, live_adjacency
+from gcnas.predictors.lut import COST_BOUNDS, PREDICTOR_FILE, LookupTable
+from gcnas.predictors.metrics import kendall_tau, precision_at_k, ranking_report, spearman, top_kendall_tau
+from gcnas.predictors.mlp import MLPPredictor, one_hot_matrix
+from gcnas.predictors.neural import NeuralPredictor, pairwise_rank_loss
+
+__all__ = [
+    "COST_BOUNDS",
+    "NODE_FEATURES",
+    "PREDICTOR_FILE",
+    "DirectedGCN",
+    "GBTPredictor",
+    "GCNPredictor",
+    "GPPredictor",
+    "LookupTable",
+    "MLPPredictor",
+    "NeuralPredictor",
+    "Predictor",
+    "arch_batch",
+    "arch_data",
+    "kendall_tau",
+    "live_adjacency",
+    "load_predictor",
+    "make_predictor",
+    "one_hot_matrix",
+    "pairwise_rank_loss",
+    "precision_at_k",
+    "predictor_names",
+    "ranking_report",
+    "register_predictor",
+    "spearman",
+    "top_kendall_tau",
+]

@@ -1,0 +1,215 @@
+"""The plumbing every predictor shares: input checks, target scaling, the registry,
+``save`` / :func:`load_predictor`.
+
+A predictor maps architectures to one number each, scikit-learn style: keyword
+arguments are stored unchanged in ``__init__``, :meth:`Predictor.fit` returns
+``self``, fitted state ends in ``_``. A subclass implements two hooks,
+``_fit(archs, z)`` on standardised targets and ``_predict(archs) -> (mean, std)`` in
+the same standardised units; the base class validates, scales and unscales.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import os
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError, NotFittedError
+from gcnas.space import Arch
+
+__all__ = ["Predictor", "keep_params", "register_predictor", "make_predictor", "predictor_names", "load_predictor"]
+
+_REGISTRY: dict[str, type[Predictor]] = {}
+
+
+def register_predictor(name: str) -> Callable[[type[Predictor]], type[Predictor]]:
+    """Class decorator adding a predictor to the name registry (duplicates rejected)."""
+
+    def decorate(cls: type[Predictor]) -> type[Predictor]:
+        if name in _REGISTRY:
+            raise InvalidInputError(f"predictor name {name!r} is already registered by {_REGISTRY[name].__name__}")
+        _REGISTRY[name] = cls
+        cls.name = name
+        return cls
+
+    return decorate
+
+
+def keep_params(estimator: Predictor, arguments: dict[str, Any]) -> None:
+    """Store constructor arguments unchanged, as attributes (call with ``locals()``)."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
+def predictor_names() -> list[str]:
+    """The registered model names (``gcn``, ``mlp``, ``gbt``, ``gp``)."""
+    _load_builtin()
+    return sorted(_REGISTRY)
+
+
+def make_predictor(name: str, **kwargs: Any) -> Predictor:
+    """Build a predictor by name.
+
+    Args:
+        name: One of :func:`predictor_names`.
+        **kwargs: Passed to the class.
+
+    Returns:
+        An unfitted predictor.
+
+    Example:
+        >>> make_predictor("gcn", ensemble=3, seed=1)
+        GCNPredictor(ensemble=3, seed=1)
+    """
+    _load_builtin()
+    if name not in _REGISTRY:
+        raise InvalidInputError(f"unknown predictor {name!r}; choose one of {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name](**kwargs)
+
+
+def _load_builtin() -> None:
+    import gcnas.predictors  # noqa: F401  (importing the package registers every model)
+
+
+class Predictor:
+    """Base class: validation, standardised targets, persistence.
+
+    Subclasses set ``min_train`` and implement ``_fit`` and ``_predict``.
+    """
+
+    name = "predictor"
+    min_train = 3
+
+    # -- scikit-learn plumbing ---------------------------------------------------------
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor keyword arguments, as given."""
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {n: getattr(self, n) for n in names}
+
+    def __repr__(self) -> str:
+        defaults = {n: p.default for n, p in inspect.signature(type(self).__init__).parameters.items()}
+        changed = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k) != v)
+        return f"{type(self).__name__}({changed})"
+
+    # -- public API --------------------------------------------------------------------
+
+    def fit(self, archs: Sequence[Arch], y: Sequence[float]) -> Predictor:
+        """Fit to one target value per architecture.
+
+        Args:
+            archs: Training architectures (at least ``min_train``).
+            y: ``(n,)`` targets (accuracy, latency, ...); no NaN.
+
+        Returns:
+            ``self``.
+        """
+        archs = _check_archs(archs)
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        if len(y) != len(archs):
+            raise InvalidInputError(f"fit needs one target per architecture: got {len(archs)} archs, {len(y)} targets")
+        if len(archs) < self.min_train:
+            raise InvalidInputError(f"{type(self).__name__} needs at least {self.min_train} training "
+                                    f"architectures, got {len(archs)}; score more samples")
+        bad = ~np.isfinite(y)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise InvalidInputError(f"{int(bad.sum())} training target(s) are NaN or infinite, e.g. "
+                                    f"{y[first]} for {archs[first]}; drop or fix them before fitting")
+        self.y_mean_ = float(y.mean())
+        self.y_scale_ = float(y.std()) or 1.0
+        self.n_train_ = len(archs)
+        self._fit(archs, (y - self.y_mean_) / self.y_scale_)
+        return self
+
+    def predict(self, archs: Sequence[Arch], return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Predict the target of each architecture.
+
+        Args:
+            archs: Architectures.
+            return_std: Also return the predictive spread (ensemble or posterior std).
+
+        Returns:
+            ``(n,)`` float64 means, or ``(mean, std)`` when ``return_std``.
+        """
+        self._check_fitted()
+        archs = _check_archs(archs, allow_empty=True)
+        if not archs:
+            empty = np.zeros(0)
+            return (empty, empty.copy()) if return_std else empty
+        mean, std = self._predict(archs)
+        mean = np.asarray(mean, dtype=np.float64) * self.y_scale_ + self.y_mean_
+        std = np.asarray(std, dtype=np.float64) * self.y_scale_
+        return (mean, std) if return_std else mean
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the fitted predictor to ``path`` (a torch file, written atomically)."""
+        import torch
+
+        from gcnas.data.store import atomic_write
+
+        self._check_fitted()
+        buffer = io.BytesIO()
+        torch.save({"format": "gcnas-predictor-1", "name": self.name, "params": self.get_params(),
+                    "state": self._state()}, buffer)
+        return atomic_write(path, buffer.getvalue())
+
+    # -- hooks -------------------------------------------------------------------------
+
+    def _fit(self, archs: list[Arch], z: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _predict(self, archs: list[Arch]) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def _state(self) -> dict[str, Any]:
+        """Fitted state to pickle (default: every attribute ending in ``_``)."""
+        return {k: v for k, v in vars(self).items() if k.endswith("_")}
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "y_mean_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(archs, y) first")
+
+
+def load_predictor(path: str | os.PathLike) -> Predictor:
+    """Read a predictor written by :meth:`Predictor.save`.
+
+    Args:
+        path: e.g. ``run_dir/predictor.pt``.
+
+    Returns:
+        The fitted predictor.
+    """
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"no fitted predictor at {str(path)!r}; run `gcnas predictor fit` first")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:  # noqa: BLE001  (torch raises many kinds on a bad file)
+        raise CorruptFileError(f"{str(path)!r} is not a readable predictor file ({error}); refit it") from None
+    if not isinstance(blob, dict) or blob.get("format") != "gcnas-predictor-1":
+        raise CorruptFileError(f"{str(path)!r} is not a gcnas predictor file; refit it with `gcnas predictor fit`")
+    predictor = make_predictor(blob["name"], **blob["params"])
+    predictor._set_state(blob["state"])
+    return predictor
+
+
+def _check_archs(archs: Sequence[Arch], allow_empty: bool = False) -> list[Arch]:
+    archs = list(archs)
+    for arch in archs:
+        if not isinstance(arch, Arch):
+            raise InvalidInputError(f"expected NAS-Bench-201 Arch values, got {type(arch).__name__} {arch!r}; "
+                                    "parse strings with Arch.parse")
+    if not archs and not allow_empty:
+        raise InvalidInputError("no architectures given")
+    return archs

@@ -1,0 +1,99 @@
+"""The one place where architectures become PyTorch Geometric graphs.
+
+Every graph predictor of gcnas reads a cell through :func:`arch_data` (one graph) or
+:func:`arch_batch` (many graphs in one disjoint-union batch). The graph is
+:meth:`Arch.to_graph`: 8 nodes (input, the six edge-ops in string order, output),
+edges in the direction data flows. Node features are the one-hot op type followed by
+a one-hot of the node's position, so that the network can tell *which* edge of the
+cell an operation sits on (two cells with the same multiset of ops are different).
+
+With ``prune=True`` (the default) the graph keeps only the wiring that can carry a
+signal: an op-node whose op is ``none`` outputs zero, so its edges are dropped, and
+so are the edges of nodes that no longer lie on an input-to-output path. Cells that
+compute the same function then look alike to the network.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch_geometric.data import Batch, Data
+
+from gcnas.space import NODE_TYPES, Arch
+
+__all__ = ["NODE_FEATURES", "NUM_NODES", "arch_data", "arch_batch", "live_adjacency"]
+
+NUM_NODES = 8
+NODE_FEATURES = len(NODE_TYPES) + NUM_NODES
+"""Width of a node feature vector: op one-hot (7) + position one-hot (8)."""
+
+_NONE_TYPE = NODE_TYPES.index("none")
+
+
+def live_adjacency(adjacency: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """Drop the edges that cannot carry a signal from the input to the output.
+
+    Args:
+        adjacency: ``(8, 8)`` 0/1 matrix of :class:`~gcnas.space.ArchGraph`.
+        features: ``(8, 7)`` one-hot node types.
+
+    Returns:
+        ``(8, 8)`` uint8: the edges between nodes that are not ``none`` and lie on a
+        path from node 0 to node 7.
+    """
+    alive = features[:, _NONE_TYPE] == 0
+    adj = adjacency.astype(bool) & alive[:, None] & alive[None, :]
+    reach = np.zeros(len(adj), dtype=bool)
+    reach[0] = True
+    for node in range(len(adj)):  # nodes are topologically ordered
+        if reach[node]:
+            reach |= adj[node]
+    back = np.zeros(len(adj), dtype=bool)
+    back[-1] = True
+    for node in range(len(adj) - 1, -1, -1):
+        if back[node]:
+            back |= adj[:, node]
+    on_path = reach & back
+    return (adj & on_path[:, None] & on_path[None, :]).astype(np.uint8)
+
+
+def _node_features(features: np.ndarray) -> np.ndarray:
+    return np.concatenate([features, np.eye(len(features), dtype=np.float32)], axis=1)
+
+
+def arch_data(arch: Arch, *, prune: bool = True) -> Data:
+    """One cell as a PyG ``Data``.
+
+    Args:
+        arch: The architecture.
+        prune: Keep only the edges on live input-to-output paths (see module doc).
+
+    Returns:
+        ``Data(x=(8, 15) float32, edge_index=(2, E) int64)``.
+
+    Example:
+        >>> data = arch_data(Arch.from_code(0))   # every op 'none': no live edge
+        >>> data.x.shape, data.edge_index.shape
+        (torch.Size([8, 15]), torch.Size([2, 0]))
+    """
+    graph = arch.to_graph()
+    adjacency = live_adjacency(graph.adjacency, graph.features) if prune else graph.adjacency
+    src, dst = np.nonzero(adjacency)
+    return Data(x=torch.from_numpy(_node_features(graph.features)),
+                edge_index=torch.from_numpy(np.stack([src, dst]).astype(np.int64)))
+
+
+def arch_batch(archs: Sequence[Arch], *, prune: bool = True) -> Batch:
+    """Many cells as one PyG ``Batch`` (a disjoint union of their graphs).
+
+    Args:
+        archs: The architectures.
+        prune: As in :func:`arch_data`.
+
+    Returns:
+        A ``Batch`` with ``x (8n, 15)``, ``edge_index (2, E)``, ``batch (8n,)``; the
+        output node of graph ``i`` is node ``8 * i + 7``.
+    """
+    return Batch.from_data_list([arch_data(a, prune=prune) for a in archs])

@@ -1,0 +1,195 @@
+"""The lookup table: a predicted accuracy and every hardware cost for each architecture.
+
+:meth:`LookupTable.build` predicts once per isomorphism class (6,466 for NB201),
+broadcasts the prediction to the class members (15,625), joins the hardware costs of
+:func:`gcnas.hardware.cost_table`, and writes the run store's ``lut`` table (SQLite,
+an index on every column). :meth:`LookupTable.query` answers "the best architectures
+under these bounds" with one indexed SQL query: sorted by predicted accuracy, or the
+Pareto front of accuracy against one cost.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import numpy as np
+
+from gcnas.data.store import RunStore
+from gcnas.exceptions import InfeasibleError, InvalidInputError
+from gcnas.predictors.base import Predictor, load_predictor
+from gcnas.space import NB201Space
+
+__all__ = ["LookupTable", "COST_BOUNDS", "PREDICTOR_FILE"]
+
+PREDICTOR_FILE = "predictor.pt"
+COST_BOUNDS: dict[str, str] = {
+    "max_latency_ms": "latency_ms",
+    "max_energy_mj": "energy_mj",
+    "max_params_m": "params_m",
+    "max_flops_m": "flops_m",
+}
+"""Keyword of :meth:`LookupTable.query` -> the lookup-table column it bounds."""
+
+
+class LookupTable:
+    """The run store's lookup table: build it once, query it in milliseconds.
+
+    Args:
+        store: A :class:`~gcnas.data.RunStore` or a run directory.
+
+    Example:
+        >>> LookupTable.build(store, predictor, latency="nb201_latency_ms.csv:pixel3")
+        >>> LookupTable(store).query(max_latency_ms=5, max_params_m=0.8, top=3)
+        [{'rank': 1, 'arch': '|nor_conv_3x3~0|+|...', 'accuracy': 93.1, ...}, ...]
+    """
+
+    def __init__(self, store: RunStore | str | os.PathLike) -> None:
+        self.store = store if isinstance(store, RunStore) else RunStore(store)
+
+    # -- build -------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, store: RunStore | str | os.PathLike, predictor: Predictor | None = None, *,
+              latency: str | None = None, energy: str | None = "model", dataset: str = "cifar10") -> LookupTable:
+        """Predict every architecture, join its costs and write the ``lut`` table.
+
+        Args:
+            store: The run store (or run directory).
+            predictor: A fitted predictor; ``None`` loads ``run_dir/predictor.pt``.
+            latency: Latency source for :func:`gcnas.hardware.cost_table` (``"CSV:COLUMN"``,
+                ``"measured"``, ``"hwnb:PICKLE:DEVICE"``) or ``None`` for no latency column.
+            energy: Energy source (``"model"``, ``"hwnb:PICKLE:DEVICE"``) or ``None``.
+            dataset: Dataset the costs refer to.
+
+        Returns:
+            The lookup table over the store.
+        """
+        from gcnas.hardware import cost_table
+
+        table = cls(store)
+        started = time.perf_counter()
+        if predictor is None:
+            predictor = load_predictor(table.store.run_dir / PREDICTOR_FILE)
+        archs = NB201Space().all_archs()
+        canonical = np.array([a.canonical().code for a in archs], dtype=np.int64)
+        classes, members = np.unique(canonical, return_inverse=True)
+        mean, std = predictor.predict([archs[c] for c in classes], return_std=True)
+        columns: dict[str, np.ndarray] = {"accuracy": mean[members], "accuracy_std": std[members]}
+        for name, values in cost_table(archs, latency=latency, energy=energy, store=table.store,
+                                       dataset=dataset).items():
+            columns[name] = np.asarray(values, dtype=np.float64)
+        meta = {"predictor": predictor.name, "predictor_params": predictor.get_params(),
+                "n_train": getattr(predictor, "n_train_", None), "latency": latency, "energy": energy,
+                "dataset": dataset, "classes": int(len(classes)), "built": time.time()}
+        table.store.write_lut(archs, columns, canonical=canonical, meta=meta)
+        seconds = time.perf_counter() - started
+        table.store.finish_stage("lut", {**meta, "rows": len(archs), "columns": list(columns)}, seconds)
+        return table
+
+    # -- query -------------------------------------------------------------------------
+
+    @property
+    def columns(self) -> list[str]:
+        """The value columns of the table (``accuracy``, ``accuracy_std``, costs...)."""
+        return self.store.lut_columns()
+
+    def query(self, *, max_latency_ms: float | None = None, max_energy_mj: float | None = None,
+              max_params_m: float | None = None, max_flops_m: float | None = None,
+              sort: str = "accuracy", pareto_cost: str = "latency_ms", top: int | None = 10,
+              distinct: bool = True) -> list[dict[str, Any]]:
+        """The best architectures under upper bounds on their costs.
+
+        Args:
+            max_latency_ms: Largest admitted ``latency_ms`` (``None`` = unbounded).
+            max_energy_mj: Largest admitted ``energy_mj``.
+            max_params_m: Largest admitted ``params_m``.
+            max_flops_m: Largest admitted ``flops_m``.
+            sort: ``"accuracy"`` (highest predicted accuracy first) or ``"pareto"`` (the
+                front of accuracy against ``pareto_cost``, cheapest first).
+            pareto_cost: The cost column of the Pareto front.
+            top: Most rows returned (``None`` = all). A Pareto front longer than ``top``
+                is thinned to ``top`` points spread evenly along it, both ends kept.
+            distinct: One architecture per isomorphism class (they share a prediction).
+
+        Returns:
+            Rows as dicts: ``rank``, ``code``, ``arch``, ``canonical`` and every column.
+
+        Raises:
+            InvalidInputError: the table lacks a bounded column (the message lists the
+                columns it has), or no table was built.
+            InfeasibleError: no architecture meets the bounds; the message names the bound
+                that excludes everything and the smallest value that would admit one.
+        """
+        bounds = {"max_latency_ms": max_latency_ms, "max_energy_mj": max_energy_mj,
+                  "max_params_m": max_params_m, "max_flops_m": max_flops_m}
+        maxima = {COST_BOUNDS[k]: float(v) for k, v in bounds.items() if v is not None}
+        self._check_columns(maxima, sort, pareto_cost, top)
+        if sort == "accuracy":
+            rows = self._best(maxima, top, distinct)
+        else:
+            rows = self.store.pareto_lut("accuracy", pareto_cost, maxima=maxima)
+            rows = _thin(rows, top)
+        if not rows:
+            raise self._infeasible(maxima)
+        return [{"rank": i, **row} for i, row in enumerate(rows, start=1)]
+
+    def _check_columns(self, maxima: dict[str, float], sort: str, pareto_cost: str, top: int | None) -> None:
+        have = self.columns
+        if not have:
+            raise InvalidInputError(f"run {str(self.store.run_dir)!r} has no lookup table; "
+                                    "build it with `gcnas lut build` (LookupTable.build)")
+        if sort not in ("accuracy", "pareto"):
+            raise InvalidInputError(f"sort must be 'accuracy' or 'pareto', got {sort!r}")
+        if top is not None and top < 1:
+            raise InvalidInputError(f"top must be a positive number of rows, got {top}")
+        asked = list(maxima) + ([pareto_cost] if sort == "pareto" else [])
+        for column in asked:
+            if column not in have:
+                costs = [c for c in have if c not in ("accuracy", "accuracy_std")]
+                raise InvalidInputError(
+                    f"the lookup table has no {column!r} column, so it cannot be bounded or traded off; "
+                    f"it has costs: {', '.join(costs) or '(none)'}. Rebuild it with that cost "
+                    "(e.g. `gcnas lut build --latency CSV:COLUMN`)")
+
+    def _best(self, maxima: dict[str, float], top: int | None, distinct: bool) -> list[dict[str, Any]]:
+        if not distinct:
+            return self.store.ranked_lut("accuracy", maxima=maxima, limit=top)
+        # One row per class: the best-ranked member that meets the bounds (the class
+        # representative itself may not). Fetch a few rows per wanted one, more if needed.
+        limit = None if top is None else 4 * top
+        while True:
+            rows = self.store.ranked_lut("accuracy", maxima=maxima, limit=limit)
+            seen: set[int] = set()
+            unique = [r for r in rows if r["canonical"] not in seen and not seen.add(r["canonical"])]
+            if limit is None or len(rows) < limit or len(unique) >= top:
+                return unique[:top]
+            limit *= 4
+
+    def _infeasible(self, maxima: dict[str, float]) -> InfeasibleError:
+        reasons = []
+        for column, bound in maxima.items():
+            others = {c: b for c, b in maxima.items() if c != column}
+            smallest = self.store.lut_min(column, maxima=others)
+            alone = self.store.lut_min(column)
+            if alone is not None and alone > bound:
+                reasons.append(f"{column} <= {bound:g} excludes every architecture (the smallest "
+                               f"{column} in the table is {alone:g})")
+            elif smallest is not None and smallest > bound:
+                reasons.append(f"{column} <= {bound:g} excludes every architecture meeting the other "
+                               f"bounds; {column} <= {smallest:g} would admit one")
+        if not reasons:
+            reasons.append("the other bounds, taken together, exclude every architecture")
+        error = InfeasibleError("no architecture meets the constraints: " + "; ".join(reasons))
+        error.bounds = maxima
+        return error
+
+
+def _thin(rows: list[dict[str, Any]], top: int | None) -> list[dict[str, Any]]:
+    if top is None or len(rows) <= top:
+        return rows
+    if top == 1:
+        return rows[-1:]
+    keep = np.unique(np.round(np.linspace(0, len(rows) - 1, top)).astype(int))
+    return [rows[i] for i in keep]

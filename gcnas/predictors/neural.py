@@ -1,0 +1,182 @@
+"""Training plumbing shared by the neural predictors (GCN, MLP): an ensemble of small
+networks fitted with MSE plus a pairwise ranking loss and early stopping.
+
+A subclass implements three hooks: ``_network()`` (a fresh ``nn.Module``),
+``_encode(archs)`` (all inputs, computed once) and ``_forward(net, inputs, rows)``
+(predictions for the rows ``rows`` of those inputs, shape ``(len(rows),)``).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from gcnas.predictors.base import Predictor
+from gcnas.space import Arch, NB201Space, as_generator
+
+__all__ = ["NeuralPredictor", "pairwise_rank_loss", "with_isomorphs"]
+
+
+def pairwise_rank_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """RankNet loss: mean ``softplus(-(p_i - p_j))`` over pairs with ``y_i > y_j``.
+
+    Args:
+        pred: ``(n,)`` predictions.
+        target: ``(n,)`` targets.
+
+    Returns:
+        A scalar (0 when no pair is ordered).
+    """
+    diff_y = target[:, None] - target[None, :]
+    diff_p = pred[:, None] - pred[None, :]
+    mask = diff_y > 0
+    if not mask.any():
+        return pred.sum() * 0.0
+    return nn.functional.softplus(-diff_p[mask]).mean()
+
+
+def with_isomorphs(archs: list[Arch], limit: int, seed: int | np.random.Generator | None = 0
+                   ) -> tuple[list[Arch], np.ndarray]:
+    """Add up to ``limit`` isomorphic twins of every architecture (they share its label).
+
+    Isomorphic cells compute the same function, so a measured score is a label for the
+    whole class: free training data that also teaches the network the invariance.
+
+    Args:
+        archs: Labelled architectures.
+        limit: Most twins added per architecture (drawn at random from its class).
+        seed: Seed of the draw.
+
+    Returns:
+        ``(archs + twins, owner)``: ``owner[i]`` is the index in ``archs`` whose label
+        row ``i`` carries (the first ``len(archs)`` rows are ``archs`` themselves).
+    """
+    rng = as_generator(seed)
+    classes = _classes()
+    extra, owner = [], []
+    for i, arch in enumerate(archs):
+        twins = [c for c in classes[arch.canonical().code] if c != arch.code]
+        if len(twins) > limit:
+            twins = rng.choice(twins, size=limit, replace=False).tolist()
+        extra += [Arch.from_code(int(c)) for c in twins]
+        owner += [i] * len(twins)
+    return list(archs) + extra, np.concatenate([np.arange(len(archs)), np.asarray(owner, dtype=np.int64)])
+
+
+@functools.lru_cache(maxsize=1)
+def _classes() -> dict[int, list[int]]:
+    classes: dict[int, list[int]] = {}
+    for arch in NB201Space().enumerate():
+        classes.setdefault(arch.canonical().code, []).append(arch.code)
+    return classes
+
+
+class NeuralPredictor(Predictor):
+    """An ensemble of torch networks; subclasses supply the network and its inputs.
+
+    The constructor arguments every subclass accepts (and stores unchanged):
+    ``ensemble, epochs, lr, weight_decay, rank_weight, batch_size, valid_fraction,
+    patience, seed, progress`` (documented on :class:`~gcnas.predictors.GCNPredictor`),
+    and optionally ``isomorphs`` (twins added per labelled architecture, see
+    :func:`with_isomorphs`).
+    """
+
+    min_train = 5
+    ensemble: int
+    epochs: int
+    lr: float
+    weight_decay: float
+    rank_weight: float
+    batch_size: int
+    valid_fraction: float
+    patience: int
+    seed: int
+    progress: bool
+
+    # -- hooks -------------------------------------------------------------------------
+
+    def _network(self) -> nn.Module:
+        raise NotImplementedError
+
+    def _encode(self, archs: list[Arch]) -> Any:
+        raise NotImplementedError
+
+    def _forward(self, net: nn.Module, inputs: Any, rows: np.ndarray) -> torch.Tensor:
+        raise NotImplementedError
+
+    # -- training ----------------------------------------------------------------------
+
+    def _fit(self, archs: list[Arch], z: np.ndarray) -> None:
+        from tqdm.auto import tqdm
+
+        rng = as_generator(self.seed)
+        owner = np.arange(len(archs))
+        twins = getattr(self, "isomorphs", 0)
+        twins = min(4, 400 // len(archs)) if twins is None else twins
+        if twins:
+            archs, owner = with_isomorphs(archs, twins, rng)
+        inputs = self._encode(archs)
+        target = torch.tensor(z[owner], dtype=torch.float32)
+        seeds = [int(s) for s in rng.integers(2**31, size=self.ensemble)]
+        self.states_ = [self._fit_member(inputs, target, owner, s)
+                        for s in tqdm(seeds, desc=f"{self.name} ensemble", disable=not self.progress, leave=False)]
+
+    def _fit_member(self, inputs: Any, target: torch.Tensor, owner: np.ndarray, seed: int) -> dict[str, torch.Tensor]:
+        torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        n = int(owner.max()) + 1  # labelled architectures; rows >= n are their isomorphs
+        order = rng.permutation(n)
+        n_valid = int(round(self.valid_fraction * n)) if n >= 10 else 0
+        held_out = np.zeros(n, dtype=bool)
+        held_out[order[:n_valid]] = True
+        valid = order[:n_valid]
+        train = np.flatnonzero(~held_out[owner])  # an isomorph trains only with its original
+        net = self._network()
+        optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, self.epochs)
+        best, best_state, waited = float("inf"), copy.deepcopy(net.state_dict()), 0
+        chunks = max(1, -(-len(train) // self.batch_size))
+        for _ in range(self.epochs):
+            net.train()
+            for rows in np.array_split(rng.permutation(train), chunks):
+                loss = self._loss(self._forward(net, inputs, rows), target[rows])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            scheduler.step()
+            if n_valid == 0:
+                continue
+            net.eval()
+            with torch.no_grad():
+                score = float(self._loss(self._forward(net, inputs, valid), target[valid]))
+            if score < best - 1e-4:
+                best, best_state, waited = score, copy.deepcopy(net.state_dict()), 0
+            else:
+                waited += 1
+                if waited >= self.patience:
+                    break
+        return best_state if n_valid else net.state_dict()
+
+    def _loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        loss = nn.functional.mse_loss(pred, target)
+        if self.rank_weight:
+            loss = loss + self.rank_weight * pairwise_rank_loss(pred, target)
+        return loss
+
+    def _predict(self, archs: list[Arch]) -> tuple[np.ndarray, np.ndarray]:
+        inputs = self._encode(archs)
+        rows = np.arange(len(archs))
+        net = self._network()
+        outputs = []
+        with torch.no_grad():
+            for state in self.states_:
+                net.load_state_dict(state)
+                net.eval()
+                outputs.append(self._forward(net, inputs, rows).numpy())
+        stacked = np.stack(outputs).astype(np.float64)
+        return stacked.mean(0), stacked.std(0)

@@ -1,0 +1,48 @@
+"""Search: objectives, Bayesian optimisation (BoTorch), random search, regularised evolution.
+
+``run_search`` drives any searcher against objectives, writing every trial to the run
+store as it completes so a killed run resumes; ``SearchResult`` gives the incumbent,
+the Pareto front and the hypervolume per step; :mod:`gcnas.search.plots` draws them.
+"""
+
+from gcnas.search.base import Observations, Searcher, make_searcher, register_searcher, searcher_names
+from gcnas.search.bo import BayesianOptimization
+from gcnas.search.evolution import RegularizedEvolution
+from gcnas.search.features import EmbeddingFeatures, make_features, onehot_features
+from gcnas.search.history import SearchResult
+from gcnas.search.objectives import (CallableObjective, Constraint, CostObjective, LUTObjective, Objective,
+                                     PredictorObjective, SupernetObjective, TableObjective)
+from gcnas.search.pareto import hypervolume, hypervolume_curve, nadir_reference, pareto_mask
+from gcnas.search.plots import plot_best_so_far, plot_pareto
+from gcnas.search.random_search import RandomSearch
+from gcnas.search.runner import run_search
+
+__all__ = [
+    "BayesianOptimization",
+    "CallableObjective",
+    "Constraint",
+    "CostObjective",
+    "EmbeddingFeatures",
+    "LUTObjective",
+    "Objective",
+    "Observations",
+    "PredictorObjective",
+    "RandomSearch",
+    "RegularizedEvolution",
+    "SearchResult",
+    "Searcher",
+    "SupernetObjective",
+    "TableObjective",
+    "hypervolume",
+    "hypervolume_curve",
+    "make_features",
+    "make_searcher",
+    "nadir_reference",
+    "onehot_features",
+    "pareto_mask",
+    "plot_best_so_far",
+    "plot_pareto",
+    "register_searcher",
+    "run_search",
+    "searcher_names",
+]

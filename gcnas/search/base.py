@@ -1,0 +1,141 @@
+"""The searcher interface: propose architectures from what has been observed so far.
+
+A searcher is stateless between calls: :meth:`Searcher.ask` looks only at the
+:class:`Observations` (every finished trial) and a random generator seeded per step,
+so a run rebuilt from the run store after a kill continues exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from gcnas.exceptions import InvalidInputError
+from gcnas.space import Arch, NB201Space, Space
+
+__all__ = ["Observations", "Searcher", "register_searcher", "make_searcher", "searcher_names"]
+
+_REGISTRY: dict[str, type[Searcher]] = {}
+
+
+def register_searcher(name: str) -> Callable[[type[Searcher]], type[Searcher]]:
+    """Class decorator adding a searcher to the name registry (duplicates rejected)."""
+    def decorate(cls: type[Searcher]) -> type[Searcher]:
+        if name in _REGISTRY:
+            raise ValueError(f"searcher {name!r} is already registered by {_REGISTRY[name].__name__}")
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+    return decorate
+
+
+def searcher_names() -> list[str]:
+    """Registered searcher names."""
+    import gcnas.search  # noqa: F401  (registers the built-in searchers)
+
+    return sorted(_REGISTRY)
+
+
+def make_searcher(name: str, **kwargs: object) -> Searcher:
+    """A searcher by name (``bo``, ``random``, ``evolution``), with its keyword arguments."""
+    names = searcher_names()
+    if name not in _REGISTRY:
+        raise InvalidInputError(f"unknown search method {name!r}; choose one of {', '.join(names)}")
+    return _REGISTRY[name](**kwargs)
+
+
+@dataclass
+class Observations:
+    """Every finished trial of a run, as arrays.
+
+    Attributes:
+        archs: Evaluated architectures in order (failed ones included).
+        Y: ``(n, m)`` objectives in the maximisation convention (NaN rows: failed).
+        slack: ``(n, k)`` constraint violations, ``<= 0`` feasible (NaN: failed).
+    """
+
+    archs: list[Arch]
+    Y: np.ndarray
+    slack: np.ndarray
+
+    @property
+    def ok(self) -> np.ndarray:
+        """``(n,)`` rows whose evaluation succeeded."""
+        return np.isfinite(self.Y).all(axis=1) & np.isfinite(self.slack).all(axis=1)
+
+    @property
+    def feasible(self) -> np.ndarray:
+        """``(n,)`` successful rows that meet every constraint."""
+        return self.ok & (np.nan_to_num(self.slack, nan=1.0) <= 0).all(axis=1)
+
+    @property
+    def codes(self) -> set[int]:
+        return {a.code for a in self.archs}
+
+    def __len__(self) -> int:
+        return len(self.archs)
+
+
+class Searcher:
+    """Base class: candidate bookkeeping; subclasses implement :meth:`_ask`.
+
+    Args:
+        space: The search space.
+        candidates: The architectures a search may propose (default: the whole space).
+    """
+
+    name = "searcher"
+
+    def __init__(self, *, space: Space | None = None, candidates: Sequence[Arch] | None = None) -> None:
+        self.space = space
+        self.candidates = candidates
+
+    def prepare(self, candidates: Sequence[Arch]) -> None:
+        """Called once by the run with the final candidate set (after constraint pruning)."""
+        self.candidates_ = list(candidates)
+        self._index = {a.code: i for i, a in enumerate(self.candidates_)}
+
+    def default_candidates(self) -> list[Arch]:
+        if self.candidates is not None:
+            return list(self.candidates)
+        space = self.space or NB201Space()
+        if not isinstance(space, NB201Space):
+            raise InvalidInputError(f"space {space!r} cannot be enumerated; pass candidates=")
+        return space.all_archs()
+
+    def unevaluated(self, obs: Observations) -> np.ndarray:
+        """Indices into ``candidates_`` not yet evaluated."""
+        seen = np.zeros(len(self.candidates_), dtype=bool)
+        for arch in obs.archs:
+            i = self._index.get(arch.code)
+            if i is not None:
+                seen[i] = True
+        return np.flatnonzero(~seen)
+
+    def ask(self, obs: Observations, n: int, rng: np.random.Generator) -> list[Arch]:
+        """Propose ``n`` distinct, unevaluated architectures.
+
+        Args:
+            obs: Every finished trial.
+            n: How many to propose (the batch size q).
+            rng: This step's generator.
+
+        Returns:
+            Up to ``n`` architectures (fewer only when the candidates run out).
+        """
+        if not hasattr(self, "candidates_"):
+            self.prepare(self.default_candidates())
+        free = self.unevaluated(obs)
+        if len(free) == 0:
+            return []
+        return self._ask(obs, min(n, len(free)), rng, free)
+
+    def _ask(self, obs: Observations, n: int, rng: np.random.Generator, free: np.ndarray) -> list[Arch]:
+        raise NotImplementedError
+
+    def random(self, n: int, rng: np.random.Generator, free: np.ndarray) -> list[Arch]:
+        """``n`` distinct unevaluated candidates drawn uniformly."""
+        pick = rng.choice(free, size=min(n, len(free)), replace=False)
+        return [self.candidates_[i] for i in pick]

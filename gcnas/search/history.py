@@ -1,0 +1,131 @@
+"""The outcome of a search: trials in order, incumbent and Pareto front per step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from gcnas.data.store import RunStore, Trial
+from gcnas.exceptions import InvalidInputError
+from gcnas.search.pareto import hypervolume_curve, pareto_mask
+
+__all__ = ["SearchResult", "study_config_name"]
+
+
+def study_config_name(study: str) -> str:
+    """File name (in the run directory) of a study's settings."""
+    return f"search_{study}.json"
+
+
+@dataclass
+class SearchResult:
+    """Every trial of one study, with the objectives' directions.
+
+    Attributes:
+        study: Study name in the run store.
+        objectives: Objective names, the first one primary.
+        maximize: Direction of each objective.
+        trials: Trials in evaluation order (failed ones included).
+        config: The study's settings (method, seed, constraints ...).
+    """
+
+    study: str
+    objectives: list[str]
+    maximize: list[bool]
+    trials: list[Trial]
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, store: RunStore, study: str) -> SearchResult:
+        """The study ``study`` of a run store (written by :func:`run_search`)."""
+        trials = store.trials(study)
+        if not trials:
+            known = ", ".join(store.studies()) or "none"
+            raise InvalidInputError(f"run {store.run_dir} has no search study {study!r} (studies: {known})")
+        try:
+            config = store.read_config(study_config_name(study))
+        except Exception:  # noqa: BLE001 - trials alone still give a result (directions assumed max)
+            config = {}
+        names = config.get("objectives") or list(trials[0].objectives)
+        maximize = config.get("maximize") or [True] * len(names)
+        return cls(study, list(names), list(maximize), trials, config)
+
+    def __len__(self) -> int:
+        return len(self.trials)
+
+    @property
+    def ok(self) -> np.ndarray:
+        """``(n,)`` successful trials."""
+        return np.array([t.status == "ok" for t in self.trials], dtype=bool)
+
+    @property
+    def feasible(self) -> np.ndarray:
+        """``(n,)`` successful trials meeting every constraint."""
+        return np.array([t.status == "ok" and t.report.get("feasible", True) for t in self.trials], dtype=bool)
+
+    def values(self, column: str) -> np.ndarray:
+        """``(n,)`` an objective or report column of every trial (NaN where absent)."""
+        out = np.full(len(self.trials), np.nan)
+        for i, t in enumerate(self.trials):
+            value = t.objectives.get(column, t.report.get(column))
+            if isinstance(value, (int, float)) and value is not None:
+                out[i] = float(value)
+        return out
+
+    def signed(self) -> np.ndarray:
+        """``(n, m)`` objectives in the maximisation convention."""
+        Y = np.column_stack([self.values(n) for n in self.objectives])
+        return Y * np.where(self.maximize, 1.0, -1.0)
+
+    def incumbent_index(self) -> np.ndarray:
+        """``(n,)`` index of the best feasible trial so far by the primary objective (-1: none yet)."""
+        y = self.signed()[:, 0]
+        y = np.where(self.feasible & np.isfinite(y), y, -np.inf)
+        best, out, idx = -np.inf, np.full(len(y), -1), -1
+        for t, value in enumerate(y):
+            if value > best:
+                best, idx = value, t
+            out[t] = idx
+        return out
+
+    def best_so_far(self, column: str | None = None) -> np.ndarray:
+        """``(n,)`` the incumbent's ``column`` after each trial (default: the primary objective).
+
+        With ``column="test_acc"`` (a report column) this is the literature's curve:
+        select on validation accuracy, report the selected architecture's test accuracy.
+        """
+        values = self.values(column or self.objectives[0])
+        idx = self.incumbent_index()
+        return np.where(idx >= 0, values[np.maximum(idx, 0)], np.nan)
+
+    def pareto_front(self) -> list[Trial]:
+        """The feasible, non-dominated trials."""
+        Y = self.signed()
+        keep = self.feasible & np.isfinite(Y).all(axis=1)
+        mask = np.zeros(len(Y), dtype=bool)
+        mask[keep] = pareto_mask(Y[keep])
+        return [t for t, m in zip(self.trials, mask) if m]
+
+    def hypervolume_curve(self, ref_point: Sequence[float]) -> np.ndarray:
+        """``(n,)`` hypervolume after each trial; ``ref_point`` in the objectives' own units."""
+        ref = np.asarray(ref_point, dtype=np.float64) * np.where(self.maximize, 1.0, -1.0)
+        return hypervolume_curve(self.signed(), ref, self.feasible)
+
+    def steps(self, columns: Sequence[str] = (), ref_point: Sequence[float] | None = None) -> list[dict[str, Any]]:
+        """One row per trial: the trial, its arch and objectives, the incumbent, the hypervolume."""
+        idx = self.incumbent_index()
+        hv = self.hypervolume_curve(ref_point) if ref_point is not None else None
+        rows = []
+        for t, trial in enumerate(self.trials):
+            row: dict[str, Any] = {"trial": trial.trial, "status": trial.status, "arch": str(trial.arch),
+                                   **{n: trial.objectives.get(n) for n in self.objectives}}
+            best = self.trials[idx[t]] if idx[t] >= 0 else None
+            row["best_" + self.objectives[0]] = best.objectives.get(self.objectives[0]) if best else None
+            for column in columns:
+                row["best_" + column] = (best.objectives.get(column, best.report.get(column)) if best else None)
+            if hv is not None:
+                row["hypervolume"] = float(hv[t])
+            rows.append(row)
+        return rows

@@ -1,0 +1,269 @@
+"""What a search optimises: objectives (accuracy, costs), constraints and report columns.
+
+An :class:`Objective` scores a batch of architectures, one float each; NaN (or an
+exception) marks a failed evaluation, which the run records and skips. ``maximize``
+says the direction (accuracy up, latency down). Sources: a benchmark table column,
+the run's lookup table, a fitted predictor, the supernet with inherited weights, the
+hardware cost module, or any Python callable (one that really trains, for example).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from gcnas.data.benchmark import BenchmarkTable
+from gcnas.data.store import RunStore
+from gcnas.exceptions import InvalidInputError
+from gcnas.space import Arch
+
+__all__ = [
+    "Objective",
+    "TableObjective",
+    "LUTObjective",
+    "PredictorObjective",
+    "SupernetObjective",
+    "CostObjective",
+    "CallableObjective",
+    "Constraint",
+]
+
+
+@dataclass
+class Objective:
+    """Base class: a named score of architectures; subclasses implement ``_evaluate``.
+
+    Args:
+        name: Name stored with every trial (``valid_acc``, ``latency_ms`` ...).
+        maximize: True when larger is better.
+    """
+
+    name: str
+    maximize: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise InvalidInputError(f"an objective needs a non-empty name, got {self.name!r}")
+
+    def __call__(self, archs: Sequence[Arch]) -> np.ndarray:
+        """``(n,)`` float values, NaN where the evaluation failed."""
+        values = np.asarray(self._evaluate(list(archs)), dtype=np.float64).reshape(-1)
+        if len(values) != len(archs):
+            raise InvalidInputError(f"objective {self.name!r} returned {len(values)} values for {len(archs)} archs")
+        return values
+
+    def _evaluate(self, archs: list[Arch]) -> np.ndarray:
+        raise NotImplementedError
+
+    def known_values(self, archs: Sequence[Arch]) -> np.ndarray | None:
+        """Values that are free to look up for every candidate (tables, costs), else None.
+
+        Used only to check constraints before a search (``InfeasibleError``) and to drop
+        candidates that cannot meet them; never as search observations.
+        """
+        return None
+
+    def signed(self, values: np.ndarray) -> np.ndarray:
+        """Values in the maximisation convention (costs negated)."""
+        values = np.asarray(values, dtype=np.float64)
+        return values if self.maximize else -values
+
+
+@dataclass
+class TableObjective(Objective):
+    """A column of a benchmark table (``table:CSV:COLUMN``): searching on published results.
+
+    Example:
+        >>> acc = TableObjective("valid_acc", table=BenchmarkTable("nb201_cifar10_200ep.csv"))
+        >>> acc([Arch.from_code(0)])
+    """
+
+    table: BenchmarkTable | None = None
+    column: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.table is None:
+            raise InvalidInputError(f"TableObjective {self.name!r} needs a table")
+        self.column = self.column or self.name
+        if self.column not in self.table.columns:
+            raise InvalidInputError(f"table {self.table!r} has no column {self.column!r}; "
+                                    f"it has {', '.join(self.table.columns)}")
+
+    def _evaluate(self, archs: list[Arch]) -> np.ndarray:
+        try:
+            return self.table.values(archs, self.column)
+        except KeyError:
+            pass
+        values = self.table.column(self.column)
+        out = np.full(len(archs), np.nan)
+        for i, arch in enumerate(archs):
+            if arch in self.table:
+                out[i] = values[self.table.rows([arch])[0]]
+        return out
+
+    def known_values(self, archs: Sequence[Arch]) -> np.ndarray | None:
+        return self._evaluate(list(archs))
+
+
+@dataclass
+class LUTObjective(Objective):
+    """A column of the run's lookup table (``gcnas lut build``), e.g. predicted accuracy."""
+
+    store: RunStore | None = None
+    column: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.store is None:
+            raise InvalidInputError(f"LUTObjective {self.name!r} needs a run store")
+        self.column = self.column or self.name
+        columns = self.store.lut_columns()
+        if not columns:
+            raise InvalidInputError(f"run {self.store.run_dir} has no lookup table; run `gcnas lut build` first")
+        if self.column not in columns:
+            raise InvalidInputError(f"the lookup table of {self.store.run_dir} has no column {self.column!r}; "
+                                    f"it has {', '.join(columns)}")
+
+    def _evaluate(self, archs: list[Arch]) -> np.ndarray:
+        return self.store.lut_values(archs, self.column)
+
+    def known_values(self, archs: Sequence[Arch]) -> np.ndarray | None:
+        return self._evaluate(list(archs))
+
+
+@dataclass
+class PredictorObjective(Objective):
+    """The prediction of a fitted predictor (``gcnas.predictors``), e.g. the GCN's."""
+
+    predictor: Any = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.predictor is None or not hasattr(self.predictor, "predict"):
+            raise InvalidInputError(f"PredictorObjective {self.name!r} needs a fitted predictor, "
+                                    f"got {self.predictor!r}")
+
+    def _evaluate(self, archs: list[Arch]) -> np.ndarray:
+        return np.asarray(self.predictor.predict(archs), dtype=np.float64)
+
+
+@dataclass
+class SupernetObjective(Objective):
+    """Accuracy of the sub-network with inherited supernet weights (``score_subnet``)."""
+
+    supernet: Any = None
+    data: Any = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def _evaluate(self, archs: list[Arch]) -> np.ndarray:
+        from gcnas.supernet import score_subnet
+
+        return np.array([score_subnet(self.supernet, arch, self.data, **self.options)[0] for arch in archs])
+
+
+@dataclass
+class CostObjective(Objective):
+    """A hardware cost from ``gcnas.hardware.cost_table`` (minimised by default).
+
+    Args:
+        name: ``params_m``, ``flops_m``, ``latency_ms`` or ``energy_mj``.
+        latency: Latency source spec (``CSV:COLUMN``, ``measured``, ``hwnb:PICKLE:DEVICE``).
+        energy: Energy source spec (``model`` or ``hwnb:PICKLE:DEVICE``).
+        store: Run store (for measured latency).
+        dataset: Dataset the costs are for.
+    """
+
+    maximize: bool = False
+    latency: str | None = None
+    energy: str | None = None
+    store: RunStore | None = None
+    dataset: str = "cifar10"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.name == "latency_ms" and self.latency is None:
+            raise InvalidInputError("the latency_ms objective needs a latency source (--latency-from)")
+        if self.name == "energy_mj" and self.energy is None:
+            self.energy = "model"
+        if self.name not in ("params_m", "flops_m", "latency_ms", "energy_mj"):
+            raise InvalidInputError(f"unknown cost {self.name!r}; choose params_m, flops_m, latency_ms or energy_mj")
+
+    def _evaluate(self, archs: list[Arch]) -> np.ndarray:
+        from gcnas.hardware import cost_table
+
+        kwargs: dict[str, Any] = {"store": self.store, "dataset": self.dataset}
+        if self.name == "latency_ms":
+            kwargs["latency"] = self.latency
+        if self.name == "energy_mj":
+            kwargs["energy"] = self.energy
+        return np.asarray(cost_table(archs, **kwargs)[self.name], dtype=np.float64)
+
+    def known_values(self, archs: Sequence[Arch]) -> np.ndarray | None:
+        return self._evaluate(list(archs))
+
+
+@dataclass
+class CallableObjective(Objective):
+    """Any function ``arch -> float`` (one that trains the network, for instance).
+
+    Example:
+        >>> acc = CallableObjective("acc", fn=lambda a: train_standalone(a, epochs=1)["test_acc"])
+    """
+
+    fn: Callable[[Arch], float] | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not callable(self.fn):
+            raise InvalidInputError(f"CallableObjective {self.name!r} needs a callable, got {self.fn!r}")
+
+    def _evaluate(self, archs: list[Arch]) -> np.ndarray:
+        return np.array([float(self.fn(arch)) for arch in archs])
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A bound on a metric: feasible when ``metric(arch) <= upper`` (and ``>= lower``).
+
+    Args:
+        metric: The objective computing the constrained value (it need not be optimised).
+        upper: Upper bound, or None.
+        lower: Lower bound, or None.
+    """
+
+    metric: Objective
+    upper: float | None = None
+    lower: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.upper is None and self.lower is None:
+            raise InvalidInputError(f"constraint on {self.metric.name!r} needs an upper or a lower bound")
+        for bound in (self.upper, self.lower):
+            if bound is not None and not math.isfinite(bound):
+                raise InvalidInputError(f"constraint bound on {self.metric.name!r} must be finite, got {bound}")
+
+    @property
+    def name(self) -> str:
+        return self.metric.name
+
+    def slack(self, values: np.ndarray) -> np.ndarray:
+        """``(n,)`` violation: <= 0 where feasible (NaN stays NaN)."""
+        values = np.asarray(values, dtype=np.float64)
+        parts = []
+        if self.upper is not None:
+            parts.append(values - self.upper)
+        if self.lower is not None:
+            parts.append(self.lower - values)
+        return np.max(np.stack(parts), axis=0)
+
+    def describe(self) -> str:
+        bounds = []
+        if self.lower is not None:
+            bounds.append(f">= {self.lower:g}")
+        if self.upper is not None:
+            bounds.append(f"<= {self.upper:g}")
+        return f"{self.name} {' and '.join(bounds)}"

@@ -1,0 +1,200 @@
+"""The run loop: ask, evaluate, write each trial to the run store, resume after a kill."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from gcnas.data.store import RunStore, Trial
+from gcnas.exceptions import InfeasibleError, InvalidInputError
+from gcnas.search.base import Observations, Searcher
+from gcnas.search.history import SearchResult, study_config_name
+from gcnas.search.objectives import Constraint, Objective
+from gcnas.space import Arch
+
+__all__ = ["run_search"]
+
+
+def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: int, store: RunStore | None = None,
+               study: str = "search", constraints: Sequence[Constraint] = (), report: Sequence[Objective] = (),
+               q: int = 1, seed: int = 0, progress: bool = False,
+               callback: Callable[[Trial], None] | None = None) -> SearchResult:
+    """Run (or resume) a search until ``budget`` evaluations exist.
+
+    Every trial is written to ``store`` (``store.add_trial(study, ...)``) as soon as it
+    is evaluated; calling again with the same settings resumes, never repeating an
+    evaluation. A failing objective (exception or NaN) is recorded as a failed trial
+    and the search carries on. Step ``t`` draws its randomness from ``(seed, t)``, so a
+    resumed random search or evolution proposes what the uninterrupted run would have.
+
+    Args:
+        searcher: ``BayesianOptimization``, ``RandomSearch``, ``RegularizedEvolution`` ...
+        objectives: What to optimise, the first one primary (incumbent, curves).
+        budget: Total evaluations (failed ones count).
+        store: Run store for the trials; None keeps them in memory only.
+        study: Study name in the store.
+        constraints: Bounds on metrics; candidates that a cheap metric (table, LUT, cost)
+            shows to violate them are dropped before the search.
+        report: Metrics recorded with each trial but never seen by the searcher
+            (``--report-from``: search on validation, report test accuracy).
+        q: Batch size of each proposal.
+        seed: Seed of the whole run.
+        progress: Show a progress bar.
+        callback: Called with each finished trial.
+
+    Returns:
+        The :class:`SearchResult` of the study.
+
+    Example:
+        >>> acc = TableObjective("valid_acc", table=table)
+        >>> test = TableObjective("test_acc", table=table)
+        >>> result = run_search(RandomSearch(), [acc], budget=50, report=[test], seed=0)
+        >>> result.best_so_far("test_acc")[-1]
+    """
+    objectives, constraints, report = list(objectives), list(constraints), list(report)
+    _validate(searcher, objectives, constraints, report, budget, q)
+    config = {"method": searcher.name, "objectives": [o.name for o in objectives],
+              "maximize": [bool(o.maximize) for o in objectives], "constraints": [c.describe() for c in constraints],
+              "report": [r.name for r in report], "seed": int(seed), "q": int(q)}
+    trials = _resume(store, study, config)
+    candidates = _feasible_candidates(searcher.default_candidates(), constraints)
+    searcher.prepare(candidates)
+    obs = _observations(trials, objectives, constraints)
+    bar = tqdm(total=budget, initial=min(len(trials), budget), desc=f"search {study}", unit="trial",
+               disable=not progress or not sys.stderr.isatty(), leave=False)
+    try:
+        while len(trials) < budget:
+            began = time.perf_counter()
+            rng = np.random.default_rng([int(seed), len(trials)])
+            archs = searcher.ask(obs, min(q, budget - len(trials)), rng)
+            ask_seconds = time.perf_counter() - began
+            if not archs:
+                break
+            for arch in archs:
+                trial = _evaluate(len(trials), arch, objectives, constraints, report, ask_seconds / len(archs))
+                if store is not None:
+                    store.add_trial(study, trial)
+                trials.append(trial)
+                _append(obs, trial, objectives, constraints)
+                bar.update(1)
+                if callback is not None:
+                    callback(trial)
+    finally:
+        bar.close()
+    if store is not None:
+        store.finish_stage(f"search:{study}", {**config, "trials": len(trials)})
+    return SearchResult(study, config["objectives"], config["maximize"], trials, config)
+
+
+def _validate(searcher: Searcher, objectives: list[Objective], constraints: list[Constraint],
+              report: list[Objective], budget: int, q: int) -> None:
+    if not isinstance(searcher, Searcher):
+        raise InvalidInputError(f"searcher must be a Searcher (BayesianOptimization, RandomSearch, ...), "
+                                f"got {searcher!r}")
+    if not objectives or not all(isinstance(o, Objective) for o in objectives):
+        raise InvalidInputError("give at least one Objective (TableObjective, LUTObjective, CostObjective, ...)")
+    names = [o.name for o in objectives + report]
+    if len(set(names)) != len(names):
+        raise InvalidInputError(f"objective and report names must be distinct, got {names}")
+    if not isinstance(budget, int) or budget < 1:
+        raise InvalidInputError(f"budget must be a positive integer, got {budget!r}")
+    if not isinstance(q, int) or q < 1:
+        raise InvalidInputError(f"q (the batch size) must be a positive integer, got {q!r}")
+    n_init = getattr(searcher, "n_init", 0)
+    if budget < n_init:
+        raise InvalidInputError(f"budget {budget} is smaller than the initial random design (n_init={n_init}); "
+                                "raise the budget or lower n_init")
+
+
+def _resume(store: RunStore | None, study: str, config: dict[str, Any]) -> list[Trial]:
+    if store is None:
+        return []
+    trials = store.trials(study)
+    name = study_config_name(study)
+    if trials:
+        old = store.read_config(name)
+        if old and old != config:
+            differ = sorted(k for k in config if old.get(k) != config[k])
+            raise InvalidInputError(f"study {study!r} in {store.run_dir} was started with other settings "
+                                    f"({', '.join(differ)}); use another --study name or the same settings")
+    store.write_config(config, name=name)
+    return trials
+
+
+def _feasible_candidates(candidates: list[Arch], constraints: list[Constraint]) -> list[Arch]:
+    keep = np.ones(len(candidates), dtype=bool)
+    for constraint in constraints:
+        values = constraint.metric.known_values(candidates)
+        if values is None:
+            continue
+        ok = np.nan_to_num(constraint.slack(values), nan=1.0) <= 0
+        if not ok.any():
+            finite = values[np.isfinite(values)]
+            span = f"values range {finite.min():.4g}..{finite.max():.4g}" if len(finite) else "no known values"
+            raise InfeasibleError(f"no architecture meets {constraint.describe()} ({span} over "
+                                  f"{len(candidates)} candidates); relax the constraint")
+        keep &= ok
+    if not keep.any():
+        raise InfeasibleError("no architecture meets all constraints together ("
+                              + "; ".join(c.describe() for c in constraints) + "); relax one")
+    return [a for a, k in zip(candidates, keep) if k]
+
+
+def _safe(metric: Objective, arch: Arch) -> tuple[float, str | None]:
+    try:
+        value = float(metric([arch])[0])
+    except Exception as error:  # noqa: BLE001 - any failure of a user objective is recorded, not raised
+        return math.nan, f"{metric.name}: {type(error).__name__}: {error}"
+    if not math.isfinite(value):
+        return math.nan, f"{metric.name} returned {value}"
+    return value, None
+
+
+def _evaluate(index: int, arch: Arch, objectives: list[Objective], constraints: list[Constraint],
+              report: list[Objective], ask_seconds: float) -> Trial:
+    began = time.perf_counter()
+    values: dict[str, float] = {}
+    errors = []
+    for metric in objectives:
+        values[metric.name], error = _safe(metric, arch)
+        errors += [error] if error else []
+    extra: dict[str, Any] = {}
+    feasible = True
+    for constraint in constraints:
+        value = values.get(constraint.name)
+        if value is None:
+            value, error = _safe(constraint.metric, arch)
+            errors += [error] if error else []
+            extra[constraint.name] = value
+        feasible &= bool(constraint.slack(np.array([value]))[0] <= 0)
+    for metric in report:
+        extra[metric.name], _ = _safe(metric, arch)
+    status = "failed" if errors else "ok"
+    extra.update({"feasible": feasible and not errors, "ask_seconds": ask_seconds,
+                  "eval_seconds": time.perf_counter() - began})
+    return Trial(index, arch, status, values if not errors else
+                 {k: v for k, v in values.items() if math.isfinite(v)}, extra, "; ".join(errors) or None)
+
+
+def _observations(trials: list[Trial], objectives: list[Objective], constraints: list[Constraint]) -> Observations:
+    obs = Observations([], np.zeros((0, len(objectives))), np.zeros((0, len(constraints))))
+    for trial in trials:
+        _append(obs, trial, objectives, constraints)
+    return obs
+
+
+def _append(obs: Observations, trial: Trial, objectives: list[Objective], constraints: list[Constraint]) -> None:
+    ok = trial.status == "ok"
+    y = [o.signed(trial.objectives.get(o.name, math.nan)) if ok else math.nan for o in objectives]
+    s = []
+    for c in constraints:
+        value = trial.objectives.get(c.name, trial.report.get(c.name, math.nan))
+        s.append(float(c.slack(np.array([value if ok and value is not None else math.nan]))[0]))
+    obs.archs.append(trial.arch)
+    obs.Y = np.vstack([obs.Y, np.array(y, dtype=np.float64).reshape(1, -1)])
+    obs.slack = np.vstack([obs.slack, np.array(s, dtype=np.float64).reshape(1, -1)])

@@ -1,0 +1,82 @@
+"""Objective specs as the command line writes them (``table:CSV:COLUMN``, ``lut``, ...)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gcnas.data.benchmark import BenchmarkTable
+from gcnas.data.store import RunStore
+from gcnas.exceptions import InvalidInputError
+from gcnas.search.objectives import CostObjective, LUTObjective, Objective, PredictorObjective, TableObjective
+
+__all__ = ["objective_from_spec", "cost_objective", "COST_NAMES"]
+
+COST_NAMES = {"latency": "latency_ms", "energy": "energy_mj", "params": "params_m", "flops": "flops_m"}
+"""Short objective names of the CLI -> cost column names."""
+
+
+def _table(spec: str, name: str | None, maximize: bool) -> TableObjective:
+    body = spec[len("table:"):]
+    path, sep, column = body.rpartition(":")
+    if not sep or not path or not column:
+        raise InvalidInputError(f"table spec must be table:CSV:COLUMN, got {spec!r}")
+    if not Path(path).exists():
+        raise InvalidInputError(f"benchmark table {path!r} (from {spec!r}) not found")
+    return TableObjective(name or column, maximize=maximize, table=BenchmarkTable(path), column=column)
+
+
+def objective_from_spec(spec: str, *, name: str | None = None, store: RunStore | None = None,
+                        maximize: bool = True, column: str = "accuracy") -> Objective:
+    """An objective from a spec string.
+
+    Args:
+        spec: ``table:CSV:COLUMN`` (a benchmark table column), ``lut`` or ``lut:COLUMN``
+            (the run's lookup table), ``predictor`` or ``predictor:PATH`` (a saved predictor,
+            default ``RUN/predictor.pt``).
+        name: The objective's name (default: the column).
+        store: The run store (for ``lut`` and ``predictor``).
+        maximize: Direction.
+        column: Default LUT column.
+
+    Returns:
+        The objective.
+
+    Example:
+        >>> objective_from_spec("table:nb201_cifar10_200ep.csv:valid_acc", name="accuracy")
+    """
+    if spec.startswith("table:"):
+        return _table(spec, name, maximize)
+    kind, _, arg = spec.partition(":")
+    if kind == "lut":
+        if store is None:
+            raise InvalidInputError("a lut objective needs a run (--run DIR)")
+        return LUTObjective(name or arg or column, maximize=maximize, store=store, column=arg or column)
+    if kind == "predictor":
+        if store is None and not arg:
+            raise InvalidInputError("a predictor objective needs predictor:PATH or a run (--run DIR)")
+        path = Path(arg) if arg else store.run_dir / "predictor.pt"
+        if not path.exists():
+            raise InvalidInputError(f"predictor {str(path)!r} not found; run `gcnas predictor fit` first")
+        from gcnas.predictors import load_predictor
+
+        return PredictorObjective(name or "accuracy", maximize=maximize, predictor=load_predictor(path))
+    raise InvalidInputError(f"unknown objective source {spec!r}; use table:CSV:COLUMN, lut[:COLUMN] or "
+                            "predictor[:PATH]")
+
+
+def cost_objective(short: str, *, latency: str | None = None, energy: str | None = None,
+                   store: RunStore | None = None, **kwargs: Any) -> Objective:
+    """A cost objective (minimised) by its short name: ``latency``, ``energy``, ``params``, ``flops``.
+
+    ``table:CSV:COLUMN`` and ``lut`` sources read a table; any other latency/energy spec is
+    passed unchanged to ``gcnas.hardware.cost_table`` (``CSV:COLUMN``, ``measured``,
+    ``hwnb:PICKLE:DEVICE``, ``model``).
+    """
+    if short not in COST_NAMES:
+        raise InvalidInputError(f"unknown objective {short!r}; choose accuracy, {', '.join(COST_NAMES)}")
+    name = COST_NAMES[short]
+    source = {"latency": latency, "energy": energy}.get(short)
+    if source is not None and (source.startswith("table:") or source.split(":")[0] == "lut"):
+        return objective_from_spec(source, name=name, store=store, maximize=False, column=name)
+    return CostObjective(name, latency=latency, energy=energy, store=store, **kwargs)

@@ -1,0 +1,40 @@
+"""The NAS-Bench-201 network, the weight-sharing supernet and its training strategies.
+
+``build_network`` gives the exact standalone network of one architecture; ``SuperNet``
+holds one set of shared weights for every op on every edge; strategies (uniform single
+path, GAEA, DARTS, SNAS) train it (``train_supernet``); ``sample_subnets`` scores
+sub-networks with inherited weights into the run store; ``train_standalone`` trains one
+architecture from scratch.
+"""
+
+from gcnas.supernet.checkpoint import TrainedSupernet, checkpoint_path, load_supernet, resolve_device
+from gcnas.supernet.network import build_network
+from gcnas.supernet.ops import make_op
+from gcnas.supernet.score import derive, evaluate, sample_subnets, score_subnet
+from gcnas.supernet.standalone import train_standalone
+from gcnas.supernet.strategies import DARTS, GAEA, SNAS, STRATEGIES, Strategy, Uniform, make_strategy
+from gcnas.supernet.supernet import SuperNet
+from gcnas.supernet.train import train_supernet
+
+__all__ = [
+    "DARTS",
+    "GAEA",
+    "SNAS",
+    "STRATEGIES",
+    "Strategy",
+    "SuperNet",
+    "TrainedSupernet",
+    "Uniform",
+    "build_network",
+    "checkpoint_path",
+    "derive",
+    "evaluate",
+    "load_supernet",
+    "make_op",
+    "make_strategy",
+    "resolve_device",
+    "sample_subnets",
+    "score_subnet",
+    "train_standalone",
+    "train_supernet",
+]

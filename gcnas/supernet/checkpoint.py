@@ -1,0 +1,126 @@
+"""Supernet checkpoints: written atomically each epoch, read back with clear errors."""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gcnas.data.store import atomic_write
+from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
+from gcnas.space import Arch
+from gcnas.supernet.strategies import Strategy, make_strategy
+from gcnas.supernet.supernet import SuperNet
+
+__all__ = ["TrainedSupernet", "checkpoint_path", "read_checkpoint", "write_checkpoint", "load_supernet",
+           "resolve_device"]
+
+FORMAT = "gcnas-supernet"
+VERSION = 1
+
+
+@dataclass
+class TrainedSupernet:
+    """A supernet with its strategy, per-epoch history and training configuration.
+
+    Attributes:
+        supernet: The shared-weight network (in eval mode after loading).
+        strategy: The strategy that trained it (holds the architecture weights).
+        history: One dict per finished epoch (loss, accuracy, entropy, seconds, ...).
+        config: The keyword arguments the training ran with.
+    """
+
+    supernet: SuperNet
+    strategy: Strategy
+    history: list[dict[str, Any]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def derive(self) -> Arch:
+        """The architecture the strategy chose (argmax per edge); gradient strategies only."""
+        return self.strategy.derive()
+
+
+def checkpoint_path(run_dir: str | os.PathLike) -> Path:
+    """``run_dir/supernet/checkpoint.pt``."""
+    return Path(run_dir) / "supernet" / "checkpoint.pt"
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``auto`` (CUDA when present, else CPU), ``cpu``, ``cuda`` or ``cuda:N`` as a device."""
+    text = str(device)
+    if text == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if text == "cpu":
+        return torch.device("cpu")
+    if text == "cuda" or text.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise InvalidInputError(f"device {text!r} requested but CUDA is not available here; use --device cpu")
+        return torch.device(text)
+    raise InvalidInputError(f"unknown device {text!r}; choose auto, cpu, cuda or cuda:N")
+
+
+def write_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Save ``state`` to ``path`` atomically (temp file + rename)."""
+    buffer = io.BytesIO()
+    torch.save({"format": FORMAT, "version": VERSION, **state}, buffer)
+    atomic_write(path, buffer.getvalue())
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Load a checkpoint written by :func:`write_checkpoint` (on CPU).
+
+    Raises:
+        DataNotFoundError: No file at ``path``.
+        CorruptFileError: The file is not a readable gcnas supernet checkpoint.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataNotFoundError(f"no supernet checkpoint at {str(path)!r}; train one with `gcnas supernet train "
+                                f"--run {path.parent.parent}`")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for damaged files
+        raise CorruptFileError(f"{str(path)!r} is not a readable supernet checkpoint ({type(error).__name__}); "
+                               "delete it to train from scratch") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CorruptFileError(f"{str(path)!r} is not a gcnas supernet checkpoint")
+    return state
+
+
+def build_from_config(config: dict[str, Any]) -> tuple[SuperNet, Strategy]:
+    """A fresh supernet and strategy of the shape and kind ``config`` names."""
+    supernet = SuperNet(config["channels"], config["cells"], config["num_classes"])
+    strategy = make_strategy(config["strategy"], seed=config["seed"], **config.get("strategy_kwargs", {}))
+    return supernet, strategy
+
+
+def load_supernet(run_dir: str | os.PathLike, device: str | torch.device = "cpu") -> TrainedSupernet:
+    """The supernet trained in ``run_dir`` (its latest checkpoint), ready to score.
+
+    Args:
+        run_dir: The run directory given to :func:`train_supernet`.
+        device: Where to put the weights.
+
+    Returns:
+        A :class:`TrainedSupernet` in eval mode.
+
+    Example:
+        >>> trained = load_supernet("runs/demo")
+        >>> trained.history[-1]["accuracy"]
+        61.3
+    """
+    state = read_checkpoint(checkpoint_path(run_dir))
+    supernet, strategy = build_from_config(state["config"])
+    try:
+        supernet.load_state_dict(state["model"])
+    except RuntimeError as error:
+        raise CorruptFileError(f"checkpoint in {str(run_dir)!r} does not match its own config: {error}") from None
+    strategy.load_state_dict(state["strategy"])
+    device = resolve_device(device)
+    supernet.to(device).eval()
+    strategy.to(device)
+    return TrainedSupernet(supernet, strategy, list(state.get("history", [])), dict(state["config"]))

@@ -1,0 +1,318 @@
+"""Training strategies of the supernet: one small class each, one interface.
+
+A strategy decides which route (an ``Arch`` or a ``(6, 5)`` op-weight tensor) each
+training step takes and how the architecture parameters (if any) learn:
+
+- ``uniform``: single-path one-shot, one architecture drawn uniformly per step.
+- ``gaea``: GAEA (Li et al., 2021) — op weights on the simplex updated by exponentiated
+  gradient (mirror descent); single-level (same batch as the weights) by default,
+  ``bilevel=True`` updates them on validation batches instead.
+- ``darts``: softmax relaxation, first-order, Adam on the logits (bilevel by default).
+- ``snas``: Gumbel-softmax samples with a temperature annealed per epoch (single-level).
+
+The base class does the plumbing (:meth:`Strategy.train_step`); subclasses implement
+:meth:`Strategy.route` and, for gradient strategies, :meth:`Strategy.update_arch`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gcnas.exceptions import InvalidInputError
+from gcnas.space import EDGES, OPS, Arch
+
+__all__ = ["Strategy", "Uniform", "GAEA", "DARTS", "SNAS", "STRATEGIES", "make_strategy", "register_strategy"]
+
+STRATEGIES: dict[str, type[Strategy]] = {}
+
+
+def register_strategy(name: str) -> Callable[[type[Strategy]], type[Strategy]]:
+    """Class decorator adding a strategy to :data:`STRATEGIES` under ``name``."""
+
+    def add(cls: type[Strategy]) -> type[Strategy]:
+        if name in STRATEGIES:
+            raise ValueError(f"strategy {name!r} is registered twice")
+        cls.name = name
+        STRATEGIES[name] = cls
+        return cls
+
+    return add
+
+
+def make_strategy(name: str, **kwargs: Any) -> Strategy:
+    """The strategy called ``name`` (uniform, gaea, darts, snas) built with ``kwargs``."""
+    if name not in STRATEGIES:
+        raise InvalidInputError(f"unknown strategy {name!r}; choose one of {', '.join(sorted(STRATEGIES))}")
+    return STRATEGIES[name](**kwargs)
+
+
+class Strategy:
+    """Base class: routes training steps and learns architecture parameters.
+
+    Args:
+        seed: Seed of the strategy's own random stream (architecture draws, Gumbel noise).
+        bilevel: Update architecture parameters on validation batches (bilevel) instead of
+            on the training batch (single-level).
+        grad_clip: Gradient-norm clip of the network weights.
+    """
+
+    name = "base"
+    bilevel = False
+
+    def __init__(self, *, seed: int = 0, bilevel: bool | None = None, grad_clip: float = 5.0) -> None:
+        self.seed = seed
+        if bilevel is not None:
+            self.bilevel = bool(bilevel)
+        self.grad_clip = grad_clip
+        self.generator = torch.Generator().manual_seed(seed)
+
+    # -- hooks ------------------------------------------------------------------------
+    def route(self) -> Arch | torch.Tensor:
+        """What the next training forward pass runs."""
+        raise NotImplementedError
+
+    def update_arch(self) -> None:
+        """Apply the gradient now in the architecture parameters (gradient strategies)."""
+
+    def arch_parameters(self) -> list[torch.Tensor]:
+        """Tensors holding the architecture parameters (empty for uniform)."""
+        return []
+
+    def probabilities(self) -> torch.Tensor | None:
+        """``(6, 5)`` op distribution per edge, or ``None`` for strategies without one."""
+        return None
+
+    def start_epoch(self, epoch: int, epochs: int) -> None:
+        """Called before each epoch (0-based) of ``epochs``."""
+
+    # -- plumbing ---------------------------------------------------------------------
+    @property
+    def needs_valid(self) -> bool:
+        """Whether :meth:`train_step` wants a validation batch."""
+        return self.bilevel and bool(self.arch_parameters())
+
+    def to(self, device: torch.device | str) -> Strategy:
+        """Move the architecture parameters to ``device``."""
+        for p in self.arch_parameters():
+            p.data = p.data.to(device)
+        return self
+
+    def train_step(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.Optimizer,
+                   valid: tuple[torch.Tensor, torch.Tensor] | None = None,
+                   autocast: Callable[[], Any] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step: (bilevel) architecture update on ``valid``, then a weight update.
+
+        Args:
+            model: The supernet (possibly wrapped in DistributedDataParallel).
+            x: ``(N, 3, H, W)`` training images.
+            y: ``(N,)`` labels.
+            optimizer: The optimizer of the network weights.
+            valid: A validation batch, used when :attr:`needs_valid`.
+            autocast: A context-manager factory for mixed precision, or ``None``.
+
+        Returns:
+            The training loss (scalar, detached) and the logits ``(N, classes)``.
+        """
+        autocast = autocast or _null_context
+        if self.needs_valid and valid is not None:
+            self._zero_arch_grad()
+            with autocast():
+                loss_v = F.cross_entropy(model(valid[0], self.route()), valid[1])
+            loss_v.backward()
+            self.update_arch()
+        optimizer.zero_grad(set_to_none=True)
+        self._zero_arch_grad()
+        with autocast():
+            logits = model(x, self.route())
+            loss = F.cross_entropy(logits.float(), y)
+        loss.backward()
+        if self.grad_clip:
+            nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], self.grad_clip)
+        optimizer.step()
+        if not self.needs_valid:
+            self.update_arch()
+        return loss.detach(), logits.detach()
+
+    def _zero_arch_grad(self) -> None:
+        for p in self.arch_parameters():
+            p.grad = None
+
+    def _all_reduce_arch_grad(self) -> None:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            world = torch.distributed.get_world_size()
+            for p in self.arch_parameters():
+                if p.grad is not None:
+                    torch.distributed.all_reduce(p.grad)
+                    p.grad /= world
+
+    def entropy(self) -> float | None:
+        """Mean entropy (nats) of the per-edge op distributions; ``log 5`` is uniform."""
+        probs = self.probabilities()
+        if probs is None:
+            return None
+        probs = probs.detach().double().clamp_min(1e-12)
+        return float(-(probs * probs.log()).sum(1).mean())
+
+    def max_weight(self) -> float | None:
+        """Mean over edges of the largest op probability (1 means one-hot)."""
+        probs = self.probabilities()
+        return None if probs is None else float(probs.detach().max(1).values.mean())
+
+    def derive(self) -> Arch:
+        """The chosen architecture: the most probable op on each edge."""
+        probs = self.probabilities()
+        if probs is None:
+            raise InvalidInputError(f"strategy {self.name!r} has no architecture weights to derive from; "
+                                    "train with --strategy gaea, darts or snas")
+        return Arch(tuple(int(i) for i in probs.detach().argmax(1).tolist()))
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly: parameters, optimizer, random stream."""
+        return {"name": self.name, "generator": self.generator.get_state(),
+                "arch": [p.detach().cpu().clone() for p in self.arch_parameters()], **self._extra_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output."""
+        if state.get("name") != self.name:
+            raise InvalidInputError(f"checkpoint was trained with strategy {state.get('name')!r}, not {self.name!r}")
+        self.generator.set_state(state["generator"])
+        for p, saved in zip(self.arch_parameters(), state["arch"]):
+            p.data.copy_(saved.to(p.device))
+        self._load_extra_state(state)
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        pass
+
+
+class _null_context:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@register_strategy("uniform")
+class Uniform(Strategy):
+    """Single-path one-shot training: a uniformly drawn architecture per step."""
+
+    def route(self) -> Arch:
+        ops = torch.randint(0, len(OPS), (len(EDGES),), generator=self.generator)
+        return Arch(tuple(int(i) for i in ops))
+
+
+class _Logits(Strategy):
+    """Shared by DARTS and SNAS: logits ``alpha (6, 5)`` learned by Adam."""
+
+    def __init__(self, *, arch_lr: float = 3e-4, arch_weight_decay: float = 1e-3, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.alpha = (1e-3 * torch.randn(len(EDGES), len(OPS), generator=self.generator)).requires_grad_()
+        self.optimizer = torch.optim.Adam([self.alpha], lr=arch_lr, betas=(0.5, 0.999),
+                                          weight_decay=arch_weight_decay)
+
+    def arch_parameters(self) -> list[torch.Tensor]:
+        return [self.alpha]
+
+    def probabilities(self) -> torch.Tensor:
+        return F.softmax(self.alpha.detach(), dim=-1)
+
+    def update_arch(self) -> None:
+        if self.alpha.grad is None:
+            return
+        self._all_reduce_arch_grad()
+        self.optimizer.step()
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"optimizer": self.optimizer.state_dict()}
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+
+
+@register_strategy("darts")
+class DARTS(_Logits):
+    """DARTS, first order: ``softmax(alpha)`` mixes the ops; bilevel by default."""
+
+    bilevel = True
+
+    def route(self) -> torch.Tensor:
+        return F.softmax(self.alpha, dim=-1)
+
+
+@register_strategy("snas")
+class SNAS(_Logits):
+    """SNAS: Gumbel-softmax relaxed samples, temperature annealed from ``tau_max`` to ``tau_min``.
+
+    Args:
+        tau_max: Temperature of the first epoch.
+        tau_min: Temperature of the last epoch (geometric schedule in between).
+        arch_lr: Adam learning rate of the logits.
+        **kwargs: Passed to :class:`Strategy`.
+    """
+
+    def __init__(self, *, tau_max: float = 1.0, tau_min: float = 0.1, arch_lr: float = 3e-3, **kwargs: Any) -> None:
+        super().__init__(arch_lr=arch_lr, **kwargs)
+        if not 0 < tau_min <= tau_max:
+            raise InvalidInputError(f"need 0 < tau_min <= tau_max, got tau_min={tau_min}, tau_max={tau_max}")
+        self.tau_max, self.tau_min, self.tau = tau_max, tau_min, tau_max
+
+    def start_epoch(self, epoch: int, epochs: int) -> None:
+        fraction = epoch / max(epochs - 1, 1)
+        self.tau = self.tau_max * (self.tau_min / self.tau_max) ** fraction
+
+    def route(self) -> torch.Tensor:
+        uniform = torch.rand(self.alpha.shape, generator=self.generator).clamp(1e-10, 1 - 1e-10)
+        gumbel = -torch.log(-torch.log(uniform)).to(self.alpha.device)
+        return F.softmax((self.alpha + gumbel) / self.tau, dim=-1)
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {**super()._extra_state(), "tau": self.tau}
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        super()._load_extra_state(state)
+        self.tau = state["tau"]
+
+
+@register_strategy("gaea")
+class GAEA(Strategy):
+    """GAEA: op weights on the simplex, exponentiated-gradient (mirror descent) updates.
+
+    ``w <- w * exp(-arch_lr * grad); w <- w / sum(w)`` per edge. Single-level by default
+    (the weights and the architecture learn from the same training batch).
+
+    Args:
+        arch_lr: Step size of the exponentiated gradient.
+        **kwargs: Passed to :class:`Strategy` (``bilevel=True`` for the bilevel variant).
+    """
+
+    def __init__(self, *, arch_lr: float = 0.1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not arch_lr > 0:
+            raise InvalidInputError(f"arch_lr must be positive, got {arch_lr}")
+        self.arch_lr = arch_lr
+        self.weights = torch.full((len(EDGES), len(OPS)), 1.0 / len(OPS)).requires_grad_()
+
+    def arch_parameters(self) -> list[torch.Tensor]:
+        return [self.weights]
+
+    def probabilities(self) -> torch.Tensor:
+        return self.weights.detach()
+
+    def route(self) -> torch.Tensor:
+        return self.weights
+
+    @torch.no_grad()
+    def update_arch(self) -> None:
+        if self.weights.grad is None:
+            return
+        self._all_reduce_arch_grad()
+        step = (-self.arch_lr * self.weights.grad).clamp(-50.0, 50.0)
+        logw = self.weights.clamp_min(1e-30).log() + step
+        self.weights.copy_(torch.softmax(logw, dim=-1))

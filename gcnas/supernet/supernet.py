@@ -1,0 +1,121 @@
+"""The weight-sharing supernet: every candidate op on every edge, one set of weights.
+
+``SuperNet(x, arch)`` runs one sub-network (single path: only the chosen op of each live
+edge is evaluated); ``SuperNet(x, weights)`` with a ``(6, 5)`` tensor runs the relaxed
+mixture ``sum_k weights[e, k] * op_k(x)`` on every edge, as DARTS-style strategies need.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from gcnas.exceptions import InvalidInputError
+from gcnas.space import EDGES, OPS, Arch
+from gcnas.supernet.network import MacroNetwork, run_cell
+from gcnas.supernet.ops import make_op
+
+__all__ = ["SearchCell", "SuperNet"]
+
+NUM_EDGES, NUM_OPS = len(EDGES), len(OPS)
+_SKIP, _CONV1, _CONV3, _POOL = (OPS.index(n) for n in ("skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"))
+
+
+class SearchCell(nn.Module):
+    """A cell holding all five candidate ops on each of its six edges.
+
+    Args:
+        channels: Channels in and out.
+        affine: Whether BatchNorm layers learn a scale and shift.
+    """
+
+    def __init__(self, channels: int, affine: bool = False) -> None:
+        super().__init__()
+        self.edges = nn.ModuleList(
+            nn.ModuleList(make_op(name, channels, affine=affine) for name in OPS) for _ in EDGES)
+
+    def forward_path(self, x: torch.Tensor, arch: Arch) -> torch.Tensor:
+        """One sub-network: ``(N, C, H, W) -> (N, C, H, W)``."""
+        flat = [op for edge in self.edges for op in edge]
+        return run_cell(flat, x, arch.ops, index_of=lambda e, k: e * NUM_OPS + k)
+
+    def forward_mixture(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """The relaxed cell; ``weights`` is ``(6, 5)``, one distribution per edge.
+
+        Per source node the ReLU in front of both convolutions and the average pooling are
+        computed once and shared by its outgoing edges (they are the same function of the
+        same input); ``none`` is skipped (it adds ``weights[e, 0] * 0``).
+        """
+        nodes, shared = [x], {}
+        for to in range(1, 4):
+            total = None
+            for e, (target, frm) in enumerate(EDGES):
+                if target != to:
+                    continue
+                source = nodes[frm]
+                if frm not in shared:
+                    shared[frm] = torch.relu(source), self.edges[e][_POOL](source)
+                relu, pooled = shared[frm]
+                term = weights[e, _SKIP] * source + weights[e, _POOL] * pooled
+                for k in (_CONV1, _CONV3):
+                    _, conv, bn = self.edges[e][k].op
+                    term = term + weights[e, k] * bn(conv(relu))
+                total = term if total is None else total + term
+            nodes.append(total)
+        return nodes[3]
+
+
+class SuperNet(MacroNetwork):
+    """The NAS-Bench-201 supernet (``3 * cells`` search cells with shared weights).
+
+    Args:
+        channels: Channels of the first stage.
+        cells: Cells per stage.
+        num_classes: Classifier outputs.
+        affine: Whether the BatchNorm layers inside cells learn a scale and shift
+            (False, as in the NAS-Bench-201 search experiments).
+
+    Example:
+        >>> net = SuperNet(channels=4, cells=1)
+        >>> net(torch.zeros(2, 3, 8, 8), Arch.from_code(3000)).shape
+        torch.Size([2, 10])
+        >>> net(torch.zeros(2, 3, 8, 8), torch.full((6, 5), 0.2)).shape
+        torch.Size([2, 10])
+    """
+
+    def __init__(self, channels: int = 16, cells: int = 5, num_classes: int = 10, affine: bool = False) -> None:
+        self.affine = affine
+        super().__init__(channels, cells, num_classes)
+
+    def make_cell(self, channels: int) -> nn.Module:
+        return SearchCell(channels, affine=self.affine)
+
+    @property
+    def shape(self) -> dict[str, int | bool]:
+        """What must match for a checkpoint to load: channels, cells, classes, affine."""
+        return {"channels": self.channels, "cells": self.num_cells, "num_classes": self.num_classes,
+                "affine": self.affine}
+
+    def forward(self, x: torch.Tensor, route: Arch | torch.Tensor) -> torch.Tensor:
+        """Logits of one sub-network or of the relaxed mixture.
+
+        Args:
+            x: ``(N, 3, H, W)`` images.
+            route: An ``Arch`` (single path) or a ``(6, 5)`` tensor of op weights per edge.
+
+        Returns:
+            ``(N, num_classes)`` logits.
+        """
+        self.check_input(x)
+        if isinstance(route, Arch):
+            step = lambda cell, f: cell.forward_path(f, route)  # noqa: E731
+        elif isinstance(route, torch.Tensor) and tuple(route.shape) == (NUM_EDGES, NUM_OPS):
+            route = route.to(dtype=x.dtype if x.is_floating_point() else route.dtype)
+            step = lambda cell, f: cell.forward_mixture(f, route)  # noqa: E731
+        else:
+            shape = tuple(route.shape) if isinstance(route, torch.Tensor) else type(route).__name__
+            raise InvalidInputError(f"route must be an Arch or a ({NUM_EDGES}, {NUM_OPS}) weight tensor, got {shape}")
+        feature = self.stem(x)
+        for cell in self.cells:
+            feature = step(cell, feature) if isinstance(cell, SearchCell) else cell(feature)
+        return self.head(feature)

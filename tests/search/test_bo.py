@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+import torch
+
+from gcnas.data import RunStore
+from gcnas.exceptions import InvalidInputError
+from gcnas.search import (BayesianOptimization, CallableObjective, Constraint, EmbeddingFeatures, TableObjective,
+                          make_features, onehot_features, run_search)
+from gcnas.search.surrogate import copula_warp, fit_gp, posterior_stats
+from gcnas.space import Arch
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+def test_posterior_stats_match_gpytorch():
+    g = torch.Generator().manual_seed(0)
+    X, Y = torch.rand(30, 5, generator=g, dtype=torch.float64), torch.randn(30, 2, generator=g, dtype=torch.float64)
+    model, state = fit_gp(X, Y)
+    Xt = torch.rand(11, 5, generator=g, dtype=torch.float64)
+    mean, std = posterior_stats(model, Xt, chunk=4)
+    post = model.posterior(Xt)
+    assert torch.allclose(mean, post.mean, atol=1e-6)
+    assert torch.allclose(std, post.variance.sqrt(), atol=1e-6)
+    reused, _ = fit_gp(X, Y, state, refit=False)
+    assert torch.allclose(posterior_stats(reused, Xt)[0], mean)
+
+
+def test_copula_warp_is_monotone_normal_scores():
+    y = np.array([10.0, 90.0, 91.0, 89.0, 91.5])
+    z = copula_warp(y)
+    assert np.argsort(z).tolist() == np.argsort(y).tolist()
+    assert abs(z.mean()) < 1e-9
+
+
+def test_features():
+    archs = [Arch.from_code(c) for c in (0, 5, 15624)]
+    assert onehot_features(archs).shape == (3, 30)
+    emb = EmbeddingFeatures([0, 5, 15624], np.arange(6.0).reshape(3, 2))
+    assert emb(archs[::-1])[:, 0].tolist() == [4.0, 2.0, 0.0]
+    with pytest.raises(InvalidInputError, match="no arch2vec embedding"):
+        emb([Arch.from_code(1)])
+    with pytest.raises(InvalidInputError, match="unknown features"):
+        make_features("graph2vec")
+    with pytest.raises(InvalidInputError, match="needs a run store"):
+        make_features("arch2vec")
+
+
+def test_arch2vec_features_from_store(tmp_path):
+    archs = [Arch.from_code(c) for c in range(4)]
+    with RunStore(tmp_path / "run") as store:
+        with pytest.raises(InvalidInputError, match="no arch2vec embeddings"):
+            make_features("arch2vec", store=store)
+        store.write_embeddings("arch2vec", archs, np.eye(4, 3))
+        assert make_features("arch2vec", store=store)(archs[1:2]).tolist() == [[0.0, 1.0, 0.0]]
+
+
+def test_bo_finds_top_architectures_quickly(small_table):
+    acc = TableObjective("valid_acc", table=small_table)
+    values = np.sort(small_table.column("valid_acc"))[::-1]
+    bo = BayesianOptimization(features="onehot", n_init=6, candidates=small_table.archs)
+    result = run_search(bo, [acc], budget=20, seed=0)
+    assert len({t.arch for t in result.trials}) == 20
+    assert result.best_so_far()[-1] >= values[5]          # a top-2% architecture in 20 of 300 queries
+    assert set(bo.last_timing_) == {"fit_s", "refit", "screen_s", "acquisition_s"}
+
+
+def test_bo_batch_q_and_constraints_and_kill_resume(small_table, tmp_path):
+    acc = TableObjective("valid_acc", table=small_table)
+    limit = float(np.percentile(small_table.column("latency_ms"), 60))
+    seen = []
+
+    def latency(arch):
+        seen.append(arch.code)
+        return small_table.value(arch, "latency_ms")
+
+    lat = CallableObjective("latency_ms", maximize=False, fn=latency)
+
+    class Kill(Exception):
+        pass
+
+    def killer(trial):
+        if trial.trial == 8:
+            raise Kill
+
+    def make():
+        return BayesianOptimization(features="onehot", n_init=4, candidates=small_table.archs, prescreen=32,
+                                    mc_samples=32)
+
+    kwargs = dict(constraints=[Constraint(lat, upper=limit)], q=2, seed=1)
+    with RunStore(tmp_path / "run") as store:
+        with pytest.raises(Kill):
+            run_search(make(), [acc], budget=14, store=store, callback=killer, **kwargs)
+    with RunStore(tmp_path / "run") as store:
+        result = run_search(make(), [acc], budget=14, store=store, **kwargs)
+    assert len(result) == 14 and len(seen) == len(set(seen)) == 14
+    assert result.feasible.sum() >= 5 and result.feasible[result.incumbent_index()[-1]]
+    feasible = small_table.column("latency_ms") <= limit
+    assert result.best_so_far()[-1] > np.median(small_table.column("valid_acc")[feasible])
+
+
+def test_bo_multi_objective_qlognehvi(small_table):
+    acc = TableObjective("valid_acc", table=small_table)
+    lat = TableObjective("latency_ms", maximize=False, table=small_table)
+    bo = BayesianOptimization(features="onehot", n_init=6, candidates=small_table.archs, prescreen=24,
+                              mc_samples=32)
+    result = run_search(bo, [acc, lat], budget=10, seed=0)
+    assert len({t.arch for t in result.trials}) == 10
+    assert len(result.pareto_front()) >= 2
+
+
+def test_bo_bad_arguments():
+    with pytest.raises(InvalidInputError, match="n_init must be an integer >= 1"):
+        BayesianOptimization(n_init=0)
+    with pytest.raises(InvalidInputError, match="features must give a finite"):
+        BayesianOptimization(features=lambda archs: np.full((len(archs), 2), np.nan),
+                             candidates=[Arch.from_code(0), Arch.from_code(1)]).prepare([Arch.from_code(0)])

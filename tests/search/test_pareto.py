@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from gcnas.exceptions import InvalidInputError
+from gcnas.search import hypervolume, hypervolume_curve, nadir_reference, pareto_mask
+from gcnas.search.surrogate import hvi_2d
+
+
+def _brute_mask(Y):
+    n = len(Y)
+    return np.array([not any((Y[j] >= Y[i]).all() and (Y[j] > Y[i]).any() for j in range(n)) for i in range(n)])
+
+
+@pytest.mark.parametrize("m", [1, 2, 3])
+def test_pareto_mask_matches_brute_force(m):
+    Y = np.round(np.random.default_rng(m).normal(size=(60, m)), 1)
+    assert pareto_mask(Y).tolist() == _brute_mask(Y).tolist()
+
+
+def test_pareto_mask_ignores_nan_rows():
+    Y = np.array([[1.0, 1.0], [np.nan, 5.0], [0.5, 0.5]])
+    assert pareto_mask(Y).tolist() == [True, False, False]
+
+
+def test_hypervolume_2d_exact_and_matches_monte_carlo():
+    assert hypervolume(np.array([[2.0, 1.0], [1.0, 2.0]]), np.zeros(2)) == pytest.approx(3.0)
+    rng = np.random.default_rng(0)
+    Y = rng.uniform(size=(20, 2))
+    samples = rng.uniform(size=(200_000, 2))
+    dominated = (Y[None, :, :] >= samples[:, None, :]).all(axis=2).any(axis=1).mean()
+    assert hypervolume(Y, np.zeros(2)) == pytest.approx(dominated, abs=5e-3)
+
+
+def test_hypervolume_3d_uses_exact_botorch():
+    Y = np.array([[1.0, 1.0, 1.0], [2.0, 0.5, 0.5]])
+    # union of a unit cube and a 2 x 0.5 x 0.5 box overlapping in 1 x 0.5 x 0.5
+    assert hypervolume(Y, np.zeros(3)) == pytest.approx(1.0 + 0.5 - 0.25)
+
+
+def test_hypervolume_zero_when_nothing_dominates_reference():
+    assert hypervolume(np.array([[1.0, 1.0]]), np.array([2.0, 0.0])) == 0.0
+
+
+def test_hypervolume_bad_reference():
+    with pytest.raises(InvalidInputError, match="reference point has 3 values"):
+        hypervolume(np.ones((2, 2)), np.zeros(3))
+    with pytest.raises(InvalidInputError, match="finite"):
+        hypervolume(np.ones((2, 2)), np.array([0.0, np.nan]))
+
+
+def test_hypervolume_curve_is_monotone_and_ends_at_total():
+    Y = np.random.default_rng(1).uniform(size=(30, 2))
+    curve = hypervolume_curve(Y, np.zeros(2))
+    assert np.all(np.diff(curve) >= -1e-12)
+    assert curve[-1] == pytest.approx(hypervolume(Y, np.zeros(2)))
+    feasible = np.zeros(30, dtype=bool)
+    assert hypervolume_curve(Y, np.zeros(2), feasible)[-1] == 0.0
+
+
+def test_hvi_2d_equals_hypervolume_difference():
+    rng = np.random.default_rng(2)
+    front, points, ref = rng.uniform(size=(8, 2)), rng.uniform(-0.2, 1.2, size=(40, 2)), np.zeros(2)
+    base = hypervolume(front, ref)
+    expected = [hypervolume(np.vstack([front, p]), ref) - base for p in points]
+    assert np.allclose(hvi_2d(points, front, ref), expected)
+
+
+def test_nadir_reference():
+    assert nadir_reference(np.array([[1.0, 3.0], [2.0, 0.5]])).tolist() == [1.0, 0.5]
+    with pytest.raises(InvalidInputError, match="empty"):
+        nadir_reference(np.zeros((0, 2)))

@@ -1,0 +1,156 @@
+import math
+
+import numpy as np
+import pytest
+
+from gcnas.data import RunStore
+from gcnas.exceptions import InfeasibleError, InvalidInputError
+from gcnas.search import (CallableObjective, Constraint, RandomSearch, RegularizedEvolution, SearchResult,
+                          TableObjective, make_searcher, run_search, searcher_names)
+
+
+class Kill(Exception):
+    pass
+
+
+def _objectives(table):
+    return TableObjective("valid_acc", table=table), TableObjective("test_acc", table=table)
+
+
+def test_registry_lists_methods_and_rejects_unknown():
+    assert searcher_names() == ["bo", "evolution", "random"]
+    with pytest.raises(InvalidInputError, match="unknown search method 'grid'; choose one of bo, evolution"):
+        make_searcher("grid")
+
+
+@pytest.mark.parametrize("method", ["random", "evolution"])
+def test_baselines_run_store_every_trial_and_never_repeat(small_table, tmp_path, method):
+    acc, test = _objectives(small_table)
+    kwargs = {"population_size": 5, "sample_size": 2} if method == "evolution" else {}
+    searcher = make_searcher(method, candidates=small_table.archs, **kwargs)
+    with RunStore(tmp_path / "run") as store:
+        result = run_search(searcher, [acc], budget=25, store=store, study=method, report=[test], seed=3)
+        stored = store.trials(method)
+    assert len(result) == len(stored) == 25
+    assert [t.arch for t in stored] == [t.arch for t in result.trials]
+    assert len({t.arch.code for t in stored}) == 25
+    assert all(t.arch in small_table for t in stored)
+    best = result.best_so_far("test_acc")
+    idx = result.incumbent_index()[-1]
+    assert best[-1] == pytest.approx(small_table.value(result.trials[idx].arch, "test_acc"))
+    assert np.all(np.diff(result.best_so_far()) >= 0)
+
+
+def test_evolution_beats_random_on_average(small_table):
+    acc, _ = _objectives(small_table)
+    finals = {"random": [], "evolution": []}
+    for seed in range(4):
+        finals["random"].append(run_search(RandomSearch(candidates=small_table.archs), [acc], budget=40,
+                                           seed=seed).best_so_far()[-1])
+        evo = RegularizedEvolution(population_size=10, sample_size=3, candidates=small_table.archs)
+        finals["evolution"].append(run_search(evo, [acc], budget=40, seed=seed).best_so_far()[-1])
+    assert np.mean(finals["evolution"]) >= np.mean(finals["random"]) - 0.2
+
+
+@pytest.mark.parametrize("method", ["random", "evolution"])
+def test_kill_and_resume_repeats_nothing_and_matches_uninterrupted(small_table, tmp_path, method):
+    acc, _ = _objectives(small_table)
+    kwargs = {"population_size": 5, "sample_size": 2} if method == "evolution" else {}
+    make = lambda: make_searcher(method, candidates=small_table.archs, **kwargs)  # noqa: E731
+    evaluated = []
+
+    def counting(arch):
+        evaluated.append(arch.code)
+        return small_table.value(arch, "valid_acc")
+
+    obj = CallableObjective("valid_acc", fn=counting)
+
+    def killer(trial):
+        if trial.trial == 11:
+            raise Kill
+
+    with RunStore(tmp_path / "run") as store:
+        with pytest.raises(Kill):
+            run_search(make(), [obj], budget=20, store=store, seed=5, callback=killer)
+        assert len(store.trials("search")) == 12
+    with RunStore(tmp_path / "run") as store:
+        resumed = run_search(make(), [obj], budget=20, store=store, seed=5)
+    assert len(evaluated) == 20 == len(set(evaluated))
+    straight = run_search(make(), [acc], budget=20, seed=5)
+    assert [t.arch for t in resumed.trials] == [t.arch for t in straight.trials]
+
+
+def test_failures_are_recorded_and_skipped(small_table, tmp_path):
+    archs = small_table.archs
+
+    def flaky(arch):
+        if arch.code % 3 == 0:
+            raise RuntimeError("out of memory")
+        if arch.code % 3 == 1:
+            return float("nan")
+        return small_table.value(arch, "valid_acc")
+
+    obj = CallableObjective("valid_acc", fn=flaky)
+    with RunStore(tmp_path / "run") as store:
+        result = run_search(RandomSearch(candidates=archs), [obj], budget=30, store=store, seed=0)
+        stored = store.trials("search")
+    failed = [t for t in stored if t.status == "failed"]
+    assert failed and all(t.arch.code % 3 != 2 for t in failed)
+    assert any("RuntimeError: out of memory" in t.error for t in failed)
+    assert any("returned nan" in t.error for t in failed)
+    assert result.ok.sum() == 30 - len(failed)
+    assert math.isfinite(result.best_so_far()[-1])
+
+
+def test_bad_input_messages(small_table, tmp_path):
+    acc, test = _objectives(small_table)
+    from gcnas.search import BayesianOptimization
+
+    with pytest.raises(InvalidInputError, match="smaller than the initial random design"):
+        run_search(BayesianOptimization(n_init=10, candidates=small_table.archs), [acc], budget=5)
+    with pytest.raises(InvalidInputError, match="budget must be a positive integer"):
+        run_search(RandomSearch(), [acc], budget=0)
+    with pytest.raises(InvalidInputError, match="at least one Objective"):
+        run_search(RandomSearch(), [], budget=3)
+    with pytest.raises(InvalidInputError, match="distinct"):
+        run_search(RandomSearch(), [acc], budget=3, report=[acc])
+    lat = TableObjective("latency_ms", maximize=False, table=small_table)
+    with RunStore(tmp_path / "run") as store:
+        with pytest.raises(InfeasibleError, match=r"no architecture meets latency_ms <= 0.1 \(values range"):
+            run_search(RandomSearch(candidates=small_table.archs), [acc], budget=3, store=store,
+                       constraints=[Constraint(lat, upper=0.1)])
+        assert store.trials("search") == []
+        run_search(RandomSearch(candidates=small_table.archs), [acc], budget=3, store=store, seed=0)
+        with pytest.raises(InvalidInputError, match="other settings \\(seed\\)"):
+            run_search(RandomSearch(candidates=small_table.archs), [acc], budget=5, store=store, seed=1)
+        assert len(store.trials("search")) == 3
+
+
+def test_constraints_prune_candidates_and_result_loads(small_table, tmp_path):
+    acc, _ = _objectives(small_table)
+    lat = TableObjective("latency_ms", maximize=False, table=small_table)
+    limit = float(np.median(small_table.column("latency_ms")))
+    with RunStore(tmp_path / "run") as store:
+        run_search(RandomSearch(candidates=small_table.archs), [acc], budget=15, store=store, study="c",
+                   constraints=[Constraint(lat, upper=limit)], seed=0)
+        loaded = SearchResult.load(store, "c")
+        with pytest.raises(InvalidInputError, match="no search study 'zzz'"):
+            SearchResult.load(store, "zzz")
+    assert all(small_table.value(t.arch, "latency_ms") <= limit for t in loaded.trials)
+    assert loaded.feasible.all() and loaded.config["constraints"] == [f"latency_ms <= {limit:g}"]
+    rows = loaded.steps(ref_point=None)
+    assert len(rows) == 15 and rows[-1]["best_valid_acc"] == pytest.approx(loaded.best_so_far()[-1])
+
+
+def test_multi_objective_history_pareto_and_hypervolume(small_table):
+    acc, _ = _objectives(small_table)
+    lat = TableObjective("latency_ms", maximize=False, table=small_table)
+    result = run_search(RandomSearch(candidates=small_table.archs), [acc, lat], budget=30, seed=1)
+    front = result.pareto_front()
+    Y = np.array([[t.objectives["valid_acc"], t.objectives["latency_ms"]] for t in result.trials])
+    for t in front:
+        v, l = t.objectives["valid_acc"], t.objectives["latency_ms"]
+        assert not ((Y[:, 0] >= v) & (Y[:, 1] <= l) & ((Y[:, 0] > v) | (Y[:, 1] < l))).any()
+    ref = [Y[:, 0].min() - 1, Y[:, 1].max() + 1]
+    curve = result.hypervolume_curve(ref)
+    assert curve[-1] > 0 and np.all(np.diff(curve) >= -1e-12)
