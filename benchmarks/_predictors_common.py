@@ -22,14 +22,17 @@ def shared(relative: str) -> Path:
 class Results:
     """Finished measurements in a JSON file, so an interrupted benchmark resumes."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, compute: bool = True) -> None:
         self.path = Path(path)
+        self.compute = compute
         self.rows: list[dict[str, Any]] = json.loads(self.path.read_text()) if self.path.exists() else []
 
-    def get(self, key: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def get(self, key: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
         for row in self.rows:
             if all(row.get(k) == v for k, v in key.items()):
                 return row
+        if not self.compute:
+            return None
         row = {**key, **compute()}
         self.rows.append(row)
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -34,12 +34,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,900")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--out", default="benchmarks/results/predictors_latency.json")
+    parser.add_argument("--report", action="store_true", help="only print the table of the stored results")
     args = parser.parse_args()
     torch.set_num_threads(1)
     table = BenchmarkTable(shared("nb201/nb201_latency_ms.csv"))
     archs = table.archs
     flops = network_costs_many(archs)["flops_m"]
-    results = Results(args.out)
+    results = Results(args.out, compute=not args.report)
     devices, sizes = args.devices.split(","), [int(s) for s in args.sizes.split(",")]
     for device in devices:
         latency = table.column(device)

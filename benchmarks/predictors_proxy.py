@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--out", default="benchmarks/results/predictors_proxy.json")
+    parser.add_argument("--report", action="store_true", help="only print the table of the stored results")
     args = parser.parse_args()
     torch.set_num_threads(1)
     truth_table = BenchmarkTable(shared("nb201/nb201_cifar10_200ep.csv"))
@@ -36,7 +37,7 @@ def main() -> None:
     archs = truth_table.archs
     truth = truth_table.column("test_acc")
     proxy = proxy_table.values(archs, "valid_acc")
-    results = Results(args.out)
+    results = Results(args.out, compute=not args.report)
     sizes = [int(s) for s in args.sizes.split(",")]
     for size in sizes:
         for seed in range(args.seeds):

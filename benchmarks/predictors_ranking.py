@@ -38,11 +38,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="50,100,200,500,1000")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--out", default="benchmarks/results/predictors_ranking.json")
+    parser.add_argument("--report", action="store_true", help="only print the table of the stored results")
     args = parser.parse_args()
     torch.set_num_threads(1)
     table = BenchmarkTable(shared("nb201/nb201_cifar10_200ep.csv"))
     archs, valid, test = table.archs, table.column("valid_acc"), table.column("test_acc")
-    results = Results(args.out)
+    results = Results(args.out, compute=not args.report)
     models, sizes = args.models.split(","), [int(s) for s in args.sizes.split(",")]
     for size in sizes:
         for model in models:

@@ -41,6 +41,8 @@ class DemoSettings:
         supernet_epochs: Epochs of the uniform supernet.
         gaea_epochs: Epochs of the GAEA supernet.
         batch_size: Images per step.
+        lr: Initial learning rate of the supernet weights (digits trains few steps: 0.1).
+        gaea_arch_lr: GAEA's exponentiated-gradient step (the paper's 0.1 assumes ~20k steps).
         samples: Sub-networks scored with inherited weights (distinct canonical cells).
         bn_recalibrate: Training batches for BatchNorm recalibration per sub-network.
         measure: Architectures whose latency is measured here (the GCN predicts the rest).
@@ -53,14 +55,17 @@ class DemoSettings:
         steps_per_epoch: Cap on training steps per epoch (``None``: whole split).
         gcn_ensemble: Members of the GCN ensembles (accuracy and latency predictors).
         gcn_epochs: Most training epochs of each GCN (early stopping may end sooner).
+        map_points: Architectures in the t-SNE panel of the latent map (0: PCA only).
     """
 
     dataset: str = "digits"
     channels: int = 8
     cells: int = 1
-    supernet_epochs: int = 8
-    gaea_epochs: int = 8
-    batch_size: int = 64
+    supernet_epochs: int = 10
+    gaea_epochs: int = 10
+    batch_size: int = 32
+    lr: float = 0.1
+    gaea_arch_lr: float = 3.0
     samples: int = 300
     bn_recalibrate: int = 2
     measure: int = 100
@@ -73,13 +78,14 @@ class DemoSettings:
     steps_per_epoch: int | None = None
     gcn_ensemble: int = 3
     gcn_epochs: int = 200
+    map_points: int = 1500
 
     @classmethod
     def quick(cls, **overrides: Any) -> DemoSettings:
         """A seconds-scale demo (used by the test suite)."""
         small = dict(channels=4, cells=1, supernet_epochs=1, gaea_epochs=1, samples=24, bn_recalibrate=1,
                      measure=8, latency_repeats=2, arch2vec_epochs=1, search_budget=10, search_init=5,
-                     retrain=2, retrain_epochs=1, steps_per_epoch=6, gcn_ensemble=1, gcn_epochs=30)
+                     retrain=2, retrain_epochs=1, steps_per_epoch=6, gcn_ensemble=1, gcn_epochs=30, map_points=0)
         small.update(overrides)
         return cls(**small)
 
@@ -169,8 +175,8 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
     run_dir = store.run_dir
     stages = _Stages(store, log)
     data = load_images(s.dataset, root=data_root)
-    train_args = dict(dataset=s.dataset, channels=s.channels, cells=s.cells, batch_size=s.batch_size, seed=seed,
-                      device=device, steps_per_epoch=s.steps_per_epoch, data=data, progress=progress, resume=True)
+    train_args = dict(dataset=s.dataset, channels=s.channels, cells=s.cells, batch_size=s.batch_size, lr=s.lr,
+                      seed=seed, device=device, steps_per_epoch=s.steps_per_epoch, data=data, progress=progress, resume=True)
 
     def supernet() -> dict[str, Any]:
         trained = train_supernet(run_dir, strategy="uniform", epochs=s.supernet_epochs, **train_args)
@@ -180,7 +186,8 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
     stages.run("supernet", supernet)
 
     def gaea() -> dict[str, Any]:
-        trained = train_supernet(run_dir / "gaea", strategy="gaea", epochs=s.gaea_epochs, **train_args)
+        trained = train_supernet(run_dir / "gaea", strategy="gaea", epochs=s.gaea_epochs,
+                                 strategy_kwargs={"arch_lr": s.gaea_arch_lr}, **train_args)
         return {"derived": str(trained.derive()), "entropy": trained.history[-1].get("entropy")}
 
     gaea_info = stages.run("gaea", gaea)
@@ -228,7 +235,7 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
     from gcnas.demo_report import write_report
 
     began = time.perf_counter()
-    summary["report"] = str(write_report(store, summary))
+    summary["report"] = str(write_report(store, summary, map_points=s.map_points))
     summary["stage_seconds"]["report"] = time.perf_counter() - began
     summary["total_seconds"] = float(sum(summary["stage_seconds"].values()))
     store.write_config(summary, "summary.json")

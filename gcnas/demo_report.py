@@ -17,15 +17,16 @@ __all__ = ["write_report"]
 
 def _history(run_dir: Path) -> list[dict[str, Any]]:
     path = run_dir / "supernet" / "history.json"
-    return json.loads(path.read_text()) if path.exists() else []
+    return json.loads(path.read_text())["epochs"] if path.exists() else []
 
 
-def write_report(store: RunStore, summary: dict[str, Any]) -> Path:
+def write_report(store: RunStore, summary: dict[str, Any], *, map_points: int = 1500) -> Path:
     """Write ``report.html`` and its PNGs into the run directory.
 
     Args:
         store: The demo's run store (every stage finished).
         summary: What :func:`gcnas.demo.run_demo` gathered.
+        map_points: Architectures in the t-SNE panel of the latent map (0: PCA only).
 
     Returns:
         The path of ``report.html``.
@@ -63,7 +64,7 @@ def write_report(store: RunStore, summary: dict[str, Any]) -> Path:
                                    ylabel="accuracy (%)"))
     if gaea_history and gaea_history[-1].get("entropy") is not None:
         training.image(plot_curves({"GAEA": [h["entropy"] for h in gaea_history]}, figures / "gaea_entropy.png",
-                                   title="GAEA: mean entropy of the architecture weights per edge",
+                                   title="GAEA: mean entropy of edge weights",
                                    ylabel="entropy (nats)"))
     training.text(f"GAEA derived <code>{summary['gaea_derived']}</code>.")
 
@@ -87,7 +88,7 @@ def write_report(store: RunStore, summary: dict[str, Any]) -> Path:
 
         values = store.lut_values(archs, "accuracy")
         latent.image(latent_map(vectors, values, figures / "latent_map.png", metric="predicted accuracy",
-                                tsne_points=1500))
+                                tsne_points=map_points))
 
     search = report.section("Multi-objective search (BO over arch2vec)")
     trials = [t for t in store.trials("demo-bo") if t.status == "ok"]

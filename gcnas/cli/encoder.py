@@ -15,7 +15,8 @@ _TRAINING_FLAGS = (
     ("--batch-size", int, 64, "graphs per step"),
     ("--lr", float, 2e-3, "peak Adam learning rate (cosine decay)"),
     ("--beta", float, 0.25, "KL weight"),
-    ("--graph-weight", float, 1.0, "weight of decoding the ops from the graph embedding"),
+    ("--graph-weight", float, 0.1, "weight of decoding the ops from the graph embedding while training"),
+    ("--decoder-epochs", int, 60, "epochs training the graph decoder alone on the frozen embeddings"),
     ("--holdout", float, 0.1, "share of cells kept out of training for reconstruction checks"),
 )
 
@@ -51,7 +52,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_pretrain(args: argparse.Namespace) -> int:
+    import torch
+
     from gcnas.encoders import pretrain
+
+    # Batches of 64 graphs x 8 nodes are too small for intra-op threads to pay; on a
+    # shared 2-core machine a second thread made an epoch many times slower, not faster.
+    torch.set_num_threads(1)
 
     with open_store(args) as store:
         names = [flag[2:].replace("-", "_") for flag, *_ in _TRAINING_FLAGS]

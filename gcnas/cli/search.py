@@ -105,6 +105,7 @@ def search_run(args: argparse.Namespace) -> int:
 
     warnings.filterwarnings("ignore", module="botorch")
     warnings.filterwarnings("ignore", module="linear_operator")
+    warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated")
     store = open_store(args)
     objectives, constraints, report = _problem(args, store)
     ref = _floats(args.ref_point, "--ref-point")

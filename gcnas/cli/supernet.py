@@ -50,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="training batches to re-estimate BatchNorm statistics per architecture (4)")
     sample.add_argument("--batch-size", type=int, default=256)
     sample.add_argument("--limit", type=int, help="validation batches per architecture (default: all)")
-    sample.add_argument("--data-root", metavar="DIR", help="folder of the dataset files (CIFAR, ImageNet16-120)")
+    sample.add_argument("--data-root", metavar="DIR",
+                        help="folder of the dataset files (default: the one the supernet was trained from)")
     sample.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     sample.add_argument("--top", type=int, default=10, help="rows to print (best first)")
     add_common(sample)
@@ -117,7 +118,7 @@ def sample_command(args: argparse.Namespace) -> int:
     from gcnas.supernet import load_supernet, sample_subnets
 
     trained = load_supernet(args.run, device=args.device)
-    data = load_images(trained.config["dataset"], root=args.data_root)
+    data = load_images(trained.config["dataset"], root=args.data_root or trained.config.get("data_root"))
     store = open_store(args)
     samples = sample_subnets(store, trained, data, num=args.num, seed=args.seed, bn_recalibrate=args.bn_recalibrate,
                              batch_size=args.batch_size, limit=args.limit, progress=args.format == "table")

@@ -530,17 +530,19 @@ class RunStore:
         Returns:
             The non-dominated rows as dicts, cheapest first (ties: one row, lowest code).
         """
-        clauses, values = self._lut_bounds(maxima, set(self.lut_columns()), not_null=(maximize, minimize))
+        clauses, values = self._lut_bounds(maxima, set(self.lut_columns()), not_null=(maximize, minimize),
+                                           index=minimize)
         names = iter(f":b{i}" for i in range(len(values)))
         where = " AND ".join(c.replace("?", next(names)) if "?" in c else c for c in clauses)
         params = {f"b{i}": v for i, v in enumerate(values)}
         order = f"ORDER BY {minimize}, {maximize} DESC, code LIMIT 1"
-        sql = (f"WITH RECURSIVE front(code, best, cost) AS ("
-               f"SELECT code, {maximize}, {minimize} FROM (SELECT * FROM lut WHERE {where} {order}) "
-               f"UNION ALL SELECT nxt.code, nxt.{maximize}, nxt.{minimize} FROM front, lut AS nxt "
-               f"WHERE nxt.code = (SELECT code FROM lut WHERE {where} AND {minimize} >= front.cost "
-               f"AND {maximize} > front.best {order})) "
-               f"SELECT lut.* FROM front JOIN lut ON lut.code = front.code ORDER BY front.cost, front.best DESC")
+        here = "(SELECT {0} FROM lut WHERE code = front.code)"
+        sql = (f"WITH RECURSIVE front(code) AS ("
+               f"SELECT (SELECT code FROM lut INDEXED BY lut_{minimize} WHERE {where} {order}) "
+               f"UNION ALL SELECT (SELECT code FROM lut INDEXED BY lut_{minimize} WHERE {where} "
+               f"AND {minimize} >= {here.format(minimize)} AND {maximize} > {here.format(maximize)} {order}) "
+               f"FROM front WHERE front.code IS NOT NULL) "
+               f"SELECT lut.* FROM front JOIN lut ON lut.code = front.code ORDER BY lut.{minimize}, lut.code")
         cursor = self._conn.execute(sql, params)
         columns = [d[0] for d in cursor.description]
         return [dict(zip(columns, row)) for row in cursor]

@@ -72,8 +72,12 @@ class Arch2Vec:
         num_layers: GIN layers.
         beta: Weight of the KL term of the loss (per latent unit, against the
             per-node and per-entry reconstruction terms).
-        graph_weight: Weight of decoding every op from the graph embedding alone
-            (what makes :meth:`decode` of ``(n, latent_dim)`` vectors exact).
+        graph_weight: Weight, while training the autoencoder, of decoding every op from
+            the graph embedding. A little makes the embedding informative and smoother;
+            much pulls cells apart (measured in ``docs/encoders.md``).
+        decoder_epochs: Epochs of a final phase that trains only the graph decoder on
+            the frozen embeddings, so :meth:`decode` of ``(n, latent_dim)`` vectors is
+            exact without reshaping the latent space (0 skips it).
         lr: Adam learning rate (the peak one).
         schedule: ``"cosine"`` (decay to 5% of ``lr`` over the epochs of :meth:`fit`)
             or ``"constant"``.
@@ -90,13 +94,15 @@ class Arch2Vec:
     """
 
     def __init__(self, latent_dim: int = 16, *, hidden_dim: int = 128, num_layers: int = 5, beta: float = 0.25,
-                 graph_weight: float = 1.0, lr: float = 2e-3, schedule: str = "cosine", batch_size: int = 64,
+                 graph_weight: float = 0.1, decoder_epochs: int = 60, lr: float = 2e-3, schedule: str = "cosine",
+                 batch_size: int = 64,
                  epochs: int = 12, holdout: float = 0.1, seed: int = 0) -> None:
         self.latent_dim = latent_dim
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
         self.beta = beta
         self.graph_weight = graph_weight
+        self.decoder_epochs = decoder_epochs
         self.lr = lr
         self.schedule = schedule
         self.batch_size = batch_size
@@ -107,14 +113,15 @@ class Arch2Vec:
     def get_params(self) -> dict[str, Any]:
         """The constructor arguments (scikit-learn style)."""
         return {name: getattr(self, name) for name in
-                ("latent_dim", "hidden_dim", "num_layers", "beta", "graph_weight", "lr", "schedule", "batch_size",
-                 "epochs", "holdout", "seed")}
+                ("latent_dim", "hidden_dim", "num_layers", "beta", "graph_weight", "decoder_epochs", "lr",
+                 "schedule", "batch_size", "epochs", "holdout", "seed")}
 
     def _validate_params(self) -> None:
-        for name in ("latent_dim", "hidden_dim", "num_layers", "batch_size", "epochs"):
+        for name, least in (("latent_dim", 1), ("hidden_dim", 1), ("num_layers", 1), ("batch_size", 1),
+                            ("epochs", 1), ("decoder_epochs", 0)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise InvalidInputError(f"Arch2Vec {name} must be a positive int, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+                raise InvalidInputError(f"Arch2Vec {name} must be an int >= {least}, got {value!r}")
         if not 0.0 <= float(self.holdout) < 1.0:
             raise InvalidInputError(f"Arch2Vec holdout must be in [0, 1), got {self.holdout!r}")
         if self.schedule not in _SCHEDULES:
@@ -196,8 +203,32 @@ class Arch2Vec:
             if checkpoint is not None:
                 atomic_write(checkpoint, self._payload(optimizer=optimizer, epoch=epoch + 1))
         bar.close()
+        self._fit_graph_decoder(adj, features, types)
+        if held:
+            self.history_[-1].update({f"holdout_{k}": v for k, v in self.reconstruction(held).items()})
         model.eval()
         return self
+
+    def _fit_graph_decoder(self, adj: torch.Tensor, features: torch.Tensor, types: torch.Tensor) -> None:
+        """Train the unpooling head alone on the frozen embeddings (the latent space stays as is)."""
+        if self.decoder_epochs == 0:
+            return
+        model = self.model_.eval()
+        with torch.no_grad():
+            embeddings = torch.cat([model.encode(adj[i:i + _CHUNK], features[i:i + _CHUNK])[0].mean(1)
+                                    for i in range(0, len(adj), _CHUNK)])
+        optimizer = torch.optim.Adam(model.unpool.parameters(), lr=self.lr)
+        rng = np.random.default_rng([self.seed, self.epochs, 1])
+        batch = 4 * self.batch_size
+        for _ in range(self.decoder_epochs):
+            order = torch.from_numpy(rng.permutation(len(embeddings)))
+            for begin in range(0, len(order), batch):
+                idx = order[begin:begin + batch]
+                logits = model.decode_graph(embeddings[idx])
+                loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), types[idx].flatten())
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
 
     def _lr_at(self, progress: float) -> float:
         if self.schedule == "constant":
@@ -210,7 +241,8 @@ class Arch2Vec:
             return 0
         payload = _read_payload(path)
         saved = {k: v for k, v in payload["params"].items() if k != "epochs"}  # more epochs: go on
-        if saved != {k: v for k, v in self.get_params().items() if k != "epochs"} or not np.array_equal(np.asarray(payload["train_codes"]), self.train_codes_):
+        wanted = {k: v for k, v in self.get_params().items() if k != "epochs"}
+        if saved != wanted or not np.array_equal(np.asarray(payload["train_codes"]), self.train_codes_):
             raise InvalidInputError(
                 f"training checkpoint {str(path)!r} was written with other settings or architectures "
                 f"({saved}); delete it to start afresh, or fit with the same settings to resume")
@@ -249,7 +281,8 @@ class Arch2Vec:
         return self.encode_nodes(archs).mean(axis=1)
 
     @torch.no_grad()
-    def decode(self, z: np.ndarray | torch.Tensor, *, return_valid: bool = False) -> list[Arch] | tuple[list[Arch], np.ndarray]:
+    def decode(self, z: np.ndarray | torch.Tensor, *,
+               return_valid: bool = False) -> list[Arch] | tuple[list[Arch], np.ndarray]:
         """Architectures from latent vectors, with validity repair.
 
         Args:

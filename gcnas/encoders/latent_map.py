@@ -53,13 +53,16 @@ def latent_map(vectors: np.ndarray, values: np.ndarray, path: str | os.PathLike,
     # Draw the best points last so they are not hidden under the crowd.
     order = np.argsort(values)
     vectors, values = vectors[order], values[order]
-    low, high = np.percentile(values, [2, 100])
+    # NB201 has a tail of untrainable cells (10% accuracy); clipping the colour scale at
+    # the 10th percentile spends it on the differences among the cells that train.
+    low, high = np.percentile(values, [10, 100])
     panels = [("PCA", PCA(n_components=2, random_state=seed).fit_transform(vectors), values)]
     if tsne_points > 0:
         rng = as_generator(seed)
         subset = np.sort(rng.choice(len(vectors), size=min(tsne_points, len(vectors)), replace=False))
         perplexity = float(min(30, max(2, (len(subset) - 1) // 3)))
-        points = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(vectors[subset])
+        tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed)
+        points = tsne.fit_transform(vectors[subset])
         panels.append((f"t-SNE ({len(subset):,} points)", points, values[subset]))
     figure, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 5.4), squeeze=False)
     for axis, (name, points, colour) in zip(axes[0], panels):
@@ -68,7 +71,7 @@ def latent_map(vectors: np.ndarray, values: np.ndarray, path: str | os.PathLike,
         axis.set_title(f"{name} of {vectors.shape[1]}-d embeddings")
         axis.set_xticks([])
         axis.set_yticks([])
-        figure.colorbar(scatter, ax=axis, label=f"{metric} (colour clipped below the 2nd percentile)")
+        figure.colorbar(scatter, ax=axis, label=f"{metric} (clipped below the 10th percentile, {low:.4g})")
     figure.suptitle(f"{title}: {len(vectors):,} architectures coloured by {metric}")
     figure.tight_layout()
     path = Path(path)

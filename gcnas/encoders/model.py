@@ -2,9 +2,10 @@
 
 A GIN encoder turns a batch of cell graphs (dense adjacency + one-hot node types) into
 one Gaussian per node; the decoder reconstructs every node's type from its latent
-(a linear layer) and the adjacency from inner products of latents (plus one learned bias). A small
-"unpooling" head also decodes the *graph* embedding (the mean of the node latents),
-so that vectors of the graph-level space that the search works in can be decoded too.
+(a linear layer) and the adjacency from inner products of latents (plus one learned bias). A
+small MLP "unpools" the *graph* embedding (the mean of the node latents) back to node
+latents that the same node decoder reads, so that vectors of the graph-level space the
+search works in can be decoded too.
 
 Everything here takes and returns tensors; the conversion from architectures to
 tensors lives in :mod:`gcnas.encoders.arch2vec`.
@@ -109,8 +110,9 @@ class GraphVAE(nn.Module):
 
     def decode_graph(self, g: torch.Tensor) -> torch.Tensor:
         """Node-type logits ``(B, N, T)`` from graph embeddings ``(B, D)``."""
-        nodes = self.unpool(g).view(-1, self.num_nodes, self.latent_dim)
-        return self.type_decoder(nodes)
+        # Unpool to node latents and read them with the node decoder: the graph
+        # embedding then lives in the same space as the node latents it averages.
+        return self.type_decoder(self.unpool(g).view(-1, self.num_nodes, self.latent_dim))
 
     def forward(self, adj: torch.Tensor, features: torch.Tensor,
                 generator: torch.Generator | None = None) -> VAEOutput:
@@ -137,7 +139,7 @@ def vae_loss(out: VAEOutput, adj: torch.Tensor, types: torch.Tensor, *, beta: fl
         adj: ``(B, N, N)`` target adjacency (upper triangular: nodes in topological order).
         types: ``(B, N)`` long, target node types.
         beta: Weight of the KL term.
-        graph_weight: Weight of decoding the ops from the graph embedding.
+        graph_weight: Weight of decoding the node types from the graph embedding.
 
     Returns:
         ``{"loss", "types", "adj", "graph", "kl"}`` scalar tensors (``loss`` is the total).

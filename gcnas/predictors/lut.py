@@ -72,8 +72,9 @@ class LookupTable:
         started = time.perf_counter()
         if predictor is None:
             predictor = load_predictor(table.store.run_dir / PREDICTOR_FILE)
-        archs = NB201Space().all_archs()
-        canonical = np.array([a.canonical().code for a in archs], dtype=np.int64)
+        space = NB201Space()
+        archs = space.all_archs()  # ordered by code
+        canonical = np.asarray(space.canonical_codes(), dtype=np.int64)
         classes, members = np.unique(canonical, return_inverse=True)
         mean, std = predictor.predict([archs[c] for c in classes], return_std=True)
         columns: dict[str, np.ndarray] = {"accuracy": mean[members], "accuracy_std": std[members]}

@@ -71,8 +71,8 @@ def with_isomorphs(archs: list[Arch], limit: int, seed: int | np.random.Generato
 @functools.lru_cache(maxsize=1)
 def _classes() -> dict[int, list[int]]:
     classes: dict[int, list[int]] = {}
-    for arch in NB201Space().enumerate():
-        classes.setdefault(arch.canonical().code, []).append(arch.code)
+    for code, representative in enumerate(NB201Space().canonical_codes().tolist()):
+        classes.setdefault(representative, []).append(code)
     return classes
 
 

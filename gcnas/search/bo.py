@@ -41,6 +41,8 @@ class BayesianOptimization(Searcher):
         refit_every: Fit hyper-parameters when the number of observations is a multiple
             of this (otherwise reuse the last fit); 1 fits every step.
         warp: Warp objectives to normal scores by rank before modelling.
+        baseline_layers: With several objectives, qLogNEHVI's baseline is the observed points
+            in this many non-dominated layers (the rest cannot reach the front).
         store: Run store holding the ``arch2vec`` embeddings (for ``features="arch2vec"``).
         space: Search space.
         candidates: Architectures the search may propose (default: the whole space).
@@ -51,7 +53,8 @@ class BayesianOptimization(Searcher):
     """
 
     def __init__(self, features: str | FeatureMap = "onehot", *, n_init: int = 10, prescreen: int = 256,
-                 mc_samples: int = 128, refit_every: int = 5, warp: bool = True, store: Any = None,
+                 mc_samples: int = 128, refit_every: int = 5, warp: bool = True, baseline_layers: int = 3,
+                 store: Any = None,
                  space: Space | None = None, candidates: Sequence[Arch] | None = None) -> None:
         super().__init__(space=space, candidates=candidates)
         self.features = features
@@ -60,6 +63,7 @@ class BayesianOptimization(Searcher):
         self.mc_samples = mc_samples
         self.refit_every = refit_every
         self.warp = warp
+        self.baseline_layers = baseline_layers
         self.store = store
         for name, value, least in (("n_init", n_init, 1), ("prescreen", prescreen, 1),
                                    ("mc_samples", mc_samples, 1), ("refit_every", refit_every, 1)):
@@ -148,8 +152,9 @@ class BayesianOptimization(Searcher):
         from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
         from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
 
+        near = _near_front(Y, feasible, self.baseline_layers)
         return qLogNoisyExpectedHypervolumeImprovement(
-            model, ref_point=torch.as_tensor(_reference(Y)), X_baseline=X, sampler=sampler,
+            model, ref_point=torch.as_tensor(_reference(Y)), X_baseline=X[near], sampler=sampler,
             objective=IdentityMCMultiOutputObjective(outcomes=list(range(m))), constraints=constraints,
             prune_baseline=True, cache_root=False)
 
@@ -173,6 +178,20 @@ def _reference(Y: np.ndarray) -> np.ndarray:
     """The acquisition's reference point: just below the worst observed value."""
     low, high = Y.min(axis=0), Y.max(axis=0)
     return low - 0.1 * np.where(high > low, high - low, 1.0)
+
+
+def _near_front(Y: np.ndarray, feasible: np.ndarray, layers: int) -> np.ndarray:
+    """Rows in the first ``layers`` non-dominated layers (feasible rows first): the baseline
+    that can still be on the front once the observation noise is accounted for."""
+    pool = np.flatnonzero(feasible) if feasible.any() else np.arange(len(Y))
+    keep, left = [], pool
+    for _ in range(layers):
+        if not len(left):
+            break
+        front = pareto_mask(Y[left])
+        keep.extend(left[front].tolist())
+        left = left[~front]
+    return np.array(sorted(keep))
 
 
 def _chebyshev_score(U: np.ndarray, ref: np.ndarray, num_weights: int = 32) -> np.ndarray:

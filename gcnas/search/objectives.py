@@ -94,16 +94,9 @@ class TableObjective(Objective):
                                     f"it has {', '.join(self.table.columns)}")
 
     def _evaluate(self, archs: list[Arch]) -> np.ndarray:
-        try:
-            return self.table.values(archs, self.column)
-        except KeyError:
-            pass
-        values = self.table.column(self.column)
-        out = np.full(len(archs), np.nan)
-        for i, arch in enumerate(archs):
-            if arch in self.table:
-                out[i] = values[self.table.rows([arch])[0]]
-        return out
+        if not hasattr(self, "_by_code"):
+            self._by_code = dict(zip((a.code for a in self.table.archs), self.table.column(self.column)))
+        return np.array([self._by_code.get(a.code, np.nan) for a in archs], dtype=np.float64)
 
     def known_values(self, archs: Sequence[Arch]) -> np.ndarray | None:
         return self._evaluate(list(archs))

@@ -14,7 +14,7 @@ from gcnas.data.store import RunStore, Trial
 from gcnas.exceptions import InfeasibleError, InvalidInputError
 from gcnas.search.base import Observations, Searcher
 from gcnas.search.history import SearchResult, study_config_name
-from gcnas.search.objectives import Constraint, Objective
+from gcnas.search.objectives import Constraint, CostObjective, Objective
 from gcnas.space import Arch
 
 __all__ = ["run_search"]
@@ -62,7 +62,7 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
               "maximize": [bool(o.maximize) for o in objectives], "constraints": [c.describe() for c in constraints],
               "report": [r.name for r in report], "seed": int(seed), "q": int(q)}
     trials = _resume(store, study, config)
-    candidates = _feasible_candidates(searcher.default_candidates(), constraints)
+    candidates = _feasible_candidates(_known_candidates(searcher.default_candidates(), objectives), constraints)
     searcher.prepare(candidates)
     obs = _observations(trials, objectives, constraints)
     bar = tqdm(total=budget, initial=min(len(trials), budget), desc=f"search {study}", unit="trial",
@@ -124,6 +124,19 @@ def _resume(store: RunStore | None, study: str, config: dict[str, Any]) -> list[
                                     f"({', '.join(differ)}); use another --study name or the same settings")
     store.write_config(config, name=name)
     return trials
+
+
+def _known_candidates(candidates: list[Arch], objectives: list[Objective]) -> list[Arch]:
+    """Drop candidates a lookup objective (table, LUT) has no value for."""
+    keep = np.ones(len(candidates), dtype=bool)
+    for objective in objectives:
+        values = objective.known_values(candidates)
+        if values is not None and not isinstance(objective, CostObjective):
+            keep &= np.isfinite(values)
+    if not keep.any():
+        raise InvalidInputError("no candidate architecture has a value in the lookup objectives ("
+                                + ", ".join(o.name for o in objectives) + "); check the table or LUT")
+    return [a for a, k in zip(candidates, keep) if k]
 
 
 def _feasible_candidates(candidates: list[Arch], constraints: list[Constraint]) -> list[Arch]:

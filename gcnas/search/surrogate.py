@@ -74,7 +74,7 @@ def posterior_stats(model, X: torch.Tensor, chunk: int = 8192) -> tuple[torch.Te
     """Posterior mean and standard deviation at ``(N, d)`` points, ``(N, m)`` each.
 
     Only the marginal variances are computed (one Cholesky of the training covariance,
-    one triangular solve per chunk), never the ``N x N`` test covariance.
+    one matrix product per chunk), never the ``N x N`` test covariance.
     """
     train_X = model.train_inputs[0]                       # (m, n, d) or (n, d)
     train_Y = model.train_targets                         # (m, n) or (n,)
@@ -88,6 +88,8 @@ def posterior_stats(model, X: torch.Tensor, chunk: int = 8192) -> tuple[torch.Te
         L = torch.linalg.cholesky(K + 1e-8 * torch.eye(K.shape[-1], dtype=K.dtype))
         mean0 = model.mean_module(train_X).reshape(train_Y.shape)
         alpha = torch.cholesky_solve((train_Y - mean0).unsqueeze(-1), L)        # (m, n, 1)
+        eye = torch.eye(L.shape[-1], dtype=L.dtype).expand_as(L)
+        L_inv_T = torch.linalg.solve_triangular(L, eye, upper=False).transpose(-1, -2)   # (m, n, n)
         means, stds = [], []
         for start in range(0, len(X), chunk):
             x = X[start:start + chunk]
@@ -97,8 +99,8 @@ def posterior_stats(model, X: torch.Tensor, chunk: int = 8192) -> tuple[torch.Te
             prior = model.covar_module(xb, diag=True)
             prior = prior if batched else prior.unsqueeze(0)                      # (m, N)
             mu = model.mean_module(xb).reshape(prior.shape) + (Ks @ alpha).squeeze(-1)
-            V = torch.linalg.solve_triangular(L, Ks.transpose(-1, -2), upper=False)
-            var = (prior - (V * V).sum(-2)).clamp_min(1e-12)
+            V = Ks @ L_inv_T                                                       # (m, N, n)
+            var = (prior - (V * V).sum(-1)).clamp_min(1e-12)
             means.append(mu.T)
             stds.append(var.sqrt().T)
     return torch.cat(means), torch.cat(stds)

@@ -93,8 +93,7 @@ def score_subnet(supernet: SuperNet | TrainedSupernet, arch: Arch, data: ImageDa
         ``(accuracy_percent, loss)``.
 
     Example:
-        >>> score_subnet(trained, Arch.from_code(9000), load_images("digits"))
-        (71.4, 0.83)
+        >>> accuracy, loss = score_subnet(load_supernet("runs/demo"), arch, load_images("digits"))
     """
     net = _unwrap(supernet)
     if not isinstance(arch, Arch):

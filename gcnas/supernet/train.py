@@ -106,9 +106,10 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
         The :class:`TrainedSupernet` (history of every epoch, including resumed ones).
 
     Example:
-        >>> trained = train_supernet("runs/demo", dataset="digits", channels=8, cells=1, epochs=3)
-        >>> [round(r["accuracy"], 1) for r in trained.history]
-        [35.4, 62.1, 73.0]
+        >>> trained = train_supernet("runs/gaea", strategy="gaea", strategy_kwargs={"arch_lr": 3.0},
+        ...                          channels=8, cells=1, epochs=3, batch_size=32)
+        >>> [round(r["entropy"], 3) for r in trained.history]  # log 5 = 1.609 is uniform
+        [1.341, 1.045, 1.102]
     """
     if epochs < 1:
         raise InvalidInputError(f"epochs must be positive, got {epochs}")
@@ -125,7 +126,8 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
         data = load_images(dataset, root=data_root, download=download)
     elif data.name != dataset:
         raise InvalidInputError(f"data is {data.name!r} but dataset={dataset!r}")
-    config = {"dataset": dataset, "channels": channels, "cells": cells, "num_classes": data.num_classes,
+    config = {"dataset": dataset, "data_root": None if data_root is None else str(data_root),
+              "channels": channels, "cells": cells, "num_classes": data.num_classes,
               "strategy": strategy, "strategy_kwargs": dict(strategy_kwargs or {}), "epochs": epochs,
               "batch_size": batch_size, "lr": lr, "momentum": momentum, "weight_decay": weight_decay,
               "seed": seed, "steps_per_epoch": steps_per_epoch, "world_size": world}
@@ -190,7 +192,9 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
                     bar.set_postfix(loss=f"{float(totals[0] / totals[2]):.3f}",
                                     acc=f"{100 * float(totals[1] / totals[2]):.1f}",
                                     img_s=f"{float(totals[2]) * world / max(seconds, 1e-9):.0f}")
-        except torch.OutOfMemoryError:
+        except (torch.OutOfMemoryError, RuntimeError) as error:
+            if not isinstance(error, torch.OutOfMemoryError) and "allocate" not in str(error):
+                raise
             raise InvalidInputError(
                 f"batch size {batch_size} does not fit in {device_} memory; lower --batch-size and rerun with "
                 f"--resume (the checkpoint of epoch {epoch} is kept)") from None
@@ -214,7 +218,7 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
             callback(record)
     if rank == 0:
         with RunStore(run_dir) as store:
-            store.finish_stage("supernet", {**config, "final": history[-1] if history else None},
+            store.finish_stage("supernet:train", {**config, "final": history[-1] if history else None},
                                time.perf_counter() - began)
     if world > 1 and created_group:
         torch.distributed.destroy_process_group()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 # One cheap epoch over the whole space: big batches, a narrow one-layer encoder.
-FAST = dict(epochs=1, latent_dim=4, seed=0, progress=False, hidden_dim=8, num_layers=1, batch_size=4096)
+FAST = dict(epochs=1, latent_dim=4, seed=0, progress=False, hidden_dim=8, num_layers=1, batch_size=4096,
+            decoder_epochs=1)
 FAST_FLAGS = ["--epochs", "1", "--latent-dim", "4", "--hidden-dim", "8", "--num-layers", "1",
-              "--batch-size", "4096"]
+              "--batch-size", "4096", "--decoder-epochs", "1"]
 
 
 @pytest.fixture(scope="session")

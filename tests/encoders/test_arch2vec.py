@@ -143,7 +143,7 @@ def test_bad_input_messages(fitted, archs):
         fitted.encode(["|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|"])
     with pytest.raises(InvalidInputError, match="single Arch"):
         fitted.encode(archs[0])
-    with pytest.raises(InvalidInputError, match="latent_dim must be a positive int"):
+    with pytest.raises(InvalidInputError, match="latent_dim must be an int >= 1"):
         Arch2Vec(latent_dim=0).fit(archs[:5], progress=False)
     with pytest.raises(InvalidInputError, match="schedule must be one of cosine, constant"):
         Arch2Vec(schedule="step").fit(archs[:5], progress=False)

@@ -19,7 +19,7 @@ def test_search_run_resume_and_compare(small_table, tmp_path, capsys):
         row = json.loads(capsys.readouterr().out)[0]
         assert row["trials"] == 12 and row["failed"] == 0 and "test_acc" in row
         assert row["accuracy"] == pytest.approx(small_table.value(row["arch"], "valid_acc"))
-        assert main(args[:8] + ["20"] + args[9:]) == 0          # a larger budget resumes the same study
+        assert main(args[:9] + ["20"] + args[10:]) == 0          # a larger budget resumes the same study
         capsys.readouterr()
         with RunStore(run) as store:
             trials = store.trials("random")

@@ -32,10 +32,10 @@ def test_matches_official_xautodl_network():
 
     torch.manual_seed(0)
     x = torch.randn(2, 3, 16, 16)
-    for arch in NB201Space().sample_many(12, seed=3):
-        config = dict2config({"name": "infer.tiny", "C": 8, "N": 2, "arch_str": str(arch), "num_classes": 10}, None)
+    for arch in NB201Space().sample_many(10, seed=3):
+        config = dict2config({"name": "infer.tiny", "C": 8, "N": 1, "arch_str": str(arch), "num_classes": 10}, None)
         theirs = xautodl_models.get_cell_based_tiny_net(config)
-        ours = build_network(arch, channels=8, cells=2)
+        ours = build_network(arch, channels=8, cells=1)
         assert n_params(ours) == n_params(theirs)
         ours.load_state_dict(theirs.state_dict())  # same parameter names, strict
         for train in (True, False):
@@ -62,3 +62,9 @@ def test_live_edges_skip_dead_branches():
     assert live_edges(arch.ops) == [3]
     assert live_edges(Arch.from_string(ALL_CONV3).ops) == [0, 1, 2, 3, 4, 5]
     assert live_edges(Arch.from_code(0).ops) == []
+
+
+def test_public_names_exist():
+    import gcnas.supernet
+
+    assert gcnas.supernet.__all__ and all(hasattr(gcnas.supernet, name) for name in gcnas.supernet.__all__)

@@ -33,7 +33,7 @@ def _stop_after(epochs):
 
 @pytest.mark.parametrize("strategy", ["gaea", "snas"])
 def test_resume_equals_uninterrupted_run(tmp_path, digits, strategy):
-    kwargs = dict(strategy=strategy, epochs=3, seed=7, data=digits, **TINY)
+    kwargs = dict(strategy=strategy, epochs=2, seed=7, data=digits, **TINY)
     whole = train_supernet(tmp_path / "whole", **kwargs)
     with pytest.raises(Stop):
         train_supernet(tmp_path / "split", callback=_stop_after(1), **kwargs)

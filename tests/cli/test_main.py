@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gcnas.cli import COMMAND_MODULES, build_parser, main
+
+BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+
+
+def test_every_command_group_is_registered():
+    parser = build_parser()
+    choices = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse has no public accessor
+    assert {"arch", "supernet", "hw", "encoder", "predictor", "lut", "search", "demo"} <= set(choices)
+    assert len(COMMAND_MODULES) == 8
+
+
+def test_arch_show_prints_code_canonical_and_costs(capsys):
+    assert main(["arch", "show", BEST, "--format", "json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["string"] == BEST and record["code"] == 11668 and record["is_canonical"] is True
+    # the official counter (xautodl get_model_infos) gives these for this cell on CIFAR-10
+    assert record["params_m"] == pytest.approx(1.288506) and record["flops_m"] == pytest.approx(184.73025)
+
+
+def test_arch_show_accepts_a_code_and_an_official_index(capsys, nb201_200ep):
+    assert main(["arch", "show", "11668"]) == 0
+    assert BEST in capsys.readouterr().out
+    assert main(["arch", "show", "0", "--table", str(nb201_200ep.path), "--format", "json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["index"] == 0 and record["test_acc"] == pytest.approx(85.8633)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["arch", "show", "|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|"], "unknown operation 'conv'"),
+    (["arch", "show", "99999"], "out of range"),
+    (["arch", "show", "1", "--table", "/nonexistent.csv"], "does not exist"),
+])
+def test_user_errors_print_one_line_without_traceback(capsys, argv, fragment):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_help_works_for_every_command(capsys):
+    for group in ("arch", "supernet", "hw", "encoder", "predictor", "lut", "search", "demo"):
+        with pytest.raises(SystemExit) as info:
+            main([group, "--help"])
+        assert info.value.code == 0
+    assert "usage: gcnas" in capsys.readouterr().out
