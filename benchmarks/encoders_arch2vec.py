@@ -12,7 +12,7 @@ Pretrains (or loads) arch2vec on the whole space and prints, each beside its anc
   200-epoch CIFAR-10 table.
 
 Example:
-    python benchmarks/encoders_arch2vec.py --epochs 8 --save /tmp/arch2vec.pt
+    python benchmarks/encoders_arch2vec.py --save /tmp/arch2vec.pt
     python benchmarks/encoders_arch2vec.py --load /tmp/arch2vec.pt     # skip training
 """
 
@@ -88,7 +88,7 @@ def prior_stats(encoder: Arch2Vec, num: int, seed: int) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=12, help="training epochs (default 12, as Arch2Vec)")
     parser.add_argument("--latent-dim", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")

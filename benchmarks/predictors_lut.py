@@ -21,7 +21,7 @@ import torch
 
 from _predictors_common import shared
 from gcnas.data import BenchmarkTable, RunStore
-from gcnas.predictors import GCNPredictor, LookupTable
+from gcnas.predictors import GCNPredictor, LookupTable, load_predictor
 
 QUERIES = {
     "top-10 by accuracy, no bound": {},
@@ -56,15 +56,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--builds", type=int, default=3)
+    parser.add_argument("--predictor", metavar="PT", help="a fitted predictor file (default: fit a GCN on 100 archs)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     table = BenchmarkTable(shared("nb201/nb201_cifar10_200ep.csv"))
     latency = f"{shared('nb201/nb201_latency_ms.csv')}:pixel3"
-    rows = np.random.default_rng(0).permutation(len(table))[:100]
-    archs = table.archs
-    started = time.perf_counter()
-    model = GCNPredictor(seed=0).fit([archs[i] for i in rows], table.column("valid_acc")[rows])
-    print(f"GCN fit on 100 archs (ensemble 5): {time.perf_counter() - started:.1f} s (not part of the build)")
+    if args.predictor:
+        model = load_predictor(args.predictor)
+    else:
+        rows = np.random.default_rng(0).permutation(len(table))[:100]
+        archs = table.archs
+        started = time.perf_counter()
+        model = GCNPredictor(seed=0).fit([archs[i] for i in rows], table.column("valid_acc")[rows])
+        print(f"GCN fit on 100 archs (ensemble 5): {time.perf_counter() - started:.1f} s (not part of the build)")
+    print(f"predictor: {model!r}")
     with tempfile.TemporaryDirectory() as run:
         store = RunStore(run)
         builds = []

@@ -42,7 +42,7 @@ def test_interrupted_demo_keeps_finished_stages(quick_run):
 def test_quick_demo_runs_every_stage_and_writes_the_report(quick_run):
     run_dir, _ = quick_run
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert list(summary["stage_seconds"])[:-1] == STAGES
+    assert set(summary["stage_seconds"]) == {*STAGES, "report"}
     html = (run_dir / "report.html").read_text()
     for heading in ("Supernet training", "GCN predictor vs supernet scores", "arch2vec latent space",
                     "Multi-objective search", "Lookup table: top 10", "Predicted vs trained from scratch"):

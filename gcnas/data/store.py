@@ -495,23 +495,46 @@ class RunStore:
         # Walk the sort column's index, unless one bound admits few rows: then read
         # those few through that bound's index and sort them.
         selective = None
-        if maxima:
-            counts = {name: self._conn.execute(f"SELECT COUNT(*) FROM lut WHERE {name} <= ?",
-                                               (float(bound),)).fetchone()[0]
-                      for name, bound in maxima.items() if name in self.lut_columns()}
-            name = min(counts, key=counts.get) if counts else None
-            if name is not None and counts[name] < 2000:
-                selective = name
-        clauses, params = self._lut_bounds(maxima, set(self.lut_columns()), not_null=(column,),
+        available = set(self.lut_columns())
+        for name, bound in (maxima or {}).items():
+            if name in available:  # does the bound admit fewer rows than the 2,000th smallest value?
+                row = self._conn.execute(f"SELECT {name} FROM lut WHERE {name} IS NOT NULL ORDER BY {name} "
+                                         "LIMIT 1 OFFSET 1999").fetchone()
+                if row is None or float(bound) < row[0]:
+                    selective = name
+                    break
+        clauses, params = self._lut_bounds(maxima, available, not_null=(column,),
                                            index=None if selective else column)
-        sql = (f"SELECT * FROM lut WHERE {' AND '.join(clauses)} "
+        sql = (f"SELECT code FROM lut WHERE {' AND '.join(clauses)} "
                f"ORDER BY {column} {'DESC' if descending else 'ASC'}, code")
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
-        cursor = self._conn.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor]
+        codes = [row[0] for row in self._conn.execute(sql, params)]  # a covering index answers this
+        return self._lut_rows(codes)
+
+    def _lut_rows(self, codes: Sequence[int]) -> list[dict[str, Any]]:
+        """Full lookup-table rows of ``codes``, in that order."""
+        found: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(codes), 900):
+            chunk = list(codes[start:start + 900])
+            cursor = self._conn.execute(f"SELECT * FROM lut WHERE code IN ({','.join('?' * len(chunk))})", chunk)
+            names = [d[0] for d in cursor.description]
+            found.update((row[0], dict(zip(names, row))) for row in cursor)
+        return [found[c] for c in codes]
+
+    def cover_lut(self, column: str) -> None:
+        """Add a covering index led by ``column`` that holds every value column.
+
+        Ranked and Pareto queries ordered by ``column`` then filter their bounds inside
+        the index, without reading table rows (``LookupTable.build`` adds one per column).
+        """
+        columns = self.lut_columns()
+        if column not in columns:
+            raise InvalidInputError(f"the lookup table has no column {column!r}; it has: {', '.join(columns)}")
+        rest = [c for c in columns if c != column]
+        with self.transaction() as conn:
+            conn.execute(f"CREATE INDEX IF NOT EXISTS lut_cover_{column} ON lut({', '.join([column, *rest])})")
 
     def pareto_lut(self, maximize: str, minimize: str, *,
                    maxima: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
@@ -536,10 +559,12 @@ class RunStore:
         where = " AND ".join(c.replace("?", next(names)) if "?" in c else c for c in clauses)
         params = {f"b{i}": v for i, v in enumerate(values)}
         order = f"ORDER BY {minimize}, {maximize} DESC, code LIMIT 1"
+        indexes = {row[1] for row in self._conn.execute("PRAGMA index_list(lut)")}
+        index = f"lut_cover_{minimize}" if f"lut_cover_{minimize}" in indexes else f"lut_{minimize}"
         here = "(SELECT {0} FROM lut WHERE code = front.code)"
         sql = (f"WITH RECURSIVE front(code) AS ("
-               f"SELECT (SELECT code FROM lut INDEXED BY lut_{minimize} WHERE {where} {order}) "
-               f"UNION ALL SELECT (SELECT code FROM lut INDEXED BY lut_{minimize} WHERE {where} "
+               f"SELECT (SELECT code FROM lut INDEXED BY {index} WHERE {where} {order}) "
+               f"UNION ALL SELECT (SELECT code FROM lut INDEXED BY {index} WHERE {where} "
                f"AND {minimize} >= {here.format(minimize)} AND {maximize} > {here.format(maximize)} {order}) "
                f"FROM front WHERE front.code IS NOT NULL) "
                f"SELECT lut.* FROM front JOIN lut ON lut.code = front.code ORDER BY lut.{minimize}, lut.code")

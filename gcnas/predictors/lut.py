@@ -85,6 +85,9 @@ class LookupTable:
                 "n_train": getattr(predictor, "n_train_", None), "latency": latency, "energy": energy,
                 "dataset": dataset, "classes": int(len(classes)), "built": time.time()}
         table.store.write_lut(archs, columns, canonical=canonical, meta=meta)
+        for name in columns:
+            if name != "accuracy_std":
+                table.store.cover_lut(name)
         seconds = time.perf_counter() - started
         table.store.finish_stage("lut", {**meta, "rows": len(archs), "columns": list(columns)}, seconds)
         return table

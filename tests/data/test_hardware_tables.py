@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 
-from conftest import shared_file
+from tests.conftest import shared_file
 from gcnas.data import (BenchmarkTable, BRPLatency, HELPLatency, HWNASBench, LatencyTable, write_brp_latency,
                         write_help_latency, write_hwnasbench)
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError

@@ -69,3 +69,16 @@ def test_specs(small_table, tmp_path):
         cost_objective("speed")
     with pytest.raises(InvalidInputError, match="needs a latency source"):
         cost_objective("latency")
+
+
+def test_cost_objective_uses_hardware_cost_table():
+    from gcnas.hardware import network_costs
+
+    archs = [Arch.from_code(c) for c in (0, 777, 15624)]
+    params = cost_objective("params")
+    assert not params.maximize
+    assert np.allclose(params(archs), [network_costs(a)["params_m"] for a in archs])
+    energy = cost_objective("energy", energy="model")
+    values = energy(archs)
+    assert values.shape == (3,) and np.all(values > 0)
+    assert np.allclose(energy.known_values(archs), values)
