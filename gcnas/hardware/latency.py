@@ -52,20 +52,13 @@ class LatencyResult:
 
 
 def resolve_device(device: str) -> str:
-    """Check a device name: ``cpu``, ``cuda``/``cuda:N`` (needs CUDA) or ``auto``."""
-    import torch
+    """Check a device name (``cpu``, ``cuda``/``cuda:N``, ``auto``) and return it as a string.
 
-    name = str(device).lower()
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cpu":
-        return name
-    if name == "cuda" or name.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise InvalidInputError(f"device {device!r} requested but CUDA is not available on this "
-                                    "machine; use --device cpu")
-        return name
-    raise InvalidInputError(f"unknown device {device!r}; choose cpu, cuda, cuda:N or auto")
+    The one rule lives in :func:`gcnas.supernet.resolve_device`; latency keys want a str.
+    """
+    from gcnas.supernet import resolve_device as resolve
+
+    return str(resolve(str(device).lower()))
 
 
 def measurement_key(device: str, *, batch_size: int = 1, dataset: str = "cifar10") -> str:
