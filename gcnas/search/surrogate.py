@@ -50,10 +50,14 @@ def fit_gp(X: torch.Tensor, Y: torch.Tensor, state: dict[str, Any] | None = None
         ``(model, state)``: the GP in eval mode and its hyper-parameters.
     """
     from botorch.fit import fit_gpytorch_mll
+    from botorch.exceptions import InputDataWarning
     from botorch.models import SingleTaskGP
     from gpytorch.mlls import ExactMarginalLogLikelihood
 
-    model = SingleTaskGP(X, Y, outcome_transform=None)
+    with warnings.catch_warnings():
+        # Y is standardised by the caller; BoTorch's check flags float-level deviations.
+        warnings.simplefilter("ignore", InputDataWarning)
+        model = SingleTaskGP(X, Y, outcome_transform=None)
     if state is not None:
         model.load_state_dict(state, strict=False)
     if refit or state is None:
