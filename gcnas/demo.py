@@ -314,10 +314,47 @@ def _search(store: RunStore, s: DemoSettings, seed: int, progress: bool) -> dict
     searcher = BayesianOptimization("arch2vec", n_init=s.search_init, store=store)
     result = run_search(searcher, objectives, budget=s.search_budget, store=store, study="demo-bo", seed=seed,
                         progress=progress)
-    front = result.pareto_front()
-    front = sorted(front, key=lambda t: -t.objectives["accuracy"])
-    picks = _spread([t.arch for t in front], s.retrain - 1)
-    return {"evaluations": len(result), "front_size": len(front), "chosen": [str(a) for a in picks]}
+    picks = _picks(result, s.retrain - 1)
+    return {"evaluations": len(result), "front_size": len(result.pareto_front()), "chosen": [str(a) for a in picks]}
+
+
+def _picks(result, k: int) -> list[Arch]:
+    """``k`` cells to train: the accurate half of the Pareto front, spread over its costs.
+
+    The front's cheap end holds degenerate cells (all ``none``: no compute, no accuracy);
+    only front members at least as accurate as the median evaluation qualify, and the most
+    accurate other evaluations fill up when the front has too few.
+    """
+    trials = [t for t in result.trials if t.status == "ok"]
+    floor = float(np.median([t.objectives["accuracy"] for t in trials]))
+    front = sorted((t for t in result.pareto_front() if t.objectives["accuracy"] >= floor),
+                   key=lambda t: -t.objectives["accuracy"])
+    picks = _spread(_distinct_functions([t.arch for t in front]), k)
+    ranked = _distinct_functions([t.arch for t in sorted(trials, key=lambda t: -t.objectives["accuracy"])])
+    seen = {_function(a) for a in picks}
+    for arch in ranked:
+        if len(picks) >= k:
+            break
+        if _function(arch) not in seen:
+            picks.append(arch)
+            seen.add(_function(arch))
+    return picks
+
+
+def _function(arch: Arch) -> Arch:
+    """The cell with its dead edges removed, canonicalised: equal for cells computing alike."""
+    from gcnas.supernet.network import live_edges
+
+    live = set(live_edges(arch.ops))
+    return Arch(tuple(op if i in live else 0 for i, op in enumerate(arch.ops))).canonical()
+
+
+def _distinct_functions(archs: list[Arch]) -> list[Arch]:
+    """First cell of each function, in order (dead edges make many codes one network)."""
+    kept: dict[Arch, Arch] = {}
+    for arch in archs:
+        kept.setdefault(_function(arch), arch)
+    return list(kept.values())
 
 
 def _spread(items: list, k: int) -> list:
