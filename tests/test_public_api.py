@@ -1,0 +1,50 @@
+"""The public surface of DESIGN.md imports, and every package's ``__all__`` names exist."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PACKAGES = ["gcnas.space", "gcnas.data", "gcnas.supernet", "gcnas.hardware", "gcnas.encoders",
+            "gcnas.predictors", "gcnas.search", "gcnas.exceptions"]
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_every_exported_name_exists(name):
+    module = importlib.import_module(name)
+    assert module.__all__, f"{name} exports nothing"
+    missing = [attr for attr in module.__all__ if not hasattr(module, attr)]
+    assert not missing, f"{name}.__all__ lists missing names {missing}"
+    assert len(set(module.__all__)) == len(module.__all__)
+
+
+def test_design_import_block():
+    from gcnas.data import BenchmarkTable, HWNASBench, LatencyTable, NATSBench, RunStore  # noqa: F401
+    from gcnas.encoders import Arch2Vec  # noqa: F401
+    from gcnas.hardware import costs, measure_latency  # noqa: F401
+    from gcnas.predictors import GCNPredictor, LookupTable, kendall_tau  # noqa: F401
+    from gcnas.search import BayesianOptimization, RandomSearch, RegularizedEvolution  # noqa: F401
+    from gcnas.space import Arch, NB201Space  # noqa: F401
+    from gcnas.supernet import SuperNet, build_network, sample_subnets, train_supernet  # noqa: F401
+
+
+def test_lower_packages_do_not_import_higher_ones():
+    import ast
+    from pathlib import Path
+
+    order = ["space", "exceptions", "data", "supernet", "hardware", "encoders", "predictors", "search"]
+    allowed = {"space": set(), "exceptions": set(), "data": {"space", "exceptions"},
+               "supernet": {"space", "exceptions", "data"},
+               "hardware": {"space", "exceptions", "data", "supernet"},
+               "encoders": {"space", "exceptions", "data"},
+               "predictors": {"space", "exceptions", "data", "supernet", "hardware", "encoders"},
+               "search": set(order) - {"search"}}
+    root = Path(importlib.import_module("gcnas").__file__).parent
+    for package in order:
+        paths = [root / f"{package}.py"] if (root / f"{package}.py").exists() else sorted((root / package).rglob("*.py"))
+        for path in paths:
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("gcnas."):
+                    target = node.module.split(".")[1]
+                    assert target == package or target in allowed[package], f"{path.name} imports {node.module}"
