@@ -21,25 +21,13 @@ import numpy as np
 import torch
 
 from gcnas.data import BenchmarkTable
-from gcnas.search import (BayesianOptimization, RandomSearch, RegularizedEvolution, TableObjective, hypervolume,
+from gcnas.search import (TableObjective, hypervolume,
                           nadir_reference, pareto_mask, plot_pareto, run_search)
 
 try:
-    from search_single import SHARED, RESULTS, arch2vec_features
+    from search_single import SHARED, RESULTS, arch2vec_features, make
 except ImportError:  # run as a module
-    from benchmarks.search_single import SHARED, RESULTS, arch2vec_features
-
-
-def make(method: str):
-    if method == "bo-arch2vec":
-        return BayesianOptimization(features=arch2vec_features(), n_init=10)
-    if method == "bo-onehot":
-        return BayesianOptimization(features="onehot", n_init=10)
-    if method == "evolution":
-        return RegularizedEvolution(population_size=20, sample_size=5)
-    if method == "random":
-        return RandomSearch()
-    raise SystemExit(f"unknown method {method}")
+    from benchmarks.search_single import SHARED, RESULTS, arch2vec_features, make
 
 
 def third_objective(kind: str | None, table: BenchmarkTable):
@@ -90,7 +78,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows, scatter = [], {}
-    checkpoints = [n for n in (50, 100, 150) if n <= args.budget]
+    checkpoints = sorted({*(n for n in (50, 100, 150) if n <= args.budget), args.budget})
     for method in args.methods.split(","):
         hv_at, found_at, times = {n: [] for n in checkpoints}, {n: [] for n in checkpoints}, []
         for seed in range(args.first_seed, args.first_seed + args.seeds):

@@ -41,7 +41,7 @@ def arch2vec_features(seed: int = 0) -> EmbeddingFeatures:
     return EmbeddingFeatures.from_npz(path)
 
 
-def make(method: str, seed: int):
+def make(method: str):
     if method == "bo-arch2vec":
         return BayesianOptimization(features=arch2vec_features(), n_init=10)
     if method == "bo-onehot":
@@ -79,7 +79,7 @@ def main() -> None:
                 record = json.loads(cache.read_text())
             else:
                 began = time.perf_counter()
-                result = run_search(make(method, seed), [valid], budget=args.budget, report=[test], seed=seed)
+                result = run_search(make(method), [valid], budget=args.budget, report=[test], seed=seed)
                 asks = [t.report["ask_seconds"] for t in result.trials[10:]]
                 record = {"curve": result.best_so_far("test_acc").tolist(), "seconds": time.perf_counter() - began,
                           "ask_mean": float(np.mean(asks)), "ask_median": float(np.median(asks))}

@@ -22,6 +22,22 @@ def _pyplot():
     return plt
 
 
+def _finish(plt, fig, ax, path: str | os.PathLike, *, xlabel: str, ylabel: str, title: str) -> Path:
+    """Label, legend and grid the axes, then write the figure and close it."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def plot_best_so_far(curves: Mapping[str, Sequence[np.ndarray]], path: str | os.PathLike, *,
                      ylabel: str = "incumbent", optimum: float | None = None, title: str = "") -> Path:
     """Median best-so-far vs queries per method, with the inter-quartile band over seeds.
@@ -50,18 +66,7 @@ def plot_best_so_far(curves: Mapping[str, Sequence[np.ndarray]], path: str | os.
             ax.fill_between(x, np.nanpercentile(M, 25, axis=0), np.nanpercentile(M, 75, axis=0), alpha=0.2)
     if optimum is not None:
         ax.axhline(optimum, color="k", ls="--", lw=0.8, label=f"optimum {optimum:g}")
-    ax.set_xlabel("queries")
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _finish(plt, fig, ax, path, xlabel="queries", ylabel=ylabel, title=title)
 
 
 def plot_pareto(points: Mapping[str, np.ndarray], path: str | os.PathLike, *, xlabel: str, ylabel: str,
@@ -87,15 +92,4 @@ def plot_pareto(points: Mapping[str, np.ndarray], path: str | os.PathLike, *, xl
     for label, P in points.items():
         P = np.asarray(P, dtype=float)
         ax.scatter(P[:, 0], P[:, 1], s=10, alpha=0.6, label=label)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _finish(plt, fig, ax, path, xlabel=xlabel, ylabel=ylabel, title=title)
