@@ -29,6 +29,7 @@ __all__ = [
     "Arch",
     "ArchGraph",
     "Space",
+    "live_adjacency",
     "NB201Space",
     "as_generator",
 ]
@@ -43,6 +44,8 @@ NODE_TYPES: tuple[str, ...] = ("input", *OPS, "output")
 """Node labels of :meth:`Arch.to_graph`: the input, one node per edge-op, the output."""
 
 NUM_ARCHS: int = len(OPS) ** len(EDGES)
+
+_NONE_TYPE = NODE_TYPES.index("none")
 
 _OP_ID = {name: i for i, name in enumerate(OPS)}
 _TOKEN = re.compile(r"^([a-z0-9_]+)~(\d+)$")
@@ -76,6 +79,51 @@ class ArchGraph(NamedTuple):
 
     adjacency: np.ndarray
     features: np.ndarray
+
+    def live(self) -> ArchGraph:
+        """The same graph without the edges that cannot carry a signal to the output.
+
+        A ``none`` node outputs zero, so its edges go; so do the edges of nodes that
+        no longer lie on a path from the input (node 0) to the output (the last node).
+        Cells that compute the same function keep the same live edges.
+
+        Returns:
+            An :class:`ArchGraph` with the pruned ``adjacency`` (same ``features``).
+
+        Example:
+            >>> Arch.from_code(0).to_graph().live().adjacency.sum()   # all 'none': nothing live
+            0
+        """
+        return ArchGraph(live_adjacency(self.adjacency, self.features), self.features)
+
+
+def live_adjacency(adjacency: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """Drop the edges that cannot carry a signal from the input to the output.
+
+    Args:
+        adjacency: ``(..., n, n)`` 0/1 matrices of :class:`ArchGraph` (nodes in
+            topological order, node 0 the input, node ``n - 1`` the output); leading
+            dimensions batch several graphs.
+        features: ``(..., n, len(NODE_TYPES))`` one-hot node types.
+
+    Returns:
+        ``(..., n, n)`` uint8: the edges between nodes that are not ``none`` and lie on
+        a path from node 0 to node ``n - 1``.
+    """
+    adjacency, features = np.asarray(adjacency), np.asarray(features)
+    alive = features[..., _NONE_TYPE] == 0
+    adj = adjacency.astype(bool) & alive[..., :, None] & alive[..., None, :]
+    n = adj.shape[-1]
+    reach = np.zeros(adj.shape[:-1], dtype=bool)
+    reach[..., 0] = True
+    for node in range(n):
+        reach |= reach[..., node, None] & adj[..., node, :]
+    back = np.zeros(adj.shape[:-1], dtype=bool)
+    back[..., n - 1] = True
+    for node in range(n - 1, -1, -1):
+        back |= back[..., node, None] & adj[..., :, node]
+    on_path = reach & back
+    return (adj & on_path[..., :, None] & on_path[..., None, :]).astype(np.uint8)
 
 
 def _graph_adjacency() -> np.ndarray:

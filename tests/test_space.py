@@ -132,3 +132,15 @@ def test_fuzzed_strings_only_raise_value_error(text):
 def test_code_string_round_trip_property(code):
     arch = Arch.from_code(code)
     assert Arch.from_string(str(arch)).code == code
+
+
+def test_live_graph_batched_equals_single():
+    from gcnas.space import NB201Space, live_adjacency
+
+    archs = NB201Space().sample_many(40, seed=3)
+    graphs = [a.to_graph() for a in archs]
+    batched = live_adjacency(np.stack([g.adjacency for g in graphs]), np.stack([g.features for g in graphs]))
+    for graph, live in zip(graphs, batched):
+        assert np.array_equal(graph.live().adjacency, live)
+        assert (live <= graph.adjacency).all()
+    assert Arch.from_code(0).to_graph().live().adjacency.sum() == 0

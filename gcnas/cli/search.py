@@ -18,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run = commands.add_parser(
         "run", help="run or resume a search; every trial goes to the run store as it completes",
         description="Rerunning the same command resumes a killed search without repeating an evaluation.")
-    run.add_argument("--method", choices=["bo", "random", "evolution"], default="bo")
+    run.add_argument("--method", choices=["bo", "latent-bo", "random", "evolution"], default="bo",
+                     help="bo: over every cell of the space; latent-bo: in the run's arch2vec latent space, "
+                          "decoding proposals (for spaces too large to list); random; evolution")
     run.add_argument("--budget", type=int, default=100, help="total evaluations (default 100)")
     run.add_argument("--objectives", default="accuracy",
                      help="comma list of accuracy, latency, energy, params, flops (default accuracy)")
@@ -31,7 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--energy-from", default="model", metavar="SOURCE", help="model | lut | hwnb:PICKLE:DEVICE")
     for flag, _, unit in _BOUNDS:
         run.add_argument("--" + flag.replace("_", "-"), type=float, metavar="X", help=f"constraint {unit} <= X")
-    run.add_argument("--features", default="arch2vec", help="BO features: arch2vec | onehot | FILE.npz")
+    run.add_argument("--features", default="arch2vec+stats",
+                     help="BO features: arch2vec | onehot | stats | FILE.npz, or several joined with '+' "
+                          "(default arch2vec+stats; arch2vec needs `gcnas encoder pretrain`)")
+    run.add_argument("--acquisition", choices=["auto", "qlognei", "qlognehvi", "pareto"], default="auto",
+                     help="BO acquisition (default auto: qLogNEI for one objective; the probability of being "
+                          "Pareto-optimal when only accuracy must be evaluated and the costs are looked up; "
+                          "qLogNEHVI otherwise)")
     run.add_argument("--n-init", type=int, default=10, help="random initial design of BO (default 10)")
     run.add_argument("--q", type=int, default=1, help="batch size of each proposal (default 1)")
     run.add_argument("--study", help="study name in the run store (default: the method)")
@@ -111,7 +119,14 @@ def search_run(args: argparse.Namespace) -> int:
     ref = _floats(args.ref_point, "--ref-point")
     if ref is not None and len(ref) != len(objectives):
         raise InvalidInputError(f"--ref-point needs {len(objectives)} values (one per objective), got {len(ref)}")
-    kwargs = {"features": args.features, "n_init": args.n_init, "store": store} if args.method == "bo" else {}
+    if args.method == "bo":
+        kwargs = {"features": args.features, "n_init": args.n_init, "store": store, "acquisition": args.acquisition}
+    elif args.method == "latent-bo":
+        from gcnas.encoders import load_pretrained
+
+        kwargs = {"encoder": load_pretrained(store), "n_init": args.n_init}
+    else:
+        kwargs = {}
     searcher = make_searcher(args.method, **kwargs)
     study = args.study or args.method
     result = run_search(searcher, objectives, budget=args.budget, store=store, study=study,
@@ -177,7 +192,14 @@ def search_compare(args: argparse.Namespace) -> int:
             values = [c[n - 1] for c in curves[label] if len(c) >= n]
             row[f"@{n}"] = float(np.nanmedian(values)) if values else None
         if ref is not None:
-            row["hypervolume"] = float(np.median([r.hypervolume_curve(ref)[-1] for r in results]))
+            if len(ref) != len(results[0].objectives):
+                raise InvalidInputError(f"--ref-point needs {len(results[0].objectives)} values for study {label!r} "
+                                        f"({', '.join(results[0].objectives)}), got {len(ref)}")
+            volumes = [r.hypervolume_curve(ref)[-1] for r in results]
+            if max(volumes) <= 0:
+                raise InvalidInputError(f"no architecture of study {label!r} dominates the reference point {ref}; "
+                                        "choose a point worse in every objective")
+            row["hypervolume"] = float(np.median(volumes))
         rows.append(row)
     if args.plot:
         from gcnas.search import plot_best_so_far

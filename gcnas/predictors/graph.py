@@ -21,43 +21,13 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 
-from gcnas.space import NODE_TYPES, Arch
+from gcnas.space import NODE_TYPES, Arch, live_adjacency
 
 __all__ = ["NODE_FEATURES", "NUM_NODES", "arch_data", "arch_batch", "live_adjacency"]
 
 NUM_NODES = 8
 NODE_FEATURES = len(NODE_TYPES) + NUM_NODES
 """Width of a node feature vector: op one-hot (7) + position one-hot (8)."""
-
-_NONE_TYPE = NODE_TYPES.index("none")
-
-
-def live_adjacency(adjacency: np.ndarray, features: np.ndarray) -> np.ndarray:
-    """Drop the edges that cannot carry a signal from the input to the output.
-
-    Args:
-        adjacency: ``(8, 8)`` 0/1 matrix of :class:`~gcnas.space.ArchGraph`.
-        features: ``(8, 7)`` one-hot node types.
-
-    Returns:
-        ``(8, 8)`` uint8: the edges between nodes that are not ``none`` and lie on a
-        path from node 0 to node 7.
-    """
-    alive = features[:, _NONE_TYPE] == 0
-    adj = adjacency.astype(bool) & alive[:, None] & alive[None, :]
-    reach = np.zeros(len(adj), dtype=bool)
-    reach[0] = True
-    for node in range(len(adj)):  # nodes are topologically ordered
-        if reach[node]:
-            reach |= adj[node]
-    back = np.zeros(len(adj), dtype=bool)
-    back[-1] = True
-    for node in range(len(adj) - 1, -1, -1):
-        if back[node]:
-            back |= adj[:, node]
-    on_path = reach & back
-    return (adj & on_path[:, None] & on_path[None, :]).astype(np.uint8)
-
 
 def _node_features(features: np.ndarray) -> np.ndarray:
     return np.concatenate([features, np.eye(len(features), dtype=np.float32)], axis=1)

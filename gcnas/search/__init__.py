@@ -1,6 +1,7 @@
 """Search: objectives, Bayesian optimisation (BoTorch), random search, regularised evolution.
 
-``run_search`` drives any searcher against objectives, writing every trial to the run
+``LatentSpaceBO`` searches an encoder's latent space and decodes proposals, for spaces
+too large to enumerate. ``run_search`` drives any searcher against objectives, writing every trial to the run
 store as it completes so a killed run resumes; ``SearchResult`` gives the incumbent,
 the Pareto front and the hypervolume per step; :mod:`gcnas.search.plots` draws them.
 """
@@ -8,8 +9,9 @@ the Pareto front and the hypervolume per step; :mod:`gcnas.search.plots` draws t
 from gcnas.search.base import Observations, Searcher, make_searcher, register_searcher, searcher_names
 from gcnas.search.bo import BayesianOptimization
 from gcnas.search.evolution import RegularizedEvolution
-from gcnas.search.features import EmbeddingFeatures, make_features, onehot_features
+from gcnas.search.features import ConcatFeatures, EmbeddingFeatures, make_features, onehot_features, stats_features
 from gcnas.search.history import SearchResult
+from gcnas.search.latent_bo import LatentSpaceBO
 from gcnas.search.objectives import (CallableObjective, Constraint, CostObjective, LUTObjective, Objective,
                                      PredictorObjective, SupernetObjective, TableObjective)
 from gcnas.search.pareto import hypervolume, hypervolume_curve, nadir_reference, pareto_mask
@@ -20,10 +22,12 @@ from gcnas.search.runner import run_search
 __all__ = [
     "BayesianOptimization",
     "CallableObjective",
+    "ConcatFeatures",
     "Constraint",
     "CostObjective",
     "EmbeddingFeatures",
     "LUTObjective",
+    "LatentSpaceBO",
     "Objective",
     "Observations",
     "PredictorObjective",
@@ -45,4 +49,5 @@ __all__ = [
     "register_searcher",
     "run_search",
     "searcher_names",
+    "stats_features",
 ]

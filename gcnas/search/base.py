@@ -87,15 +87,33 @@ class Searcher:
     """
 
     name = "searcher"
+    enumerates = True
+    """False for searchers that generate architectures themselves (spaces too large to
+    list): the run then passes no candidate set, and constraints are only checked on
+    evaluation."""
 
     def __init__(self, *, space: Space | None = None, candidates: Sequence[Arch] | None = None) -> None:
         self.space = space
         self.candidates = candidates
 
-    def prepare(self, candidates: Sequence[Arch]) -> None:
-        """Called once by the run with the final candidate set (after constraint pruning)."""
-        self.candidates_ = list(candidates)
+    def prepare(self, candidates: Sequence[Arch], known: np.ndarray | None = None) -> None:
+        """Called once by the run with the final candidate set (after constraint pruning).
+
+        Args:
+            candidates: The architectures the search may propose.
+            known: Optional ``(len(candidates), m)`` values of the *cheap* objectives
+                (those free to look up, such as a latency table), in the maximisation
+                convention, with NaN columns for the objectives that must be evaluated.
+                A searcher may use them instead of modelling those objectives.
+        """
+        self.candidates_ = list(candidates) if candidates is not None else []
         self._index = {a.code: i for i, a in enumerate(self.candidates_)}
+        if known is not None:
+            known = np.asarray(known, dtype=np.float64)
+            if known.ndim != 2 or len(known) != len(self.candidates_):
+                raise InvalidInputError(f"known values must be (n_candidates, m), got shape {known.shape} "
+                                        f"for {len(self.candidates_)} candidates")
+        self.known_ = known
 
     def default_candidates(self) -> list[Arch]:
         if self.candidates is not None:

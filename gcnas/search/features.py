@@ -2,7 +2,9 @@
 
 ``"onehot"`` is the (30,) op one-hot of each cell; ``"arch2vec"`` is the latent mean of
 the pretrained graph autoencoder (from an ``Arch2Vec`` encoder, the run store's
-``embeddings("arch2vec")``, or an ``.npz`` cache with ``codes`` and ``z``); any callable
+``embeddings("arch2vec")``, or an ``.npz`` cache with ``codes`` and ``z``); ``"stats"``
+are the training-free live-graph statistics of :func:`gcnas.encoders.graph_statistics`;
+``"a+b"`` joins maps side by side (``"arch2vec+stats"``); any callable
 ``archs -> (n, d) array`` works too.
 """
 
@@ -17,7 +19,7 @@ import numpy as np
 from gcnas.exceptions import InvalidInputError
 from gcnas.space import Arch
 
-__all__ = ["FeatureMap", "onehot_features", "EmbeddingFeatures", "make_features"]
+__all__ = ["FeatureMap", "onehot_features", "stats_features", "EmbeddingFeatures", "ConcatFeatures", "make_features"]
 
 FeatureMap = Callable[[Sequence[Arch]], np.ndarray]
 
@@ -27,6 +29,36 @@ def onehot_features(archs: Sequence[Arch]) -> np.ndarray:
     if not len(archs):
         return np.zeros((0, 30))
     return np.stack([a.one_hot() for a in archs]).astype(np.float64)
+
+
+def stats_features(archs: Sequence[Arch]) -> np.ndarray:
+    """``(n, 10)`` live-graph statistics of each cell (:func:`gcnas.encoders.graph_statistics`)."""
+    from gcnas.encoders import graph_statistics
+
+    return graph_statistics(list(archs))
+
+
+class ConcatFeatures:
+    """Several feature maps side by side: ``(n, d1 + d2 + ...)``.
+
+    Args:
+        maps: The feature maps, in column order.
+        name: Label used in messages.
+
+    Example:
+        >>> feats = ConcatFeatures([EmbeddingFeatures.from_store(store), stats_features])
+        >>> feats([Arch.from_code(0)]).shape
+        (1, 26)
+    """
+
+    def __init__(self, maps: Sequence[FeatureMap], name: str = "features") -> None:
+        if not maps:
+            raise InvalidInputError("ConcatFeatures needs at least one feature map")
+        self.maps = list(maps)
+        self.name = name
+
+    def __call__(self, archs: Sequence[Arch]) -> np.ndarray:
+        return np.column_stack([np.asarray(f(archs), dtype=np.float64).reshape(len(archs), -1) for f in self.maps])
 
 
 class EmbeddingFeatures:
@@ -91,12 +123,25 @@ class EmbeddingFeatures:
 
 
 def make_features(features: str | FeatureMap, *, store: Any = None) -> FeatureMap:
-    """Resolve a feature spec: ``"onehot"``, ``"arch2vec"`` (needs ``store``), a path to an
-    ``.npz`` cache, or a callable (returned as is)."""
+    """Resolve a feature spec: ``"onehot"``, ``"stats"``, ``"arch2vec"`` (needs ``store``),
+    a path to an ``.npz`` cache, ``"a+b"`` for several side by side, or a callable
+    (returned as is).
+
+    Example:
+        >>> make_features("arch2vec+stats", store=store)([Arch.from_code(7)]).shape
+        (1, 26)
+    """
     if callable(features):
         return features
+    if isinstance(features, str) and "+" in features:
+        parts = [part.strip() for part in features.split("+")]
+        if not all(parts) or len(set(parts)) != len(parts):
+            raise InvalidInputError(f"features {features!r} must join distinct names with '+', e.g. arch2vec+stats")
+        return ConcatFeatures([make_features(part, store=store) for part in parts], name=features)
     if features == "onehot":
         return onehot_features
+    if features == "stats":
+        return stats_features
     if features == "arch2vec":
         if store is None:
             raise InvalidInputError("features='arch2vec' needs a run store holding the embeddings, "
@@ -104,4 +149,5 @@ def make_features(features: str | FeatureMap, *, store: Any = None) -> FeatureMa
         return EmbeddingFeatures.from_store(store)
     if isinstance(features, (str, os.PathLike)) and str(features).endswith(".npz"):
         return EmbeddingFeatures.from_npz(features)
-    raise InvalidInputError(f"unknown features {features!r}; choose onehot, arch2vec, a .npz cache or a callable")
+    raise InvalidInputError(f"unknown features {features!r}; choose onehot, stats, arch2vec, a .npz cache, "
+                            "several joined with '+' (arch2vec+stats), or a callable")

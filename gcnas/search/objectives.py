@@ -39,10 +39,15 @@ class Objective:
     Args:
         name: Name stored with every trial (``valid_acc``, ``latency_ms`` ...).
         maximize: True when larger is better.
+        cheap: True when the value is free to look up for every candidate before the
+            search (a latency table, a FLOP count): a searcher may then read it from
+            :meth:`known_values` instead of modelling it. Accuracy is never cheap; a
+            cost usually is.
     """
 
     name: str
     maximize: bool = True
+    cheap: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -59,10 +64,11 @@ class Objective:
         raise NotImplementedError
 
     def known_values(self, archs: Sequence[Arch]) -> np.ndarray | None:
-        """Values that are free to look up for every candidate (tables, costs), else None.
+        """Values that can be looked up for every candidate (tables, costs), else None.
 
-        Used only to check constraints before a search (``InfeasibleError``) and to drop
-        candidates that cannot meet them; never as search observations.
+        Always used to check constraints before a search (``InfeasibleError``) and to
+        drop candidates that cannot meet them. Searchers see them only for objectives
+        marked ``cheap`` (never for accuracy, even when it comes from a table).
         """
         return None
 
@@ -160,7 +166,7 @@ class SupernetObjective(Objective):
 
 @dataclass
 class CostObjective(Objective):
-    """A hardware cost from ``gcnas.hardware.cost_table`` (minimised by default).
+    """A hardware cost from ``gcnas.hardware.cost_table`` (minimised, cheap by default).
 
     Args:
         name: ``params_m``, ``flops_m``, ``latency_ms`` or ``energy_mj``.
@@ -171,6 +177,7 @@ class CostObjective(Objective):
     """
 
     maximize: bool = False
+    cheap: bool = True
     latency: str | None = None
     energy: str | None = None
     store: RunStore | None = None

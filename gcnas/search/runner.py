@@ -62,8 +62,11 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
               "maximize": [bool(o.maximize) for o in objectives], "constraints": [c.describe() for c in constraints],
               "report": [r.name for r in report], "seed": int(seed), "q": int(q)}
     trials = _resume(store, study, config)
-    candidates = _feasible_candidates(_known_candidates(searcher.default_candidates(), objectives), constraints)
-    searcher.prepare(candidates)
+    if searcher.enumerates:
+        candidates = _feasible_candidates(_known_candidates(searcher.default_candidates(), objectives), constraints)
+        searcher.prepare(candidates, known=_cheap_values(candidates, objectives))
+    else:
+        searcher.prepare(None)
     obs = _observations(trials, objectives, constraints)
     bar = tqdm(total=budget, initial=min(len(trials), budget), desc=f"search {study}", unit="trial",
                disable=not progress or not sys.stderr.isatty(), leave=False)
@@ -137,6 +140,19 @@ def _known_candidates(candidates: list[Arch], objectives: list[Objective]) -> li
         raise InvalidInputError("no candidate architecture has a value in the lookup objectives ("
                                 + ", ".join(o.name for o in objectives) + "); check the table or LUT")
     return [a for a, k in zip(candidates, keep) if k]
+
+
+def _cheap_values(candidates: list[Arch], objectives: list[Objective]) -> np.ndarray | None:
+    """``(n, m)`` signed values of the cheap objectives (NaN columns for the others), or None."""
+    columns, any_cheap = [], False
+    for objective in objectives:
+        values = objective.known_values(candidates) if objective.cheap else None
+        if values is None or not np.isfinite(values).all():
+            columns.append(np.full(len(candidates), np.nan))
+        else:
+            columns.append(objective.signed(values))
+            any_cheap = True
+    return np.column_stack(columns) if any_cheap else None
 
 
 def _feasible_candidates(candidates: list[Arch], constraints: list[Constraint]) -> list[Arch]:

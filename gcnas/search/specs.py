@@ -71,12 +71,14 @@ def cost_objective(short: str, *, latency: str | None = None, energy: str | None
 
     ``table:CSV:COLUMN`` and ``lut`` sources read a table; any other latency/energy spec is
     passed unchanged to ``gcnas.hardware.cost_table`` (``CSV:COLUMN``, ``measured``,
-    ``hwnb:PICKLE:DEVICE``, ``model``).
+    ``hwnb:PICKLE:DEVICE``, ``model``). Costs are ``cheap``: searchers may look them up.
     """
     if short not in COST_NAMES:
         raise InvalidInputError(f"unknown objective {short!r}; choose accuracy, {', '.join(COST_NAMES)}")
     name = COST_NAMES[short]
     source = {"latency": latency, "energy": energy}.get(short)
     if source is not None and (source.startswith("table:") or source.split(":")[0] == "lut"):
-        return objective_from_spec(source, name=name, store=store, maximize=False, column=name)
+        objective = objective_from_spec(source, name=name, store=store, maximize=False, column=name)
+        objective.cheap = True
+        return objective
     return CostObjective(name, latency=latency, energy=energy, store=store, **kwargs)

@@ -6,11 +6,18 @@ Gaussian copula: monotone, so optima and Pareto sets are unchanged, and a 10%-ac
 outlier no longer flattens the model near the top); constraints are only rescaled so
 that 0 stays the feasibility boundary. Hyper-parameters can be reused between steps
 (``state``), and posteriors over many candidates are computed in chunks without autograd.
+
+Architectures with the same features (isomorphic cells, once features are taken of the
+canonical cell) are *replicates* of one function: :func:`replicate_noise` estimates the
+spread between them per group (shrunk towards the GP's noise; exactly equal values mean
+a deterministic outcome, such as the chance accuracy of a cell whose output is zero),
+and :func:`replicate_gp` models the function once per group with that noise.
 """
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,7 +25,7 @@ import torch
 from scipy.special import ndtri
 from scipy.stats import rankdata
 
-__all__ = ["copula_warp", "fit_gp", "posterior_stats", "hvi_2d", "log_ei"]
+__all__ = ["copula_warp", "fit_gp", "posterior_stats", "hvi_2d", "log_ei", "Replicates", "replicate_noise", "replicate_gp"]
 
 
 def copula_warp(y: np.ndarray) -> np.ndarray:
@@ -86,9 +93,9 @@ def posterior_stats(model, X: torch.Tensor, chunk: int = 8192) -> tuple[torch.Te
     if not batched:
         train_Y = train_Y.unsqueeze(0)
     with torch.no_grad():
-        noise = model.likelihood.noise.reshape(-1, 1, 1) if batched else model.likelihood.noise.reshape(1, 1, 1)
         K = model.covar_module(train_X).to_dense()
-        K = (K if batched else K.unsqueeze(0)) + noise * torch.eye(K.shape[-1], dtype=K.dtype)
+        K = K if batched else K.unsqueeze(0)
+        K = K + _noise_matrix(model.likelihood.noise, K.shape[0], K.shape[-1], K.dtype)
         L = torch.linalg.cholesky(K + 1e-8 * torch.eye(K.shape[-1], dtype=K.dtype))
         mean0 = model.mean_module(train_X).reshape(train_Y.shape)
         alpha = torch.cholesky_solve((train_Y - mean0).unsqueeze(-1), L)        # (m, n, 1)
@@ -108,6 +115,15 @@ def posterior_stats(model, X: torch.Tensor, chunk: int = 8192) -> tuple[torch.Te
             means.append(mu.T)
             stds.append(var.sqrt().T)
     return torch.cat(means), torch.cat(stds)
+
+
+def _noise_matrix(noise: torch.Tensor, m: int, n: int, dtype: torch.dtype) -> torch.Tensor:
+    """``(m, n, n)`` diagonal observation noise: one level per outcome, or one per point
+    (a fixed-noise GP, whose likelihood holds ``n`` values per outcome)."""
+    noise = noise.to(dtype)
+    if noise.numel() in (m * n, n) and n > 1:
+        return torch.diag_embed(noise.reshape(-1, n).expand(m, n))
+    return noise.reshape(-1, 1, 1).expand(m, 1, 1) * torch.eye(n, dtype=dtype)
 
 
 def log_ei(mean: torch.Tensor, std: torch.Tensor, best: float) -> torch.Tensor:
@@ -139,3 +155,96 @@ def hvi_2d(points: np.ndarray, front: np.ndarray, ref: np.ndarray) -> np.ndarray
     prev = np.concatenate([np.full((len(p), 1), ref[1]), y[:, :-1]], axis=1)
     covered = (x * np.clip(y - prev, 0, None)).sum(axis=1)
     return np.clip(box - covered, 0, None)
+
+
+@dataclass
+class Replicates:
+    """Observations grouped by feature row (see :func:`replicate_noise`).
+
+    Attributes:
+        groups: ``(g,)`` group ids that have observations.
+        counts: ``(g,)`` observations per group.
+        means: ``(g,)`` mean (warped) value per group.
+        noise: ``(g,)`` variance of one replicate around the group's function value.
+        deterministic: ``(g,)`` groups whose replicates all gave the very same value.
+        default_noise: Replicate variance assumed for groups not yet observed.
+    """
+
+    groups: np.ndarray
+    counts: np.ndarray
+    means: np.ndarray
+    noise: np.ndarray
+    deterministic: np.ndarray
+    default_noise: float
+
+    def lookup(self, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(observed, mean, noise, deterministic)`` for each of ``groups``."""
+        index = np.searchsorted(self.groups, groups)
+        index = np.minimum(index, max(len(self.groups) - 1, 0))
+        seen = (self.groups[index] == groups) if len(self.groups) else np.zeros(len(groups), dtype=bool)
+        mean = np.where(seen, self.means[index] if len(self.groups) else 0.0, np.nan)
+        noise = np.where(seen, self.noise[index] if len(self.groups) else 0.0, self.default_noise)
+        det = seen & (self.deterministic[index] if len(self.groups) else False)
+        return seen, mean, noise, det
+
+
+def replicate_noise(groups: np.ndarray, warped: np.ndarray, raw: np.ndarray, noise: float,
+                    prior: float = 2.0) -> Replicates:
+    """Per-group replicate statistics of observations.
+
+    The replicate variance of a group with ``k >= 2`` observations is the pooled
+    estimate ``(SS + prior * noise) / (k - 1 + prior)`` (a conjugate prior worth
+    ``prior`` observations at the GP's homoscedastic ``noise``); one observation gets
+    ``noise``. When every replicate of a group has the same raw value, the outcome is
+    deterministic and the variance is 0.
+
+    Args:
+        groups: ``(n,)`` group id of each observation.
+        warped: ``(n,)`` the values the GP models.
+        raw: ``(n,)`` the values as measured (exact ties are detected on these).
+        noise: The GP's noise variance (in warped units).
+        prior: Strength of the shrinkage towards ``noise``.
+
+    Returns:
+        The :class:`Replicates`.
+    """
+    ids, inverse = np.unique(np.asarray(groups), return_inverse=True)
+    inverse = inverse.reshape(-1)
+    counts = np.bincount(inverse)
+    means = np.bincount(inverse, warped) / counts
+    ss = np.bincount(inverse, (warped - means[inverse]) ** 2)
+    low = np.full(len(ids), np.inf)
+    high = np.full(len(ids), -np.inf)
+    np.minimum.at(low, inverse, raw)
+    np.maximum.at(high, inverse, raw)
+    deterministic = (counts >= 2) & (high - low <= 1e-12 * np.maximum(1.0, np.abs(high)))
+    pooled = np.where(counts >= 2, (ss + prior * noise) / np.maximum(counts - 1 + prior, 1e-12), noise)
+    pooled[deterministic] = 0.0
+    return Replicates(ids, counts, means, pooled, deterministic, float(noise))
+
+
+def replicate_gp(X: torch.Tensor, replicates: Replicates, state: dict[str, Any], min_noise: float = 1e-6):
+    """A fixed-noise GP of the function, one point per observed group.
+
+    Args:
+        X: ``(g, d)`` features of the groups of ``replicates`` (same order).
+        replicates: From :func:`replicate_noise`.
+        state: Hyper-parameters of a homoscedastic :func:`fit_gp` on the same outcome;
+            the kernel and mean are reused as they are (only the noise model differs).
+        min_noise: Floor of the variance of a group mean (keeps the Cholesky stable).
+
+    Returns:
+        A BoTorch ``SingleTaskGP`` in eval mode.
+    """
+    from botorch.models import SingleTaskGP
+
+    from botorch.exceptions import InputDataWarning
+
+    variance = np.maximum(replicates.noise / replicates.counts, min_noise)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputDataWarning)
+        model = SingleTaskGP(X, torch.as_tensor(replicates.means, dtype=X.dtype).unsqueeze(-1),
+                             train_Yvar=torch.as_tensor(variance, dtype=X.dtype).unsqueeze(-1),
+                             outcome_transform=None)
+    model.load_state_dict({k: v for k, v in state.items() if not k.startswith("likelihood")}, strict=False)
+    return model.eval()

@@ -64,3 +64,26 @@ def test_search_run_bad_input(small_table, tmp_path, capsys, extra, message):
 def test_search_compare_without_studies(tmp_path, capsys):
     assert main(["search", "compare", "--run", str(tmp_path / "empty")]) == 2
     assert "no search studies" in capsys.readouterr().err
+
+
+def test_search_run_bo_with_cheap_latency_uses_pareto_probability(small_table, tmp_path, capsys):
+    csv = small_table.path
+    run = str(tmp_path / "r")
+    args = ["search", "run", "--run", run, "--method", "bo", "--budget", "14", "--n-init", "5",
+            "--features", "onehot+stats", "--objectives", "accuracy,latency",
+            "--accuracy-from", f"table:{csv}:valid_acc", "--latency-from", f"table:{csv}:latency_ms",
+            "--ref-point", "60,12", "--format", "json"]
+    assert main(args) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[-1]["trial"] == "hypervolume" and len(rows) >= 3
+    assert main(["search", "compare", run, "--ref-point", "99,0.1"]) == 2
+    assert "dominates the reference point" in capsys.readouterr().err
+    assert main(["search", "compare", run, "--ref-point", "60"]) == 2
+    assert "--ref-point needs 2 values" in capsys.readouterr().err
+
+
+def test_search_run_latent_bo_needs_a_pretrained_encoder(small_table, tmp_path, capsys):
+    csv = small_table.path
+    assert main(["search", "run", "--run", str(tmp_path / "r"), "--method", "latent-bo", "--budget", "5",
+                 "--accuracy-from", f"table:{csv}:valid_acc"]) == 2
+    assert "gcnas encoder pretrain" in capsys.readouterr().err

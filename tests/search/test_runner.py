@@ -18,7 +18,7 @@ def _objectives(table):
 
 
 def test_registry_lists_methods_and_rejects_unknown():
-    assert searcher_names() == ["bo", "evolution", "random"]
+    assert searcher_names() == ["bo", "evolution", "latent-bo", "random"]
     with pytest.raises(InvalidInputError, match="unknown search method 'grid'; choose one of bo, evolution"):
         make_searcher("grid")
 
@@ -163,3 +163,22 @@ def test_public_names_exist():
 
     missing = [name for name in gcnas.search.__all__ if not hasattr(gcnas.search, name)]
     assert missing == []
+
+
+def test_cheap_objectives_reach_the_searcher_as_known_values(small_table):
+    seen = {}
+
+    class Spy(RandomSearch):
+        def prepare(self, candidates, known=None):
+            super().prepare(candidates, known)
+            seen["known"] = known
+
+    acc = TableObjective("valid_acc", table=small_table)
+    lat = TableObjective("latency_ms", maximize=False, cheap=True, table=small_table)
+    run_search(Spy(candidates=small_table.archs), [acc, lat], budget=3, seed=0)
+    known = seen["known"]
+    assert known.shape == (300, 2) and np.isnan(known[:, 0]).all()       # accuracy is never handed over
+    assert np.allclose(known[:, 1], -small_table.column("latency_ms"))   # costs signed: larger is better
+    run_search(Spy(candidates=small_table.archs), [acc, TableObjective("test_acc", table=small_table)],
+               budget=3, seed=0)
+    assert seen["known"] is None
