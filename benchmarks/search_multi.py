@@ -23,13 +23,13 @@ import numpy as np
 import torch
 
 from gcnas.data import BenchmarkTable
-from gcnas.search import (TableObjective, hypervolume,
-                          nadir_reference, pareto_mask, plot_pareto, run_search)
+from gcnas.search import (TableObjective, hypervolume, nadir_reference, pareto_mask, plot_best_so_far, plot_pareto,
+                          run_search)
 
 try:
-    from search_single import METHODS_HELP, RESULTS, SHARED, make
+    from search_single import DEFAULT_PAIRS, METHODS_HELP, RESULTS, SHARED, make, paired
 except ImportError:  # run as a module
-    from benchmarks.search_single import METHODS_HELP, RESULTS, SHARED, make
+    from benchmarks.search_single import DEFAULT_PAIRS, METHODS_HELP, RESULTS, SHARED, make, paired
 
 
 def third_objective(kind: str | None, table: BenchmarkTable):
@@ -58,6 +58,10 @@ def main() -> None:
                         "bo-onehot-raw-qlognehvi,evolution,random", help=METHODS_HELP)
     parser.add_argument("--device", default="pixel3", help="latency column of nb201_latency_ms.csv")
     parser.add_argument("--third", choices=["energy", "params"], help="add a third (cost) objective")
+    parser.add_argument("--scatter-methods", default="bo-arch2vec+stats,bo-onehot-raw-qlognehvi,evolution,random",
+                        help="methods drawn in the Pareto scatter of the first seed")
+    parser.add_argument("--pairs", default=DEFAULT_PAIRS.replace("bo-onehot-raw", "bo-onehot-raw-qlognehvi"),
+                        help="A:B,... methods compared seed by seed")
     parser.add_argument("--out", default=str(RESULTS / "search_multi"))
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -80,7 +84,7 @@ def main() -> None:
     tag = f"{args.device}{'_' + args.third if args.third else ''}"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rows, scatter = [], {}
+    rows, scatter, found_final, found_curves = [], {}, {}, {}
     checkpoints = sorted({*(n for n in (50, 100, 150) if n <= args.budget), args.budget})
     for method in args.methods.split(","):
         hv_at, found_at, times = {n: [] for n in checkpoints}, {n: [] for n in checkpoints}, []
@@ -100,10 +104,12 @@ def main() -> None:
                 hv_at[n].append(hypervolume(Y[:n], ref) / hv_true)
                 found_at[n].append(len(true_codes & set(record["codes"][:n])))
             times.append(record["ask_mean"])
+            found_curves.setdefault(method, []).append(np.cumsum([c in true_codes for c in record["codes"]]))
             if seed == args.first_seed:
                 scatter[method] = Y[:, :2] * signs[:2]
             print(f"{method} seed {seed}: hv {hv_at[checkpoints[-1]][-1]:.4f} found {found_at[checkpoints[-1]][-1]} "
                   f"step {record['ask_mean']:.3f}s", flush=True)
+        found_final[method] = found_at[checkpoints[-1]]
         row = {"method": method, "seeds": args.seeds}
         for n in checkpoints:
             row[f"hv@{n}"] = float(np.median(hv_at[n]))
@@ -115,11 +121,20 @@ def main() -> None:
     print(" | ".join(cols))
     for r in rows:
         print(" | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols))
+    print(f"\ntrue Pareto architectures found within {checkpoints[-1]} queries, seed by seed:")
+    for pair in filter(None, args.pairs.split(",")):
+        a, b = pair.split(":")
+        if a in found_final and b in found_final:
+            print(paired(a, found_final[a], b, found_final[b], better="higher"))
+    curve_plot = plot_best_so_far(found_curves, out / f"found_{tag}.png",
+                                  ylabel=f"true Pareto architectures found (of {len(true_codes)})",
+                                  title=f"valid_acc vs {args.device} latency{' vs ' + args.third if args.third else ''}")
     front = (Y_all[true_mask][:, :2] * signs[:2])[:, ::-1]
-    plot = plot_pareto({m: P[:, ::-1] for m, P in scatter.items()}, out / f"pareto_{tag}.png",
-                       xlabel=f"{args.device} latency (ms)", ylabel="valid_acc", front=front,
-                       title=f"seed {args.first_seed}, {args.budget} queries")
-    print(f"plot: {plot}")
+    shown = [m for m in args.scatter_methods.split(",") if m in scatter]
+    plot = plot_pareto({m: scatter[m][:, ::-1] for m in shown}, out / f"pareto_{tag}.png",
+                       xlabel=f"{args.device} latency (ms)", ylabel="valid_acc", front=front, ylim=(80, 92),
+                       title=f"seed {args.first_seed}, {args.budget} queries (accurate part of the front)")
+    print(f"plots: {curve_plot} {plot}")
 
 
 if __name__ == "__main__":

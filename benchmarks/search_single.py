@@ -17,17 +17,29 @@ import json
 import time
 import warnings
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
 
 from gcnas.data import BenchmarkTable
-from gcnas.search import (BayesianOptimization, EmbeddingFeatures, RandomSearch, RegularizedEvolution, TableObjective,
-                          plot_best_so_far, run_search)
+from gcnas.search import (BayesianOptimization, EmbeddingFeatures, LatentSpaceBO, RandomSearch, RegularizedEvolution,
+                          TableObjective, plot_best_so_far, run_search)
 from gcnas.search.features import ConcatFeatures, onehot_features, stats_features
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nb201"
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def arch2vec_model(seed: int = 0):
+    """The pretrained arch2vec encoder itself (for latent-space BO), cached in benchmarks/results/."""
+    from gcnas.encoders import Arch2Vec
+
+    path = RESULTS / f"arch2vec_nb201_d16_s{seed}.pt"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Arch2Vec(latent_dim=16, seed=seed).fit(None, progress=True).save(path)
+    return Arch2Vec.load(path)
 
 
 def arch2vec_features(seed: int = 0) -> EmbeddingFeatures:
@@ -46,7 +58,8 @@ def arch2vec_features(seed: int = 0) -> EmbeddingFeatures:
 
 METHODS_HELP = ("bo-FEATURES[-raw][-qlognehvi] (FEATURES: arch2vec, onehot, stats or several joined with '+'; "
                 "-raw: features of the cell as written, not of its canonical form; -qlognehvi: model every "
-                "objective, cheap ones too), evolution, random")
+                "objective, cheap ones too), latent-bo (in the arch2vec latent space, decoding proposals: "
+                "no enumeration), evolution, random")
 
 
 def make(method: str):
@@ -55,6 +68,8 @@ def make(method: str):
         return RegularizedEvolution(population_size=20, sample_size=5)
     if method == "random":
         return RandomSearch()
+    if method == "latent-bo":
+        return LatentSpaceBO(arch2vec_model(), n_init=10)
     if not method.startswith("bo-"):
         raise SystemExit(f"unknown method {method}; use {METHODS_HELP}")
     spec, *flags = method[len("bo-"):].split("-")
@@ -70,6 +85,21 @@ def make(method: str):
                                 acquisition="qlognehvi" if "qlognehvi" in flags else "auto")
 
 
+def paired(name_a: str, a: Sequence[float], name_b: str, b: Sequence[float], better: str = "lower") -> str:
+    """Seed-paired comparison of two methods: wins, ties, losses and a two-sided sign test."""
+    from scipy.stats import binomtest
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    diff = (b - a) if better == "lower" else (a - b)
+    wins, losses = int((diff > 0).sum()), int((diff < 0).sum())
+    p = binomtest(wins, wins + losses).pvalue if wins + losses else 1.0
+    return (f"{name_a} vs {name_b} (same seeds): {name_a} better on {wins}, worse on {losses}, tied on "
+            f"{len(a) - wins - losses}; sign test p = {p:.3f}")
+
+
+DEFAULT_PAIRS = "bo-arch2vec+stats:bo-onehot+stats,bo-arch2vec:bo-onehot,bo-onehot:bo-onehot-raw"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
@@ -78,38 +108,44 @@ def main() -> None:
     parser.add_argument("--methods", default="bo-arch2vec+stats,bo-onehot+stats,bo-arch2vec,bo-onehot,bo-onehot-raw,"
                         "evolution,random", help=METHODS_HELP)
     parser.add_argument("--table", default=str(SHARED / "nb201_cifar10_200ep.csv"))
+    parser.add_argument("--pairs", default=DEFAULT_PAIRS, help="A:B,... methods compared seed by seed")
     parser.add_argument("--out", default=str(RESULTS / "search_single"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
     table = BenchmarkTable(args.table)
     valid, test = TableObjective("valid_acc", table=table), TableObjective("test_acc", table=table)
-    best_valid_test = float(test([table.archs[int(np.argmax(table.column("valid_acc")))]])[0])
+    best_valid_arch = table.archs[int(np.argmax(table.column("valid_acc")))]
+    best_valid_test = float(test([best_valid_arch])[0])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     curves: dict[str, list[np.ndarray]] = {}
+    queries: dict[str, list[int]] = {}
     rows = []
     for method in args.methods.split(","):
         found, times = [], []
         for seed in range(args.first_seed, args.first_seed + args.seeds):
-            cache = out / f"{method}_s{seed}_b{args.budget}.json"
+            cache = out / f"{method}_s{seed}_b{args.budget}_v2.json"
             if cache.exists():
                 record = json.loads(cache.read_text())
             else:
                 began = time.perf_counter()
                 result = run_search(make(method), [valid], budget=args.budget, report=[test], seed=seed)
                 asks = [t.report["ask_seconds"] for t in result.trials[10:]]
-                record = {"curve": result.best_so_far("test_acc").tolist(), "seconds": time.perf_counter() - began,
+                record = {"curve": result.best_so_far("test_acc").tolist(), "codes": [t.arch.code for t in result.trials],
+                          "seconds": time.perf_counter() - began,
                           "ask_mean": float(np.mean(asks)), "ask_median": float(np.median(asks))}
                 cache.write_text(json.dumps(record))
             curve = np.array(record["curve"])
             curves.setdefault(method, []).append(curve)
-            hit = np.flatnonzero(curve >= best_valid_test - 1e-9)
-            found.append(int(hit[0]) + 1 if len(hit) else None)
+            # found = the best-valid cell itself was evaluated (other cells share its test accuracy)
+            hit = [i for i, code in enumerate(record["codes"]) if code == best_valid_arch.code]
+            found.append(hit[0] + 1 if hit else None)
             times.append(record["ask_mean"])
             print(f"{method} seed {seed}: @50 {curve[min(49, len(curve) - 1)]:.2f} @end {curve[-1]:.2f} "
                   f"found at {found[-1]} step {record['ask_mean']:.3f}s", flush=True)
         M = np.array(curves[method])
+        queries[method] = [f if f is not None else M.shape[1] + 1 for f in found]
         row = {"method": method, "seeds": len(M)}
         for at in (25, 50, 100, 150):
             if at <= M.shape[1]:
@@ -128,6 +164,11 @@ def main() -> None:
     print(" | ".join(cols))
     for r in rows:
         print(" | ".join(f"{r.get(c):.3f}" if isinstance(r.get(c), float) else str(r.get(c)) for c in cols))
+    print("\nqueries until the best-valid cell was found, seed by seed:")
+    for pair in filter(None, args.pairs.split(",")):
+        a, b = pair.split(":")
+        if a in queries and b in queries:
+            print(paired(a, queries[a], b, queries[b]))
     plot = plot_best_so_far(curves, out / "best_so_far.png", ylabel="test_acc of incumbent (selected on valid_acc)",
                             optimum=94.37, title="NAS-Bench-201 CIFAR-10")
     print(f"plot: {plot}")

@@ -240,7 +240,7 @@ class BayesianOptimization(Searcher):
         w = warp_objectives(raw[:, None], self.warp)[:, 0]
         X = self.X_[rows]
         model, self.state_ = fit_gp(X, torch.as_tensor(w).unsqueeze(-1), self.state_, refit=refit)
-        noise = float(model.likelihood.noise.reshape(-1)[0])
+        noise = float(model.likelihood.noise.detach().reshape(-1)[0])
         p_feasible = np.ones(len(free))
         slack = obs.slack[ok]
         if slack.shape[1]:

@@ -22,8 +22,13 @@ def _pyplot():
     return plt
 
 
-def _finish(plt, fig, ax, path: str | os.PathLike, *, xlabel: str, ylabel: str, title: str) -> Path:
+def _finish(plt, fig, ax, path: str | os.PathLike, *, xlabel: str, ylabel: str, title: str,
+            xlim: tuple[float, float] | None = None, ylim: tuple[float, float] | None = None) -> Path:
     """Label, legend and grid the axes, then write the figure and close it."""
+    if xlim is not None:
+        ax.set_xlim(*xlim)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
@@ -39,7 +44,8 @@ def _finish(plt, fig, ax, path: str | os.PathLike, *, xlabel: str, ylabel: str, 
 
 
 def plot_best_so_far(curves: Mapping[str, Sequence[np.ndarray]], path: str | os.PathLike, *,
-                     ylabel: str = "incumbent", optimum: float | None = None, title: str = "") -> Path:
+                     ylabel: str = "incumbent", optimum: float | None = None, title: str = "",
+                     ylim: tuple[float, float] | None = None) -> Path:
     """Median best-so-far vs queries per method, with the inter-quartile band over seeds.
 
     Args:
@@ -48,6 +54,7 @@ def plot_best_so_far(curves: Mapping[str, Sequence[np.ndarray]], path: str | os.
         ylabel: Label of the y axis.
         optimum: Draw this value as a dashed line (e.g. 94.37).
         title: Figure title.
+        ylim: Limits of the y axis (default: automatic).
 
     Returns:
         The written path.
@@ -66,11 +73,12 @@ def plot_best_so_far(curves: Mapping[str, Sequence[np.ndarray]], path: str | os.
             ax.fill_between(x, np.nanpercentile(M, 25, axis=0), np.nanpercentile(M, 75, axis=0), alpha=0.2)
     if optimum is not None:
         ax.axhline(optimum, color="k", ls="--", lw=0.8, label=f"optimum {optimum:g}")
-    return _finish(plt, fig, ax, path, xlabel="queries", ylabel=ylabel, title=title)
+    return _finish(plt, fig, ax, path, xlabel="queries", ylabel=ylabel, title=title, ylim=ylim)
 
 
 def plot_pareto(points: Mapping[str, np.ndarray], path: str | os.PathLike, *, xlabel: str, ylabel: str,
-                front: np.ndarray | None = None, title: str = "") -> Path:
+                front: np.ndarray | None = None, title: str = "", xlim: tuple[float, float] | None = None,
+                ylim: tuple[float, float] | None = None) -> Path:
     """Scatter of evaluated ``(x, y)`` points per method, with an optional true front.
 
     Args:
@@ -80,6 +88,8 @@ def plot_pareto(points: Mapping[str, np.ndarray], path: str | os.PathLike, *, xl
         ylabel: y axis label (e.g. ``valid_acc``).
         front: ``(k, 2)`` reference front drawn as a step line.
         title: Figure title.
+        xlim: Limits of the x axis (zoom on the interesting part of the front).
+        ylim: Limits of the y axis.
 
     Returns:
         The written path.
@@ -92,4 +102,4 @@ def plot_pareto(points: Mapping[str, np.ndarray], path: str | os.PathLike, *, xl
     for label, P in points.items():
         P = np.asarray(P, dtype=float)
         ax.scatter(P[:, 0], P[:, 1], s=10, alpha=0.6, label=label)
-    return _finish(plt, fig, ax, path, xlabel=xlabel, ylabel=ylabel, title=title)
+    return _finish(plt, fig, ax, path, xlabel=xlabel, ylabel=ylabel, title=title, xlim=xlim, ylim=ylim)

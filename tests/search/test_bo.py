@@ -64,7 +64,7 @@ def test_bo_finds_top_architectures_quickly(small_table):
     assert set(bo.last_timing_) == {"fit_s", "refit", "screen_s", "acquisition_s"}
 
 
-def test_bo_batch_q_and_constraints_and_kill_resume(small_table, tmp_path):
+def test_bo_batch_q_and_constraints_and_kill_resume(small_table, tmp_path, killed_search):
     acc = TableObjective("valid_acc", table=small_table)
     limit = float(np.percentile(small_table.column("latency_ms"), 60))
     seen = []
@@ -75,21 +75,12 @@ def test_bo_batch_q_and_constraints_and_kill_resume(small_table, tmp_path):
 
     lat = CallableObjective("latency_ms", maximize=False, fn=latency)
 
-    class Kill(Exception):
-        pass
-
-    def killer(trial):
-        if trial.trial == 8:
-            raise Kill
-
     def make():
         return BayesianOptimization(features="onehot", n_init=4, candidates=small_table.archs, prescreen=32,
                                     mc_samples=32)
 
     kwargs = dict(constraints=[Constraint(lat, upper=limit)], q=2, seed=1)
-    with RunStore(tmp_path / "run") as store:
-        with pytest.raises(Kill):
-            run_search(make(), [acc], budget=14, store=store, callback=killer, **kwargs)
+    killed_search(make(), [acc], tmp_path / "run", at=8, budget=14, **kwargs)
     with RunStore(tmp_path / "run") as store:
         result = run_search(make(), [acc], budget=14, store=store, **kwargs)
     assert len(result) == 14 and len(seen) == len(set(seen)) == 14
@@ -158,7 +149,7 @@ def test_bo_known_cost_pareto_probability_beats_random(small_table):
     assert found >= 8 and found >= 2 * baseline                         # 11 vs 4 when written
 
 
-def test_bo_pareto_three_objectives_constraint_and_resume(small_table, tmp_path):
+def test_bo_pareto_three_objectives_constraint_and_resume(small_table, tmp_path, killed_search):
     acc = TableObjective("valid_acc", table=small_table)
     lat = TableObjective("latency_ms", maximize=False, cheap=True, table=small_table)
     from gcnas.data import BenchmarkTable
@@ -174,20 +165,11 @@ def test_bo_pareto_three_objectives_constraint_and_resume(small_table, tmp_path)
 
     floor = Constraint(CallableObjective("neg_acc", fn=accuracy_floor), upper=-80.0)
 
-    class Kill(Exception):
-        pass
-
-    def killer(trial):
-        if trial.trial == 9:
-            raise Kill
-
     def make():
         return BayesianOptimization(features="onehot", n_init=5, candidates=small_table.archs, pool_size=64,
                                     pareto_samples=32)
 
-    with RunStore(tmp_path / "run") as store:
-        with pytest.raises(Kill):
-            run_search(make(), [acc, lat, params], budget=16, store=store, constraints=[floor], callback=killer)
+    killed_search(make(), [acc, lat, params], tmp_path / "run", at=9, budget=16, constraints=[floor])
     with RunStore(tmp_path / "run") as store:
         bo = make()
         result = run_search(bo, [acc, lat, params], budget=16, store=store, constraints=[floor])

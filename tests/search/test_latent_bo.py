@@ -22,7 +22,7 @@ def score(arch):
     return float(sum(QUALITY[op] for op in arch.ops))
 
 
-def test_latent_bo_decodes_distinct_cells_and_resumes(encoder, tmp_path):
+def test_latent_bo_decodes_distinct_cells_and_resumes(encoder, tmp_path, killed_search):
     evaluated = []
 
     def objective(arch):
@@ -31,19 +31,10 @@ def test_latent_bo_decodes_distinct_cells_and_resumes(encoder, tmp_path):
 
     acc = CallableObjective("quality", fn=objective)
 
-    class Kill(Exception):
-        pass
-
-    def killer(trial):
-        if trial.trial == 9:
-            raise Kill
-
     def make():
         return LatentSpaceBO(encoder, n_init=5, raw_samples=64, num_restarts=2, mc_samples=16)
 
-    with RunStore(tmp_path / "run") as store:
-        with pytest.raises(Kill):
-            run_search(make(), [acc], budget=14, store=store, callback=killer, q=2)
+    killed_search(make(), [acc], tmp_path / "run", at=9, budget=14, q=2)
     with RunStore(tmp_path / "run") as store:
         bo = make()
         result = run_search(bo, [acc], budget=14, store=store, q=2)
