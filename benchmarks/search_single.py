@@ -43,17 +43,23 @@ def arch2vec_model(seed: int = 0):
 
 
 def arch2vec_features(seed: int = 0) -> EmbeddingFeatures:
-    """Pretrained arch2vec embeddings of the whole space, cached in benchmarks/results/."""
+    """Embeddings of the whole space by :func:`arch2vec_model`, cached in benchmarks/results/."""
     path = RESULTS / f"arch2vec_nb201_d16_s{seed}.npz"
     if not path.exists():
-        from gcnas.encoders import Arch2Vec
         from gcnas.space import NB201Space
 
         archs = NB201Space().all_archs()
-        encoder = Arch2Vec(latent_dim=16, seed=seed).fit(None, progress=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, codes=np.array([a.code for a in archs]), z=encoder.encode(archs))
+        np.savez(path, codes=np.array([a.code for a in archs]), z=arch2vec_model(seed).encode(archs))
     return EmbeddingFeatures.from_npz(path)
+
+
+def benchmark_features(spec: str):
+    """A feature map by name: ``arch2vec`` (the cached encoder), ``onehot``, ``stats``, or several joined with '+'."""
+    maps = {"arch2vec": arch2vec_features, "onehot": lambda: onehot_features, "stats": lambda: stats_features}
+    parts = spec.split("+")
+    if any(p not in maps for p in parts):
+        raise SystemExit(f"unknown features {spec!r}; use arch2vec, onehot, stats or several joined with '+'")
+    return ConcatFeatures([maps[p]() for p in parts], name=spec) if len(parts) > 1 else maps[parts[0]]()
 
 
 METHODS_HELP = ("bo-FEATURES[-raw][-qlognehvi] (FEATURES: arch2vec, onehot, stats or several joined with '+'; "
@@ -76,12 +82,7 @@ def make(method: str):
     unknown = set(flags) - {"raw", "qlognehvi"}
     if unknown:
         raise SystemExit(f"unknown flags {sorted(unknown)} in {method}; use {METHODS_HELP}")
-    maps = {"arch2vec": arch2vec_features, "onehot": lambda: onehot_features, "stats": lambda: stats_features}
-    parts = spec.split("+")
-    if not parts or any(p not in maps for p in parts):
-        raise SystemExit(f"unknown features in {method}; use {METHODS_HELP}")
-    features = ConcatFeatures([maps[p]() for p in parts], name=spec) if len(parts) > 1 else maps[parts[0]]()
-    return BayesianOptimization(features=features, n_init=10, canonical="raw" not in flags,
+    return BayesianOptimization(features=benchmark_features(spec), n_init=10, canonical="raw" not in flags,
                                 acquisition="qlognehvi" if "qlognehvi" in flags else "auto")
 
 

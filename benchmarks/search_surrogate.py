@@ -19,20 +19,13 @@ import torch
 from scipy.stats import kendalltau
 
 from gcnas.data import BenchmarkTable
-from gcnas.search import make_features
-from gcnas.search.features import ConcatFeatures
 from gcnas.search.surrogate import copula_warp, fit_gp, posterior_stats
 from gcnas.space import NB201Space
 
 try:
-    from search_single import SHARED, arch2vec_features
+    from search_single import SHARED, benchmark_features
 except ImportError:
-    from benchmarks.search_single import SHARED, arch2vec_features
-
-
-def feature_map(spec: str):
-    parts = [arch2vec_features() if p == "arch2vec" else make_features(p) for p in spec.split("+")]
-    return parts[0] if len(parts) == 1 else ConcatFeatures(parts, name=spec)
+    from benchmarks.search_single import SHARED, benchmark_features
 
 
 def main() -> None:
@@ -52,7 +45,7 @@ def main() -> None:
     top1 = np.quantile(y, 0.99)
     print(f"feature map | dims | tau (all unseen) | tau (valid > {args.above:g}) | top-100 in best 1%")
     for spec in args.features.split(","):
-        F = np.asarray(feature_map(spec)(canonical), dtype=np.float64)
+        F = np.asarray(benchmark_features(spec)(canonical), dtype=np.float64)
         span = np.ptp(F, axis=0)
         X = torch.as_tensor((F - F.min(axis=0)) / np.where(span > 0, span, 1.0))
         taus, good_taus, tops = [], [], []

@@ -241,21 +241,21 @@ class BayesianOptimization(Searcher):
         X = self.X_[rows]
         model, self.state_ = fit_gp(X, torch.as_tensor(w).unsqueeze(-1), self.state_, refit=refit)
         noise = float(model.likelihood.noise.detach().reshape(-1)[0])
+        free_groups, inverse = np.unique(self.group_[free], return_inverse=True)
         p_feasible = np.ones(len(free))
         slack = obs.slack[ok]
         if slack.shape[1]:
             scaled = scaled_slack(slack)
             constraint_model, self.constraint_state_ = fit_gp(X, torch.as_tensor(scaled), self.constraint_state_,
                                                              refit=refit)
-            mu_c, sd_c = posterior_stats(constraint_model, self.X_[free])
-            p_feasible = np.exp(norm.logcdf(-mu_c.numpy() / sd_c.numpy()).sum(axis=1))
+            mu_c, sd_c = posterior_stats(constraint_model, self.G_[free_groups])
+            p_feasible = np.exp(norm.logcdf(-mu_c.numpy() / sd_c.numpy()).sum(axis=1))[inverse]
         replicates = replicate_noise(self.group_[rows], w, raw, noise, self.replicate_prior)
         function = replicate_gp(self.G_[replicates.groups], replicates, self.state_)
         fitted = time.perf_counter()
 
-        free_groups, inverse = np.unique(self.group_[free], return_inverse=True)
         mu_g, sd_g = posterior_stats(function, self.G_[free_groups])
-        seen, group_mean, tau2, deterministic = replicates.lookup(self.group_[free])
+        _, group_mean, tau2, deterministic = replicates.lookup(self.group_[free])
         mu = np.where(deterministic, group_mean, mu_g[:, 0].numpy()[inverse])
         sd = np.where(deterministic, 0.0, np.sqrt(sd_g[:, 0].numpy()[inverse] ** 2 + tau2))
         costs = self.known_[:, cheap]

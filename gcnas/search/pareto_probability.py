@@ -99,12 +99,13 @@ def _sorted_dominance_max(cost: np.ndarray, values: np.ndarray) -> np.ndarray:
     sorted_cost = cost[order]
     V = values[:, order]
     starts = np.flatnonzero(np.r_[True, sorted_cost[1:] != sorted_cost[:-1]])
-    run = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, u]))
+    lengths = np.diff(np.r_[starts, u])
+    run = np.repeat(np.arange(len(starts)), lengths)
     run_max = np.maximum.reduceat(V, starts, axis=1)                                      # (S, runs)
     before = np.concatenate([np.full((S, 1), -np.inf), np.maximum.accumulate(run_max, axis=1)[:, :-1]], axis=1)
     result = before[:, run]
-    for r in np.flatnonzero(np.diff(np.r_[starts, u]) > 1):                            # tied costs: rare
-        members = np.arange(starts[r], starts[r] + np.sum(run == r))
+    for r in np.flatnonzero(lengths > 1):                                                # tied costs: rare
+        members = np.arange(starts[r], starts[r] + lengths[r])
         block = V[:, members]
         for k, column in enumerate(members):
             others = np.delete(block, k, axis=1).max(axis=1)

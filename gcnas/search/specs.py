@@ -16,18 +16,19 @@ COST_NAMES = {"latency": "latency_ms", "energy": "energy_mj", "params": "params_
 """Short objective names of the CLI -> cost column names."""
 
 
-def _table(spec: str, name: str | None, maximize: bool) -> TableObjective:
+def _table(spec: str, name: str | None, maximize: bool, cheap: bool) -> TableObjective:
     body = spec[len("table:"):]
     path, sep, column = body.rpartition(":")
     if not sep or not path or not column:
         raise InvalidInputError(f"table spec must be table:CSV:COLUMN, got {spec!r}")
     if not Path(path).exists():
         raise InvalidInputError(f"benchmark table {path!r} (from {spec!r}) not found")
-    return TableObjective(name or column, maximize=maximize, table=BenchmarkTable(path), column=column)
+    return TableObjective(name or column, maximize=maximize, table=BenchmarkTable(path), column=column,
+                          cheap=cheap)
 
 
 def objective_from_spec(spec: str, *, name: str | None = None, store: RunStore | None = None,
-                        maximize: bool = True, column: str = "accuracy") -> Objective:
+                        maximize: bool = True, column: str = "accuracy", cheap: bool = False) -> Objective:
     """An objective from a spec string.
 
     Args:
@@ -38,6 +39,7 @@ def objective_from_spec(spec: str, *, name: str | None = None, store: RunStore |
         store: The run store (for ``lut`` and ``predictor``).
         maximize: Direction.
         column: Default LUT column.
+        cheap: Mark the objective free to look up for every candidate (a cost table).
 
     Returns:
         The objective.
@@ -46,12 +48,13 @@ def objective_from_spec(spec: str, *, name: str | None = None, store: RunStore |
         >>> objective_from_spec("table:nb201_cifar10_200ep.csv:valid_acc", name="accuracy")
     """
     if spec.startswith("table:"):
-        return _table(spec, name, maximize)
+        return _table(spec, name, maximize, cheap)
     kind, _, arg = spec.partition(":")
     if kind == "lut":
         if store is None:
             raise InvalidInputError("a lut objective needs a run (--run DIR)")
-        return LUTObjective(name or arg or column, maximize=maximize, store=store, column=arg or column)
+        return LUTObjective(name or arg or column, maximize=maximize, store=store, column=arg or column,
+                            cheap=cheap)
     if kind == "predictor":
         if store is None and not arg:
             raise InvalidInputError("a predictor objective needs predictor:PATH or a run (--run DIR)")
@@ -60,7 +63,8 @@ def objective_from_spec(spec: str, *, name: str | None = None, store: RunStore |
             raise InvalidInputError(f"predictor {str(path)!r} not found; run `gcnas predictor fit` first")
         from gcnas.predictors import load_predictor
 
-        return PredictorObjective(name or "accuracy", maximize=maximize, predictor=load_predictor(path))
+        return PredictorObjective(name or "accuracy", maximize=maximize, predictor=load_predictor(path),
+                                  cheap=cheap)
     raise InvalidInputError(f"unknown objective source {spec!r}; use table:CSV:COLUMN, lut[:COLUMN] or "
                             "predictor[:PATH]")
 
@@ -78,7 +82,5 @@ def cost_objective(short: str, *, latency: str | None = None, energy: str | None
     name = COST_NAMES[short]
     source = {"latency": latency, "energy": energy}.get(short)
     if source is not None and (source.startswith("table:") or source.split(":")[0] == "lut"):
-        objective = objective_from_spec(source, name=name, store=store, maximize=False, column=name)
-        objective.cheap = True
-        return objective
+        return objective_from_spec(source, name=name, store=store, maximize=False, column=name, cheap=True)
     return CostObjective(name, latency=latency, energy=energy, store=store, **kwargs)
