@@ -25,6 +25,7 @@ import numpy as np
 
 from gcnas.data import RunStore
 from gcnas.exceptions import InvalidInputError
+from gcnas.predictors.truth import Truth
 from gcnas.space import Arch, NB201Space
 
 __all__ = ["DemoSettings", "run_demo"]
@@ -35,22 +36,31 @@ class DemoSettings:
     """Sizes of every stage of the demo (``quick()`` is the seconds-scale version for tests).
 
     Attributes:
-        dataset: Image dataset of the supernet and the from-scratch training.
+        dataset: Image dataset of the supernet and the from-scratch training (``imagefolder``:
+            the user's own images, ``data_root`` holding ``train/`` and ``test/``).
+        image_size: Side the ``imagefolder`` images are resized to.
         channels: Supernet / standalone channels of the first stage (NAS-Bench-201: 16).
         cells: Cells per stage (NAS-Bench-201: 5).
         supernet_epochs: Epochs of the uniform supernet.
-        gaea_epochs: Epochs of the GAEA supernet.
         batch_size: Images per step.
         lr: Initial learning rate of the supernet weights (digits trains few steps: 0.1).
+        sampling: How the uniform supernet draws its paths (see
+            :class:`gcnas.supernet.strategies.Uniform`).
+        gaea_epochs: Epochs of the GAEA supernet (0: no GAEA stage).
         gaea_arch_lr: GAEA's exponentiated-gradient step (the paper's 0.1 assumes ~20k steps).
         samples: Sub-networks scored with inherited weights (distinct canonical cells).
         bn_recalibrate: Training batches for BatchNorm recalibration per sub-network.
+        score_images: Validation images each sub-network is scored on (``None``: all).
+        latency: ``measured`` (latency measured here for ``measure`` cells, a GCN predicts the
+            rest) or a latency table ``CSV:COLUMN`` (e.g. NAS-Bench-201's published pixel3 column).
         measure: Architectures whose latency is measured here (the GCN predicts the rest).
         latency_repeats: Timed passes per latency measurement.
         arch2vec_epochs: Pretraining epochs of arch2vec over the whole space.
         search_budget: Evaluations of the multi-objective BO.
         search_init: Random initial design of the BO.
-        retrain: Architectures trained from scratch at the end.
+        picks: Cells picked from the searched Pareto front (its accurate half, spread over costs).
+        retrain: Architectures trained from scratch at the end: the picks, then GAEA's cell
+            (0: none; optional when a truth table judges the picks).
         retrain_epochs: Epochs of each from-scratch training.
         steps_per_epoch: Cap on training steps per epoch (``None``: whole split).
         gcn_ensemble: Members of the GCN ensembles (accuracy and latency predictors).
@@ -59,20 +69,25 @@ class DemoSettings:
     """
 
     dataset: str = "digits"
+    image_size: int = 32
     channels: int = 8
     cells: int = 1
     supernet_epochs: int = 10
     gaea_epochs: int = 6
     batch_size: int = 32
     lr: float = 0.1
+    sampling: str = "canonical"
     gaea_arch_lr: float = 3.0
     samples: int = 200
     bn_recalibrate: int = 2
+    score_images: int | None = None
+    latency: str = "measured"
     measure: int = 100
     latency_repeats: int = 10
     arch2vec_epochs: int = 8
     search_budget: int = 50
     search_init: int = 12
+    picks: int = 5
     retrain: int = 6
     retrain_epochs: int = 10
     steps_per_epoch: int | None = None
@@ -81,11 +96,24 @@ class DemoSettings:
     map_points: int = 1500
 
     @classmethod
+    def images(cls, **overrides: Any) -> DemoSettings:
+        """Real images on 2 CPU cores (CIFAR-10-sized image folder: about an hour).
+
+        The supernet recipe is the one ``benchmarks/supernet_ranking.py`` measured against
+        NAS-Bench-201's truth (see docs/supernet.md); no GAEA stage.
+        """
+        sizes = dict(dataset="imagefolder", channels=16, cells=1, supernet_epochs=40, gaea_epochs=0,
+                     batch_size=64, lr=0.05, sampling="canonical", samples=500, bn_recalibrate=4,
+                     score_images=2048, search_budget=60, gcn_ensemble=5, gcn_epochs=300)
+        sizes.update(overrides)
+        return cls(**sizes)
+
+    @classmethod
     def quick(cls, **overrides: Any) -> DemoSettings:
         """A seconds-scale demo (used by the test suite)."""
         small = dict(channels=4, cells=1, supernet_epochs=1, gaea_epochs=1, samples=24, bn_recalibrate=1,
                      measure=8, latency_repeats=2, arch2vec_epochs=1, search_budget=10, search_init=5,
-                     retrain=2, retrain_epochs=1, steps_per_epoch=6, gcn_ensemble=1, gcn_epochs=30, map_points=0)
+                     picks=1, retrain=2, retrain_epochs=1, steps_per_epoch=6, gcn_ensemble=1, gcn_epochs=30, map_points=0)
         small.update(overrides)
         return cls(**small)
 
@@ -122,8 +150,8 @@ def _check_disk(run_dir: Path, need_mb: int = 200) -> None:
 
 
 def run_demo(run_dir: str | Path = "runs/demo", *, settings: DemoSettings | None = None, seed: int = 0,
-             device: str = "cpu", data_root: str | None = None, progress: bool = True,
-             log: Callable[[str], None] = print) -> dict[str, Any]:
+             device: str = "cpu", data_root: str | None = None, truth: Truth | None = None,
+             progress: bool = True, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run (or resume) the whole pipeline and write ``run_dir/report.html``.
 
     Args:
@@ -131,7 +159,11 @@ def run_demo(run_dir: str | Path = "runs/demo", *, settings: DemoSettings | None
         settings: Stage sizes (default: the few-minutes CPU demo).
         seed: Seed of every stage.
         device: ``cpu``, ``cuda`` or ``auto`` for supernet and standalone training.
-        data_root: Folder of CIFAR / ImageNet16-120 files when ``settings.dataset`` needs one.
+        data_root: Folder of CIFAR / ImageNet16-120 files, or the image folder, when
+            ``settings.dataset`` needs one.
+        truth: True accuracy of the cells (e.g. NAS-Bench-201's ``test_acc``), read only after
+            every stage has fitted and picked, for the report's judgement of the rankings and
+            picks; it changes nothing else.
         progress: Show progress bars.
         log: Where stage messages go.
 
@@ -157,7 +189,8 @@ def run_demo(run_dir: str | Path = "runs/demo", *, settings: DemoSettings | None
                                 "flags to resume it, or choose another --run DIR")
     store.write_config(config, "demo.json")
     try:
-        return _pipeline(store, settings, seed=seed, device=device, data_root=data_root, progress=progress, log=log)
+        return _pipeline(store, settings, seed=seed, device=device, data_root=data_root, truth=truth,
+                         progress=progress, log=log)
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
             raise InvalidInputError(f"the disk of {str(run_dir)!r} is full; free space and rerun the same "
@@ -168,18 +201,19 @@ def run_demo(run_dir: str | Path = "runs/demo", *, settings: DemoSettings | None
 
 
 def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_root: str | None,
-              progress: bool, log: Callable[[str], None]) -> dict[str, Any]:
+              truth: Truth | None, progress: bool, log: Callable[[str], None]) -> dict[str, Any]:
     from gcnas.data.images import load_images
     from gcnas.supernet import load_supernet, sample_subnets, train_supernet
 
     run_dir = store.run_dir
     stages = _Stages(store, log)
-    data = load_images(s.dataset, root=data_root)
+    data = load_images(s.dataset, root=data_root, image_size=s.image_size, progress=progress)
     train_args = dict(dataset=s.dataset, channels=s.channels, cells=s.cells, batch_size=s.batch_size, lr=s.lr,
                       seed=seed, device=device, steps_per_epoch=s.steps_per_epoch, data=data, progress=progress, resume=True)
 
     def supernet() -> dict[str, Any]:
-        trained = train_supernet(run_dir, strategy="uniform", epochs=s.supernet_epochs, **train_args)
+        trained = train_supernet(run_dir, strategy="uniform", epochs=s.supernet_epochs,
+                                 strategy_kwargs={"sampling": s.sampling}, **train_args)
         last = trained.history[-1]
         return {"epochs": len(trained.history), "train_accuracy": last["accuracy"], "train_loss": last["loss"]}
 
@@ -190,20 +224,23 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
                                  strategy_kwargs={"arch_lr": s.gaea_arch_lr}, **train_args)
         return {"derived": str(trained.derive()), "entropy": trained.history[-1].get("entropy")}
 
-    gaea_info = stages.run("gaea", gaea)
+    gaea_info = stages.run("gaea", gaea) if s.gaea_epochs > 0 else None
+    score_batch = 256
+    score_limit = None if s.score_images is None else max(1, -(-s.score_images // score_batch))
 
     def sample() -> dict[str, Any]:
         trained = load_supernet(run_dir)
         samples = sample_subnets(store, trained, data, num=s.samples, seed=seed, bn_recalibrate=s.bn_recalibrate,
-                                 progress=progress)
+                                 batch_size=score_batch, limit=score_limit, progress=progress)
         accuracies = np.array([x.accuracy for x in samples])
         return {"num": len(samples), "accuracy_min": float(accuracies.min()), "accuracy_max": float(accuracies.max())}
 
     stages.run("sample", sample)
     gcn = dict(ensemble=s.gcn_ensemble, epochs=s.gcn_epochs, seed=seed)
     predictor_info = stages.run("predictor", lambda: _fit_accuracy_predictor(store, gcn))
-    stages.run("latency", lambda: _latency(store, s, gcn, progress))
-    lut_info = stages.run("lut", lambda: _lookup_table(store))
+    if s.latency == "measured":
+        stages.run("latency", lambda: _latency(store, s, gcn, progress))
+    lut_info = stages.run("lut", lambda: _lookup_table(store, s.latency))
 
     def encoder() -> dict[str, Any]:
         from gcnas.encoders import pretrain
@@ -215,8 +252,8 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
     stages.run("arch2vec", encoder)
     search_info = stages.run("search", lambda: _search(store, s, seed, progress))
     chosen = [Arch.from_string(a) for a in search_info["chosen"]]
-    gaea_arch = Arch.from_string(gaea_info["derived"])
-    to_train = list(dict.fromkeys([*chosen, gaea_arch]))
+    gaea_arch = Arch.from_string(gaea_info["derived"]) if gaea_info else None
+    to_train = list(dict.fromkeys([*chosen, gaea_arch] if gaea_arch else chosen))[:max(s.retrain, 0)]
 
     def retrain() -> dict[str, Any]:
         return {"results": _retrain(store, to_train, s, seed, device, data, log)}
@@ -227,11 +264,15 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
         "stage_seconds": dict(stages.seconds),
         "predictor_kendall_tau_heldout": predictor_info["kendall_tau"],
         "lut_rows": lut_info["rows"],
-        "gaea_derived": str(gaea_arch),
+        "gaea_derived": str(gaea_arch) if gaea_arch else None,
         "chosen": [str(a) for a in chosen],
         "retrain": retrain_info["results"],
     }
     summary["predicted_vs_trained_kendall_tau"] = _tau_predicted_vs_trained(retrain_info["results"])
+    if truth is not None:  # judged only now, after every stage has fitted and picked
+        from gcnas.demo_truth import judge_demo
+
+        summary["truth"] = judge_demo(store, summary, truth)
     from gcnas.demo_report import write_report
 
     began = time.perf_counter()
@@ -294,10 +335,11 @@ def _latency(store: RunStore, s: DemoSettings, gcn: dict[str, Any], progress: bo
             "measured_median_ms": float(np.median(values))}
 
 
-def _lookup_table(store: RunStore) -> dict[str, Any]:
+def _lookup_table(store: RunStore, latency: str) -> dict[str, Any]:
     from gcnas.predictors import LookupTable
 
-    table = LookupTable.build(store, latency="measured:cpu-predicted", energy="model")
+    source = "measured:cpu-predicted" if latency == "measured" else latency
+    table = LookupTable.build(store, latency=source, energy="model")
     bound = float(np.median(store.lut_values(NB201Space().all_archs(), "latency_ms")))
     top = table.query(max_latency_ms=bound, top=10, distinct=True)
     return {"rows": store.lut_size(), "columns": store.lut_columns(), "latency_bound_ms": bound,
@@ -316,7 +358,7 @@ def _search(store: RunStore, s: DemoSettings, seed: int, progress: bool) -> dict
     searcher = BayesianOptimization("arch2vec+stats", n_init=s.search_init, store=store)
     result = run_search(searcher, objectives, budget=s.search_budget, store=store, study="demo-bo", seed=seed,
                         progress=progress)
-    picks = _picks(result, s.retrain - 1)
+    picks = _picks(result, s.picks)
     return {"evaluations": len(result), "front_size": len(result.pareto_front()), "chosen": [str(a) for a in picks]}
 
 

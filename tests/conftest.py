@@ -64,3 +64,48 @@ def small_table(tmp_path):
     table = BenchmarkTable.from_columns(indices, archs, {"valid_acc": valid, "test_acc": test, "latency_ms": latency})
     path = table.to_csv(tmp_path / "small_table.csv")
     return BenchmarkTable(path)
+
+
+@pytest.fixture(scope="session")
+def truth_csvs(tmp_path_factory):
+    """Two truth tables over all 15,625 cells: ``(real, shuffled)`` CSV paths.
+
+    Both have ``test_acc`` (and ``valid_acc``, identical in both); in ``shuffled`` the
+    ``test_acc`` values are permuted across rows (seeded), so any output that is not a
+    truth figure must not change between the two.
+    """
+    from gcnas.data import BenchmarkTable
+    from gcnas.space import NB201Space
+
+    archs = NB201Space().all_archs()
+    rng = np.random.default_rng(11)
+    quality = np.array([[0.0, 0.5, 0.8, 1.0, 0.3][op] for a in archs for op in a.ops]).reshape(-1, 6)
+    valid = 70 + 4 * quality.sum(1) + rng.normal(0, 0.5, len(archs))
+    test = valid + rng.normal(0, 0.3, len(archs))
+    folder = tmp_path_factory.mktemp("truth")
+    codes = [a.code for a in archs]
+    real = BenchmarkTable.from_columns(codes, archs, {"valid_acc": valid, "test_acc": test})
+    shuffled = BenchmarkTable.from_columns(codes, archs, {"valid_acc": valid, "test_acc": rng.permutation(test)})
+    return real.to_csv(folder / "truth.csv"), shuffled.to_csv(folder / "shuffled.csv")
+
+
+def write_image_folder(root, *, train: int = 6, test: int = 2, size: int = 8, classes=("cat", "dog", "frog")):
+    """``root/{train,test}/<class>/NNN.png``: each class a distinct grey level, with noise."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for split, count in (("train", train), ("test", test)):
+        for label, name in enumerate(classes):
+            folder = root / split / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for i in range(count):
+                pixels = np.full((size, size, 3), 60 * label + 20, dtype=np.uint8)
+                pixels = np.clip(pixels + rng.integers(0, 20, pixels.shape), 0, 255).astype(np.uint8)
+                Image.fromarray(pixels).save(folder / f"{i:03d}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
+def image_folder_factory():
+    """:func:`write_image_folder`, for tests that build their own image folder."""
+    return write_image_folder

@@ -8,9 +8,14 @@ import io
 import json
 import math
 import sys
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-__all__ = ["add_common", "emit", "format_table", "open_store", "resolve_arch"]
+if TYPE_CHECKING:
+    from gcnas.predictors.truth import Truth
+    from gcnas.space import Arch
+
+__all__ = ["add_common", "add_truth", "emit", "emit_judged", "format_table", "judgement_line", "judgement_record",
+           "load_truth", "open_store", "resolve_arch", "true_values"]
 
 
 def add_common(parser: argparse.ArgumentParser, *, formats: Sequence[str] = ("table", "json")) -> None:
@@ -19,6 +24,90 @@ def add_common(parser: argparse.ArgumentParser, *, formats: Sequence[str] = ("ta
                         help="run directory (holds config.json, checkpoints, gcnas.sqlite); default runs/default")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--format", choices=list(formats), default=formats[0], help="output format")
+
+
+def add_truth(parser: argparse.ArgumentParser) -> None:
+    """Add ``--truth table:CSV:COLUMN``: true values reported beside a ranking, never used by it."""
+    parser.add_argument("--truth", metavar="table:CSV:COLUMN",
+                        help="a benchmark table column reported beside the ranking (the true value of each row, "
+                             "Kendall tau, Spearman, precision@5%%); only read for the report, never for fitting, "
+                             "ranking or picking. With --format json the output becomes {rows, truth}")
+
+
+def load_truth(args: argparse.Namespace) -> Truth | None:
+    """The :class:`~gcnas.predictors.Truth` of ``--truth`` (``None`` when not given).
+
+    Raises:
+        InvalidInputError: A spec not of the form ``table:CSV:COLUMN``, or an unknown column.
+        DataNotFoundError: The CSV does not exist.
+    """
+    from gcnas.predictors.truth import parse_truth
+
+    return parse_truth(getattr(args, "truth", None))
+
+
+def true_values(truth: Truth, archs: Sequence[Arch]) -> list[float | None]:
+    """The true value of each architecture, ``None`` where the table lacks it (JSON-safe)."""
+    return [None if math.isnan(v) else float(v) for v in truth.values(list(archs))]
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 4)
+    return value
+
+
+def judgement_record(truth: Truth, judgement: Mapping[str, Any]) -> dict[str, Any]:
+    """A :meth:`Truth.judge` result as a JSON-safe record (NaN -> ``None``), naming the truth."""
+    return {"column": truth.column, "table": str(truth.table.path) if truth.table.path else None,
+            **{k: _rounded(v if isinstance(v, int) else float(v)) for k, v in judgement.items()}}
+
+
+def judgement_line(truth: Truth, judgement: Mapping[str, Any]) -> str:
+    """The judgement in one line.
+
+    Args:
+        truth: The truth judged against.
+        judgement: Its :meth:`Truth.judge` result.
+
+    Returns:
+        E.g. ``vs truth test_acc: Kendall tau 0.412, Spearman 0.583, precision@5% 0.30
+        (n=500; top 50: tau 0.10)`` (``top K``: Kendall tau within the true top ``K``).
+    """
+    n = int(judgement["n"])
+    if math.isnan(judgement["kendall_tau"]):
+        return f"vs truth {truth.column}: too few cells with a true value to judge (n={n})"
+    return (f"vs truth {truth.column}: Kendall tau {judgement['kendall_tau']:.3f}, "
+            f"Spearman {judgement['spearman']:.3f}, precision@5% {judgement['precision_at_5']:.2f} "
+            f"(n={n}; top {judgement['top_n']}: tau {judgement['top_kendall_tau']:.2f})")
+
+
+def emit_judged(rows: Sequence[Mapping[str, Any]], fmt: str, truth: Truth | None,
+                judgement: Mapping[str, Any] | None, columns: Sequence[str] | None = None, out=None) -> None:
+    """Print rows as :func:`emit` does, with the truth's judgement of the ranking beside them.
+
+    Without a truth this is :func:`emit`. With one, JSON becomes ``{"rows": [...], "truth": {...}}``,
+    a table is followed by :func:`judgement_line`, and CSV (kept a plain CSV) gets the line on stderr.
+
+    Args:
+        rows: The output rows (with their ``true_<column>`` already added).
+        fmt: ``table``, ``json`` or ``csv``.
+        truth: The ``--truth`` (or ``None``).
+        judgement: :meth:`Truth.judge` of the command's scores (``None``: rows only).
+        columns: Columns shown (table, CSV).
+        out: Stream (default stdout).
+    """
+    out = out or sys.stdout
+    if truth is None:
+        emit(rows, fmt, columns, out=out)
+        return
+    if fmt == "json":
+        emit({"rows": list(rows), "truth": None if judgement is None else judgement_record(truth, judgement)},
+             "json", out=out)
+        return
+    emit(rows, fmt, columns, out=out)
+    if judgement is not None:
+        print(judgement_line(truth, judgement), file=out if fmt == "table" else sys.stderr)
 
 
 def open_store(args: argparse.Namespace):

@@ -17,12 +17,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=["table", "json"], default="table", help="output format")
     parser.add_argument("--quick", action="store_true", help="a seconds-scale version (what the tests run)")
     parser.add_argument("--dataset", default="digits",
-                        help="digits (built in), synthetic, cifar10, cifar100, imagenet16-120")
-    parser.add_argument("--data-root", default=None, metavar="DIR", help="folder of the CIFAR / ImageNet16 files")
+                        help="digits (built in), synthetic, cifar10, cifar100, imagenet16-120, or imagefolder "
+                             "(your own images: --data-root DIR holding train/<class>/* and test/<class>/*)")
+    parser.add_argument("--data-root", default=None, metavar="DIR",
+                        help="folder of the CIFAR / ImageNet16 files, or the image folder")
+    parser.add_argument("--image-size", type=int, default=None,
+                        help="side imagefolder images are resized to (default 32)")
+    parser.add_argument("--truth", default=None, metavar="table:CSV:COLUMN",
+                        help="true accuracy of the cells (e.g. NAS-Bench-201's test_acc), read only to judge the "
+                             "rankings and picks in the report; it changes nothing in the run")
+    parser.add_argument("--latency", default=None, metavar="SPEC",
+                        help="latency of the lookup table: 'measured' (measured here, default) or a latency "
+                             "table CSV:COLUMN (e.g. nb201_latency_ms.csv:pixel3)")
+    parser.add_argument("--retrain", type=int, default=None,
+                        help="cells trained from scratch at the end (default 6, or 0 with --truth)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (supernet and from-scratch training)")
     parser.add_argument("--channels", type=int, default=None, help="supernet channels C (default 8; 16 is NAS-Bench-201)")
     parser.add_argument("--cells", type=int, default=None, help="cells per stage N (default 1; 5 is NAS-Bench-201)")
-    parser.add_argument("--epochs", type=int, default=None, help="supernet epochs (default 8)")
+    parser.add_argument("--epochs", type=int, default=None, help="supernet epochs (default 10; 40 for imagefolder)")
     parser.set_defaults(handler=run)
 
 
@@ -30,16 +42,27 @@ def run(args: argparse.Namespace) -> int:
     from gcnas.cli._common import emit
     from gcnas.demo import DemoSettings, run_demo
 
-    overrides = {"dataset": args.dataset}
-    for name, value in (("channels", args.channels), ("cells", args.cells)):
+    from gcnas.predictors.truth import parse_truth
+
+    truth = parse_truth(args.truth)
+    overrides: dict = {"dataset": args.dataset}
+    for name, value in (("channels", args.channels), ("cells", args.cells), ("image_size", args.image_size),
+                        ("latency", args.latency), ("retrain", args.retrain)):
         if value is not None:
             overrides[name] = value
+    if args.retrain is None and truth is not None:
+        overrides["retrain"] = 0  # the truth table judges the picks; training them is optional
     if args.epochs is not None:
-        overrides["supernet_epochs"] = overrides["gaea_epochs"] = args.epochs
-    settings = DemoSettings.quick(**overrides) if args.quick else DemoSettings(**overrides)
+        overrides["supernet_epochs"] = args.epochs
+    if args.quick:
+        settings = DemoSettings.quick(**overrides)
+    elif args.dataset == "imagefolder":
+        settings = DemoSettings.images(**overrides)
+    else:
+        settings = DemoSettings(**overrides)
     log = (lambda message: print(message, file=sys.stderr)) if args.format == "json" else print
     summary = run_demo(args.run, settings=settings, seed=args.seed, device=args.device, data_root=args.data_root,
-                       progress=sys.stderr.isatty(), log=log)
+                       truth=truth, progress=sys.stderr.isatty(), log=log)
     if args.format == "json":
         emit(summary, "json")
         return 0
@@ -51,8 +74,33 @@ def run(args: argparse.Namespace) -> int:
     print(f"GCN vs supernet scores (held-out) Kendall tau: {summary['predictor_kendall_tau_heldout']:.3f}")
     print(f"GCN prediction vs trained from scratch Kendall tau: {'n/a' if tau is None else f'{tau:.3f}'}")
     print()
-    emit([{"arch": r["arch"], "predicted": r["predicted"], "trained_test": r["test_accuracy"]}
-          for r in summary["retrain"]])
-    print(f"\nGAEA derived: {summary['gaea_derived']}")
+    if summary["retrain"]:
+        emit([{"arch": r["arch"], "predicted": r["predicted"], "trained_test": r["test_accuracy"]}
+              for r in summary["retrain"]])
+    if "truth" in summary:
+        _print_truth(summary["truth"])
+    if summary["gaea_derived"]:
+        print(f"\nGAEA derived: {summary['gaea_derived']}")
     print(f"report: {summary['report']}")
     return 0
+
+
+def _print_truth(judged: dict) -> None:
+    from gcnas.cli._common import emit
+
+    name = f"true_{judged['column']}"
+    print(f"\njudged by truth ({judged['column']}; read only after the run):")
+    emit([{"ranking": k, "n": r["n"], "kendall_tau": r["kendall_tau"], "spearman": r["spearman"],
+           "precision_at_5": r["precision_at_5"], "top10_tau": r["top_kendall_tau"]}
+          for k, r in judged["rankings"].items()])
+    print()
+    emit([{"pick": p["name"], "arch": p["arch"], "predicted": p["predicted"], "latency_ms": p["latency_ms"],
+           name: p[name]} for p in judged["picks"]])
+    print(f"\nunder latency <= {judged['bound_ms']:.4g} ms:")
+    rows = []
+    for key, label in (("true_best", "true best"), ("best_pick", "best pick"), ("lut_top", "lookup table top"),
+                       ("random_search", f"random search ({judged['random_search_evaluations']} evals)")):
+        if judged.get(key):
+            rows.append({"chosen by": label, name: judged[key][name], "regret": judged[key]["regret"],
+                         "arch": judged[key]["arch"]})
+    emit(rows)

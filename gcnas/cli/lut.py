@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from gcnas.cli._common import add_common, emit, open_store
+from gcnas.cli._common import add_common, add_truth, emit, emit_judged, load_truth, open_store, true_values
 
 SHOWN = ("rank", "code", "arch", "accuracy", "accuracy_std", "params_m", "flops_m", "latency_ms", "energy_mj")
 
@@ -30,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     query = commands.add_parser(
         "query", help="the best architectures under cost bounds, or the Pareto front",
-        description="Bounds are upper limits on the lookup table's cost columns.")
+        description="Bounds are upper limits on the lookup table's cost columns. --truth adds the true value "
+                    "of each row and judges the predicted accuracy of every row of the table (one per "
+                    "isomorphism class, or every architecture with --all-members) against it.")
     query.add_argument("--max-latency-ms", type=float, metavar="X")
     query.add_argument("--max-energy-mj", type=float, metavar="X")
     query.add_argument("--max-params-m", type=float, metavar="X")
@@ -42,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     query.add_argument("--top", type=int, default=10, metavar="K", help="rows shown (default 10)")
     query.add_argument("--all-members", action="store_true",
                        help="list isomorphic architectures separately (default: one per class)")
+    add_truth(query)
     add_common(query, formats=("table", "json", "csv"))
     query.set_defaults(handler=query_command)
 
@@ -60,14 +63,24 @@ def build_command(args: argparse.Namespace) -> int:
 
 def query_command(args: argparse.Namespace) -> int:
     from gcnas.predictors import LookupTable
+    from gcnas.space import Arch
 
+    truth = load_truth(args)
     started = time.perf_counter()
-    rows = LookupTable(open_store(args)).query(
+    lut = LookupTable(open_store(args))
+    rows = lut.query(
         max_latency_ms=args.max_latency_ms, max_energy_mj=args.max_energy_mj, max_params_m=args.max_params_m,
         max_flops_m=args.max_flops_m, sort=args.sort, pareto_cost=args.pareto_cost, top=args.top,
         distinct=not args.all_members)
+    seconds = time.perf_counter() - started
     columns = [c for c in SHOWN if c in rows[0]] if args.format != "json" else None
-    emit(rows, args.format, columns)
+    judgement = None
+    if truth is not None:  # read only now, after the query answered
+        for row, value in zip(rows, true_values(truth, [Arch.from_code(int(r["code"])) for r in rows])):
+            row[truth.name] = value
+        columns = None if columns is None else [*columns, truth.name]
+        judgement = truth.judge(*lut.predictions(distinct=not args.all_members))
+    emit_judged(rows, args.format, truth, judgement, columns)
     if args.format == "table":
-        print(f"({len(rows)} rows, {1000 * (time.perf_counter() - started):.1f} ms)")
+        print(f"({len(rows)} rows, {1000 * seconds:.1f} ms)")
     return 0

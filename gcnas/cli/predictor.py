@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from gcnas.cli._common import add_common, emit, open_store
+from gcnas.cli._common import add_common, add_truth, emit, judgement_line, judgement_record, load_truth, open_store
 
 MODELS = ("gcn", "mlp", "gbt", "gp")
 
@@ -35,11 +35,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     evaluate = commands.add_parser(
         "eval", help="Kendall tau, Spearman, precision@k of RUN/predictor.pt against a table column",
-        description="Ranks every architecture of the table that the predictor was not trained on.")
-    evaluate.add_argument("--table", metavar="CSV", required=True, help="benchmark table with the truth")
-    evaluate.add_argument("--metric", default="test_acc", help="true column (default test_acc)")
+        description="Ranks every architecture of the table that the predictor was not trained on. The table "
+                    "is --table CSV --metric COL, or --truth table:CSV:COLUMN; given both, the cells of --table "
+                    "are ranked and also judged against --truth.")
+    evaluate.add_argument("--table", metavar="CSV", help="benchmark table with the truth")
+    evaluate.add_argument("--metric", help="true column of --table (default test_acc)")
     evaluate.add_argument("--include-train", action="store_true",
                           help="also rank the training architectures")
+    add_truth(evaluate)
     add_common(evaluate)
     evaluate.set_defaults(handler=eval_command)
 
@@ -91,23 +94,48 @@ def fit_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def eval_command(args: argparse.Namespace) -> int:
+def _eval_table(args: argparse.Namespace, truth) -> tuple:
+    """The table and column ``predictor eval`` ranks: ``--table``/``--metric``, else ``--truth``'s."""
     from gcnas.data import BenchmarkTable
+    from gcnas.exceptions import InvalidInputError
+
+    if args.table is not None:
+        return BenchmarkTable(args.table), args.metric or "test_acc"
+    if truth is None:
+        raise InvalidInputError("predictor eval needs the true values: --table CSV [--metric COL] "
+                                "or --truth table:CSV:COLUMN")
+    if args.metric is not None:
+        raise InvalidInputError(f"--metric {args.metric!r} names a column of --table, which is not given; "
+                                "with --truth alone write the column into it: table:CSV:COLUMN")
+    return truth.table, truth.column
+
+
+def eval_command(args: argparse.Namespace) -> int:
     from gcnas.exceptions import InvalidInputError
     from gcnas.predictors import PREDICTOR_FILE, load_predictor, ranking_report
 
+    truth = load_truth(args)
+    table, metric = _eval_table(args, truth)
     store = open_store(args)
     predictor = load_predictor(store.run_dir / PREDICTOR_FILE)
-    table = BenchmarkTable(args.table)
-    truth = table.column(args.metric)
+    values = table.column(metric)
     trained = set() if args.include_train else set((store.stage("predictor") or {}).get("train_codes", []))
-    keep = [i for i, a in enumerate(table.archs) if a.code not in trained and truth[i] == truth[i]]
+    keep = [i for i, a in enumerate(table.archs) if a.code not in trained and values[i] == values[i]]
     if len(keep) < 2:
-        raise InvalidInputError(f"{args.table!r} has fewer than 2 architectures with a {args.metric} value "
+        raise InvalidInputError(f"{str(table.path)!r} has fewer than 2 architectures with a {metric} value "
                                 "outside the training set; nothing to rank")
-    archs = table.archs
-    predicted = predictor.predict([archs[i] for i in keep])
-    report = ranking_report(truth[keep], predicted)
-    emit({"model": predictor.name, "metric": args.metric, **{k: (round(v, 4) if isinstance(v, float) else v)
-                                                            for k, v in report.items()}}, args.format)
+    archs = [table.archs[i] for i in keep]
+    predicted = predictor.predict(archs)
+    report = ranking_report(values[keep], predicted)
+    record = {"model": predictor.name, "metric": metric,
+              **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in report.items()}}
+    if truth is None:
+        emit(record, args.format)
+        return 0
+    judgement = truth.judge(archs, predicted)  # after predicting: the truth is only reported
+    if args.format == "json":
+        emit({**record, "truth": judgement_record(truth, judgement)}, "json")
+    else:
+        emit(record, args.format)
+        print(judgement_line(truth, judgement))
     return 0

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, Any
 
-from gcnas.cli._common import add_common, emit, open_store
+from gcnas.cli._common import add_common, add_truth, emit, emit_judged, load_truth, open_store, true_values
+
+if TYPE_CHECKING:
+    from gcnas.predictors import Truth
+    from gcnas.search import Objective, SearchResult
 
 _BOUNDS = (("max_latency_ms", "latency", "latency_ms"), ("max_energy_mj", "energy", "energy_mj"),
            ("max_params_m", "params", "params_m"), ("max_flops_m", "flops", "flops_m"))
@@ -45,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--study", help="study name in the run store (default: the method)")
     run.add_argument("--ref-point", help="hypervolume reference point, one value per objective, comma separated")
     run.add_argument("--plot", metavar="FILE", help="write the best-so-far curve (or Pareto scatter) here")
+    add_truth(run)
     add_common(run)
     run.set_defaults(handler=search_run)
 
@@ -103,6 +109,48 @@ def _problem(args: argparse.Namespace, store):
     return objectives, constraints, report
 
 
+def _truth_report(truth: Truth, report: list[Objective]) -> list[Objective]:
+    """Record the truth with each trial, as a report objective the searcher never sees.
+
+    Args:
+        truth: The ``--truth``.
+        report: The ``--report-from`` objectives.
+
+    Returns:
+        ``report`` plus a ``true_<column>`` table objective, unless a ``--report-from``
+        already records that column of that table.
+    """
+    from pathlib import Path
+
+    from gcnas.search import TableObjective
+
+    def same_file(a: Path | None, b: Path | None) -> bool:
+        return a is not None and b is not None and Path(a).resolve() == Path(b).resolve()
+
+    for metric in report:
+        if isinstance(metric, TableObjective) and metric.column == truth.column and same_file(
+                metric.table.path, truth.table.path):
+            return report
+    return [*report, TableObjective(truth.name, table=truth.table, column=truth.column)]
+
+
+def _judge_trials(truth: Truth, result: SearchResult) -> dict[str, Any] | None:
+    """The truth's judgement of the accuracy objective over every successful trial.
+
+    Args:
+        truth: The ``--truth``.
+        result: The finished search.
+
+    Returns:
+        :meth:`Truth.judge` of the trials' ``accuracy`` values, or ``None`` when the search
+        has no accuracy objective.
+    """
+    if "accuracy" not in result.objectives:
+        return None
+    trials = [t for t in result.trials if t.status == "ok" and "accuracy" in t.objectives]
+    return truth.judge([t.arch for t in trials], [t.objectives["accuracy"] for t in trials])
+
+
 def search_run(args: argparse.Namespace) -> int:
     import warnings
 
@@ -114,8 +162,11 @@ def search_run(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", module="botorch")
     warnings.filterwarnings("ignore", module="linear_operator")
     warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated")
+    truth = load_truth(args)
     store = open_store(args)
     objectives, constraints, report = _problem(args, store)
+    if truth is not None:
+        report = _truth_report(truth, report)  # recorded with each trial; the searcher never sees it
     ref = _floats(args.ref_point, "--ref-point")
     if ref is not None and len(ref) != len(objectives):
         raise InvalidInputError(f"--ref-point needs {len(objectives)} values (one per objective), got {len(ref)}")
@@ -135,9 +186,10 @@ def search_run(args: argparse.Namespace) -> int:
     if not result.feasible.any():
         raise InvalidInputError(f"none of the {len(result)} evaluated architectures met the constraints "
                                 f"({failed} failed); trials are kept in study {study!r}")
-    report_names = [r.name for r in report]
+    report_names = [r.name for r in report if truth is None or r.name != truth.name]
     if len(objectives) == 1:
         best = result.trials[int(result.incumbent_index()[-1])]
+        picks = [best]
         rows = [{"study": study, "trials": len(result), "failed": failed, "arch": str(best.arch),
                  **best.objectives, **{n: best.report.get(n) for n in report_names}}]
         if args.plot:
@@ -146,7 +198,7 @@ def search_run(args: argparse.Namespace) -> int:
             column = report_names[0] if report_names else objectives[0].name
             plot_best_so_far({study: [result.best_so_far(column)]}, args.plot, ylabel=f"{column} of incumbent")
     else:
-        front = result.pareto_front()
+        front = picks = result.pareto_front()
         rows = [{"trial": t.trial, "arch": str(t.arch), **t.objectives, **{n: t.report.get(n) for n in report_names}}
                 for t in front]
         if ref is not None:
@@ -162,7 +214,12 @@ def search_run(args: argparse.Namespace) -> int:
             F = np.array([[t.objectives[o.name] for o in objectives[:2]] for t in front])
             plot_pareto({study: Y[:, ::-1], "Pareto front": F[:, ::-1]}, args.plot,
                         xlabel=objectives[1].name, ylabel=objectives[0].name)
-    emit(rows, args.format)
+    judgement = None
+    if truth is not None:  # after the search: the true value of each pick and the ranking of all trials
+        for row, value in zip(rows, true_values(truth, [t.arch for t in picks])):
+            row[truth.name] = value
+        judgement = _judge_trials(truth, result)
+    emit_judged(rows, args.format, truth, judgement)
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gcnas.cli._common import add_common, emit, open_store
+from gcnas.cli._common import add_common, add_truth, emit, emit_judged, load_truth, open_store, true_values
 
 DATASET_CHOICES = ("digits", "synthetic", "cifar10", "cifar100", "imagenet16-120")
 STRATEGY_CHOICES = ("uniform", "gaea", "darts", "snas")
@@ -54,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="folder of the dataset files (default: the one the supernet was trained from)")
     sample.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     sample.add_argument("--top", type=int, default=10, help="rows to print (best first)")
+    add_truth(sample)
     add_common(sample)
     sample.set_defaults(handler=sample_command)
 
@@ -117,16 +118,22 @@ def sample_command(args: argparse.Namespace) -> int:
     from gcnas.data import load_images
     from gcnas.supernet import load_supernet, sample_subnets
 
+    truth = load_truth(args)
     trained = load_supernet(args.run, device=args.device)
     data = load_images(trained.config["dataset"], root=args.data_root or trained.config.get("data_root"))
     store = open_store(args)
     samples = sample_subnets(store, trained, data, num=args.num, seed=args.seed, bn_recalibrate=args.bn_recalibrate,
                              batch_size=args.batch_size, limit=args.limit, progress=args.format == "table")
     rows = [{"code": s.arch.code, "arch": str(s.arch), "accuracy": s.accuracy, "loss": s.loss} for s in samples]
+    judgement = None
+    if truth is not None:  # read only now, after every sample was scored
+        for row, value in zip(rows, true_values(truth, [s.arch for s in samples])):
+            row[truth.name] = value
+        judgement = truth.judge([s.arch for s in samples], [s.accuracy for s in samples])
     rows.sort(key=lambda r: -r["accuracy"])
     if args.format == "json":
-        emit(rows, "json")
+        emit_judged(rows, "json", truth, judgement)
     else:
-        emit(rows[:args.top], "table")
+        emit_judged(rows[:args.top], "table", truth, judgement)
         print(f"{len(samples)} sub-networks scored; {len(store.samples('supernet'))} supernet samples in {args.run}")
     return 0

@@ -198,22 +198,25 @@ class BenchmarkTable:
         self._check_column(column)
         return float(self._columns[column][self._row(arch)])
 
-    def values(self, archs: Iterable[Arch], column: str) -> np.ndarray:
+    def values(self, archs: Iterable[Arch], column: str, *, missing: float | None = None) -> np.ndarray:
         """Vectorised lookup of ``column`` for many architectures.
 
         Args:
             archs: Architectures (``Arch`` values).
             column: A metric column.
+            missing: Value for architectures the table lacks (``None``: raise).
 
         Returns:
             ``(n,)`` float64 in the order of ``archs``.
 
         Raises:
-            KeyError: naming the first architectures the table lacks.
+            KeyError: naming the first architectures the table lacks (when ``missing`` is None).
         """
         self._check_column(column)
-        rows = self.rows(archs)
-        return self._columns[column][rows]
+        if missing is None:
+            return self._columns[column][self.rows(archs)]
+        rows = self._row_of_code[np.fromiter((a.code for a in archs), dtype=np.int64)]
+        return np.where(rows >= 0, self._columns[column][np.maximum(rows, 0)], missing)
 
     def rows(self, archs: Iterable[Arch]) -> np.ndarray:
         """Row numbers of many architectures (``KeyError`` if any is absent)."""

@@ -12,12 +12,15 @@ synthetic      ``num`` class-template     half of the rest                 other
 cifar10        half of the train set      other half of the train set      test set
 cifar100       train set                  half of the test set             other half
 imagenet16-120 train batches (120 cls)    half of ``val_data``             other half
+imagefolder    half of ``ROOT/train``     other half of ``ROOT/train``     ``ROOT/test``
 ============== ========================= ================================ ==============
 
 Splits are fixed (seed 0 of the data, independent of any training seed). CIFAR comes
 through torchvision (``root`` holds ``cifar-10-batches-py`` / ``cifar-100-python``);
 ImageNet16-120 is read from NAS-Bench-201's pickled batches (``train_data_batch_1..10``,
-``val_data``, labels 1..1000 of which 1..120 are kept).
+``val_data``, labels 1..1000 of which 1..120 are kept). ``imagefolder`` is a user's own
+images in torchvision's ``ImageFolder`` layout (``ROOT/train/<class>/*``,
+``ROOT/test/<class>/*``), decoded once into a cache (:mod:`gcnas.data.image_folder`).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ if TYPE_CHECKING:  # torch is imported where used, so that `import gcnas.data` s
 
 __all__ = ["DATASETS", "ImageSplit", "ImageDataset", "load_images"]
 
-DATASETS: tuple[str, ...] = ("digits", "synthetic", "cifar10", "cifar100", "imagenet16-120")
+DATASETS: tuple[str, ...] = ("digits", "synthetic", "cifar10", "cifar100", "imagenet16-120", "imagefolder")
 _SPLIT_SEED = 0
 
 
@@ -170,9 +173,16 @@ def _as_split(x: np.ndarray, y: np.ndarray, augment: bool) -> ImageSplit:
 
 
 def _with_stats(train: ImageSplit, *others: ImageSplit, augment_train: bool) -> list[ImageSplit]:
-    pixels = train.x.float().div(255.0)
-    mean = tuple(float(v) for v in pixels.mean((0, 2, 3)))
-    std = tuple(max(float(v), 1e-3) for v in pixels.std((0, 2, 3)))
+    # Exact moments from per-channel histograms of the uint8 pixels: no float copy of the split.
+    levels = np.arange(256, dtype=np.float64) / 255.0
+    mean, std = [], []
+    for channel in range(3):
+        counts = np.bincount(train.x[:, channel].numpy().ravel(), minlength=256).astype(np.float64)
+        m = float(counts @ levels / counts.sum())
+        var = float(counts @ (levels - m) ** 2 / max(counts.sum() - 1, 1))
+        mean.append(m)
+        std.append(max(var ** 0.5, 1e-3))
+    mean, std = tuple(mean), tuple(std)
     splits = [ImageSplit(train.x, train.y, mean, std, augment_train)]
     return splits + [ImageSplit(s.x, s.y, mean, std, False) for s in others]
 
@@ -271,8 +281,20 @@ def _imagenet16(root: str | os.PathLike | None) -> tuple[list[ImageSplit], int]:
     return _with_stats(train, valid, test, augment_train=True), 120
 
 
+def _image_folder(root: str | os.PathLike | None, image_size: int | None, cache_dir: str | os.PathLike | None,
+                  progress: bool) -> tuple[list[ImageSplit], int]:
+    from gcnas.data.image_folder import read_image_folder
+
+    path = _root(root, "imagefolder")
+    images = read_image_folder(path, image_size=image_size or 32, cache_dir=cache_dir, progress=progress)
+    train, valid = _split(images.x_train, images.y_train, [len(images.y_train) // 2, None], augment=True)
+    test = _as_split(images.x_test, images.y_test, False)
+    return _with_stats(train, valid, test, augment_train=True), len(images.classes)
+
+
 def load_images(name: str, *, root: str | os.PathLike | None = None, download: bool = False,
-                num: int = 2000) -> ImageDataset:
+                num: int = 2000, image_size: int | None = None, cache_dir: str | os.PathLike | None = None,
+                progress: bool = True) -> ImageDataset:
     """Load an image dataset with its NAS-Bench-201 splits.
 
     Args:
@@ -281,6 +303,10 @@ def load_images(name: str, *, root: str | os.PathLike | None = None, download: b
             ``synthetic``.
         download: Let torchvision download CIFAR into ``root``.
         num: Number of images of the ``synthetic`` dataset.
+        image_size: Side the ``imagefolder`` images are resized to (default 32).
+        cache_dir: Cache of decoded ``imagefolder`` arrays (default
+            :func:`gcnas.data.image_folder.default_cache_dir`).
+        progress: Show a progress bar while an image folder is decoded.
 
     Returns:
         The :class:`ImageDataset`.
@@ -297,6 +323,8 @@ def load_images(name: str, *, root: str | os.PathLike | None = None, download: b
         (train, valid, test), classes = _cifar(name, root, download)
     elif name == "imagenet16-120":
         (train, valid, test), classes = _imagenet16(root)
+    elif name == "imagefolder":
+        (train, valid, test), classes = _image_folder(root, image_size, cache_dir, progress)
     else:
         raise InvalidInputError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     return ImageDataset(name, train, valid, test, classes)

@@ -2,8 +2,9 @@
 
 A GCN predictor over the cell graph (PyTorch Geometric), baselines with the same
 scikit-learn interface (MLP on one-hot ops, gradient-boosted trees, a BoTorch GP),
-ranking metrics, and the lookup table that stores a prediction and every hardware
-cost for each architecture of the space and answers constrained queries.
+ranking metrics, the lookup table that stores a prediction and every hardware
+cost for each architecture of the space and answers constrained queries, and the
+ground truth (a benchmark-table column) that reports judge rankings against.
 """
 
 from gcnas.predictors.base import Predictor, load_predictor, make_predictor, predictor_names, register_predictor
@@ -15,6 +16,7 @@ from gcnas.predictors.lut import COST_BOUNDS, PREDICTOR_FILE, LookupTable
 from gcnas.predictors.metrics import kendall_tau, precision_at_k, ranking_report, spearman, top_kendall_tau
 from gcnas.predictors.mlp import MLPPredictor, one_hot_matrix
 from gcnas.predictors.neural import NeuralPredictor, pairwise_rank_loss
+from gcnas.predictors.truth import Truth, parse_truth
 
 __all__ = [
     "COST_BOUNDS",
@@ -28,6 +30,7 @@ __all__ = [
     "MLPPredictor",
     "NeuralPredictor",
     "Predictor",
+    "Truth",
     "arch_batch",
     "arch_data",
     "kendall_tau",
@@ -36,6 +39,7 @@ __all__ = [
     "make_predictor",
     "one_hot_matrix",
     "pairwise_rank_loss",
+    "parse_truth",
     "precision_at_k",
     "predictor_names",
     "ranking_report",

@@ -19,7 +19,7 @@ import numpy as np
 from gcnas.data.store import RunStore
 from gcnas.exceptions import InfeasibleError, InvalidInputError
 from gcnas.predictors.base import Predictor, load_predictor
-from gcnas.space import NB201Space
+from gcnas.space import Arch, NB201Space
 
 __all__ = ["LookupTable", "COST_BOUNDS", "PREDICTOR_FILE"]
 
@@ -98,6 +98,32 @@ class LookupTable:
     def columns(self) -> list[str]:
         """The value columns of the table (``accuracy``, ``accuracy_std``, costs...)."""
         return self.store.lut_columns()
+
+    def predictions(self, *, distinct: bool = True) -> tuple[list[Arch], np.ndarray]:
+        """Every row's architecture and predicted accuracy, in code order.
+
+        Args:
+            distinct: One row per isomorphism class (its representative; the members share
+                the prediction), else every architecture.
+
+        Returns:
+            ``(archs, accuracy)``: the architectures and their ``(n,)`` float64 predictions
+            (NaN where none was stored).
+
+        Raises:
+            InvalidInputError: no table was built.
+
+        Example:
+            >>> archs, predicted = LookupTable(store).predictions()
+            >>> truth.judge(archs, predicted)
+        """
+        if not self.columns:
+            raise InvalidInputError(f"run {str(self.store.run_dir)!r} has no lookup table; "
+                                    "build it with `gcnas lut build` (LookupTable.build)")
+        rows = self.store.select_lut(order_by=None, distinct_canonical=distinct)
+        rows.sort(key=lambda r: r["code"])
+        accuracy = np.array([np.nan if r.get("accuracy") is None else r["accuracy"] for r in rows], dtype=np.float64)
+        return [Arch.from_code(int(r["code"])) for r in rows], accuracy
 
     def query(self, *, max_latency_ms: float | None = None, max_energy_mj: float | None = None,
               max_params_m: float | None = None, max_flops_m: float | None = None,

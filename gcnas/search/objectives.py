@@ -159,9 +159,12 @@ class SupernetObjective(Objective):
     options: dict[str, Any] = field(default_factory=dict)
 
     def _evaluate(self, archs: list[Arch]) -> np.ndarray:
-        from gcnas.supernet import score_subnet
+        from gcnas.supernet import ScoringBatches, score_subnet
 
-        return np.array([score_subnet(self.supernet, arch, self.data, **self.options)[0] for arch in archs])
+        if getattr(self, "_batches", None) is None:  # normalised once, reused for every evaluation
+            net = getattr(self.supernet, "supernet", self.supernet)
+            self._batches = ScoringBatches(self.data, **{"device": next(net.parameters()).device, **self.options})
+        return np.array([score_subnet(self.supernet, arch, batches=self._batches)[0] for arch in archs])
 
 
 @dataclass

@@ -10,7 +10,7 @@ architecture from scratch.
 from gcnas.supernet.checkpoint import TrainedSupernet, checkpoint_path, load_supernet, resolve_device
 from gcnas.supernet.network import build_network
 from gcnas.supernet.ops import make_op
-from gcnas.supernet.score import derive, evaluate, sample_subnets, score_subnet
+from gcnas.supernet.score import ScoringBatches, derive, evaluate, sample_subnets, score_subnet
 from gcnas.supernet.standalone import train_standalone
 from gcnas.supernet.strategies import DARTS, GAEA, SNAS, STRATEGIES, Strategy, Uniform, make_strategy
 from gcnas.supernet.supernet import SuperNet
@@ -21,6 +21,7 @@ __all__ = [
     "GAEA",
     "SNAS",
     "STRATEGIES",
+    "ScoringBatches",
     "Strategy",
     "SuperNet",
     "TrainedSupernet",

@@ -16,7 +16,7 @@ from gcnas.space import Arch, NB201Space
 from gcnas.supernet.checkpoint import TrainedSupernet
 from gcnas.supernet.supernet import SuperNet
 
-__all__ = ["score_subnet", "sample_subnets", "derive", "evaluate"]
+__all__ = ["ScoringBatches", "score_subnet", "sample_subnets", "derive", "evaluate"]
 
 SOURCE = "supernet"
 
@@ -59,25 +59,66 @@ def _bn_layers(net: torch.nn.Module) -> list[torch.nn.modules.batchnorm._BatchNo
     return [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
 
 
+class ScoringBatches:
+    """The images every sub-network is scored on, normalised once and reused for all of them.
+
+    Args:
+        data: The dataset the supernet was trained on.
+        bn_recalibrate: Training batches (not augmented) for BatchNorm statistics.
+        batch_size: Images per forward pass.
+        split: ``valid`` or ``test``: the images scored.
+        limit: Scored batches (``None``: the whole split).
+        device: Where the batches are kept.
+    """
+
+    def __init__(self, data: ImageDataset, *, bn_recalibrate: int = 4, batch_size: int = 256, split: str = "valid",
+                 limit: int | None = None, device: torch.device | str = "cpu") -> None:
+        if split not in ("valid", "test"):
+            raise InvalidInputError(f"split must be 'valid' or 'test', got {split!r}")
+        if bn_recalibrate < 0:
+            raise InvalidInputError(f"bn_recalibrate must be >= 0, got {bn_recalibrate}")
+        self.bn_recalibrate = bn_recalibrate
+        def move(x: torch.Tensor) -> torch.Tensor:
+            return x.to(device).contiguous(memory_format=torch.channels_last)
+
+        self.calibration = [move(x) for x, _ in data.train.batches(batch_size, limit=bn_recalibrate,
+                                                                   augment=False)] if bn_recalibrate else []
+        self.scored = [(move(x), y.to(device)) for x, y in getattr(data, split).batches(batch_size, limit=limit)]
+
+
 @torch.no_grad()
-def _recalibrate(net: SuperNet, arch: Arch, split: ImageSplit, batches: int, batch_size: int, device) -> None:
+def _recalibrate(net: SuperNet, arch: Arch, calibration: list[torch.Tensor]) -> None:
     layers = _bn_layers(net)
     for bn in layers:
         bn.reset_running_stats()
         bn.momentum = None  # cumulative average over the calibration batches
     net.train()
-    for x, _ in split.batches(batch_size, limit=batches):
-        net(x.to(device), arch)
+    for x in calibration:
+        net(x, arch)
     net.eval()
 
 
-def score_subnet(supernet: SuperNet | TrainedSupernet, arch: Arch, data: ImageDataset, *,
+@torch.no_grad()
+def _accuracy(net: SuperNet, arch: Arch, scored: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[float, float]:
+    net.eval()
+    correct, loss_sum, seen = 0, 0.0, 0
+    for x, y in scored:
+        logits = net(x, arch)
+        loss_sum += float(F.cross_entropy(logits.float(), y, reduction="sum"))
+        correct += int((logits.argmax(1) == y).sum())
+        seen += len(y)
+    return 100.0 * correct / max(seen, 1), loss_sum / max(seen, 1)
+
+
+def score_subnet(supernet: SuperNet | TrainedSupernet, arch: Arch, data: ImageDataset | None = None, *,
                  bn_recalibrate: int = 4, batch_size: int = 256, split: str = "valid",
-                 limit: int | None = None, device: torch.device | str | None = None) -> tuple[float, float]:
+                 limit: int | None = None, device: torch.device | str | None = None,
+                 batches: ScoringBatches | None = None) -> tuple[float, float]:
     """Accuracy of one sub-network with the supernet's weights.
 
     BatchNorm statistics are re-estimated on ``bn_recalibrate`` training batches (fixed
-    order, so a score does not depend on what was scored before), then restored.
+    order, not augmented, so a score does not depend on what was scored before), then
+    restored. To score many cells, build :class:`ScoringBatches` once and pass ``batches``.
 
     Args:
         supernet: The trained supernet.
@@ -88,6 +129,8 @@ def score_subnet(supernet: SuperNet | TrainedSupernet, arch: Arch, data: ImageDa
         split: ``valid`` (default) or ``test``.
         limit: Score on the first ``limit`` batches only.
         device: Defaults to where the supernet's weights are.
+        batches: Prepared images (then ``data``, ``bn_recalibrate``, ``batch_size``, ``split``
+            and ``limit`` are taken from them).
 
     Returns:
         ``(accuracy_percent, loss)``.
@@ -98,18 +141,19 @@ def score_subnet(supernet: SuperNet | TrainedSupernet, arch: Arch, data: ImageDa
     net = _unwrap(supernet)
     if not isinstance(arch, Arch):
         raise InvalidInputError(f"arch must be an Arch, got {type(arch).__name__}")
-    if split not in ("valid", "test"):
-        raise InvalidInputError(f"split must be 'valid' or 'test', got {split!r}")
-    if bn_recalibrate < 0:
-        raise InvalidInputError(f"bn_recalibrate must be >= 0, got {bn_recalibrate}")
     device = device or next(net.parameters()).device
+    if batches is None:
+        if data is None:
+            raise InvalidInputError("score_subnet needs the dataset (data=) or prepared batches (batches=)")
+        batches = ScoringBatches(data, bn_recalibrate=bn_recalibrate, batch_size=batch_size, split=split,
+                                 limit=limit, device=device)
     layers = _bn_layers(net)
     saved = [(bn.running_mean.clone(), bn.running_var.clone(), bn.num_batches_tracked.clone(), bn.momentum)
              for bn in layers]
     try:
-        if bn_recalibrate:
-            _recalibrate(net, arch, data.train, bn_recalibrate, batch_size, device)
-        return evaluate(net, getattr(data, split), route=arch, batch_size=batch_size, limit=limit, device=device)
+        if batches.calibration:
+            _recalibrate(net, arch, batches.calibration)
+        return _accuracy(net, arch, batches.scored)
     finally:
         for bn, (mean, var, count, momentum) in zip(layers, saved):
             bn.running_mean.copy_(mean), bn.running_var.copy_(var), bn.num_batches_tracked.copy_(count)
@@ -148,10 +192,13 @@ def sample_subnets(store: RunStore, supernet: SuperNet | TrainedSupernet, data: 
     done = {s.arch: s for s in store.samples(SOURCE)}
     todo = [a for a in dict.fromkeys(archs) if a not in done]
     pending: list[Sample] = []
+    batches = None
+    if todo:
+        batches = ScoringBatches(data, bn_recalibrate=bn_recalibrate, batch_size=batch_size, limit=limit,
+                                 device=next(_unwrap(supernet).parameters()).device)
     for arch in tqdm(todo, desc="scoring sub-networks", disable=True if not progress else None, unit="arch"):
         tick = time.perf_counter()
-        accuracy, loss = score_subnet(supernet, arch, data, bn_recalibrate=bn_recalibrate, batch_size=batch_size,
-                                      limit=limit)
+        accuracy, loss = score_subnet(supernet, arch, batches=batches)
         pending.append(Sample(arch, accuracy, loss, {"bn_recalibrate": bn_recalibrate, "split": "valid",
                                                      "seconds": round(time.perf_counter() - tick, 4)}))
         if len(pending) >= chunk:

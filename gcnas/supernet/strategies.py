@@ -201,11 +201,66 @@ class _null_context:
 
 @register_strategy("uniform")
 class Uniform(Strategy):
-    """Single-path one-shot training: a uniformly drawn architecture per step."""
+    """Single-path one-shot training: one architecture drawn per step.
+
+    Args:
+        sampling: ``code`` draws each edge's op uniformly (every one of the 15,625 codes
+            equally often, so functions with many isomorphic codes, the dead-edge ones, are
+            trained most); ``canonical`` draws an isomorphism class uniformly and runs its
+            representative; ``fair`` (FairNAS's strict fairness) walks, per edge, through a
+            fresh random permutation of the allowed ops, so within each group of
+            ``len(ops)`` consecutive steps every op of every edge is trained exactly once.
+        exclude_ops: Ops never drawn (e.g. ``("none",)``: a zero edge trains no weight).
+        **kwargs: Passed to :class:`Strategy`.
+    """
+
+    SAMPLINGS = ("code", "canonical", "fair")
+
+    def __init__(self, *, sampling: str = "code", exclude_ops: tuple[str, ...] | list[str] = (),
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if sampling not in self.SAMPLINGS:
+            raise InvalidInputError(f"unknown sampling {sampling!r}; choose one of {', '.join(self.SAMPLINGS)}")
+        unknown = [op for op in exclude_ops if op not in OPS]
+        if unknown:
+            raise InvalidInputError(f"cannot exclude unknown op(s) {unknown}; ops are {', '.join(OPS)}")
+        self.sampling = sampling
+        self.allowed = torch.tensor([k for k, op in enumerate(OPS) if op not in exclude_ops])
+        if len(self.allowed) == 0:
+            raise InvalidInputError("exclude_ops leaves no op to train")
+        self._pool: torch.Tensor | None = None
+        self._fair_queue: list[Arch] = []
+
+    def _canonical_pool(self) -> torch.Tensor:
+        if self._pool is None:
+            import numpy as np
+
+            from gcnas.space import NB201Space
+
+            representatives = np.unique(NB201Space().canonical_codes())
+            allowed = set(self.allowed.tolist())
+            keep = [int(c) for c in representatives if set(Arch.from_code(int(c)).ops) <= allowed]
+            self._pool = torch.tensor(keep)
+        return self._pool
 
     def route(self) -> Arch:
-        ops = torch.randint(0, len(OPS), (len(EDGES),), generator=self.generator)
+        if self.sampling == "canonical":
+            pool = self._canonical_pool()
+            return Arch.from_code(int(pool[torch.randint(0, len(pool), (1,), generator=self.generator)]))
+        if self.sampling == "fair":
+            if not self._fair_queue:
+                perms = torch.stack([self.allowed[torch.randperm(len(self.allowed), generator=self.generator)]
+                                     for _ in EDGES])
+                self._fair_queue = [Arch(tuple(int(i) for i in perms[:, step])) for step in range(len(self.allowed))]
+            return self._fair_queue.pop(0)
+        ops = self.allowed[torch.randint(0, len(self.allowed), (len(EDGES),), generator=self.generator)]
         return Arch(tuple(int(i) for i in ops))
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"fair_queue": [a.code for a in self._fair_queue]}
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        self._fair_queue = [Arch.from_code(c) for c in state.get("fair_queue", [])]
 
 
 class _Logits(Strategy):

@@ -36,7 +36,7 @@ def test_batches_are_seeded_sharded_and_augmented():
 
 
 def test_bad_names_and_roots(tmp_path):
-    assert DATASETS == ("digits", "synthetic", "cifar10", "cifar100", "imagenet16-120")
+    assert DATASETS == ("digits", "synthetic", "cifar10", "cifar100", "imagenet16-120", "imagefolder")
     with pytest.raises(InvalidInputError, match="unknown dataset 'mnist'; choose one of digits"):
         load_images("mnist")
     with pytest.raises(DataNotFoundError, match="needs --data-root"):

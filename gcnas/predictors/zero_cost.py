@@ -1,0 +1,144 @@
+"""Zero-cost proxies: architecture scores computed at initialisation, without training.
+
+They are the baselines a one-shot supernet has to beat, since they cost a forward pass:
+
+- :func:`synflow` (Tanaka et al., 2020; as a NAS proxy, Abdelfattah et al., 2021): the
+  sum over weights of ``|theta * d R / d theta|``, where ``R`` is the summed output of the
+  network with every weight replaced by its absolute value, on an all-ones input, in
+  float64, BatchNorm off. Data-free.
+- :func:`naswot` (Mellor et al., 2021, "NAS without training"): ``log det K`` of the
+  Hamming-similarity kernel of the ReLU activation patterns of one batch of images;
+  networks that separate the images' activation codes score higher.
+
+Both run on the exact NAS-Bench-201 network (:func:`gcnas.supernet.build_network`) as
+freshly initialised, with a fixed initialisation seed so that a score is reproducible.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from gcnas.exceptions import InvalidInputError
+from gcnas.space import Arch
+from gcnas.supernet import build_network
+
+__all__ = ["synflow", "naswot", "zero_cost_scores", "ZERO_COST_PROXIES"]
+
+
+def _fresh(arch: Arch, channels: int, cells: int, num_classes: int, seed: int) -> nn.Module:
+    if not isinstance(arch, Arch):
+        raise InvalidInputError(f"arch must be an Arch, got {type(arch).__name__}; use Arch.parse(text)")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build_network(arch, channels=channels, cells=cells, num_classes=num_classes)
+
+
+def synflow(arch: Arch, *, image_size: int = 32, channels: int = 16, cells: int = 5, num_classes: int = 10,
+            seed: int = 0) -> float:
+    """The synaptic-flow score of ``arch`` at initialisation (data-free).
+
+    Args:
+        arch: The cell.
+        image_size: Side of the (all-ones) input.
+        channels: Channels of the first stage (NAS-Bench-201: 16).
+        cells: Cells per stage (NAS-Bench-201: 5).
+        num_classes: Classifier outputs.
+        seed: Seed of the initialisation.
+
+    Returns:
+        ``log(1 + score)``: the score spans many orders of magnitude; the log keeps its order.
+
+    Example:
+        >>> synflow(Arch.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"))
+    """
+    net = _fresh(arch, channels, cells, num_classes, seed).double().eval()  # eval: fresh BN is the identity
+    with torch.no_grad():
+        for p in net.parameters():
+            p.abs_()
+    net.zero_grad()
+    out = net(torch.ones(1, 3, image_size, image_size, dtype=torch.float64))
+    out.sum().backward()
+    total = 0.0
+    for module in net.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)) and module.weight.grad is not None:
+            total += float((module.weight.detach() * module.weight.grad).abs().sum())
+    return float(np.log1p(total))
+
+
+def naswot(arch: Arch, images: torch.Tensor, *, channels: int = 16, cells: int = 5, num_classes: int = 10,
+           seed: int = 0) -> float:
+    """The NASWOT score: ``log |det K|`` of the ReLU-code kernel on one batch.
+
+    Args:
+        arch: The cell.
+        images: ``(B, 3, H, W)`` normalised images (the paper uses B = 128).
+        channels: Channels of the first stage.
+        cells: Cells per stage.
+        num_classes: Classifier outputs.
+        seed: Seed of the initialisation.
+
+    Returns:
+        The log-determinant (higher: more distinct activation patterns).
+    """
+    net = _fresh(arch, channels, cells, num_classes, seed).train()
+    batch = images.shape[0]
+    kernel = torch.zeros(batch, batch, dtype=torch.float64)
+
+    def add_codes(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
+        codes = (output.detach().reshape(batch, -1) > 0).double()
+        kernel.add_(codes @ codes.T + (1 - codes) @ (1 - codes).T)
+
+    hooks = [m.register_forward_hook(add_codes) for m in net.modules() if isinstance(m, nn.ReLU)]
+    try:
+        with torch.no_grad():
+            net(images)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return float(torch.linalg.slogdet(kernel).logabsdet)
+
+
+ZERO_COST_PROXIES: tuple[str, ...] = ("synflow", "naswot")
+
+
+def zero_cost_scores(archs: Sequence[Arch], images: torch.Tensor, *, proxies: Sequence[str] = ZERO_COST_PROXIES,
+                     channels: int = 16, cells: int = 5, num_classes: int = 10, seed: int = 0,
+                     progress: bool = True, callback: Callable[[int, dict[str, float]], None] | None = None,
+                     ) -> dict[str, np.ndarray]:
+    """Every proxy of :data:`ZERO_COST_PROXIES` (or ``proxies``) for many cells.
+
+    Args:
+        archs: The cells.
+        images: One normalised batch for the data-dependent proxies.
+        proxies: Which proxies.
+        channels: Channels of the first stage.
+        cells: Cells per stage.
+        num_classes: Classifier outputs.
+        seed: Seed of every network's initialisation.
+        progress: Show a progress bar.
+        callback: Called with ``(position, {proxy: score})`` after each cell (for caching).
+
+    Returns:
+        ``{proxy: (len(archs),) float64}``.
+    """
+    unknown = [p for p in proxies if p not in ZERO_COST_PROXIES]
+    if unknown:
+        raise InvalidInputError(f"unknown zero-cost proxy {unknown}; choose from {', '.join(ZERO_COST_PROXIES)}")
+    out = {p: np.empty(len(archs)) for p in proxies}
+    shape = dict(channels=channels, cells=cells, num_classes=num_classes, seed=seed)
+    for i, arch in enumerate(tqdm(archs, desc="zero-cost proxies", unit="arch", disable=True if not progress else None)):
+        row = {}
+        if "synflow" in proxies:
+            row["synflow"] = synflow(arch, image_size=images.shape[-1], **shape)
+        if "naswot" in proxies:
+            row["naswot"] = naswot(arch, images, **shape)
+        for name, value in row.items():
+            out[name][i] = value
+        if callback is not None:
+            callback(i, row)
+    return out
