@@ -106,6 +106,8 @@ def main() -> None:
     parser.add_argument("--score-batch", type=int, default=256)
     parser.add_argument("--ks", default="100,200,500")
     parser.add_argument("--splits", type=int, default=3)
+    parser.add_argument("--gcn-on-loss", type=int, default=1, choices=[0, 1],
+                        help="also fit the GCN to the negative supernet loss (a smoother score)")
     parser.add_argument("--proxies", default="synflow,naswot", help="zero-cost proxies ('' for none)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
@@ -147,7 +149,7 @@ def main() -> None:
                 for start in range(0, len(todo), 50):  # saved every 50 cells: an interrupted run resumes
                     chunk = todo[start:start + 50]
                     scores = zero_cost_scores(chunk, images, proxies=[proxy], num_classes=data.num_classes,
-                                              progress=False)[proxy]
+                                              progress=False, device=args.device)[proxy]
                     known.update({str(a.code): float(v) for a, v in zip(chunk, scores)})
                     proxy_file.parent.mkdir(parents=True, exist_ok=True)
                     proxy_file.write_text(json.dumps(cached))
@@ -200,10 +202,12 @@ def main() -> None:
         for split in range(args.splits):
             order = np.random.default_rng(10_000 + split).permutation(len(archs))
             fit, rest = order[:k], order[k:]
-            model = GCNPredictor(seed=split).fit([archs[i] for i in fit], supernet_acc[fit])
-            predicted = model.predict([archs[i] for i in rest])
-            candidates = {f"GCN on {k} scores": predicted, "supernet": supernet_acc[rest],
-                          **{name: values[rest] for name, values in baselines.items()}}
+            candidates = {}
+            for target, values in (("scores", supernet_acc), ("-loss", -supernet_loss))[:1 + args.gcn_on_loss]:
+                model = GCNPredictor(seed=split).fit([archs[i] for i in fit], values[fit])
+                candidates[f"GCN on {k} {target}"] = model.predict([archs[i] for i in rest])
+            candidates.update({"supernet": supernet_acc[rest], "supernet -loss": -supernet_loss[rest],
+                               **{name: values[rest] for name, values in baselines.items()}})
             for name, values in candidates.items():
                 per_split.setdefault(name, []).append(row_metrics(truth[rest], values))
         for name, reports in per_split.items():

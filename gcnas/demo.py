@@ -76,7 +76,7 @@ class DemoSettings:
     gaea_epochs: int = 6
     batch_size: int = 32
     lr: float = 0.1
-    sampling: str = "canonical"
+    sampling: str = "fair"
     gaea_arch_lr: float = 3.0
     samples: int = 200
     bn_recalibrate: int = 2
@@ -103,7 +103,7 @@ class DemoSettings:
         NAS-Bench-201's truth (see docs/supernet.md); no GAEA stage.
         """
         sizes = dict(dataset="imagefolder", channels=16, cells=1, supernet_epochs=40, gaea_epochs=0,
-                     batch_size=64, lr=0.05, sampling="canonical", samples=500, bn_recalibrate=4,
+                     batch_size=64, lr=0.05, sampling="fair", samples=500, bn_recalibrate=4,
                      score_images=2048, search_budget=60, gcn_ensemble=5, gcn_epochs=300)
         sizes.update(overrides)
         return cls(**sizes)

@@ -4,6 +4,9 @@ Every error a user can cause derives from :class:`GcnasError` and from the built
 it refines (``ValueError``, ``FileNotFoundError``, ...), so callers can catch either.
 Messages say what is wrong, where, and how to fix it; the CLI prints them without a
 traceback. ``gcnas.space`` raises plain ``ValueError`` (it imports nothing of gcnas).
+
+Where something failed but the work can go on (a model fit that did not converge), gcnas
+warns with a :class:`GcnasWarning` and records the failure where its result is kept.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ __all__ = [
     "SchemaError",
     "NotFittedError",
     "InfeasibleError",
+    "NotInTableError",
+    "GcnasWarning",
+    "FitFailedWarning",
 ]
 
 
@@ -45,3 +51,18 @@ class NotFittedError(GcnasError, RuntimeError):
 
 class InfeasibleError(GcnasError, ValueError):
     """Constraints that no architecture of the space satisfies."""
+
+
+class NotInTableError(GcnasError, KeyError):
+    """An architecture or official index that a benchmark table does not hold."""
+
+    def __str__(self) -> str:  # KeyError would print its message quoted, as a key
+        return str(self.args[0]) if self.args else ""
+
+
+class GcnasWarning(UserWarning):
+    """Base class of every warning gcnas issues on purpose."""
+
+
+class FitFailedWarning(GcnasWarning):
+    """A model fit failed; the work went on with fallback parameters (and the failure is recorded)."""

@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 PACKAGES = ["gcnas.space", "gcnas.data", "gcnas.supernet", "gcnas.hardware", "gcnas.encoders",
-            "gcnas.predictors", "gcnas.search", "gcnas.exceptions"]
+            "gcnas.predictors", "gcnas.search", "gcnas.exceptions", "gcnas.registry", "gcnas._thirdparty"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -33,12 +33,15 @@ def test_lower_packages_do_not_import_higher_ones():
     import ast
     from pathlib import Path
 
-    order = ["space", "exceptions", "data", "supernet", "hardware", "encoders", "predictors", "search"]
-    allowed = {"space": set(), "exceptions": set(), "data": {"space", "exceptions"},
-               "supernet": {"space", "exceptions", "data"},
-               "hardware": {"space", "exceptions", "data", "supernet"},
-               "encoders": {"space", "exceptions", "data"},
-               "predictors": {"space", "exceptions", "data", "supernet", "hardware", "encoders"},
+    order = ["space", "exceptions", "_thirdparty", "registry", "data", "supernet", "hardware", "encoders",
+             "predictors", "search"]
+    bottom = {"space", "exceptions", "_thirdparty", "registry"}  # top-level modules every package may use
+    allowed = {"space": set(), "exceptions": set(), "_thirdparty": set(), "registry": {"exceptions"},
+               "data": bottom,
+               "supernet": bottom | {"data"},
+               "hardware": bottom | {"data", "supernet"},
+               "encoders": bottom | {"data"},
+               "predictors": bottom | {"data", "supernet", "hardware", "encoders"},
                "search": set(order) - {"search"}}
     root = Path(importlib.import_module("gcnas").__file__).parent
     for package in order:
@@ -48,3 +51,14 @@ def test_lower_packages_do_not_import_higher_ones():
                 if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("gcnas."):
                     target = node.module.split(".")[1]
                     assert target == package or target in allowed[package], f"{path.name} imports {node.module}"
+
+
+def test_importing_gcnas_shows_no_third_party_jit_deprecation():
+    """torch deprecates ``torch.jit.script``; PyG and linear_operator script on import (gcnas._thirdparty)."""
+    import subprocess
+    import sys
+
+    code = ("import gcnas.search, gcnas.predictors, gcnas.encoders, gcnas.supernet, gcnas.hardware, gcnas.cli; "
+            "import gcnas.cli.search, gcnas.search.surrogate; import botorch.models, torch_geometric.nn")
+    done = subprocess.run([sys.executable, "-W", "error::FutureWarning", "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -2,7 +2,10 @@
 
 Each command group lives in its own module of this package and exposes
 ``register(subparsers)``; handlers receive the parsed ``argparse.Namespace``.
-User errors (``GcnasError``, ``ValueError``, ``KeyError``) print one line and exit 2.
+User errors (:class:`~gcnas.exceptions.GcnasError`) print one line and exit 2; any other
+exception is a bug and keeps its traceback. A handler that passes user input to code
+raising plain ``ValueError`` (``gcnas.space``) converts it where it does so
+(:func:`gcnas.cli._common.resolve_arch`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``gcnas`` command line; returns the exit status."""
+    """Run the ``gcnas`` command line.
+
+    Args:
+        argv: The arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status: 0, 2 after a user error (one line on stderr), 130 when interrupted.
+    """
     from gcnas.exceptions import GcnasError
 
     parser = build_parser()
@@ -50,9 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted; finished work is kept in the run store, rerun the same command to resume",
               file=sys.stderr)
         return 130
-    except (GcnasError, ValueError, KeyError, FileNotFoundError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"gcnas {args.command}: error: {message}", file=sys.stderr)
+    except GcnasError as error:
+        print(f"gcnas {args.command}: error: {error}", file=sys.stderr)
         return 2
     return int(result or 0)
 

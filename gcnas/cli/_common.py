@@ -117,15 +117,32 @@ def open_store(args: argparse.Namespace):
     return RunStore(args.run)
 
 
-def resolve_arch(text: str, table: str | None = None):
-    """An ``Arch`` from a string or code, or from an official index via ``--table``."""
+def resolve_arch(text: str, table: str | None = None) -> Arch:
+    """An ``Arch`` from a string or code, or from an official index via ``--table``.
+
+    Args:
+        text: A NATS-Bench string, a code (0..15624), or with ``table`` an official index.
+        table: A benchmark CSV mapping official indices to cells.
+
+    Returns:
+        The architecture.
+
+    Raises:
+        InvalidInputError: A malformed string or an out-of-range code (``gcnas.space``
+            raises plain ``ValueError``; here, where user input is parsed, it becomes a
+            user error).
+    """
+    from gcnas.exceptions import InvalidInputError
     from gcnas.space import Arch
 
     if table is not None and text.strip().isdigit():
         from gcnas.data import BenchmarkTable
 
         return BenchmarkTable(table).arch(int(text))
-    return Arch.parse(text)
+    try:
+        return Arch.parse(text)
+    except ValueError as error:
+        raise InvalidInputError(str(error)) from error
 
 
 def _cell(value: Any) -> str:

@@ -161,7 +161,6 @@ def search_run(args: argparse.Namespace) -> int:
 
     warnings.filterwarnings("ignore", module="botorch")
     warnings.filterwarnings("ignore", module="linear_operator")
-    warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated")
     truth = load_truth(args)
     store = open_store(args)
     objectives, constraints, report = _problem(args, store)

@@ -6,7 +6,7 @@ import argparse
 
 from gcnas.cli._common import add_common, add_truth, emit, emit_judged, load_truth, open_store, true_values
 
-DATASET_CHOICES = ("digits", "synthetic", "cifar10", "cifar100", "imagenet16-120")
+DATASET_CHOICES = ("digits", "synthetic", "cifar10", "cifar100", "imagenet16-120", "imagefolder")
 STRATEGY_CHOICES = ("uniform", "gaea", "darts", "snas")
 
 
@@ -20,7 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train the NAS-Bench-201 supernet. Under `torchrun --nproc_per_node K` it trains with "
                     "DistributedDataParallel. Interrupt it at any time; --resume continues exactly.")
     train.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASET_CHOICES)} (default digits)")
-    train.add_argument("--data-root", metavar="DIR", help="folder of the dataset files (CIFAR, ImageNet16-120)")
+    train.add_argument("--data-root", metavar="DIR",
+                       help="folder of the dataset files (CIFAR, ImageNet16-120), or the image folder "
+                            "(train/<class>/*, test/<class>/*) for --dataset imagefolder")
+    train.add_argument("--image-size", type=int, default=None, help="side imagefolder images are resized to (32)")
     train.add_argument("--download", action="store_true", help="download CIFAR through torchvision")
     train.add_argument("--strategy", default="uniform", help=f"one of {', '.join(STRATEGY_CHOICES)} (default uniform)")
     train.add_argument("--channels", type=int, default=16, metavar="C", help="channels of the first stage (16)")
@@ -28,6 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--epochs", type=int, default=10, metavar="E")
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--lr", type=float, default=0.025, help="initial SGD learning rate (cosine to 0)")
+    train.add_argument("--sampling", choices=("code", "canonical", "fair"), default=None,
+                       help="uniform strategy: FairNAS's strict fairness (default: every op of every edge once "
+                            "per 5 steps), op codes uniformly, or isomorphism classes uniformly")
+    train.add_argument("--exclude-ops", default=None, metavar="OPS",
+                       help="uniform strategy: comma-separated ops never trained (e.g. none)")
     train.add_argument("--arch-lr", type=float, help="step size of the architecture weights (gradient strategies)")
     train.add_argument("--bilevel", choices=("yes", "no"), help="architecture updates on validation batches "
                        "(default: no for gaea/snas, yes for darts)")
@@ -60,7 +68,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _strategy_kwargs(args: argparse.Namespace) -> dict:
+    from gcnas.exceptions import InvalidInputError
+
     kwargs: dict = {}
+    if args.strategy != "uniform" and (args.sampling is not None or args.exclude_ops):
+        raise InvalidInputError("--sampling and --exclude-ops belong to --strategy uniform")
+    if getattr(args, "sampling", None) is not None:
+        kwargs["sampling"] = args.sampling
+    if getattr(args, "exclude_ops", None):
+        kwargs["exclude_ops"] = [op for op in args.exclude_ops.split(",") if op]
     if args.arch_lr is not None:
         kwargs["arch_lr"] = args.arch_lr
     if args.bilevel is not None:
@@ -78,6 +94,7 @@ def train_command(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"unknown dataset {args.dataset!r}; choose one of {', '.join(DATASET_CHOICES)}")
     trained = train_supernet(
         args.run, dataset=args.dataset, data_root=args.data_root, download=args.download, strategy=args.strategy,
+        image_size=args.image_size,
         channels=args.channels, cells=args.cells, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, device=args.device, resume=args.resume, strategy_kwargs=_strategy_kwargs(args),
         steps_per_epoch=args.steps_per_epoch, amp=False if args.no_amp else None, compile=args.compile,
@@ -120,7 +137,8 @@ def sample_command(args: argparse.Namespace) -> int:
 
     truth = load_truth(args)
     trained = load_supernet(args.run, device=args.device)
-    data = load_images(trained.config["dataset"], root=args.data_root or trained.config.get("data_root"))
+    data = load_images(trained.config["dataset"], root=args.data_root or trained.config.get("data_root"),
+                       image_size=trained.config.get("image_size"))
     store = open_store(args)
     samples = sample_subnets(store, trained, data, num=args.num, seed=args.seed, bn_recalibrate=args.bn_recalibrate,
                              batch_size=args.batch_size, limit=args.limit, progress=args.format == "table")

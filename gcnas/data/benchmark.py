@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
+from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError, NotInTableError
 from gcnas.space import NUM_ARCHS, Arch
 
 __all__ = ["BenchmarkTable", "ArchLike"]
@@ -186,7 +186,7 @@ class BenchmarkTable:
         """The architecture at an official index."""
         row = self._row_of_index[_checked_index(index)]
         if row < 0:
-            raise KeyError(f"index {index} is not in {self.path or 'the table'}")
+            raise NotInTableError(f"index {index} is not in {self.path or 'the table'}")
         return self._archs[row]
 
     def index(self, arch: ArchLike) -> int:
@@ -210,7 +210,8 @@ class BenchmarkTable:
             ``(n,)`` float64 in the order of ``archs``.
 
         Raises:
-            KeyError: naming the first architectures the table lacks (when ``missing`` is None).
+            NotInTableError: (a ``KeyError``) naming the first architectures the table
+                lacks (when ``missing`` is None).
         """
         self._check_column(column)
         if missing is None:
@@ -219,12 +220,12 @@ class BenchmarkTable:
         return np.where(rows >= 0, self._columns[column][np.maximum(rows, 0)], missing)
 
     def rows(self, archs: Iterable[Arch]) -> np.ndarray:
-        """Row numbers of many architectures (``KeyError`` if any is absent)."""
+        """Row numbers of many architectures (``NotInTableError``, a ``KeyError``, if any is absent)."""
         codes = np.fromiter((a.code for a in archs), dtype=np.int64)
         rows = self._row_of_code[codes]
         if (rows < 0).any():
             missing = [str(Arch.from_code(int(c))) for c in codes[rows < 0][:3]]
-            raise KeyError(f"{int((rows < 0).sum())} architecture(s) are not in "
+            raise NotInTableError(f"{int((rows < 0).sum())} architecture(s) are not in "
                            f"{self.path or 'the table'}, e.g. {missing}")
         return rows
 
@@ -238,7 +239,7 @@ class BenchmarkTable:
                 raise InvalidInputError(f"expected an Arch, arch string or index, got {arch!r}")
             row = self._row_of_code[arch.code]
         if row < 0:
-            raise KeyError(f"{arch} is not in {self.path or 'the table'}")
+            raise NotInTableError(f"{arch} is not in {self.path or 'the table'}")
         return int(row)
 
     def _check_column(self, name: str) -> None:

@@ -35,7 +35,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from gcnas.data.benchmark import ArchLike, BenchmarkTable, _checked_index
-from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
+from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError, NotInTableError
 from gcnas.space import NUM_ARCHS, Arch
 
 __all__ = ["NATSBench", "ARCHIVE_NAME", "DATASETS", "HPS", "METRICS", "default_archive_path"]
@@ -154,7 +154,7 @@ class NATSBench:
             raise InvalidInputError(f"expected an Arch, arch string or index, got {arch!r}")
         index = int(self._index_of_code[arch.code])
         if index < 0:
-            raise KeyError(f"{arch} is not in {self.path / f'meta{_EXT}'}")
+            raise NotInTableError(f"{arch} is not in {self.path / f'meta{_EXT}'}")
         return index
 
     def available_indices(self) -> np.ndarray:

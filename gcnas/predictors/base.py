@@ -19,24 +19,29 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError, NotFittedError
+from gcnas.registry import Registry
 from gcnas.space import Arch
 
 __all__ = ["Predictor", "keep_params", "register_predictor", "make_predictor", "predictor_names", "load_predictor"]
 
-_REGISTRY: dict[str, type[Predictor]] = {}
+
+def _load_builtin() -> None:
+    import gcnas.predictors  # noqa: F401  (importing the package registers every model)
+
+
+_REGISTRY: Registry[Predictor] = Registry("predictor", load=_load_builtin)
 
 
 def register_predictor(name: str) -> Callable[[type[Predictor]], type[Predictor]]:
-    """Class decorator adding a predictor to the name registry (duplicates rejected)."""
+    """Class decorator adding a predictor to the name registry (duplicates rejected).
 
-    def decorate(cls: type[Predictor]) -> type[Predictor]:
-        if name in _REGISTRY:
-            raise InvalidInputError(f"predictor name {name!r} is already registered by {_REGISTRY[name].__name__}")
-        _REGISTRY[name] = cls
-        cls.name = name
-        return cls
+    Args:
+        name: The ``--model`` name.
 
-    return decorate
+    Returns:
+        The decorator.
+    """
+    return _REGISTRY.register(name)
 
 
 def keep_params(estimator: Predictor, arguments: dict[str, Any]) -> None:
@@ -48,8 +53,7 @@ def keep_params(estimator: Predictor, arguments: dict[str, Any]) -> None:
 
 def predictor_names() -> list[str]:
     """The registered model names (``gcn``, ``mlp``, ``gbt``, ``gp``)."""
-    _load_builtin()
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def make_predictor(name: str, **kwargs: Any) -> Predictor:
@@ -66,14 +70,7 @@ def make_predictor(name: str, **kwargs: Any) -> Predictor:
         >>> make_predictor("gcn", ensemble=3, seed=1)
         GCNPredictor(ensemble=3, seed=1)
     """
-    _load_builtin()
-    if name not in _REGISTRY:
-        raise InvalidInputError(f"unknown predictor {name!r}; choose one of {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name](**kwargs)
-
-
-def _load_builtin() -> None:
-    import gcnas.predictors  # noqa: F401  (importing the package registers every model)
+    return _REGISTRY.make(name, **kwargs)
 
 
 class Predictor:

@@ -19,13 +19,16 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch_geometric.nn import DenseGCNConv
-from torch_geometric.utils import to_dense_adj, to_dense_batch
 
+from gcnas._thirdparty import quiet_jit_deprecation
 from gcnas.predictors.base import keep_params, register_predictor
 from gcnas.predictors.graph import NODE_FEATURES, NUM_NODES, arch_batch
 from gcnas.predictors.neural import NeuralPredictor
 from gcnas.space import Arch, NB201Space
+
+with quiet_jit_deprecation():  # PyG scripts functions while it is imported: see gcnas._thirdparty
+    from torch_geometric.nn import DenseGCNConv
+    from torch_geometric.utils import to_dense_adj, to_dense_batch
 
 __all__ = ["DirectedGCN", "GCNPredictor"]
 

@@ -7,9 +7,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from gcnas._thirdparty import quiet_jit_deprecation
 from gcnas.predictors.base import Predictor, register_predictor
 from gcnas.predictors.mlp import one_hot_matrix
 from gcnas.space import Arch
+
+with quiet_jit_deprecation():  # linear_operator (under BoTorch) scripts functions on import: see gcnas._thirdparty
+    from botorch.fit import fit_gpytorch_mll
+    from botorch.models import SingleTaskGP
+    from gpytorch.mlls import ExactMarginalLogLikelihood
 
 __all__ = ["GPPredictor"]
 
@@ -35,14 +41,9 @@ class GPPredictor(Predictor):
         self.seed = seed
 
     def _model(self, x: torch.Tensor, z: torch.Tensor) -> Any:
-        from botorch.models import SingleTaskGP
-
         return SingleTaskGP(x, z.unsqueeze(-1))
 
     def _fit(self, archs: list[Arch], z: np.ndarray) -> None:
-        from botorch.fit import fit_gpytorch_mll
-        from gpytorch.mlls import ExactMarginalLogLikelihood
-
         torch.manual_seed(self.seed)
         x = torch.from_numpy(one_hot_matrix(archs)).double()
         target = torch.from_numpy(z).double()

@@ -19,9 +19,12 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from torch_geometric.data import Batch, Data
 
+from gcnas._thirdparty import quiet_jit_deprecation
 from gcnas.space import NODE_TYPES, Arch, live_adjacency
+
+with quiet_jit_deprecation():  # PyG scripts functions while it is imported: see gcnas._thirdparty
+    from torch_geometric.data import Batch, Data
 
 __all__ = ["NODE_FEATURES", "NUM_NODES", "arch_data", "arch_batch", "live_adjacency"]
 

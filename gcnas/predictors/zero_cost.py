@@ -39,7 +39,7 @@ def _fresh(arch: Arch, channels: int, cells: int, num_classes: int, seed: int) -
 
 
 def synflow(arch: Arch, *, image_size: int = 32, channels: int = 16, cells: int = 5, num_classes: int = 10,
-            seed: int = 0) -> float:
+            seed: int = 0, device: torch.device | str = "cpu") -> float:
     """The synaptic-flow score of ``arch`` at initialisation (data-free).
 
     Args:
@@ -49,6 +49,7 @@ def synflow(arch: Arch, *, image_size: int = 32, channels: int = 16, cells: int 
         cells: Cells per stage (NAS-Bench-201: 5).
         num_classes: Classifier outputs.
         seed: Seed of the initialisation.
+        device: Where the network runs.
 
     Returns:
         ``log(1 + score)``: the score spans many orders of magnitude; the log keeps its order.
@@ -56,12 +57,12 @@ def synflow(arch: Arch, *, image_size: int = 32, channels: int = 16, cells: int 
     Example:
         >>> synflow(Arch.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"))
     """
-    net = _fresh(arch, channels, cells, num_classes, seed).double().eval()  # eval: fresh BN is the identity
+    net = _fresh(arch, channels, cells, num_classes, seed).to(device).double().eval()  # fresh BN in eval: identity
     with torch.no_grad():
         for p in net.parameters():
             p.abs_()
     net.zero_grad()
-    out = net(torch.ones(1, 3, image_size, image_size, dtype=torch.float64))
+    out = net(torch.ones(1, 3, image_size, image_size, dtype=torch.float64, device=device))
     out.sum().backward()
     total = 0.0
     for module in net.modules():
@@ -76,7 +77,8 @@ def naswot(arch: Arch, images: torch.Tensor, *, channels: int = 16, cells: int =
 
     Args:
         arch: The cell.
-        images: ``(B, 3, H, W)`` normalised images (the paper uses B = 128).
+        images: ``(B, 3, H, W)`` normalised images (the paper uses B = 128); the network runs
+            where they are.
         channels: Channels of the first stage.
         cells: Cells per stage.
         num_classes: Classifier outputs.
@@ -85,9 +87,9 @@ def naswot(arch: Arch, images: torch.Tensor, *, channels: int = 16, cells: int =
     Returns:
         The log-determinant (higher: more distinct activation patterns).
     """
-    net = _fresh(arch, channels, cells, num_classes, seed).train()
+    net = _fresh(arch, channels, cells, num_classes, seed).to(images.device).train()
     batch = images.shape[0]
-    kernel = torch.zeros(batch, batch, dtype=torch.float64)
+    kernel = torch.zeros(batch, batch, dtype=torch.float64, device=images.device)
 
     def add_codes(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
         codes = (output.detach().reshape(batch, -1) > 0).double()
@@ -109,7 +111,7 @@ ZERO_COST_PROXIES: tuple[str, ...] = ("synflow", "naswot")
 def zero_cost_scores(archs: Sequence[Arch], images: torch.Tensor, *, proxies: Sequence[str] = ZERO_COST_PROXIES,
                      channels: int = 16, cells: int = 5, num_classes: int = 10, seed: int = 0,
                      progress: bool = True, callback: Callable[[int, dict[str, float]], None] | None = None,
-                     ) -> dict[str, np.ndarray]:
+                     device: torch.device | str = "cpu") -> dict[str, np.ndarray]:
     """Every proxy of :data:`ZERO_COST_PROXIES` (or ``proxies``) for many cells.
 
     Args:
@@ -122,6 +124,7 @@ def zero_cost_scores(archs: Sequence[Arch], images: torch.Tensor, *, proxies: Se
         seed: Seed of every network's initialisation.
         progress: Show a progress bar.
         callback: Called with ``(position, {proxy: score})`` after each cell (for caching).
+        device: Where the networks run.
 
     Returns:
         ``{proxy: (len(archs),) float64}``.
@@ -131,10 +134,11 @@ def zero_cost_scores(archs: Sequence[Arch], images: torch.Tensor, *, proxies: Se
         raise InvalidInputError(f"unknown zero-cost proxy {unknown}; choose from {', '.join(ZERO_COST_PROXIES)}")
     out = {p: np.empty(len(archs)) for p in proxies}
     shape = dict(channels=channels, cells=cells, num_classes=num_classes, seed=seed)
+    images = images.to(device)
     for i, arch in enumerate(tqdm(archs, desc="zero-cost proxies", unit="arch", disable=True if not progress else None)):
         row = {}
         if "synflow" in proxies:
-            row["synflow"] = synflow(arch, image_size=images.shape[-1], **shape)
+            row["synflow"] = synflow(arch, image_size=images.shape[-1], device=device, **shape)
         if "naswot" in proxies:
             row["naswot"] = naswot(arch, images, **shape)
         for name, value in row.items():

@@ -13,37 +13,47 @@ from typing import Callable, Sequence
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
+from gcnas.registry import Registry
 from gcnas.space import Arch, NB201Space, Space
 
 __all__ = ["Observations", "Searcher", "register_searcher", "make_searcher", "searcher_names"]
 
-_REGISTRY: dict[str, type[Searcher]] = {}
+
+def _load_builtin() -> None:
+    import gcnas.search  # noqa: F401  (registers the built-in searchers)
+
+
+_REGISTRY: Registry[Searcher] = Registry("search method", load=_load_builtin)
 
 
 def register_searcher(name: str) -> Callable[[type[Searcher]], type[Searcher]]:
-    """Class decorator adding a searcher to the name registry (duplicates rejected)."""
-    def decorate(cls: type[Searcher]) -> type[Searcher]:
-        if name in _REGISTRY:
-            raise ValueError(f"searcher {name!r} is already registered by {_REGISTRY[name].__name__}")
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
-    return decorate
+    """Class decorator adding a searcher to the name registry (duplicates rejected).
+
+    Args:
+        name: The ``--method`` name.
+
+    Returns:
+        The decorator.
+    """
+    return _REGISTRY.register(name)
 
 
 def searcher_names() -> list[str]:
     """Registered searcher names."""
-    import gcnas.search  # noqa: F401  (registers the built-in searchers)
-
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def make_searcher(name: str, **kwargs: object) -> Searcher:
-    """A searcher by name (``bo``, ``random``, ``evolution``), with its keyword arguments."""
-    names = searcher_names()
-    if name not in _REGISTRY:
-        raise InvalidInputError(f"unknown search method {name!r}; choose one of {', '.join(names)}")
-    return _REGISTRY[name](**kwargs)
+    """A searcher by name (``bo``, ``random``, ``evolution``), with its keyword arguments.
+
+    Args:
+        name: One of :func:`searcher_names`.
+        **kwargs: Passed to the class.
+
+    Returns:
+        The new searcher.
+    """
+    return _REGISTRY.make(name, **kwargs)
 
 
 @dataclass
@@ -143,6 +153,7 @@ class Searcher:
         Returns:
             Up to ``n`` architectures (fewer only when the candidates run out).
         """
+        self.notes_ = {}
         if not hasattr(self, "candidates_"):
             self.prepare(self.default_candidates())
         free = self.unevaluated(obs)
@@ -152,6 +163,23 @@ class Searcher:
 
     def _ask(self, obs: Observations, n: int, rng: np.random.Generator, free: np.ndarray) -> list[Arch]:
         raise NotImplementedError
+
+    def note(self, key: str, message: str) -> None:
+        """Record what went wrong in this step (a failed model fit ...).
+
+        :func:`~gcnas.search.run_search` stores the notes of each :meth:`ask` in the
+        report of every trial that step proposed (``trial.report[key]``), so a failure
+        that did not stop the search stays visible in the run store.
+
+        Args:
+            key: Report column, e.g. ``gp_fit_error``.
+            message: What happened.
+        """
+        self.__dict__.setdefault("notes_", {})[key] = message
+
+    def step_notes(self) -> dict[str, str]:
+        """The notes of the last :meth:`ask` (empty when nothing went wrong)."""
+        return dict(getattr(self, "notes_", {}))
 
     def random(self, n: int, rng: np.random.Generator, free: np.ndarray) -> list[Arch]:
         """``n`` distinct unevaluated candidates drawn uniformly."""

@@ -127,6 +127,7 @@ class BayesianOptimization(Searcher):
         self.X_ = self.G_[self.group_]
         self.state_: dict[str, Any] | None = None
         self.constraint_state_: dict[str, Any] | None = None
+        self.fit_failed_ = False
         self.last_timing_: dict[str, Any] = {}
 
     # -- one step -------------------------------------------------------------------------
@@ -142,7 +143,8 @@ class BayesianOptimization(Searcher):
             return self.random(n, rng, free)
         expensive, cheap = self._split_objectives(obs.Y.shape[1])
         mode = self._mode(obs.Y.shape[1], expensive, cheap)
-        refit = self.state_ is None or len(ok) % self.refit_every == 0
+        refit = self.state_ is None or self.fit_failed_ or len(ok) % self.refit_every == 0
+        self.fit_failed_ = False
         torch.manual_seed(int(rng.integers(2**31)))
         if mode == "pareto":
             chosen = self._ask_pareto(obs, ok, rows, n, rng, free, expensive[0], cheap, refit)
@@ -170,6 +172,14 @@ class BayesianOptimization(Searcher):
             return "pareto"
         return "modelled"
 
+    def _fit(self, X: torch.Tensor, Y: torch.Tensor, state: dict[str, Any] | None, refit: bool):
+        """:func:`fit_gp`; a failed fit is noted on this step's trials and the next step refits."""
+        model, state = fit_gp(X, Y, state, refit=refit)
+        if model.fit_error is not None:
+            self.note("gp_fit_error", model.fit_error)
+            self.fit_failed_ = True
+        return model, state
+
     def _member(self, groups: Sequence[int], free: np.ndarray, rng: np.random.Generator) -> list[int]:
         """One unevaluated candidate of each chosen feature group (they look alike to the model)."""
         picks = []
@@ -189,7 +199,7 @@ class BayesianOptimization(Searcher):
         S = scaled_slack(obs.slack[ok])
         train_Y = torch.as_tensor(np.column_stack([Y, S]), dtype=torch.float64)
         began = time.perf_counter()
-        model, self.state_ = fit_gp(X, train_Y, self.state_, refit=refit)
+        model, self.state_ = self._fit(X, train_Y, self.state_, refit)
         fitted = time.perf_counter()
         free_groups = np.unique(self.group_[free])
         mean, std = posterior_stats(model, self.G_[free_groups])
@@ -239,15 +249,15 @@ class BayesianOptimization(Searcher):
         raw = obs.Y[ok, target]
         w = warp_objectives(raw[:, None], self.warp)[:, 0]
         X = self.X_[rows]
-        model, self.state_ = fit_gp(X, torch.as_tensor(w).unsqueeze(-1), self.state_, refit=refit)
+        model, self.state_ = self._fit(X, torch.as_tensor(w).unsqueeze(-1), self.state_, refit)
         noise = float(model.likelihood.noise.detach().reshape(-1)[0])
         free_groups, inverse = np.unique(self.group_[free], return_inverse=True)
         p_feasible = np.ones(len(free))
         slack = obs.slack[ok]
         if slack.shape[1]:
             scaled = scaled_slack(slack)
-            constraint_model, self.constraint_state_ = fit_gp(X, torch.as_tensor(scaled), self.constraint_state_,
-                                                             refit=refit)
+            constraint_model, self.constraint_state_ = self._fit(X, torch.as_tensor(scaled), self.constraint_state_,
+                                                                 refit)
             mu_c, sd_c = posterior_stats(constraint_model, self.G_[free_groups])
             p_feasible = np.exp(norm.logcdf(-mu_c.numpy() / sd_c.numpy()).sum(axis=1))[inverse]
         replicates = replicate_noise(self.group_[rows], w, raw, noise, self.replicate_prior)

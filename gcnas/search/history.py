@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from gcnas.data.store import RunStore, Trial
-from gcnas.exceptions import InvalidInputError
+from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
 from gcnas.search.pareto import hypervolume_curve, pareto_mask
 
 __all__ = ["SearchResult", "study_config_name"]
@@ -17,6 +17,25 @@ __all__ = ["SearchResult", "study_config_name"]
 def study_config_name(study: str) -> str:
     """File name (in the run directory) of a study's settings."""
     return f"search_{study}.json"
+
+
+def _study_config(store: RunStore, study: str) -> dict[str, Any]:
+    """The settings :func:`run_search` wrote for ``study``, checked for the objectives' directions."""
+    name = study_config_name(study)
+    path = store.run_dir / name
+    if not path.exists():
+        raise DataNotFoundError(f"search study {study!r} in {store.run_dir} has trials but no settings file {name} "
+                                "(which objectives were maximised); rerun the same `gcnas search run` to rewrite it")
+    config = store.read_config(name)  # CorruptFileError when it is not JSON
+    names = config.get("objectives") if isinstance(config, dict) else None
+    maximize = config.get("maximize") if isinstance(config, dict) else None
+    if (not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names)
+            or not isinstance(maximize, list) or len(maximize) != len(names)
+            or not all(isinstance(m, bool) for m in maximize)):
+        raise CorruptFileError(f"{str(path)!r} does not list the objectives of study {study!r} and whether each is "
+                               f"maximised (\"objectives\": [names], \"maximize\": [true/false each]); fix or delete it "
+                               "and rerun the same `gcnas search run` to rewrite it")
+    return config
 
 
 @dataclass
@@ -39,18 +58,27 @@ class SearchResult:
 
     @classmethod
     def load(cls, store: RunStore, study: str) -> SearchResult:
-        """The study ``study`` of a run store (written by :func:`run_search`)."""
+        """The study ``study`` of a run store (written by :func:`run_search`).
+
+        Args:
+            store: The run store.
+            study: Study name.
+
+        Returns:
+            The study's result.
+
+        Raises:
+            InvalidInputError: The run has no such study.
+            DataNotFoundError: The study's settings file is missing.
+            CorruptFileError: The settings file cannot be read, or does not say which
+                objectives were maximised (never guessed: a guess flips Pareto fronts).
+        """
         trials = store.trials(study)
         if not trials:
             known = ", ".join(store.studies()) or "none"
             raise InvalidInputError(f"run {store.run_dir} has no search study {study!r} (studies: {known})")
-        try:
-            config = store.read_config(study_config_name(study))
-        except Exception:  # noqa: BLE001 - trials alone still give a result (directions assumed max)
-            config = {}
-        names = config.get("objectives") or list(trials[0].objectives)
-        maximize = config.get("maximize") or [True] * len(names)
-        return cls(study, list(names), list(maximize), trials, config)
+        config = _study_config(store, study)
+        return cls(study, list(config["objectives"]), [bool(m) for m in config["maximize"]], trials, config)
 
     def __len__(self) -> int:
         return len(self.trials)

@@ -89,9 +89,11 @@ class LatentSpaceBO(Searcher):
         self.low_, self.span_ = low - pad, (high - low) + 2 * pad
         self.latents_: dict[int, np.ndarray] = {}
         self.state_: dict[str, Any] | None = None
+        self.fit_failed_ = False
         self.last_timing_: dict[str, Any] = {}
 
     def ask(self, obs: Observations, n: int, rng: np.random.Generator) -> list[Arch]:
+        self.notes_ = {}
         if not hasattr(self, "space_"):
             self.prepare()
         ok = np.flatnonzero(obs.ok)
@@ -103,8 +105,11 @@ class LatentSpaceBO(Searcher):
         Y = warp_objectives(obs.Y[ok], self.warp)
         S = scaled_slack(obs.slack[ok])
         train_Y = torch.as_tensor(np.column_stack([Y, S]), dtype=torch.float64)
-        refit = self.state_ is None or len(ok) % self.refit_every == 0
+        refit = self.state_ is None or self.fit_failed_ or len(ok) % self.refit_every == 0
         model, self.state_ = fit_gp(X, train_Y, self.state_, refit=refit)
+        self.fit_failed_ = model.fit_error is not None
+        if self.fit_failed_:  # the search goes on; the failure is recorded on this step's trials
+            self.note("gp_fit_error", model.fit_error)
         fitted = time.perf_counter()
         torch.manual_seed(int(rng.integers(2**31)))
         acq = modelled_acquisition(model, X, Y, obs.feasible[ok], m, train_Y.shape[1] - m,

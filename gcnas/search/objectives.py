@@ -66,9 +66,11 @@ class Objective:
     def known_values(self, archs: Sequence[Arch]) -> np.ndarray | None:
         """Values that can be looked up for every candidate (tables, costs), else None.
 
-        Always used to check constraints before a search (``InfeasibleError``) and to
-        drop candidates that cannot meet them. Searchers see them only for objectives
-        marked ``cheap`` (never for accuracy, even when it comes from a table).
+        Always used to check, before a search, that some candidate can meet a
+        constraint (``InfeasibleError`` otherwise). Only the values of objectives marked
+        ``cheap`` reach the searcher: as known values, and by pruning the candidates that
+        violate a constraint on them. Accuracy never does, even when it comes from a
+        table; a constraint on it is checked on each evaluated trial.
         """
         return None
 

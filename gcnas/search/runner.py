@@ -29,8 +29,10 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
     Every trial is written to ``store`` (``store.add_trial(study, ...)``) as soon as it
     is evaluated; calling again with the same settings resumes, never repeating an
     evaluation. A failing objective (exception or NaN) is recorded as a failed trial
-    and the search carries on. Step ``t`` draws its randomness from ``(seed, t)``, so a
-    resumed random search or evolution proposes what the uninterrupted run would have.
+    and the search carries on; so is what went wrong in a searcher's step (a failed GP
+    fit, see :meth:`Searcher.note`), in the report of that step's trials. Step ``t``
+    draws its randomness from ``(seed, t)``, so a resumed random search or evolution
+    proposes what the uninterrupted run would have.
 
     Args:
         searcher: ``BayesianOptimization``, ``RandomSearch``, ``RegularizedEvolution`` ...
@@ -38,8 +40,12 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
         budget: Total evaluations (failed ones count).
         store: Run store for the trials; None keeps them in memory only.
         study: Study name in the store.
-        constraints: Bounds on metrics; candidates that a cheap metric (table, LUT, cost)
-            shows to violate them are dropped before the search.
+        constraints: Bounds on metrics. A cheap metric (``Objective.cheap``: a latency
+            table, a cost) prunes the candidates before the search; any other metric
+            (accuracy, even from a table) is checked on each evaluated trial, which is
+            recorded infeasible (``trial.report["feasible"]``) when it violates one: the
+            searcher never sees a value that was not evaluated. A bound that no
+            candidate's known value meets raises ``InfeasibleError`` before the search.
         report: Metrics recorded with each trial but never seen by the searcher
             (``--report-from``: search on validation, report test accuracy).
         q: Batch size of each proposal.
@@ -76,10 +82,11 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
             rng = np.random.default_rng([int(seed), len(trials)])
             archs = searcher.ask(obs, min(q, budget - len(trials)), rng)
             ask_seconds = time.perf_counter() - began
+            notes = searcher.step_notes()
             if not archs:
                 break
             for arch in archs:
-                trial = _evaluate(len(trials), arch, objectives, constraints, report, ask_seconds / len(archs))
+                trial = _evaluate(len(trials), arch, objectives, constraints, report, ask_seconds / len(archs), notes)
                 if store is not None:
                     store.add_trial(study, trial)
                 trials.append(trial)
@@ -156,6 +163,14 @@ def _cheap_values(candidates: list[Arch], objectives: list[Objective]) -> np.nda
 
 
 def _feasible_candidates(candidates: list[Arch], constraints: list[Constraint]) -> list[Arch]:
+    """The candidates that the cheap constraints allow.
+
+    Only a cheap metric prunes: the searcher must not learn a value it has not evaluated,
+    so an expensive constraint (accuracy, even looked up in a table) is left to
+    :func:`_evaluate`, trial by trial. Any metric with known values is checked once over
+    the whole pool, though: a bound that no candidate meets raises ``InfeasibleError``
+    (that tells the user the study is hopeless; it tells the searcher nothing).
+    """
     keep = np.ones(len(candidates), dtype=bool)
     for constraint in constraints:
         values = constraint.metric.known_values(candidates)
@@ -167,10 +182,11 @@ def _feasible_candidates(candidates: list[Arch], constraints: list[Constraint]) 
             span = f"values range {finite.min():.4g}..{finite.max():.4g}" if len(finite) else "no known values"
             raise InfeasibleError(f"no architecture meets {constraint.describe()} ({span} over "
                                   f"{len(candidates)} candidates); relax the constraint")
-        keep &= ok
+        if constraint.metric.cheap:
+            keep &= ok
     if not keep.any():
-        raise InfeasibleError("no architecture meets all constraints together ("
-                              + "; ".join(c.describe() for c in constraints) + "); relax one")
+        raise InfeasibleError("no architecture meets all cheap constraints together ("
+                              + "; ".join(c.describe() for c in constraints if c.metric.cheap) + "); relax one")
     return [a for a, k in zip(candidates, keep) if k]
 
 
@@ -185,7 +201,7 @@ def _safe(metric: Objective, arch: Arch) -> tuple[float, str | None]:
 
 
 def _evaluate(index: int, arch: Arch, objectives: list[Objective], constraints: list[Constraint],
-              report: list[Objective], ask_seconds: float) -> Trial:
+              report: list[Objective], ask_seconds: float, notes: dict[str, str] | None = None) -> Trial:
     began = time.perf_counter()
     values: dict[str, float] = {}
     errors = []
@@ -204,6 +220,7 @@ def _evaluate(index: int, arch: Arch, objectives: list[Objective], constraints: 
     for metric in report:
         extra[metric.name], _ = _safe(metric, arch)
     status = "failed" if errors else "ok"
+    extra.update(notes or {})
     extra.update({"feasible": feasible and not errors, "ask_seconds": ask_seconds,
                   "eval_seconds": time.perf_counter() - began})
     return Trial(index, arch, status, values if not errors else

@@ -16,6 +16,7 @@ and :func:`replicate_gp` models the function once per group with that noise.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,8 @@ import numpy as np
 import torch
 from scipy.special import ndtri
 from scipy.stats import rankdata
+
+from gcnas.exceptions import FitFailedWarning
 
 __all__ = ["copula_warp", "fit_gp", "posterior_stats", "hvi_2d", "log_ei", "Replicates", "replicate_noise", "replicate_gp"]
 
@@ -45,6 +48,11 @@ def fit_gp(X: torch.Tensor, Y: torch.Tensor, state: dict[str, Any] | None = None
            maxiter: int = 75):
     """A batched independent GP over ``(n, d)`` inputs in [0, 1] and ``(n, m)`` outcomes.
 
+    A failed hyper-parameter fit is not an error (the search goes on), but it is never
+    silent: the model keeps the previous fit's hyper-parameters (``state``) or, without
+    one, its initial ones; a :class:`~gcnas.exceptions.FitFailedWarning` says so, and
+    ``model.fit_error`` holds the reason, for the caller to record.
+
     Args:
         X: ``(n, d)`` double inputs (already scaled to the unit cube).
         Y: ``(n, m)`` double outcomes (already warped / scaled).
@@ -54,10 +62,11 @@ def fit_gp(X: torch.Tensor, Y: torch.Tensor, state: dict[str, Any] | None = None
         maxiter: Iteration cap of the fit.
 
     Returns:
-        ``(model, state)``: the GP in eval mode and its hyper-parameters.
+        ``(model, state)``: the GP in eval mode and its hyper-parameters. ``model.fit_error``
+        is None, or the failure of the fit (``"ModelFittingError: ..."``).
     """
-    from botorch.fit import fit_gpytorch_mll
     from botorch.exceptions import InputDataWarning
+    from botorch.fit import fit_gpytorch_mll
     from botorch.models import SingleTaskGP
     from gpytorch.mlls import ExactMarginalLogLikelihood
 
@@ -67,17 +76,25 @@ def fit_gp(X: torch.Tensor, Y: torch.Tensor, state: dict[str, Any] | None = None
         model = SingleTaskGP(X, Y, outcome_transform=None)
     if state is not None:
         model.load_state_dict(state, strict=False)
+    fit_error = None
     if refit or state is None:
         mll = ExactMarginalLogLikelihood(model.likelihood, model)
         with warnings.catch_warnings():
+            # BoTorch's optimisation warnings (the iteration cap above all) are expected here.
             warnings.simplefilter("ignore")
             try:
                 fit_gpytorch_mll(mll, optimizer_kwargs={"options": {"maxiter": maxiter}})
-            except Exception:  # noqa: BLE001 - keep the previous hyper-parameters if the fit fails
-                if state is not None:
-                    model.load_state_dict(state, strict=False)
+            except Exception as error:  # noqa: BLE001 - warned about and recorded below, the search goes on
+                fit_error = f"{type(error).__name__}: {error}"
+        if fit_error is not None:
+            if state is not None:
+                model.load_state_dict(state, strict=False)
+            kept = "the previous fit's hyper-parameters" if state is not None else "untrained (initial) hyper-parameters"
+            warnings.warn(f"the GP hyper-parameter fit on {len(X)} points failed ({fit_error}); "
+                          f"this step's model uses {kept}", FitFailedWarning, stacklevel=2)
         state = {k: v.detach().clone() for k, v in model.state_dict().items() if not k.startswith("train")}
     model.eval()
+    model.fit_error = fit_error
     return model, state
 
 
@@ -126,11 +143,38 @@ def _noise_matrix(noise: torch.Tensor, m: int, n: int, dtype: torch.dtype) -> to
     return noise.reshape(-1, 1, 1).expand(m, 1, 1) * torch.eye(n, dtype=dtype)
 
 
-def log_ei(mean: torch.Tensor, std: torch.Tensor, best: float) -> torch.Tensor:
-    """Analytic log expected improvement over ``best`` (numerically safe)."""
-    from botorch.acquisition.analytic import _log_ei_helper
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_SQRT_PI_2 = math.sqrt(math.pi / 2.0)
 
-    return _log_ei_helper((mean - best) / std) + std.log()
+
+def log_ei(mean: torch.Tensor, std: torch.Tensor, best: float) -> torch.Tensor:
+    """Analytic log expected improvement over ``best``, accurate far below it too.
+
+    ``EI = std * h(z)`` with ``z = (mean - best) / std`` and ``h(z) = phi(z) + z Phi(z)``.
+    For ``z >= -1`` ``h`` is computed as written; below, where that cancels, as
+    ``phi(z) (1 - |z| Phi(z) / phi(z))`` with the Mills ratio
+    ``Phi(z) / phi(z) = sqrt(pi / 2) erfcx(-z / sqrt(2))``, and beyond ``-1/sqrt(eps)``
+    (where even that cancels) as its leading term ``phi(z) / z^2`` (the LogEI of
+    Ament et al., 2023, as BoTorch computes it).
+
+    Args:
+        mean: ``(N,)`` posterior means.
+        std: ``(N,)`` posterior standard deviations (> 0).
+        best: The value to improve on.
+
+    Returns:
+        ``(N,)`` log expected improvement.
+    """
+    z = (mean - best) / std
+    upper = z.clamp_min(-1.0)
+    log_upper = torch.log(torch.exp(-0.5 * upper.square()) / _SQRT_2PI + upper * torch.special.ndtr(upper))
+    tiny = -1e6 if z.dtype == torch.float64 else -1e3
+    lower = z.clamp(tiny, -1.0)
+    mills = _SQRT_PI_2 * torch.special.erfcx(-lower / _SQRT_2)
+    log_phi = -0.5 * z.square() - math.log(_SQRT_2PI)
+    log_lower = log_phi + torch.where(z < tiny, -2.0 * torch.log(-z), torch.log1p(lower * mills))
+    return torch.where(z >= -1.0, log_upper, log_lower) + std.log()
 
 
 def hvi_2d(points: np.ndarray, front: np.ndarray, ref: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Sequence
 
@@ -150,10 +151,14 @@ def score_subnet(supernet: SuperNet | TrainedSupernet, arch: Arch, data: ImageDa
     layers = _bn_layers(net)
     saved = [(bn.running_mean.clone(), bn.running_var.clone(), bn.num_batches_tracked.clone(), bn.momentum)
              for bn in layers]
+    device = torch.device(device)
+    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda"
+                else contextlib.nullcontext())  # bf16 on GPUs, as in training
     try:
-        if batches.calibration:
-            _recalibrate(net, arch, batches.calibration)
-        return _accuracy(net, arch, batches.scored)
+        with autocast:
+            if batches.calibration:
+                _recalibrate(net, arch, batches.calibration)
+            return _accuracy(net, arch, batches.scored)
     finally:
         for bn, (mean, var, count, momentum) in zip(layers, saved):
             bn.running_mean.copy_(mean), bn.running_var.copy_(var), bn.num_batches_tracked.copy_(count)

@@ -68,7 +68,8 @@ def _epoch_record(epoch: int, totals: torch.Tensor, seconds: float, lr: float, s
 
 
 def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_root: str | None = None,
-                   download: bool = False, strategy: str = "uniform", channels: int = 16, cells: int = 5,
+                   download: bool = False, image_size: int | None = None, strategy: str = "uniform",
+                   channels: int = 16, cells: int = 5,
                    epochs: int = 10, batch_size: int = 64, lr: float = 0.025, momentum: float = 0.9,
                    weight_decay: float = 5e-4, seed: int = 0, device: str = "auto", resume: bool = False,
                    strategy_kwargs: dict[str, Any] | None = None, steps_per_epoch: int | None = None,
@@ -82,6 +83,7 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
         dataset: One of :data:`gcnas.data.images.DATASETS`.
         data_root: Folder of the dataset files (CIFAR, ImageNet16-120).
         download: Let torchvision download CIFAR.
+        image_size: Side ``imagefolder`` images are resized to (default 32).
         strategy: ``uniform``, ``gaea``, ``darts`` or ``snas``.
         channels: Channels of the first stage (``C``).
         cells: Cells per stage (``N``).
@@ -123,10 +125,11 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
     amp = device_.type == "cuda" if amp is None else amp
     channels_last = True if channels_last is None else channels_last
     if data is None:
-        data = load_images(dataset, root=data_root, download=download)
+        data = load_images(dataset, root=data_root, download=download, image_size=image_size, progress=progress)
     elif data.name != dataset:
         raise InvalidInputError(f"data is {data.name!r} but dataset={dataset!r}")
     config = {"dataset": dataset, "data_root": None if data_root is None else str(data_root),
+              "image_size": data.image_size,
               "channels": channels, "cells": cells, "num_classes": data.num_classes,
               "strategy": strategy, "strategy_kwargs": dict(strategy_kwargs or {}), "epochs": epochs,
               "batch_size": batch_size, "lr": lr, "momentum": momentum, "weight_decay": weight_decay,

@@ -49,3 +49,23 @@ def test_help_works_for_every_command(capsys):
             main([group, "--help"])
         assert info.value.code == 0
     assert "usage: gcnas" in capsys.readouterr().out
+
+
+def test_an_index_missing_from_the_table_is_one_line(capsys, small_table):
+    absent = next(i for i in range(15625) if i not in set(small_table._indices.tolist()))  # noqa: SLF001
+    assert main(["arch", "show", str(absent), "--table", str(small_table.path)]) == 2
+    err = capsys.readouterr().err
+    assert f"index {absent} is not in" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not err.split("error: ", 1)[1].startswith("'")  # a sentence, not a quoted KeyError key
+
+
+@pytest.mark.parametrize("bug", [ValueError("internal shape mismatch"), KeyError("internal_key")])
+def test_errors_that_are_not_user_errors_keep_their_traceback(monkeypatch, bug):
+    import gcnas.cli.arch as arch_cli
+
+    def broken(*args, **kwargs):
+        raise bug
+
+    monkeypatch.setattr(arch_cli, "resolve_arch", broken)
+    with pytest.raises(type(bug)):
+        main(["arch", "show", BEST])

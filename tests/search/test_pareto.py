@@ -69,3 +69,34 @@ def test_nadir_reference():
     assert nadir_reference(np.array([[1.0, 3.0], [2.0, 0.5]])).tolist() == [1.0, 0.5]
     with pytest.raises(InvalidInputError, match="empty"):
         nadir_reference(np.zeros((0, 2)))
+
+
+def test_pareto_mask_keeps_every_duplicate_of_a_front_point():
+    Y = np.array([[1.0, 2.0], [2.0, 1.0], [1.0, 2.0], [0.5, 0.5], [0.5, 0.5], [2.0, 1.0]])
+    assert pareto_mask(Y).tolist() == [True, True, True, False, False, True]
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_pareto_mask_on_large_sets_matches_brute_force(m):
+    """Past 1,000 rows BoTorch switches to its loop; ties, duplicates and NaN rows included."""
+    rng = np.random.default_rng(10 + m)
+    Y = np.round(rng.normal(size=(1500, m)), 1)
+    Y[::97] = Y[1::97]                                   # exact duplicates
+    Y[5, 0] = np.nan
+    finite = np.isfinite(Y).all(axis=1)
+    P = Y[finite]
+    ge = (P[None, :, :] >= P[:, None, :]).all(axis=2)
+    gt = (P[None, :, :] > P[:, None, :]).any(axis=2)
+    expected = np.zeros(len(Y), dtype=bool)
+    expected[finite] = ~(ge & gt).any(axis=1)
+    assert pareto_mask(Y).tolist() == expected.tolist()
+
+
+def test_hypervolume_of_a_large_set_equals_that_of_its_front():
+    Y = np.random.default_rng(4).uniform(size=(5000, 2))
+    ref = np.array([-0.1, -0.1])
+    front = Y[pareto_mask(Y)]
+    order = np.argsort(-front[:, 0])
+    x, y = front[order, 0], front[order, 1]            # a staircase: sum of its steps
+    steps = (x - ref[0]) * np.diff(np.concatenate([[ref[1]], y]))
+    assert hypervolume(Y, ref) == pytest.approx(steps.sum(), rel=1e-12)

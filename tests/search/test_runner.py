@@ -128,7 +128,7 @@ def test_bad_input_messages(small_table, tmp_path):
 
 def test_constraints_prune_candidates_and_result_loads(small_table, tmp_path):
     acc, _ = _objectives(small_table)
-    lat = TableObjective("latency_ms", maximize=False, table=small_table)
+    lat = TableObjective("latency_ms", maximize=False, cheap=True, table=small_table)  # cheap: it may prune
     limit = float(np.median(small_table.column("latency_ms")))
     with RunStore(tmp_path / "run") as store:
         run_search(RandomSearch(candidates=small_table.archs), [acc], budget=15, store=store, study="c",
@@ -182,3 +182,44 @@ def test_cheap_objectives_reach_the_searcher_as_known_values(small_table):
     run_search(Spy(candidates=small_table.archs), [acc, TableObjective("test_acc", table=small_table)],
                budget=3, seed=0)
     assert seen["known"] is None
+
+
+def test_expensive_constraints_never_reach_the_searcher(small_table):
+    """A bound on accuracy (even looked up in a table) must not prune: that would be an oracle."""
+    seen = {}
+
+    class Spy(RandomSearch):
+        def prepare(self, candidates, known=None):
+            super().prepare(candidates, known)
+            seen["candidates"], seen["known"] = list(candidates), known
+
+    acc = TableObjective("valid_acc", table=small_table)
+    bound = float(np.sort(small_table.column("valid_acc"))[-8])     # 8 of 300 candidates meet it
+    strict = Constraint(TableObjective("valid_acc", table=small_table), lower=bound)
+    result = run_search(Spy(candidates=small_table.archs), [acc], budget=10, constraints=[strict], seed=0)
+    assert len(seen["candidates"]) == 300 and seen["known"] is None   # the whole pool, no values
+    picked = np.array([small_table.value(t.arch, "valid_acc") for t in result.trials])
+    assert not (picked >= bound).all()                                 # random picks, not the top 8
+    assert [t.report["feasible"] for t in result.trials] == (picked >= bound).tolist()
+    assert result.feasible.tolist() == (picked >= bound).tolist()
+    # an expensive metric that is not an objective is evaluated per trial and recorded beside it
+    test_bound = float(np.median(small_table.column("test_acc")))
+    other = Constraint(TableObjective("test_acc", table=small_table), lower=test_bound)
+    result = run_search(Spy(candidates=small_table.archs), [acc], budget=10, constraints=[other], seed=1)
+    assert len(seen["candidates"]) == 300
+    for trial in result.trials:
+        assert trial.report["test_acc"] == pytest.approx(small_table.value(trial.arch, "test_acc"))
+        assert trial.report["feasible"] == (trial.report["test_acc"] >= test_bound)
+    # the same bound on a cheap metric prunes (cheap values are the searcher's to see)
+    cheap = Constraint(TableObjective("valid_acc", cheap=True, table=small_table), lower=bound)
+    run_search(Spy(candidates=small_table.archs), [acc], budget=3, constraints=[cheap], seed=0)
+    assert len(seen["candidates"]) == 8
+
+
+def test_a_bound_no_candidate_meets_is_refused_before_the_search_cheap_or_not(small_table):
+    acc, _ = _objectives(small_table)
+    top = float(small_table.column("valid_acc").max())
+    for cheap in (False, True):
+        impossible = Constraint(TableObjective("valid_acc", cheap=cheap, table=small_table), lower=top + 1)
+        with pytest.raises(InfeasibleError, match="no architecture meets valid_acc >="):
+            run_search(RandomSearch(candidates=small_table.archs), [acc], budget=3, constraints=[impossible])

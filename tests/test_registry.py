@@ -1,0 +1,71 @@
+import pytest
+
+from gcnas.exceptions import InvalidInputError
+from gcnas.registry import Registry
+
+
+class Base:
+    def __init__(self, size: int = 1) -> None:
+        self.size = size
+
+
+def test_register_make_and_list_names():
+    registry: Registry[Base] = Registry("model")
+
+    @registry.register("small")
+    class Small(Base):
+        pass
+
+    assert Small.name == "small" and registry.classes == {"small": Small}
+    assert registry.names() == ["small"] and "small" in registry and list(registry) == ["small"]
+    assert registry.make("small", size=3).size == 3 and registry.get("small") is Small
+
+
+def test_duplicates_and_unknown_names_are_refused_with_the_choices():
+    registry: Registry[Base] = Registry("model")
+    registry.register("b")(type("B", (Base,), {}))
+    registry.register("a")(type("A", (Base,), {}))
+    with pytest.raises(InvalidInputError, match="model 'a' is already registered by A"):
+        registry.register("a")(type("Other", (Base,), {}))
+    with pytest.raises(InvalidInputError, match="unknown model 'c'; choose one of a, b"):
+        registry.make("c")
+    with pytest.raises(InvalidInputError, match="non-empty name"):
+        registry.register("")
+
+
+def test_builtin_entries_are_loaded_lazily_once():
+    calls = []
+    registry: Registry[Base] = Registry("model", load=lambda: calls.append(registry.register("x")(Base)))
+    assert calls == [] and registry.classes == {}
+    assert registry.names() == ["x"] and registry.names() == ["x"] and len(calls) == 1
+
+
+@pytest.mark.parametrize("register, kind", [
+    ("gcnas.supernet.strategies:register_strategy", "strategy"),
+    ("gcnas.predictors.base:register_predictor", "predictor"),
+    ("gcnas.search.base:register_searcher", "search method"),
+])
+def test_the_three_registries_refuse_duplicates_alike(register, kind):
+    import importlib
+
+    module, name = register.split(":")
+    decorator = getattr(importlib.import_module(module), name)
+    taken = {"strategy": "uniform", "predictor": "gcn", "search method": "random"}[kind]
+    with pytest.raises(InvalidInputError, match=f"{kind} '{taken}' is already registered by"):
+        decorator(taken)(type("Again", (), {}))
+
+
+def test_public_lookups_keep_their_behaviour():
+    from gcnas.predictors import make_predictor, predictor_names
+    from gcnas.search import make_searcher, searcher_names
+    from gcnas.supernet import STRATEGIES, make_strategy
+
+    assert set(STRATEGIES) == {"uniform", "gaea", "darts", "snas"} and make_strategy("gaea").name == "gaea"
+    assert predictor_names() == ["gbt", "gcn", "gp", "mlp"] and make_predictor("mlp").name == "mlp"
+    assert searcher_names() == ["bo", "evolution", "latent-bo", "random"]
+    with pytest.raises(InvalidInputError, match="unknown strategy 'x'; choose one of darts, gaea, snas, uniform"):
+        make_strategy("x")
+    with pytest.raises(InvalidInputError, match="unknown predictor 'x'; choose one of gbt, gcn, gp, mlp"):
+        make_predictor("x")
+    with pytest.raises(InvalidInputError, match="unknown search method 'x'; choose one of bo, evolution"):
+        make_searcher("x")
