@@ -83,6 +83,31 @@ def row_metrics(truth: np.ndarray, score: np.ndarray) -> dict[str, float]:
             "precision_at_10": report["precision_at_10"]}
 
 
+def summary_table(out_dir: Path) -> str:
+    """Markdown: one row per results file (the ablations and the headline run), key figures."""
+    lines = ["| run | supernet | train acc | raw tau (top10%) | -loss tau | GCN@200 tau | params tau | synflow | "
+             "naswot |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for path in sorted(out_dir.glob("supernet_ranking-*.json")):
+        r = json.loads(path.read_text())
+        rows, st = r["rows"], r["settings"]
+
+        def tau(name: str) -> str:
+            row = rows.get(name)
+            return "-" if row is None else f"{row['kendall_tau']:.3f}"
+
+        gcn = rows.get("K=200: GCN on 200 scores")
+        gcn_text = "-" if gcn is None else f"{gcn['kendall_tau']:.3f} (raw {tau('K=200: supernet')})"
+        shape = (f"C={st['channels']} N={st['cells']}, {r['supernet']['epochs']} ep, {st['sampling']}"
+                 + (f", no {'/'.join(st['exclude_ops'])}" if st["exclude_ops"] else "")
+                 + f", bn {st['bn_recalibrate']}x{st['score_batch']}, {r['num_cells']} cells")
+        raw = rows["supernet (all cells)"]
+        lines.append(f"| {r['label']} | {shape} | {r['supernet']['final_train_accuracy']:.1f}% | "
+                     f"{raw['kendall_tau']:.3f} ({raw['top10_kendall_tau']:.3f}) | {tau('supernet -loss (all cells)')} | "
+                     f"{gcn_text} | {tau('params (all cells)')} | {tau('synflow (all cells)')} | "
+                     f"{tau('naswot (all cells)')} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-root", default=None, help="image folder (default: shared cifar10-jpg)")
@@ -115,7 +140,11 @@ def main() -> None:
     parser.add_argument("--label", default=None, help="name of the results file (default: the settings hash)")
     parser.add_argument("--out-dir", default="benchmarks/results")
     parser.add_argument("--stop-after", choices=["proxies", "train", "score"], default=None)
+    parser.add_argument("--summary", action="store_true", help="print the table of every results file and stop")
     args = parser.parse_args()
+    if args.summary:
+        print(summary_table(Path(args.out_dir)))
+        return
     args.exclude_ops = sorted(o for o in args.exclude_ops.split(",") if o)
     args.score_version = SCORE_VERSION
     if args.threads:
@@ -154,7 +183,11 @@ def main() -> None:
                     proxy_file.parent.mkdir(parents=True, exist_ok=True)
                     proxy_file.write_text(json.dumps(cached))
                     print(f"{proxy}: {len(known)} cells", flush=True)
-            baselines[proxy] = np.array([known[str(a.code)] for a in archs])
+            values = np.array([known[str(a.code)] for a in archs])
+            # NASWOT's kernel is singular (log det = -inf) when two images share every activation
+            # code, as in a cell without a live path: such cells rank last
+            finite = np.isfinite(values)
+            baselines[proxy] = np.where(finite, values, values[finite].min() - 1.0)
     if args.stop_after == "proxies":
         return
 

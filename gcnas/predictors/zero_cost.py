@@ -85,7 +85,9 @@ def naswot(arch: Arch, images: torch.Tensor, *, channels: int = 16, cells: int =
         seed: Seed of the initialisation.
 
     Returns:
-        The log-determinant (higher: more distinct activation patterns).
+        The log-determinant (higher: more distinct activation patterns); ``-inf`` when the
+        kernel is singular (two images with the same code at every ReLU, e.g. a cell without
+        a live path), which ranks such a cell last.
     """
     net = _fresh(arch, channels, cells, num_classes, seed).to(images.device).train()
     batch = images.shape[0]
