@@ -174,14 +174,17 @@ def _truth_section(report: Report, judged: dict[str, Any], figures: Path) -> Non
         entry = judged.get(key)
         if entry is not None:
             rows.append([label, entry["arch"], entry["latency_ms"], entry[true_name], entry["regret"]])
-    section.text(f"Under the latency bound {bound:.3g} ms (the lookup table's median): the true best cell, and "
-                 "the regret (true accuracy lost against it) of each way of choosing.")
-    section.table(["chosen by", "arch", "latency (ms)", f"true {column}", "regret"], rows)
+    regret = report.section(f"Regret under a latency bound ({column})")
+    regret.text(f"Under the latency bound {bound:.3g} ms (the lookup table's median): the true best cell, and "
+                "the regret (true accuracy lost against it) of each way of choosing. The plot shows the true "
+                "accuracy-latency front of the truth table and the true position of each pick.")
+    regret.table(["chosen by", "arch", "latency (ms)", f"true {column}", "regret"], rows)
     front = np.array(judged["true_front"], dtype=float).reshape(-1, 2)
     cloud = np.array(judged["true_cloud"], dtype=float).reshape(-1, 2)
     points = np.concatenate([front, cloud])
     picks = {p["name"]: (p["latency_ms"], p[true_name]) for p in judged["picks"]}
     cost, acc = points[:, 0], points[:, 1]
-    section.image(plot_pareto(cost, acc, figures / "truth_front.png",
+    regret.image(plot_pareto(cost, acc, figures / "truth_front.png",
                               title=f"true {column} vs latency: the true front and the picks",
-                              cost_label="latency (ms)", front=list(range(len(front))), chosen=picks))
+                              cost_label="latency (ms)", front=list(range(len(front))), chosen=picks,
+                              points_label=f"{len(cloud)} random cells"))

@@ -179,12 +179,12 @@ def plot_scatter(x: Sequence[float], y: Sequence[float], path: str | os.PathLike
 
 
 def plot_pareto(cost: Sequence[float], accuracy: Sequence[float], path: str | os.PathLike, *, title: str,
-                cost_label: str, front: Sequence[int] = (), chosen: Mapping[str, tuple[float, float]] | None = None
-                ) -> Path:
-    """Accuracy against one cost: all evaluated points, the Pareto front, named picks."""
+                cost_label: str, front: Sequence[int] = (), chosen: Mapping[str, tuple[float, float]] | None = None,
+                points_label: str = "evaluated") -> Path:
+    """Accuracy against one cost: all points (``points_label``), the Pareto front, named picks."""
     plt, fig, ax = _figure()
     cost, accuracy = np.asarray(cost, float), np.asarray(accuracy, float)
-    ax.scatter(cost, accuracy, s=10, alpha=0.35, color="#888888", label="evaluated")
+    ax.scatter(cost, accuracy, s=10, alpha=0.35, color="#888888", label=points_label)
     if len(front):
         idx = np.asarray(front, int)
         order = idx[np.argsort(cost[idx])]

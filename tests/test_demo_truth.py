@@ -67,6 +67,7 @@ def test_report_shows_truth_beside_the_picks(judged_runs, truth_csvs):
     assert judged["random_search_evaluations"] == DemoSettings.quick().samples
     html = (run_dir / "report.html").read_text()
     assert "Judged by truth (test_acc)" in html and "random search, 24 supernet evaluations" in html
+    assert "Regret under a latency bound (test_acc)" in html
     assert "Predicted vs trained from scratch" not in html  # retraining was skipped: the truth judges
 
 
