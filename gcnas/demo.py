@@ -208,7 +208,7 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
     run_dir = store.run_dir
     stages = _Stages(store, log)
     data = load_images(s.dataset, root=data_root, image_size=s.image_size, progress=progress)
-    train_args = dict(dataset=s.dataset, channels=s.channels, cells=s.cells, batch_size=s.batch_size, lr=s.lr,
+    train_args = dict(dataset=s.dataset, data_root=data_root, channels=s.channels, cells=s.cells, batch_size=s.batch_size, lr=s.lr,
                       seed=seed, device=device, steps_per_epoch=s.steps_per_epoch, data=data, progress=progress, resume=True)
 
     def supernet() -> dict[str, Any]:

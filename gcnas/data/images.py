@@ -218,8 +218,9 @@ def _synthetic(num: int, size: int = 16, classes: int = 10) -> tuple[list[ImageS
 
 def _root(root: str | os.PathLike | None, name: str) -> Path:
     if root is None:
-        raise DataNotFoundError(f"dataset {name!r} needs --data-root DIR (the folder holding its files); "
-                                "add --download to fetch CIFAR where the internet is reachable")
+        hint = ("" if name == "imagefolder" else
+                "; add --download to fetch CIFAR where the internet is reachable")
+        raise DataNotFoundError(f"dataset {name!r} needs --data-root DIR (the folder holding its files){hint}")
     path = Path(root).expanduser()
     if not path.is_dir():
         raise DataNotFoundError(f"data root {str(path)!r} for {name!r} is not a directory")

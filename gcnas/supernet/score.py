@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -45,15 +45,8 @@ def evaluate(model: torch.nn.Module, split: ImageSplit, *, route=None, batch_siz
     Returns:
         ``(accuracy_percent, loss)``.
     """
-    model.eval()
-    correct, loss_sum, seen = 0, 0.0, 0
-    for x, y in split.batches(batch_size, limit=limit):
-        x, y = x.to(device), y.to(device)
-        logits = model(x) if route is None else model(x, route)
-        loss_sum += float(F.cross_entropy(logits.float(), y, reduction="sum"))
-        correct += int((logits.argmax(1) == y).sum())
-        seen += len(y)
-    return 100.0 * correct / max(seen, 1), loss_sum / max(seen, 1)
+    batches = ((x.to(device), y.to(device)) for x, y in split.batches(batch_size, limit=limit))
+    return _accuracy(model, route, batches)
 
 
 def _bn_layers(net: torch.nn.Module) -> list[torch.nn.modules.batchnorm._BatchNorm]:
@@ -100,11 +93,12 @@ def _recalibrate(net: SuperNet, arch: Arch, calibration: list[torch.Tensor]) -> 
 
 
 @torch.no_grad()
-def _accuracy(net: SuperNet, arch: Arch, scored: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[float, float]:
+def _accuracy(net: torch.nn.Module, route, batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> tuple[float, float]:
+    """Accuracy (%) and mean cross-entropy of ``net`` (eval mode) over ``(x, y)`` batches."""
     net.eval()
     correct, loss_sum, seen = 0, 0.0, 0
-    for x, y in scored:
-        logits = net(x, arch)
+    for x, y in batches:
+        logits = net(x) if route is None else net(x, route)
         loss_sum += float(F.cross_entropy(logits.float(), y, reduction="sum"))
         correct += int((logits.argmax(1) == y).sum())
         seen += len(y)
