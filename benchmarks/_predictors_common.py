@@ -1,11 +1,11 @@
-"""Helpers of the predictor benchmarks: reference data paths, resumable JSON results, summaries."""
+"""Helpers of the predictor benchmarks: reference data paths, resumable rows, summaries."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -19,8 +19,17 @@ def shared(relative: str) -> Path:
     return path
 
 
-class Results:
-    """Finished measurements in a JSON file, so an interrupted benchmark resumes."""
+class RowCache:
+    """Finished measurements of a resumable benchmark, one JSON file, so an interrupted run resumes.
+
+    The file lives in a cache folder named by :func:`_results.cache_key` (settings and code
+    version): rows measured by other code are never reused. The results file proper is
+    written by :class:`_results.BenchmarkRun` from the rows a run asked for.
+
+    Args:
+        path: The JSON file of rows.
+        compute: Compute rows that are missing (False: only read what is there).
+    """
 
     def __init__(self, path: str | os.PathLike, compute: bool = True) -> None:
         self.path = Path(path)
@@ -28,6 +37,7 @@ class Results:
         self.rows: list[dict[str, Any]] = json.loads(self.path.read_text()) if self.path.exists() else []
 
     def get(self, key: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+        """The row whose fields include ``key``; computed (and saved) if missing and allowed."""
         for row in self.rows:
             if all(row.get(k) == v for k, v in key.items()):
                 return row
@@ -39,6 +49,16 @@ class Results:
         self.path.write_text(json.dumps(self.rows, indent=1))
         print(json.dumps(row), flush=True)
         return row
+
+
+def summary_figures(prefix: str, rows: list[dict[str, Any]], metrics: Iterable[str]) -> dict[str, float | int | None]:
+    """``{prefix}.{metric}.mean`` / ``.std`` (population) for each metric, and ``{prefix}.n``."""
+    figures: dict[str, float | int | None] = {f"{prefix}.n": len(rows)}
+    for metric in metrics:
+        values = [float(r[metric]) for r in rows]
+        figures[f"{prefix}.{metric}.mean"] = float(np.mean(values)) if values else None
+        figures[f"{prefix}.{metric}.std"] = float(np.std(values)) if values else None
+    return figures
 
 
 def mean_std(values: list[float], digits: int = 3) -> str:

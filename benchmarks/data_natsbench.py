@@ -24,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from _results import BenchmarkRun, add_output_arguments
 from gcnas.data import NATSBench, write_tss_archive
 from gcnas.data.natsbench import ARCHIVE_NAME, DATASETS, HPS
 from gcnas.space import NB201Space
@@ -65,8 +66,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--num", type=int, default=40, help="architectures in the fixture (default 40)")
     parser.add_argument("--seed", type=int, default=0)
+    add_output_arguments(parser, "data_natsbench")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    bench = BenchmarkRun("data_natsbench", args)
     archs = NB201Space().sample_many(args.num, seed=args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -82,6 +85,12 @@ def main() -> None:
     print(f"{'ratio gcnas / base':<22}{ours_s / base_s:>12.2f}{ours_mb / base_mb:>16.3f}")
     print(f"projected for 15,625 archs: {ours_s * 15625 / 60:.1f} min (NATSBench), "
           f"{base_mb / args.num * 15625 / 1024:.1f} GiB heap (official API, all kept)")
+    bench.write({"archs": args.num, "fixture_write_ms": write * 1000, "fixture_kib_per_file": size,
+               "official_ms_per_arch": base_s * 1000, "official_peak_heap_mib": base_mb,
+               "gcnas_ms_per_arch": ours_s * 1000, "gcnas_peak_heap_mib": ours_mb,
+               "time_ratio": ours_s / base_s, "heap_ratio": ours_mb / base_mb,
+               "projected_minutes_all": ours_s * 15625 / 60,
+               "projected_official_heap_gib_all": base_mb / args.num * 15625 / 1024})
 
 
 if __name__ == "__main__":

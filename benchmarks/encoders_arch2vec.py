@@ -11,6 +11,8 @@ Pretrains (or loads) arch2vec on the whole space and prints, each beside its anc
   neighbours in arch2vec space, vs in one-hot space, vs random pairs, on the real
   200-epoch CIFAR-10 table.
 
+Writes benchmarks/results/encoders_arch2vec.json (``--out``; ``--json`` is the old name).
+
 Example:
     python benchmarks/encoders_arch2vec.py --save /tmp/arch2vec.pt
     python benchmarks/encoders_arch2vec.py --load /tmp/arch2vec.pt     # skip training
@@ -19,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import numpy as np
 import torch
 from sklearn.neighbors import NearestNeighbors
 
+from _results import BenchmarkRun, add_output_arguments
 from gcnas.cli._common import format_table
 from gcnas.data import BenchmarkTable
 from gcnas.encoders import Arch2Vec
@@ -57,7 +59,7 @@ def smoothness(encoder: Arch2Vec, table: BenchmarkTable, metric: str, k: int, se
     gaps["random pairs"] = np.abs(values[partners] - values[:, None]).mean(1)
     good = values >= np.percentile(values, 10)
     return [{"neighbours": name, "k": k, f"mean |d {metric}|": float(g.mean()),
-             f"median": float(np.median(g)), "mean (top 90% cells)": float(g[good].mean()),
+             "median": float(np.median(g)), "mean (top 90% cells)": float(g[good].mean()),
              "vs random": float(g.mean() / gaps["random pairs"].mean())} for name, g in gaps.items()]
 
 
@@ -98,9 +100,11 @@ def main() -> None:
     parser.add_argument("--metric", default="test_acc")
     parser.add_argument("--neighbours", type=int, default=10)
     parser.add_argument("--prior-samples", type=int, default=10_000)
-    parser.add_argument("--json", type=Path, help="also write every figure here")
+    add_output_arguments(parser, "encoders_arch2vec")
+    parser.add_argument("--json", dest="out", type=Path, help=argparse.SUPPRESS)  # the old name of --out
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    bench = BenchmarkRun("encoders_arch2vec", args)
     report: dict = {}
 
     if args.load:
@@ -128,8 +132,26 @@ def main() -> None:
         print(format_table(report["smoothness"]))
     else:
         print(f"smoothness skipped: {args.table} not found (pass --table)")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+    bench.write(figures(report), details=report)
+
+
+def figures(report: dict) -> dict:
+    """The flat headline figures of the report (``None`` where a part was skipped)."""
+    out: dict = {"fit_seconds": report["time"][0]["seconds"] if "time" in report else None}
+    for row in report["reconstruction"]:
+        part = "heldout" if row["cells"] == "held out" else "train"
+        out.update({f"{part}.{k}": row[k] for k in ("count", "op_acc", "adj_acc", "exact", "graph_exact")})
+    for row, part in zip(report["prior"], ("prior_nodes", "prior_graph", "uniform")):
+        out.update({f"{part}.types_valid": row["types valid"], f"{part}.valid": row["valid (types+wiring)"],
+                    f"{part}.unique_of_valid": row["unique (of valid)"],
+                    f"{part}.unique_after_repair": row["unique (after repair)"], f"{part}.samples": row["samples"]})
+    for row in report.get("smoothness", []):
+        part = {"arch2vec": "arch2vec", "one-hot": "onehot", "random pairs": "random"}[row["neighbours"]]
+        mean_key = next(k for k in row if k.startswith("mean |d "))
+        out.update({f"smooth.{part}.mean": row[mean_key], f"smooth.{part}.median": row["median"],
+                    f"smooth.{part}.mean_top90": row["mean (top 90% cells)"],
+                    f"smooth.{part}.vs_random": row["vs random"], "smooth.k": row["k"]})
+    return out
 
 
 if __name__ == "__main__":

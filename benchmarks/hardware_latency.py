@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
+from _results import BenchmarkRun, add_output_arguments
 from gcnas.data import LatencyTable
 from gcnas.hardware import measure_latency, network_costs_many
 from gcnas.space import NUM_ARCHS, Arch, NB201Space
@@ -41,8 +42,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--table", default=str(DEFAULT_TABLE))
+    add_output_arguments(parser, "hardware_latency")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    bench = BenchmarkRun("hardware_latency", args)
 
     table = LatencyTable(args.table)
     archs = NB201Space().sample_many(args.num, args.seed)
@@ -70,15 +73,27 @@ def main() -> None:
     print(f"\nK = {len(archs)} archs (seed {args.seed}), {args.repeats} timed repeats + {args.warmup} warm-up, "
           f"1 thread, batch 1, CIFAR-10 input; machine: {os.cpu_count()} CPU cores shared with other jobs")
     print(f"{'comparison':<46} {'Spearman':>9}")
+    figures: dict = {"archs": len(archs)}
     for device in table.devices:
         published = table.latency(archs, device)
-        for name, values in (("measured here (median) vs ", measured), ("measured here (min) vs ", minimum),
-                             ("  baseline: FLOPs vs ", flops), ("  baseline: FLOPs of live edges vs ", live_flops)):
-            print(f"{name + device:<46} {spearmanr(values, published).statistic:>9.3f}")
-    print(f"{'measured here (median) vs FLOPs of live edges':<46} {spearmanr(measured, live_flops).statistic:>9.3f}")
+        for name, slug, values in (("measured here (median) vs ", "measured_median", measured),
+                                   ("measured here (min) vs ", "measured_min", minimum),
+                                   ("  baseline: FLOPs vs ", "flops", flops),
+                                   ("  baseline: FLOPs of live edges vs ", "live_flops", live_flops)):
+            rho = spearmanr(values, published).statistic
+            figures[f"spearman.{slug}.{device}"] = rho
+            print(f"{name + device:<46} {rho:>9.3f}")
+    figures["spearman.measured_median.live_flops"] = spearmanr(measured, live_flops).statistic
+    print(f"{'measured here (median) vs FLOPs of live edges':<46} "
+          f"{figures['spearman.measured_median.live_flops']:>9.3f}")
     rel = np.abs(passes[0] - passes[1]) / measured
-    print(f"{'run-to-run (median): pass 1 vs pass 2':<46} {spearmanr(passes[0], passes[1]).statistic:>9.3f}")
-    print(f"{'run-to-run (min): pass 1 vs pass 2':<46} {spearmanr(fastest[0], fastest[1]).statistic:>9.3f}")
+    figures.update({"run_to_run.median": spearmanr(passes[0], passes[1]).statistic,
+                    "run_to_run.min": spearmanr(fastest[0], fastest[1]).statistic,
+                    "run_to_run.relative_difference_median": float(np.median(rel)),
+                    "run_to_run.relative_difference_p90": float(np.quantile(rel, 0.9)),
+                    "within_run_iqr_over_median": float(np.median(np.concatenate(spreads)))})
+    print(f"{'run-to-run (median): pass 1 vs pass 2':<46} {figures['run_to_run.median']:>9.3f}")
+    print(f"{'run-to-run (min): pass 1 vs pass 2':<46} {figures['run_to_run.min']:>9.3f}")
     print(f"run-to-run |difference| / latency: median {np.median(rel):.3f}, 90th pct {np.quantile(rel, 0.9):.3f}")
     print(f"within-run IQR / median: median {np.median(np.concatenate(spreads)):.3f}")
     print(f"measured latency here: median {np.median(measured):.2f} ms (range {measured.min():.2f}-"
@@ -86,6 +101,12 @@ def main() -> None:
     per_arch = np.mean(seconds) / len(archs)
     print(f"time per architecture (build + {args.warmup + args.repeats} passes): {per_arch:.3f} s; "
           f"projected for all {NUM_ARCHS}: {per_arch * NUM_ARCHS / 3600:.2f} h on this machine")
+    figures.update({"latency_ms.median": float(np.median(measured)), "latency_ms.min": float(measured.min()),
+                    "latency_ms.max": float(measured.max()),
+                    "gold_6240_ms.median": float(np.median(table.latency(archs, "gold_6240"))),
+                    "seconds_per_arch": per_arch, "projected_hours_all": per_arch * NUM_ARCHS / 3600})
+    bench.write(figures, details={"codes": [a.code for a in archs], "passes_median_ms": [p.tolist() for p in passes],
+                                "passes_min_ms": [f.tolist() for f in fastest]})
 
 
 if __name__ == "__main__":

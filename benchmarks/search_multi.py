@@ -8,6 +8,10 @@ random search on the same seeds. ``--third energy`` adds the analytic energy est
 (``gcnas.hardware``) or ``--third params`` the parameter count as a third objective.
 Latency and the third cost are cheap objectives: looked up, never modelled, by BO.
 
+Each (method, seed) search is cached under ``runs/bench/search_multi/`` in a folder keyed by the
+device, the third objective, the budget and the code version; the results file (default
+``benchmarks/results/search_multi-<device>[_<third>].json``) holds the figures of this command.
+
     python benchmarks/search_multi.py --seeds 20 --budget 150
 """
 
@@ -27,9 +31,11 @@ from gcnas.search import (TableObjective, hypervolume, nadir_reference, pareto_m
                           run_search)
 
 try:
-    from search_single import DEFAULT_PAIRS, METHODS_HELP, RESULTS, SHARED, make, paired
+    from _results import BenchmarkRun, add_output_arguments
+    from search_single import DEFAULT_PAIRS, METHODS_HELP, SHARED, make, paired, paired_counts
 except ImportError:  # run as a module
-    from benchmarks.search_single import DEFAULT_PAIRS, METHODS_HELP, RESULTS, SHARED, make, paired
+    from benchmarks._results import BenchmarkRun, add_output_arguments
+    from benchmarks.search_single import DEFAULT_PAIRS, METHODS_HELP, SHARED, make, paired, paired_counts
 
 
 def third_objective(kind: str | None, table: BenchmarkTable):
@@ -62,10 +68,13 @@ def main() -> None:
                         help="methods drawn in the Pareto scatter of the first seed")
     parser.add_argument("--pairs", default=DEFAULT_PAIRS.replace("bo-onehot-raw", "bo-onehot-raw-qlognehvi"),
                         help="A:B,... methods compared seed by seed")
-    parser.add_argument("--out", default=str(RESULTS / "search_multi"))
+    parser.add_argument("--plots", type=Path, default=None, help="folder of the plots (default: the cache folder)")
+    add_output_arguments(parser, "search_multi")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
+    tag = f"{args.device}{'_' + args.third if args.third else ''}"
+    bench = BenchmarkRun("search_multi", args, label=args.label or tag)
     acc_table = BenchmarkTable(SHARED / "nb201_cifar10_200ep.csv")
     lat_table = BenchmarkTable(SHARED / "nb201_latency_ms.csv")
     objectives = [TableObjective("valid_acc", table=acc_table),
@@ -81,15 +90,15 @@ def main() -> None:
     ref = nadir_reference(Y_all[true_mask])
     hv_true = hypervolume(Y_all[true_mask], ref)
     print(f"true Pareto front: {len(true_codes)} architectures; reference point (nadir) {ref * signs}")
-    tag = f"{args.device}{'_' + args.third if args.third else ''}"
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    cache_dir = bench.cache_dir(keys=["device", "third", "budget"])
+    plots = args.plots or cache_dir
+    plots.mkdir(parents=True, exist_ok=True)
     rows, scatter, found_final, found_curves = [], {}, {}, {}
     checkpoints = sorted({*(n for n in (50, 100, 150) if n <= args.budget), args.budget})
     for method in args.methods.split(","):
         hv_at, found_at, times = {n: [] for n in checkpoints}, {n: [] for n in checkpoints}, []
         for seed in range(args.first_seed, args.first_seed + args.seeds):
-            cache = out / f"{method}_{tag}_s{seed}_b{args.budget}.json"
+            cache = cache_dir / f"{method}_s{seed}.json"
             if cache.exists():
                 record = json.loads(cache.read_text())
             else:
@@ -121,20 +130,31 @@ def main() -> None:
     print(" | ".join(cols))
     for r in rows:
         print(" | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols))
+    figures: dict = {"true_front": len(true_codes), "seeds": args.seeds, "first_seed": args.first_seed,
+                     "budget": args.budget,
+                     **{f"reference.{o.name}": float(r) for o, r in zip(objectives, ref * signs)}}
+    for r in rows:
+        figures.update({f"{r['method']}.{k}": v for k, v in r.items() if k != "method"})
+        lowest, highest = (int(x) for x in r[f"found@{checkpoints[-1]} min..max"].split(".."))
+        figures.update({f"{r['method']}.found@{checkpoints[-1]}.min": lowest,
+                        f"{r['method']}.found@{checkpoints[-1]}.max": highest})
     print(f"\ntrue Pareto architectures found within {checkpoints[-1]} queries, seed by seed:")
     for pair in filter(None, args.pairs.split(",")):
         a, b = pair.split(":")
         if a in found_final and b in found_final:
             print(paired(a, found_final[a], b, found_final[b], better="higher"))
-    curve_plot = plot_best_so_far(found_curves, out / f"found_{tag}.png",
+            figures.update({f"pair.{a}:{b}.{k}": v
+                            for k, v in paired_counts(found_final[a], found_final[b], better="higher").items()})
+    curve_plot = plot_best_so_far(found_curves, plots / f"found_{tag}.png",
                                   ylabel=f"true Pareto architectures found (of {len(true_codes)})",
                                   title=f"valid_acc vs {args.device} latency{' vs ' + args.third if args.third else ''}")
     front = (Y_all[true_mask][:, :2] * signs[:2])[:, ::-1]
     shown = [m for m in args.scatter_methods.split(",") if m in scatter]
-    plot = plot_pareto({m: scatter[m][:, ::-1] for m in shown}, out / f"pareto_{tag}.png",
+    plot = plot_pareto({m: scatter[m][:, ::-1] for m in shown}, plots / f"pareto_{tag}.png",
                        xlabel=f"{args.device} latency (ms)", ylabel="valid_acc", front=front, ylim=(80, 92),
                        title=f"seed {args.first_seed}, {args.budget} queries (accurate part of the front)")
     print(f"plots: {curve_plot} {plot}")
+    bench.write(figures, details={"rows": rows, "found_final": found_final, "cache": cache_dir.name})
 
 
 if __name__ == "__main__":

@@ -4,8 +4,11 @@ Methods: BO over arch2vec (with and without the live-graph statistics), BO over 
 (of the canonical cell, with statistics, and of the raw cell as written), regularised
 evolution and random search, on the same seeds (paired: the same 10 random initial
 architectures for every BO). Prints the median incumbent test accuracy at 25/50/100/150 queries, the
-fraction of seeds that found the best-valid architecture (test 94.37), and the mean
-time of a BO step; the baselines in the same run are the comparison.
+fraction of seeds that found the best-valid architecture (the optimum: its test accuracy, read
+from the table), and the mean time of a BO step; the baselines in the same run are the comparison.
+
+Each (method, seed) search is cached under ``runs/bench/search_single/`` in a folder keyed by the
+table, the budget and the code version; the results file holds the figures of this command.
 
     python benchmarks/search_single.py --seeds 20 --budget 150
 """
@@ -27,24 +30,34 @@ from gcnas.search import (BayesianOptimization, EmbeddingFeatures, LatentSpaceBO
                           TableObjective, plot_best_so_far, run_search)
 from gcnas.search.features import ConcatFeatures, onehot_features, stats_features
 
+try:
+    from _results import CACHE_ROOT, BenchmarkRun, add_output_arguments, cache_key
+except ImportError:  # imported as benchmarks.search_single
+    from benchmarks._results import CACHE_ROOT, BenchmarkRun, add_output_arguments, cache_key
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nb201"
-RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def arch2vec_cache(seed: int = 0) -> Path:
+    """``runs/bench/arch2vec/<key>/``: the encoder's folder, keyed by its settings and the encoder code."""
+    path = CACHE_ROOT / "arch2vec" / cache_key({"latent_dim": 16, "seed": seed}, packages=["encoders"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def arch2vec_model(seed: int = 0):
-    """The pretrained arch2vec encoder itself (for latent-space BO), cached in benchmarks/results/."""
+    """The pretrained arch2vec encoder itself (for latent-space BO), cached (:func:`arch2vec_cache`)."""
     from gcnas.encoders import Arch2Vec
 
-    path = RESULTS / f"arch2vec_nb201_d16_s{seed}.pt"
+    path = arch2vec_cache(seed) / "arch2vec_nb201_d16.pt"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         Arch2Vec(latent_dim=16, seed=seed).fit(None, progress=True).save(path)
     return Arch2Vec.load(path)
 
 
 def arch2vec_features(seed: int = 0) -> EmbeddingFeatures:
-    """Embeddings of the whole space by :func:`arch2vec_model`, cached in benchmarks/results/."""
-    path = RESULTS / f"arch2vec_nb201_d16_s{seed}.npz"
+    """Embeddings of the whole space by :func:`arch2vec_model`, cached beside it."""
+    path = arch2vec_cache(seed) / "arch2vec_nb201_d16.npz"
     if not path.exists():
         from gcnas.space import NB201Space
 
@@ -86,16 +99,22 @@ def make(method: str):
                                 acquisition="qlognehvi" if "qlognehvi" in flags else "auto")
 
 
-def paired(name_a: str, a: Sequence[float], name_b: str, b: Sequence[float], better: str = "lower") -> str:
-    """Seed-paired comparison of two methods: wins, ties, losses and a two-sided sign test."""
+def paired_counts(a: Sequence[float], b: Sequence[float], better: str = "lower") -> dict[str, float | int]:
+    """Seed-paired comparison of two methods: ``wins`` / ``losses`` / ``ties`` of ``a``, two-sided sign test ``p``."""
     from scipy.stats import binomtest
 
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     diff = (b - a) if better == "lower" else (a - b)
     wins, losses = int((diff > 0).sum()), int((diff < 0).sum())
     p = binomtest(wins, wins + losses).pvalue if wins + losses else 1.0
-    return (f"{name_a} vs {name_b} (same seeds): {name_a} better on {wins}, worse on {losses}, tied on "
-            f"{len(a) - wins - losses}; sign test p = {p:.3f}")
+    return {"wins": wins, "losses": losses, "ties": len(a) - wins - losses, "p": float(p)}
+
+
+def paired(name_a: str, a: Sequence[float], name_b: str, b: Sequence[float], better: str = "lower") -> str:
+    """:func:`paired_counts` as a sentence."""
+    c = paired_counts(a, b, better)
+    return (f"{name_a} vs {name_b} (same seeds): {name_a} better on {c['wins']}, worse on {c['losses']}, tied on "
+            f"{c['ties']}; sign test p = {c['p']:.3f}")
 
 
 DEFAULT_PAIRS = "bo-arch2vec+stats:bo-onehot+stats,bo-arch2vec:bo-onehot,bo-onehot:bo-onehot-raw"
@@ -110,23 +129,25 @@ def main() -> None:
                         "evolution,random", help=METHODS_HELP)
     parser.add_argument("--table", default=str(SHARED / "nb201_cifar10_200ep.csv"))
     parser.add_argument("--pairs", default=DEFAULT_PAIRS, help="A:B,... methods compared seed by seed")
-    parser.add_argument("--out", default=str(RESULTS / "search_single"))
+    parser.add_argument("--plot", type=Path, default=None,
+                        help="best-so-far plot (default: best_so_far.png in the cache folder)")
+    add_output_arguments(parser, "search_single")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
+    bench = BenchmarkRun("search_single", args)
     table = BenchmarkTable(args.table)
     valid, test = TableObjective("valid_acc", table=table), TableObjective("test_acc", table=table)
     best_valid_arch = table.archs[int(np.argmax(table.column("valid_acc")))]
     best_valid_test = float(test([best_valid_arch])[0])
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    cache_dir = bench.cache_dir(keys=["table", "budget"])
     curves: dict[str, list[np.ndarray]] = {}
     queries: dict[str, list[int]] = {}
     rows = []
     for method in args.methods.split(","):
         found, times = [], []
         for seed in range(args.first_seed, args.first_seed + args.seeds):
-            cache = out / f"{method}_s{seed}_b{args.budget}_v2.json"
+            cache = cache_dir / f"{method}_s{seed}.json"
             if cache.exists():
                 record = json.loads(cache.read_text())
             else:
@@ -165,14 +186,22 @@ def main() -> None:
     print(" | ".join(cols))
     for r in rows:
         print(" | ".join(f"{r.get(c):.3f}" if isinstance(r.get(c), float) else str(r.get(c)) for c in cols))
+    figures: dict = {"optimum": best_valid_test, "seeds": args.seeds, "first_seed": args.first_seed,
+                     "budget": args.budget}
+    for r in rows:
+        figures.update({f"{r['method']}.{k}": v for k, v in r.items() if k != "method"})
     print("\nqueries until the best-valid cell was found, seed by seed:")
     for pair in filter(None, args.pairs.split(",")):
         a, b = pair.split(":")
         if a in queries and b in queries:
             print(paired(a, queries[a], b, queries[b]))
-    plot = plot_best_so_far(curves, out / "best_so_far.png", ylabel="test_acc of incumbent (selected on valid_acc)",
-                            optimum=94.37, title="NAS-Bench-201 CIFAR-10", ylim=(92.5, 94.6))
+            figures.update({f"pair.{a}:{b}.{k}": v for k, v in paired_counts(queries[a], queries[b]).items()})
+    plot = plot_best_so_far(curves, args.plot or cache_dir / "best_so_far.png",
+                            ylabel="test_acc of incumbent (selected on valid_acc)", optimum=best_valid_test,
+                            title="NAS-Bench-201 CIFAR-10", ylim=(92.5, 94.6))
     print(f"plot: {plot}")
+    bench.write(figures, details={"best_valid_arch": str(best_valid_arch), "queries_to_best": queries,
+                                "rows": rows, "cache": cache_dir.name})
 
 
 if __name__ == "__main__":

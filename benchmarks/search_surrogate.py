@@ -23,8 +23,10 @@ from gcnas.search.surrogate import copula_warp, fit_gp, posterior_stats
 from gcnas.space import NB201Space
 
 try:
+    from _results import BenchmarkRun, add_output_arguments
     from search_single import SHARED, benchmark_features
 except ImportError:
+    from benchmarks._results import BenchmarkRun, add_output_arguments
     from benchmarks.search_single import SHARED, benchmark_features
 
 
@@ -34,9 +36,12 @@ def main() -> None:
     parser.add_argument("--num", type=int, default=100, help="training cells")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--above", type=float, default=88.0)
+    add_output_arguments(parser, "search_surrogate")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
+    bench = BenchmarkRun("search_surrogate", args)
+    figures: dict = {"train_cells": args.num, "repeats": args.repeats, "above": args.above}
     table = BenchmarkTable(SHARED / "nb201_cifar10_200ep.csv")
     archs = NB201Space().all_archs()
     by_code = dict(zip((a.code for a in table.archs), table.column("valid_acc")))
@@ -58,8 +63,12 @@ def main() -> None:
             taus.append(kendalltau(mean, y[test])[0])
             good_taus.append(kendalltau(mean[good], y[test][good])[0])
             tops.append(float(np.mean(y[test][np.argsort(-mean)[:100]] > top1)))
+        figures.update({f"{spec}.dims": F.shape[1], f"{spec}.tau": float(np.mean(taus)),
+                        f"{spec}.tau_above": float(np.mean(good_taus)),
+                        f"{spec}.top100_in_best1": float(np.mean(tops))})
         print(f"{spec} | {F.shape[1]} | {np.mean(taus):.3f} | {np.mean(good_taus):.3f} | {np.mean(tops):.3f}",
               flush=True)
+    bench.write(figures)
 
 
 if __name__ == "__main__":

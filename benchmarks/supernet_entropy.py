@@ -20,6 +20,7 @@ import time
 
 import torch
 
+from _results import BenchmarkRun, add_output_arguments
 from gcnas.data import load_images
 from gcnas.supernet import train_supernet
 
@@ -41,8 +42,10 @@ def main() -> None:
     parser.add_argument("--gaea-lr", type=float, help="GAEA arch_lr (default: the library default)")
     parser.add_argument("--darts-lr", type=float, help="DARTS arch_lr (default: the library default)")
     parser.add_argument("--seed", type=int, default=0)
+    add_output_arguments(parser, "supernet_entropy")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    bench = BenchmarkRun("supernet_entropy", args)
     data = load_images("digits")
     results = {}
     for name in args.runs.split(","):
@@ -66,6 +69,17 @@ def main() -> None:
                  for n in names]
         print(f"{e + 1:>5}  " + "  ".join(f"{c:>20}" for c in cells))
     print("final train accuracy  " + "  ".join(f"{results[n][0].history[-1]['accuracy']:>6.1f}%" for n in names))
+    figures: dict = {"epochs": args.epochs, "uniform_entropy": math.log(5)}
+    for n in names:
+        trained, seconds, _ = results[n]
+        last = trained.history[-1]
+        figures.update({f"{n}.entropy": last["entropy"], f"{n}.max_weight": last["max_weight"],
+                        f"{n}.train_accuracy": last["accuracy"], f"{n}.seconds": seconds,
+                        f"{n}.derived": str(trained.derive())})
+        figures.update({f"{n}.entropy@{e + 1}": h["entropy"] for e, h in enumerate(trained.history)})
+        figures.update({f"{n}.max_weight@{e + 1}": h["max_weight"] for e, h in enumerate(trained.history)})
+    bench.write(figures, details={n: {"strategy_kwargs": results[n][2], "history": results[n][0].history}
+                                for n in names})
 
 
 if __name__ == "__main__":

@@ -25,11 +25,7 @@ results live under ``--work`` in a folder named by a hash of the settings that m
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,6 +35,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _predictors_common import shared  # noqa: E402
+from _results import RESULTS_DIR, BenchmarkRun, cache_key, load_results  # noqa: E402
 
 from gcnas.data import BenchmarkTable, RunStore, load_images  # noqa: E402
 from gcnas.hardware import network_costs_many  # noqa: E402
@@ -49,22 +46,22 @@ from gcnas.supernet import load_supernet, sample_subnets, train_supernet  # noqa
 from gcnas.supernet.checkpoint import checkpoint_path  # noqa: E402
 
 TRAIN_KEYS = ("channels", "cells", "epochs", "batch_size", "lr", "weight_decay", "sampling", "exclude_ops",
-              "train_images", "seed", "image_size")
-SCORE_KEYS = ("num_cells", "cell_seed", "bn_recalibrate", "score_images", "score_batch", "score_version")
-SCORE_VERSION = 2  # 2: calibration batches not augmented, prepared once for all cells
+              "train_images", "seed", "image_size", "data_root")
+SCORE_KEYS = ("num_cells", "cell_seed", "bn_recalibrate", "score_images", "score_batch")
+PROXY_KEYS = ("image_size", "data_root")
+# the gcnas code that makes each cache (and the top-level modules, always): a change there starts afresh
+TRAIN_CODE = ("supernet", "data")
+PROXY_CODE = ("predictors", "supernet", "data")
 
 
-def settings_hash(args: argparse.Namespace, keys: tuple[str, ...]) -> str:
-    chosen = {k: getattr(args, k) for k in keys}
-    return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:10]
-
-
-def git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).parent, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+def ranking_figures(rows: dict[str, dict[str, float]], supernet: dict, num_cells: int) -> dict[str, float | int]:
+    """The flat figures of a run: ``<ranking>.<metric>`` for every row, and the supernet's own."""
+    figures: dict[str, float | int] = {"num_cells": num_cells, "supernet_epochs": supernet["epochs"],
+                                       "final_train_accuracy": supernet["final_train_accuracy"],
+                                       "train_seconds_total": supernet["train_seconds_total"]}
+    for name, metrics in rows.items():
+        figures.update({f"{name}.{metric}": value for metric, value in metrics.items()})
+    return figures
 
 
 def subset_data(data, train_images: int | None):
@@ -88,8 +85,9 @@ def summary_table(out_dir: Path) -> str:
     lines = ["| run | supernet | train acc | raw tau (top10%) | -loss tau | GCN@200 tau | params tau | synflow | "
              "naswot |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for path in sorted(out_dir.glob("supernet_ranking-*.json")):
-        r = json.loads(path.read_text())
-        rows, st = r["rows"], r["settings"]
+        record = load_results(path)
+        r, st = record["details"], record["settings"]
+        rows = r["rows"]
 
         def tau(name: str) -> str:
             row = rows.get(name)
@@ -101,7 +99,7 @@ def summary_table(out_dir: Path) -> str:
                  + (f", no {'/'.join(st['exclude_ops'])}" if st["exclude_ops"] else "")
                  + f", bn {st['bn_recalibrate']}x{st['score_batch']}, {r['num_cells']} cells")
         raw = rows["supernet (all cells)"]
-        lines.append(f"| {r['label']} | {shape} | {r['supernet']['final_train_accuracy']:.1f}% | "
+        lines.append(f"| {record['label']} | {shape} | {r['supernet']['final_train_accuracy']:.1f}% | "
                      f"{raw['kendall_tau']:.3f} ({raw['top10_kendall_tau']:.3f}) | {tau('supernet -loss (all cells)')} | "
                      f"{gcn_text} | {tau('params (all cells)')} | {tau('synflow (all cells)')} | "
                      f"{tau('naswot (all cells)')} |")
@@ -137,8 +135,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--work", default="runs/bench/supernet_ranking")
-    parser.add_argument("--label", default=None, help="name of the results file (default: the settings hash)")
-    parser.add_argument("--out-dir", default="benchmarks/results")
+    parser.add_argument("--label", default=None, help="name of the results file (default: the cache keys)")
+    parser.add_argument("--out-dir", default=str(RESULTS_DIR), help="folder of the results file")
     parser.add_argument("--stop-after", choices=["proxies", "train", "score"], default=None)
     parser.add_argument("--summary", action="store_true", help="print the table of every results file and stop")
     args = parser.parse_args()
@@ -146,20 +144,21 @@ def main() -> None:
         print(summary_table(Path(args.out_dir)))
         return
     args.exclude_ops = sorted(o for o in args.exclude_ops.split(",") if o)
-    args.score_version = SCORE_VERSION
     if args.threads:
         torch.set_num_threads(args.threads)
-    load_start = os.getloadavg()
-    started = time.perf_counter()
+    train_key = cache_key(args, TRAIN_KEYS, TRAIN_CODE)
+    score_key = cache_key(args, SCORE_KEYS, TRAIN_CODE)
+    label = args.label or f"train-{train_key}-score-{score_key}"
+    bench = BenchmarkRun("supernet_ranking", args, label=label,
+                       out=Path(args.out_dir) / f"supernet_ranking-{label}.json")
 
     root = args.data_root or str(shared("images/cifar10-jpg"))
     table = BenchmarkTable(args.table or shared("nb201/nb201_cifar10_200ep.csv"))
     data = load_images("imagefolder", root=root, image_size=args.image_size)
     proxy_split = data.train  # the proxies' batch comes from the whole train half, whatever --train-images
     data = subset_data(data, args.train_images)
-    train_dir = Path(args.work) / f"train-{settings_hash(args, TRAIN_KEYS)}"
-    score_dir = train_dir / f"score-{settings_hash(args, SCORE_KEYS)}"
-    label = args.label or f"{train_dir.name}-{score_dir.name}"
+    train_dir = Path(args.work) / f"train-{train_key}"
+    score_dir = train_dir / f"score-{score_key}"
     print(f"data {data}; run {score_dir}", flush=True)
 
     # The first N of one fixed draw of 1,000 (or more): smaller runs score a subset of larger ones.
@@ -168,7 +167,7 @@ def main() -> None:
     baselines = {"params": network_costs_many(archs)["params_m"]}
     proxies = [p for p in args.proxies.split(",") if p]
     if proxies:
-        proxy_file = Path(args.work) / f"proxies-{args.image_size}.json"
+        proxy_file = Path(args.work) / f"proxies-{cache_key(args, PROXY_KEYS, PROXY_CODE)}.json"
         cached = json.loads(proxy_file.read_text()) if proxy_file.exists() else {}
         for proxy in proxies:
             known = cached.setdefault(proxy, {})
@@ -247,29 +246,19 @@ def main() -> None:
             rows[f"K={k}: {name}"] = {m: float(np.mean([r[m] for r in reports])) for m in reports[0]}
             rows[f"K={k}: {name}"]["kendall_tau_std"] = float(np.std([r["kendall_tau"] for r in reports]))
 
-    result = {
-        "benchmark": "supernet_ranking", "label": label, "command": " ".join(["python", *sys.argv]),
-        "git_commit": git_commit(), "settings": {k: v for k, v in vars(args).items()},
-        "train_hash": settings_hash(args, TRAIN_KEYS), "score_hash": settings_hash(args, SCORE_KEYS),
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                    "loadavg_start": load_start, "loadavg_end": os.getloadavg(), "torch": torch.__version__,
-                    "threads": torch.get_num_threads(), "device": args.device},
-        "supernet": {"epochs": len(history), "final_train_accuracy": history[-1]["accuracy"],
-                     "train_seconds_total": sum(r["seconds"] for r in history),
-                     "train_seconds_this_call": train_seconds, "score_seconds_this_call": score_seconds,
-                     "score_range": [float(supernet_acc.min()), float(supernet_acc.max())]},
-        "num_cells": len(archs), "rows": rows, "seconds": time.perf_counter() - started,
-    }
-    out = Path(args.out_dir) / f"supernet_ranking-{label}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
+    supernet = {"epochs": len(history), "final_train_accuracy": history[-1]["accuracy"],
+                "train_seconds_total": sum(r["seconds"] for r in history),
+                "train_seconds_this_call": train_seconds, "score_seconds_this_call": score_seconds,
+                "score_range": [float(supernet_acc.min()), float(supernet_acc.max())]}
+    details = {"rows": rows, "supernet": supernet, "num_cells": len(archs),
+               "cache": {"train": train_dir.name, "score": score_dir.name}}
+    bench.write(ranking_figures(rows, supernet, len(archs)), details)
     print(f"\n{len(archs)} cells, supernet {args.channels}x{args.cells} {len(history)} epochs "
           f"(train acc {history[-1]['accuracy']:.1f}%), sampling={args.sampling}, exclude={args.exclude_ops}")
     print(f"{'ranking':<34} {'tau':>6} {'rho':>6} {'P@5%':>6} {'tau top10%':>10} {'P@10%':>6}")
     for name, r in rows.items():
         print(f"{name:<34} {r['kendall_tau']:6.3f} {r['spearman']:6.3f} {r['precision_at_5']:6.2f} "
               f"{r['top10_kendall_tau']:10.3f} {r['precision_at_10']:6.2f}")
-    print(f"results: {out}")
 
 
 if __name__ == "__main__":

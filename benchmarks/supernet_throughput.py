@@ -29,6 +29,8 @@ import time
 import torch
 import torch.nn.functional as F
 
+from _results import BenchmarkRun, add_output_arguments
+
 
 def official(name: str, channels: int, cells: int):
     from xautodl.models import get_cell_based_tiny_net
@@ -140,8 +142,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-channels-last", dest="channels_last", action="store_false",
                         help="run ours in the default contiguous layout (ablation)")
+    add_output_arguments(parser, "supernet_throughput")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    bench = BenchmarkRun("supernet_throughput", args)
+    figures: dict = {}
     gen = torch.Generator().manual_seed(0)
     batches = [(torch.randn(args.batch_size, 3, args.size, args.size, generator=gen),
                 torch.randint(0, 10, (args.batch_size,), generator=gen),
@@ -159,7 +164,9 @@ def main() -> None:
             a.append(images_per_s(ours, batches, args.steps))
             b.append(images_per_s(theirs, batches, args.steps))
         ma, mb = statistics.median(a), statistics.median(b)
+        figures.update({f"{strategy}.ours_img_s": ma, f"{strategy}.theirs_img_s": mb, f"{strategy}.ratio": ma / mb})
         print(f"{strategy:<9} {ma:>11.1f} {mb:>14.1f} {ma / mb:>11.2f}x", flush=True)
+    bench.write(figures)
 
 
 if __name__ == "__main__":

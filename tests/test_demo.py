@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import gcnas.demo as demo
 from gcnas.cli import main
 from gcnas.data import RunStore
+from gcnas.data.images import load_images
 from gcnas.demo import DemoSettings, run_demo
 from gcnas.exceptions import InvalidInputError
+from gcnas.space import Arch
 
 STAGES = ["supernet", "gaea", "sample", "predictor", "latency", "lut", "arch2vec", "search", "retrain"]
 
@@ -53,8 +56,43 @@ def test_quick_demo_runs_every_stage_and_writes_the_report(quick_run):
         assert {"accuracy", "latency_ms", "energy_mj", "params_m", "flops_m"} <= set(store.lut_columns())
         assert len(store.trials("demo-bo")) == DemoSettings.quick().search_budget
         assert len(store.samples("supernet")) == DemoSettings.quick().samples
-    assert len(summary["retrain"]) >= 2 and all(0 <= r["test_accuracy"] <= 100 for r in summary["retrain"])
-    assert -1 <= summary["predictor_kendall_tau_heldout"] <= 1
+
+
+def _tau_b(a, b) -> float:
+    """Kendall tau-b by counting pairs: (concordant - discordant) / sqrt(pairs untied in a * untied in b)."""
+    concordant = discordant = untied_a = untied_b = 0
+    for i in range(len(a)):
+        for j in range(i):
+            da, db = np.sign(a[i] - a[j]), np.sign(b[i] - b[j])
+            concordant += da * db > 0
+            discordant += da * db < 0
+            untied_a += da != 0
+            untied_b += db != 0
+    return (concordant - discordant) / np.sqrt(untied_a * untied_b)
+
+
+def test_summary_figures_agree_with_what_the_run_stored(quick_run):
+    run_dir, _ = quick_run
+    summary = json.loads((run_dir / "summary.json").read_text())
+    settings = DemoSettings.quick()
+    with RunStore(run_dir) as store:
+        scores = {x.arch.code: x.accuracy for x in store.samples("supernet")}
+        heldout = store.stage("demo:predictor")["heldout"]            # [code, supernet score, prediction]
+        # the GCN's held-out tau: the 20% of samples it did not see, their scores, its predictions
+        assert len({code for code, _, _ in heldout}) == len(heldout) == round(0.2 * settings.samples)
+        assert all(scores[code] == score for code, score, _ in heldout)
+        expected_tau = _tau_b([s for _, s, _ in heldout], [p for _, _, p in heldout])
+        assert summary["predictor_kendall_tau_heldout"] == pytest.approx(expected_tau, abs=1e-12)
+        # the picks of the search, then GAEA's cell, are trained; each with its lookup-table prediction
+        trained = list(dict.fromkeys([*summary["chosen"], summary["gaea_derived"]]))[:settings.retrain]
+        assert [r["arch"] for r in summary["retrain"]] == trained
+        predicted = store.lut_values([Arch.from_string(a) for a in trained], "accuracy")
+        assert [r["predicted"] for r in summary["retrain"]] == pytest.approx(predicted.tolist())
+    # test accuracy is a count of correct answers over the whole test split, in percent
+    test_size = len(load_images("digits").test.y)
+    for record in summary["retrain"]:
+        correct = record["test_accuracy"] * test_size / 100
+        assert correct == pytest.approx(round(correct), abs=1e-6)
 
 
 def test_rerun_skips_every_finished_stage(quick_run):

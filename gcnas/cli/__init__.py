@@ -2,10 +2,11 @@
 
 Each command group lives in its own module of this package and exposes
 ``register(subparsers)``; handlers receive the parsed ``argparse.Namespace``.
-User errors (:class:`~gcnas.exceptions.GcnasError`) print one line and exit 2; any other
-exception is a bug and keeps its traceback. A handler that passes user input to code
-raising plain ``ValueError`` (``gcnas.space``) converts it where it does so
-(:func:`gcnas.cli._common.resolve_arch`).
+Exit status: 0 success; 1 a user error (:class:`~gcnas.exceptions.GcnasError`: bad input,
+an infeasible query), printed as one line; 2 only for a usage error found by argparse; 130
+when interrupted. Any other exception is a bug and keeps its traceback. A handler that
+passes user input to code raising plain ``ValueError`` (``gcnas.space``) converts it where
+it does so (:func:`gcnas.cli._common.resolve_arch`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Sequence
 
 __all__ = ["main", "build_parser", "COMMAND_MODULES"]
 
-COMMAND_MODULES: tuple[str, ...] = ("arch", "supernet", "hardware", "encoder", "predictor", "lut", "search", "demo")
+COMMAND_MODULES: tuple[str, ...] = ("arch", "supernet", "train", "hardware", "encoder", "predictor", "lut",
+                                    "search", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gcnas",
         description="Predictor-based neural architecture search on NAS-Bench-201 with graph learning.")
     parser.add_argument("--version", action="version", version=f"gcnas {__version__}")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="torch CPU threads for the whole command (default: $GCNAS_THREADS, else 1; "
+                             "see docs/design.md, 'Threads')")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in COMMAND_MODULES:
@@ -48,13 +53,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: The arguments (default: ``sys.argv[1:]``).
 
     Returns:
-        The exit status: 0, 2 after a user error (one line on stderr), 130 when interrupted.
+        The exit status: 0, 1 after a user error (one line on stderr), 2 after a usage error
+        (argparse exits with it), 130 when interrupted.
     """
     from gcnas.exceptions import GcnasError
+    from gcnas.threads import apply_thread_policy
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        apply_thread_policy(args.threads)
         result = args.handler(args)
     except KeyboardInterrupt:
         print("interrupted; finished work is kept in the run store, rerun the same command to resume",
@@ -62,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except GcnasError as error:
         print(f"gcnas {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        return 1
     return int(result or 0)
 
 

@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from gcnas.predictors.truth import Truth
     from gcnas.space import Arch
 
-__all__ = ["add_common", "add_truth", "emit", "emit_judged", "format_table", "judgement_line", "judgement_record",
-           "load_truth", "open_store", "resolve_arch", "true_values"]
+__all__ = ["TRUTH_FORMS", "add_common", "add_truth", "emit", "emit_judged", "format_table", "judgement_line",
+           "judgement_record", "load_truth", "open_store", "open_table_arg", "resolve_arch", "true_values"]
 
 
 def add_common(parser: argparse.ArgumentParser, *, formats: Sequence[str] = ("table", "json")) -> None:
@@ -26,11 +26,16 @@ def add_common(parser: argparse.ArgumentParser, *, formats: Sequence[str] = ("ta
     parser.add_argument("--format", choices=list(formats), default=formats[0], help="output format")
 
 
+TRUTH_FORMS = "table:CSV:COLUMN | nb201:cifar10:COLUMN | natsbench:PATH:DATASET:METRIC[:HP]"
+"""The ``--truth`` forms shown in help texts (every form of :mod:`gcnas.data.table_specs`)."""
+
+
 def add_truth(parser: argparse.ArgumentParser) -> None:
-    """Add ``--truth table:CSV:COLUMN``: true values reported beside a ranking, never used by it."""
-    parser.add_argument("--truth", metavar="table:CSV:COLUMN",
+    """Add ``--truth SPEC``: true values reported beside a ranking, never used by it."""
+    parser.add_argument("--truth", metavar="SPEC",
                         help="a benchmark table column reported beside the ranking (the true value of each row, "
-                             "Kendall tau, Spearman, precision@5%%); only read for the report, never for fitting, "
+                             "Kendall tau, Spearman, precision@5%%): " + TRUTH_FORMS + " (nb201:cifar10 is "
+                             "packaged: valid_acc, test_acc). Only read for the report, never for fitting, "
                              "ranking or picking. With --format json the output becomes {rows, truth}")
 
 
@@ -38,8 +43,9 @@ def load_truth(args: argparse.Namespace) -> Truth | None:
     """The :class:`~gcnas.predictors.Truth` of ``--truth`` (``None`` when not given).
 
     Raises:
-        InvalidInputError: A spec not of the form ``table:CSV:COLUMN``, or an unknown column.
-        DataNotFoundError: The CSV does not exist.
+        InvalidInputError: A spec not of a benchmark column form (``table:CSV:COLUMN``,
+            ``nb201:cifar10:COLUMN``, ``natsbench:PATH:DATASET:METRIC[:HP]``), or an unknown column.
+        DataNotFoundError: The CSV or archive does not exist.
     """
     from gcnas.predictors.truth import parse_truth
 
@@ -83,11 +89,14 @@ def judgement_line(truth: Truth, judgement: Mapping[str, Any]) -> str:
 
 
 def emit_judged(rows: Sequence[Mapping[str, Any]], fmt: str, truth: Truth | None,
-                judgement: Mapping[str, Any] | None, columns: Sequence[str] | None = None, out=None) -> None:
+                judgement: Mapping[str, Any] | None, columns: Sequence[str] | None = None, out=None,
+                summary: Mapping[str, Any] | None = None) -> None:
     """Print rows as :func:`emit` does, with the truth's judgement of the ranking beside them.
 
-    Without a truth this is :func:`emit`. With one, JSON becomes ``{"rows": [...], "truth": {...}}``,
-    a table is followed by :func:`judgement_line`, and CSV (kept a plain CSV) gets the line on stderr.
+    Without a truth or a summary this is :func:`emit`. Otherwise JSON becomes
+    ``{"rows": [...], **summary, "truth": {...}}``; a table is followed by one ``name: value``
+    line per summary field and by :func:`judgement_line`; CSV (kept a plain CSV) gets those
+    lines on stderr.
 
     Args:
         rows: The output rows (with their ``true_<column>`` already added).
@@ -96,18 +105,25 @@ def emit_judged(rows: Sequence[Mapping[str, Any]], fmt: str, truth: Truth | None
         judgement: :meth:`Truth.judge` of the command's scores (``None``: rows only).
         columns: Columns shown (table, CSV).
         out: Stream (default stdout).
+        summary: Figures of the whole output (a hypervolume ...), each its own field, never a row.
     """
     out = out or sys.stdout
-    if truth is None:
+    summary = dict(summary or {})
+    if truth is None and not summary:
         emit(rows, fmt, columns, out=out)
         return
     if fmt == "json":
-        emit({"rows": list(rows), "truth": None if judgement is None else judgement_record(truth, judgement)},
-             "json", out=out)
+        record: dict[str, Any] = {"rows": list(rows), **summary}
+        if truth is not None:
+            record["truth"] = None if judgement is None else judgement_record(truth, judgement)
+        emit(record, "json", out=out)
         return
     emit(rows, fmt, columns, out=out)
-    if judgement is not None:
-        print(judgement_line(truth, judgement), file=out if fmt == "table" else sys.stderr)
+    side = out if fmt == "table" else sys.stderr
+    for name, value in summary.items():
+        print(f"{name}: {_cell(value) if not isinstance(value, (list, tuple)) else value}", file=side)
+    if truth is not None and judgement is not None:
+        print(judgement_line(truth, judgement), file=side)
 
 
 def open_store(args: argparse.Namespace):
@@ -122,7 +138,8 @@ def resolve_arch(text: str, table: str | None = None) -> Arch:
 
     Args:
         text: A NATS-Bench string, a code (0..15624), or with ``table`` an official index.
-        table: A benchmark CSV mapping official indices to cells.
+        table: A benchmark CSV mapping official indices to cells, or a table name
+            (``nb201:cifar10``, ``natsbench:PATH:DATASET``; :func:`open_table_arg`).
 
     Returns:
         The architecture.
@@ -136,13 +153,26 @@ def resolve_arch(text: str, table: str | None = None) -> Arch:
     from gcnas.space import Arch
 
     if table is not None and text.strip().isdigit():
-        from gcnas.data import BenchmarkTable
-
-        return BenchmarkTable(table).arch(int(text))
+        return open_table_arg(table).arch(int(text))
     try:
         return Arch.parse(text)
     except ValueError as error:
         raise InvalidInputError(str(error)) from error
+
+
+def open_table_arg(text: str):
+    """The :class:`~gcnas.data.BenchmarkTable` of a ``--table`` argument.
+
+    Args:
+        text: A CSV path, or a table name: ``nb201:cifar10`` / ``nb201:latency`` (packaged
+            with gcnas), ``natsbench:PATH:DATASET[:HP]`` (:mod:`gcnas.data.table_specs`).
+
+    Returns:
+        The table.
+    """
+    from gcnas.data.table_specs import open_table
+
+    return open_table(text)
 
 
 def _cell(value: Any) -> str:
@@ -166,17 +196,35 @@ def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | Non
     return "\n".join(lines)
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (numpy's too) replaced by ``None``."""
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)) and getattr(value, "ndim", 0) == 0:
+        value = value.item()  # numpy / torch scalars
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def strict_json(value: Any) -> str:
+    """JSON that every parser reads: no NaN or Infinity (they become ``null``)."""
+    return json.dumps(json_safe(value), indent=2, default=str, allow_nan=False)
+
+
 def emit(rows: Sequence[Mapping[str, Any]] | Mapping[str, Any], fmt: str = "table",
          columns: Sequence[str] | None = None, out=None) -> None:
     """Print rows (or one record) as a table, JSON or CSV."""
     out = out or sys.stdout
     if isinstance(rows, Mapping):
         if fmt == "json":
-            print(json.dumps(rows, indent=2, default=str), file=out)
+            print(strict_json(rows), file=out)
             return
         rows = [{"field": k, "value": v} for k, v in rows.items()]
     if fmt == "json":
-        print(json.dumps(list(rows), indent=2, default=str), file=out)
+        print(strict_json(list(rows)), file=out)
     elif fmt == "csv":
         buffer = io.StringIO()
         names = list(columns or (rows[0].keys() if rows else []))

@@ -1,4 +1,4 @@
-"""``gcnas arch``: look at one architecture of the space."""
+"""``gcnas arch``: look at one architecture of the space, or export its network to ship it."""
 
 from __future__ import annotations
 
@@ -15,11 +15,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "show", help="code, string, canonical form, params and FLOPs of one architecture",
         description="ARCH is a NATS-Bench arch string or an intrinsic code 0..15624; with "
                     "--table CSV, a number is read as the official index of that table.")
-    show.add_argument("arch", metavar="ARCH_OR_CODE")
+    show.add_argument("arch", metavar="ARCH_OR_CODE", help="a NATS-Bench arch string (|op~0|+|op~0|op~1|+|op~0|op~1|op~2|) or an intrinsic code 0..15624")
     show.add_argument("--table", metavar="CSV", help="benchmark table: read ARCH as its official index "
                       "and print its metric columns")
     add_common(show)
     show.set_defaults(handler=show_arch)
+
+    export = commands.add_parser(
+        "export", help="write the standalone network of one architecture as ONNX, TorchScript or a pt file",
+        description="Write the network of ARCH with the weights of --weights (a RUN/models/<code>.pt from "
+                    "`gcnas train`), or as initialised when no --weights is given, and check the written file "
+                    "against PyTorch's output on a random batch. ONNX needs `pip install 'gcnas[export]'`.")
+    export.add_argument("arch", metavar="ARCH_OR_CODE", help="a NATS-Bench arch string (|op~0|+|op~0|op~1|+|op~0|op~1|op~2|) or an intrinsic code 0..15624")
+    export.add_argument("--table", metavar="CSV", help="benchmark table: read ARCH as its official index")
+    export.add_argument("--weights", metavar="FILE", help="RUN/models/<code>.pt written by `gcnas train` "
+                        "(default: the network as initialised with --seed, untrained)")
+    export.add_argument("--format", required=True, choices=["onnx", "pt", "torchscript"], help="file format")
+    export.add_argument("--out", required=True, metavar="FILE", help="file to write")
+    export.add_argument("--channels", type=int, metavar="C", help="without --weights: channels of the first stage (16)")
+    export.add_argument("--cells", type=int, metavar="N", help="without --weights: cells per stage (5)")
+    export.add_argument("--num-classes", type=int, metavar="K", help="without --weights: classifier outputs (10)")
+    export.add_argument("--image-size", type=int, metavar="S",
+                        help="side of the example batch traced and checked (default: the trained image size, "
+                             "else 32); the exported network takes any size")
+    export.add_argument("--seed", type=int, default=0, help="without --weights: seed of the initialisation (0)")
+    export.add_argument("--output-format", choices=["table", "json"], default="table",
+                        help="how the summary is printed (--format is the file's)")
+    export.set_defaults(handler=export_arch)
 
 
 def arch_record(arch, table_path: str | None = None) -> dict:
@@ -37,9 +59,9 @@ def arch_record(arch, table_path: str | None = None) -> dict:
     }
     record.update(network_costs(arch))
     if table_path is not None:
-        from gcnas.data import BenchmarkTable
+        from gcnas.cli._common import open_table_arg
 
-        table = BenchmarkTable(table_path)
+        table = open_table_arg(table_path)
         if arch in table:
             record["index"] = table.index(arch)
             for column in table.columns:
@@ -50,4 +72,41 @@ def arch_record(arch, table_path: str | None = None) -> dict:
 def show_arch(args: argparse.Namespace) -> int:
     arch = resolve_arch(args.arch, args.table)
     emit(arch_record(arch, args.table), args.format)
+    return 0
+
+
+_SHAPE_FLAGS = (("channels", 16), ("cells", 5), ("num_classes", 10))
+
+
+def export_arch(args: argparse.Namespace) -> int:
+    from gcnas.exceptions import InvalidInputError
+    from gcnas.supernet.export import export_model
+    from gcnas.supernet.standalone import TrainedModel, load_model
+
+    arch = resolve_arch(args.arch, args.table)
+    if args.weights is not None:
+        model = load_model(args.weights)
+        if model.arch != arch:
+            raise InvalidInputError(f"{args.weights!r} holds the weights of {model.arch} (code {model.arch.code}), "
+                                    f"not of {arch} (code {arch.code}); pass that file's arch or another file")
+        for name, _ in _SHAPE_FLAGS:
+            asked = getattr(args, name)
+            if asked is not None and asked != model.settings[name]:
+                raise InvalidInputError(f"--{name.replace('_', '-')} {asked} contradicts {args.weights!r}, trained "
+                                        f"with {name}={model.settings[name]}; leave it out")
+    else:
+        shape = {name: default if getattr(args, name) is None else getattr(args, name)
+                 for name, default in _SHAPE_FLAGS}
+        model = TrainedModel.initialised(arch, image_size=args.image_size or 32, seed=args.seed, **shape)
+    record = export_model(model, args.out, format=args.format, image_size=args.image_size, seed=args.seed)
+    record["weights"] = args.weights
+    if args.output_format == "json":
+        emit(record, "json")
+        return 0
+    emit(record, "table")
+    if not model.trained:
+        print(f"note: no --weights given, so this is the network as initialised (seed {args.seed}), untrained; "
+              "train one with `gcnas train ARCH --run RUN` and pass --weights RUN/models/<code>.pt")
+    if record["max_abs_diff"] is None:
+        print("not checked: onnxruntime is not installed (pip install 'gcnas[export]')")
     return 0

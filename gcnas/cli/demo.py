@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--run", default="runs/demo", metavar="DIR", help="run directory (default runs/demo)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--format", choices=["table", "json"], default="table", help="output format")
-    parser.add_argument("--quick", action="store_true", help="a seconds-scale version (what the tests run)")
+    parser.add_argument("--quick", action="store_true", help="the whole pipeline at toy sizes, under a minute on 2 cores (what the tests run)")
     parser.add_argument("--dataset", default="digits",
                         help="digits (built in), synthetic, cifar10, cifar100, imagenet16-120, or imagefolder "
                              "(your own images: --data-root DIR holding train/<class>/* and test/<class>/*)")

@@ -52,13 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_pretrain(args: argparse.Namespace) -> int:
-    import torch
-
     from gcnas.encoders import pretrain
-
-    # Batches of 64 graphs x 8 nodes are too small for intra-op threads to pay; on a
-    # shared 2-core machine a second thread made an epoch many times slower, not faster.
-    torch.set_num_threads(1)
 
     with open_store(args) as store:
         names = [flag[2:].replace("-", "_") for flag, *_ in _TRAINING_FLAGS]
@@ -78,11 +72,11 @@ def run_pretrain(args: argparse.Namespace) -> int:
 def run_map(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from gcnas.data import BenchmarkTable
+    from gcnas.cli._common import open_table_arg
     from gcnas.encoders import latent_map, load_pretrained
     from gcnas.exceptions import InvalidInputError
 
-    table = BenchmarkTable(args.table)
+    table = open_table_arg(args.table)
     if args.metric not in table.columns:
         raise InvalidInputError(f"table {args.table!r} has no column {args.metric!r}; it has: "
                                 f"{', '.join(table.columns)}")

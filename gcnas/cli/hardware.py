@@ -41,11 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     which.add_argument("--num", type=int, metavar="K", help="K distinct architectures sampled with --seed")
     which.add_argument("--all", action="store_true", help="all 15,625 architectures")
     measure.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
-    measure.add_argument("--batch-size", type=int, default=1)
+    measure.add_argument("--batch-size", type=int, default=1, help="images per timed forward pass (default 1)")
     measure.add_argument("--repeats", type=int, default=30, help="timed passes per architecture (median)")
     measure.add_argument("--warmup", type=int, default=5, help="untimed passes first")
     measure.add_argument("--threads", type=int, default=1, help="torch CPU threads while timing")
-    measure.add_argument("--dataset", choices=DATASET_CHOICES, default="cifar10")
+    measure.add_argument("--dataset", choices=DATASET_CHOICES, default="cifar10",
+                         help="input size and classes of the timed network (default cifar10: 32x32, 10)")
     measure.add_argument("--energy", action="store_true",
                          help="also measure energy through NVML (NVIDIA GPUs only)")
     measure.add_argument("--no-progress", action="store_true", help="hide the progress bar")

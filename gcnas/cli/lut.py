@@ -20,10 +20,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Predicts once per isomorphism class, joins params/FLOPs and the chosen latency and "
                     "energy sources, and writes the run store's lut table.")
     build.add_argument("--latency", metavar="SPEC",
-                       help="latency source: CSV:COLUMN (a latency table), 'measured' (stored measurements), "
-                            "or hwnb:PICKLE:DEVICE; omitted = no latency column")
+                       help="latency source: CSV:COLUMN (a latency table; it may hold any subset of the cells, "
+                            "keyed by arch or index: the others stay missing), nb201:latency:DEVICE (packaged: "
+                            "pixel3, fpga, eyeriss), 'measured' (stored measurements), hwnb:PICKLE:DEVICE, or predictor:NAME "
+                            "(the run's latency predictor NAME: measured where it was fitted, predicted elsewhere; "
+                            "the column latency_measured says which); "
+                            "omitted = no latency column")
     build.add_argument("--energy", default="model", metavar="SPEC",
-                       help="energy source: 'model' (analytic estimate, default), hwnb:PICKLE:DEVICE, or 'none'")
+                       help="energy source: 'model' (analytic estimate, default), CSV:COLUMN (an energy table, mJ), "
+                            "hwnb:PICKLE:DEVICE, or 'none'")
     build.add_argument("--dataset", default="cifar10", help="dataset the costs refer to (default cifar10)")
     add_common(build)
     build.set_defaults(handler=build_command)
@@ -33,10 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Bounds are upper limits on the lookup table's cost columns. --truth adds the true value "
                     "of each row and judges the predicted accuracy of every row of the table (one per "
                     "isomorphism class, or every architecture with --all-members) against it.")
-    query.add_argument("--max-latency-ms", type=float, metavar="X")
-    query.add_argument("--max-energy-mj", type=float, metavar="X")
-    query.add_argument("--max-params-m", type=float, metavar="X")
-    query.add_argument("--max-flops-m", type=float, metavar="X")
+    query.add_argument("--max-latency-ms", type=float, metavar="X", help="keep cells with latency <= X (ms)")
+    query.add_argument("--max-energy-mj", type=float, metavar="X", help="keep cells with energy <= X (mJ)")
+    query.add_argument("--max-params-m", type=float, metavar="X", help="keep cells with parameters <= X (millions)")
+    query.add_argument("--max-flops-m", type=float, metavar="X", help="keep cells with FLOPs <= X (millions)")
     query.add_argument("--sort", choices=("accuracy", "pareto"), default="accuracy",
                        help="highest predicted accuracy first, or the accuracy/cost Pareto front")
     query.add_argument("--pareto-cost", default="latency_ms", metavar="COLUMN",
@@ -56,8 +61,10 @@ def build_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     energy = None if args.energy == "none" else args.energy
     table = LookupTable.build(store, latency=args.latency, energy=energy, dataset=args.dataset)
+    missing = store.lut_meta().get("missing") or {}
     emit({"rows": store.lut_size(), "columns": ", ".join(table.columns), "latency": args.latency,
-          "energy": energy, "seconds": round(time.perf_counter() - started, 2)}, args.format)
+          "energy": energy, **{f"{name}_missing": count for name, count in missing.items()},
+          "seconds": round(time.perf_counter() - started, 2)}, args.format)
     return 0
 
 

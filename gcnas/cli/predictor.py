@@ -6,7 +6,8 @@ import argparse
 import sys
 import time
 
-from gcnas.cli._common import add_common, add_truth, emit, judgement_line, judgement_record, load_truth, open_store
+from gcnas.cli._common import (add_common, add_truth, emit, judgement_line, judgement_record, load_truth, open_store,
+                               open_table_arg)
 
 MODELS = ("gcn", "mlp", "gbt", "gp")
 
@@ -17,14 +18,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands.required = True
 
     fit = commands.add_parser(
-        "fit", help="fit a predictor to supernet samples or a table column -> RUN/predictor.pt",
-        description="Fit to the run store's scored sub-networks (--samples) or to K architectures "
-                    "drawn (seeded) from a benchmark table column (--table CSV --metric COL --num-train K).")
+        "fit", help="fit a predictor to supernet samples, measured latencies or a table column",
+        description="Fit to the run store's scored sub-networks (--samples), to the latencies measured by "
+                    "`gcnas hw measure` (--from measured[:DEVICE]), or to K architectures drawn (seeded) from a "
+                    "benchmark table column (--table CSV --metric COL --num-train K; cells without a value are "
+                    "skipped). Writes RUN/predictor.pt, or RUN/predictors/NAME.pt with --name.")
     fit.add_argument("--model", choices=MODELS, default="gcn", help="predictor (default gcn)")
+    fit.add_argument("--target", choices=("accuracy", "latency"), default="accuracy",
+                     help="what the predictor predicts (default accuracy); a latency predictor fills the lookup "
+                          "table's latency with `gcnas lut build --latency predictor:NAME`")
+    fit.add_argument("--name", default=None, metavar="NAME",
+                     help="keep the predictor as RUN/predictors/NAME.pt (default: RUN/predictor.pt, the accuracy "
+                          "predictor that `lut build` uses); required with --target latency")
     source = fit.add_mutually_exclusive_group(required=True)
     source.add_argument("--samples", nargs="?", const="supernet", metavar="SOURCE",
                         help="fit to the run store's samples of SOURCE (default 'supernet')")
-    source.add_argument("--table", metavar="CSV", help="benchmark table (index,arch,<metrics>)")
+    source.add_argument("--from", dest="from_store", metavar="measured[:DEVICE]",
+                        help="fit to the latencies measured in this run by `gcnas hw measure` (DEVICE cpu, the "
+                             "default, or cuda)")
+    source.add_argument("--table", metavar="TABLE",
+                        help="benchmark table: a CSV (index and/or arch, <metrics>), nb201:cifar10 (packaged: "
+                             "valid_acc, test_acc), nb201:latency (packaged: pixel3, fpga, eyeriss) or "
+                             "natsbench:PATH:DATASET[:HP]")
     fit.add_argument("--metric", default="valid_acc", help="table column to fit (default valid_acc)")
     fit.add_argument("--num-train", type=int, default=100, metavar="K",
                      help="architectures drawn from the table (default 100; 0 = all)")
@@ -38,20 +53,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Ranks every architecture of the table that the predictor was not trained on. The table "
                     "is --table CSV --metric COL, or --truth table:CSV:COLUMN; given both, the cells of --table "
                     "are ranked and also judged against --truth.")
-    evaluate.add_argument("--table", metavar="CSV", help="benchmark table with the truth")
+    evaluate.add_argument("--table", metavar="TABLE",
+                          help="benchmark table with the truth: a CSV, nb201:cifar10 or natsbench:PATH:DATASET[:HP]")
     evaluate.add_argument("--metric", help="true column of --table (default test_acc)")
     evaluate.add_argument("--include-train", action="store_true",
                           help="also rank the training architectures")
+    evaluate.add_argument("--name", default=None, metavar="NAME",
+                          help="evaluate RUN/predictors/NAME.pt (default RUN/predictor.pt)")
     add_truth(evaluate)
     add_common(evaluate)
     evaluate.set_defaults(handler=eval_command)
 
 
 def _training_set(args: argparse.Namespace, store) -> tuple[list, list, str]:
-    from gcnas.data import BenchmarkTable
     from gcnas.exceptions import InvalidInputError
     from gcnas.space import as_generator
 
+    if args.from_store is not None:
+        import math
+
+        from gcnas.hardware.latency import measurement_key
+        from gcnas.space import Arch
+
+        kind, _, device = args.from_store.partition(":")
+        if kind != "measured":
+            raise InvalidInputError(f"--from takes measured[:DEVICE], got {args.from_store!r}")
+        key = measurement_key(device or "cpu")
+        measured = {c: v for c, (v, _) in store.costs("latency_ms", key).items() if math.isfinite(v)}
+        if not measured:
+            raise InvalidInputError(f"run {args.run!r} has no latency measured on {key!r}; run "
+                                    f"`gcnas hw measure --num K --run {args.run}` first")
+        codes = sorted(measured)
+        return [Arch.from_code(c) for c in codes], [measured[c] for c in codes], f"measured:{key}"
     if args.samples is not None:
         samples = store.samples(args.samples)
         if not samples:
@@ -59,20 +92,29 @@ def _training_set(args: argparse.Namespace, store) -> tuple[list, list, str]:
                 f"run {args.run!r} has no samples from {args.samples!r}; score sub-networks with "
                 "`gcnas supernet sample --num K` first, or fit to a table with --table CSV --metric COL")
         return [s.arch for s in samples], [s.accuracy for s in samples], f"samples:{args.samples}"
-    table = BenchmarkTable(args.table)
-    values = table.column(args.metric)
-    if args.num_train < 0 or args.num_train > len(table):
-        raise InvalidInputError(f"--num-train must be in 0..{len(table)} (the table's rows), got {args.num_train}")
-    count = args.num_train or len(table)
-    rows = as_generator(args.seed).choice(len(table), size=count, replace=False)
+    import numpy as np
+
+    table = open_table_arg(args.table)
+    values = np.asarray(table.column(args.metric), dtype=np.float64)
+    valued = np.flatnonzero(np.isfinite(values))  # a partial table: cells without a value are skipped
+    if args.num_train < 0 or args.num_train > len(valued):
+        raise InvalidInputError(f"--num-train must be in 0..{len(valued)} (the table's rows with a "
+                                f"{args.metric} value), got {args.num_train}")
+    count = args.num_train or len(valued)
+    rows = valued[as_generator(args.seed).choice(len(valued), size=count, replace=False)]
     archs = table.archs
     return [archs[r] for r in rows], [float(values[r]) for r in rows], f"table:{args.table}:{args.metric}"
 
 
 def fit_command(args: argparse.Namespace) -> int:
-    from gcnas.predictors import PREDICTOR_FILE, kendall_tau, make_predictor
+    from gcnas.exceptions import InvalidInputError
+    from gcnas.predictors import kendall_tau, make_predictor, predictor_path, predictor_stage
 
+    if args.target == "latency" and not args.name:
+        raise InvalidInputError("a latency predictor needs a name, so it does not replace the accuracy "
+                                "predictor: add --name DEVICE (e.g. --name pixel3)")
     store = open_store(args)
+    predictor_path(store.run_dir, args.name)  # a bad name fails before any training
     archs, y, source = _training_set(args, store)
     options = {"seed": args.seed}
     if args.model in ("gcn", "mlp"):
@@ -84,11 +126,12 @@ def fit_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     predictor = make_predictor(args.model, **options).fit(archs, y)
     seconds = time.perf_counter() - started
-    path = predictor.save(store.run_dir / PREDICTOR_FILE)
-    info = {"model": args.model, "source": source, "n_train": len(archs), "params": predictor.get_params(),
-            "train_codes": [a.code for a in archs]}
-    store.finish_stage("predictor", info, seconds)
-    emit({"model": args.model, "source": source, "n_train": len(archs),
+    path = predictor.save(predictor_path(store.run_dir, args.name))
+    info = {"model": args.model, "target": args.target, "name": args.name, "source": source, "n_train": len(archs),
+            "params": predictor.get_params(), "train_codes": [a.code for a in archs],
+            "train_values": [float(v) for v in y]}
+    store.finish_stage(predictor_stage(args.name), info, seconds)
+    emit({"model": args.model, "target": args.target, "source": source, "n_train": len(archs),
           "train_kendall_tau": round(kendall_tau(y, predictor.predict(archs)), 4),
           "seconds": round(seconds, 2), "saved": str(path)}, args.format)
     return 0
@@ -96,11 +139,10 @@ def fit_command(args: argparse.Namespace) -> int:
 
 def _eval_table(args: argparse.Namespace, truth) -> tuple:
     """The table and column ``predictor eval`` ranks: ``--table``/``--metric``, else ``--truth``'s."""
-    from gcnas.data import BenchmarkTable
     from gcnas.exceptions import InvalidInputError
 
     if args.table is not None:
-        return BenchmarkTable(args.table), args.metric or "test_acc"
+        return open_table_arg(args.table), args.metric or "test_acc"
     if truth is None:
         raise InvalidInputError("predictor eval needs the true values: --table CSV [--metric COL] "
                                 "or --truth table:CSV:COLUMN")
@@ -112,14 +154,14 @@ def _eval_table(args: argparse.Namespace, truth) -> tuple:
 
 def eval_command(args: argparse.Namespace) -> int:
     from gcnas.exceptions import InvalidInputError
-    from gcnas.predictors import PREDICTOR_FILE, load_predictor, ranking_report
+    from gcnas.predictors import load_predictor, predictor_path, predictor_stage, ranking_report
 
     truth = load_truth(args)
     table, metric = _eval_table(args, truth)
     store = open_store(args)
-    predictor = load_predictor(store.run_dir / PREDICTOR_FILE)
+    predictor = load_predictor(predictor_path(store.run_dir, args.name))
     values = table.column(metric)
-    trained = set() if args.include_train else set((store.stage("predictor") or {}).get("train_codes", []))
+    trained = set() if args.include_train else set((store.stage(predictor_stage(args.name)) or {}).get("train_codes", []))
     keep = [i for i, a in enumerate(table.archs) if a.code not in trained and values[i] == values[i]]
     if len(keep) < 2:
         raise InvalidInputError(f"{str(table.path)!r} has fewer than 2 architectures with a {metric} value "

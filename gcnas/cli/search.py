@@ -1,11 +1,12 @@
-"""``gcnas search``: run a search (resumable) and compare runs across methods and seeds."""
+"""``gcnas search``: run a search (resumable), list its trials, and compare runs across methods and seeds."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from gcnas.cli._common import add_common, add_truth, emit, emit_judged, load_truth, open_store, true_values
+from gcnas.cli._common import (add_common, add_truth, emit, emit_judged, load_truth, open_store, open_table_arg,
+                               true_values)
 
 if TYPE_CHECKING:
     from gcnas.predictors import Truth
@@ -31,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="comma list of accuracy, latency, energy, params, flops (default accuracy)")
     run.add_argument("--accuracy-from", default="lut", metavar="SOURCE",
                      help="lut[:COLUMN] | predictor[:PATH] | table:CSV:COLUMN (default lut)")
-    run.add_argument("--report-from", action="append", default=[], metavar="table:CSV:COLUMN",
+    run.add_argument("--report-from", action="append", default=[], metavar="COLUMN_SPEC",
                      help="a column recorded with each trial but not searched on (repeatable)")
     run.add_argument("--latency-from", metavar="SOURCE",
                      help="table:CSV:COLUMN | lut | CSV:COLUMN | measured | hwnb:PICKLE:DEVICE")
@@ -67,6 +68,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_common(compare)
     compare.set_defaults(handler=search_compare)
 
+    trials = commands.add_parser(
+        "trials", help="every trial of a study: arch, official index, objectives, report columns, status, timings",
+        description="Lists every trial of a study in evaluation order, failed ones included. --format csv or json "
+                    "(strict: missing values are empty / null) for spreadsheets and notebooks.")
+    trials.add_argument("--study", help="study name (default: the run's only study)")
+    trials.add_argument("--table", metavar="CSV", help="benchmark table giving each cell's official index")
+    add_common(trials, formats=("table", "json", "csv"))
+    trials.set_defaults(handler=search_trials)
+
 
 def _floats(text: str | None, what: str) -> list[float] | None:
     from gcnas.exceptions import InvalidInputError
@@ -81,6 +91,7 @@ def _floats(text: str | None, what: str) -> list[float] | None:
 
 def _problem(args: argparse.Namespace, store):
     from gcnas.exceptions import InvalidInputError
+    from gcnas.data.table_specs import COLUMN_SPECS, is_column_spec
     from gcnas.search import Constraint
     from gcnas.search.specs import cost_objective, objective_from_spec
 
@@ -103,8 +114,8 @@ def _problem(args: argparse.Namespace, store):
             constraints.append(Constraint(metric, upper=bound))
     report = []
     for spec in args.report_from:
-        if not spec.startswith("table:"):
-            raise InvalidInputError(f"--report-from takes table:CSV:COLUMN, got {spec!r}")
+        if not is_column_spec(spec):
+            raise InvalidInputError(f"--report-from takes a table column ({', '.join(COLUMN_SPECS)}), got {spec!r}")
         report.append(objective_from_spec(spec, store=store))
     return objectives, constraints, report
 
@@ -186,6 +197,7 @@ def search_run(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"none of the {len(result)} evaluated architectures met the constraints "
                                 f"({failed} failed); trials are kept in study {study!r}")
     report_names = [r.name for r in report if truth is None or r.name != truth.name]
+    summary: dict[str, Any] | None = None
     if len(objectives) == 1:
         best = result.trials[int(result.incumbent_index()[-1])]
         picks = [best]
@@ -205,7 +217,7 @@ def search_run(args: argparse.Namespace) -> int:
             if hv <= 0:
                 raise InvalidInputError(f"no evaluated architecture dominates the reference point {ref}; "
                                         "choose a point worse in every objective")
-            rows.append({"trial": "hypervolume", "arch": f"{hv:.6g} (ref {ref})"})
+            summary = {"hypervolume": hv, "ref_point": list(ref)}
         if args.plot:
             from gcnas.search import plot_pareto
 
@@ -218,7 +230,7 @@ def search_run(args: argparse.Namespace) -> int:
         for row, value in zip(rows, true_values(truth, [t.arch for t in picks])):
             row[truth.name] = value
         judgement = _judge_trials(truth, result)
-    emit_judged(rows, args.format, truth, judgement)
+    emit_judged(rows, args.format, truth, judgement, summary=summary)
     return 0
 
 
@@ -262,4 +274,31 @@ def search_compare(args: argparse.Namespace) -> int:
 
         plot_best_so_far(curves, args.plot, ylabel=f"{rows[0]['column']} of incumbent")
     emit(rows, args.format)
+    return 0
+
+
+def search_trials(args: argparse.Namespace) -> int:
+    from gcnas.exceptions import InvalidInputError
+    from gcnas.search import SearchResult
+
+    table = None
+    if args.table is not None:
+        table = open_table_arg(args.table)
+    with open_store(args) as store:
+        study = args.study
+        if study is None:
+            studies = store.studies()
+            if len(studies) != 1:
+                raise InvalidInputError(f"run {args.run} holds {len(studies)} search studies "
+                                        f"({', '.join(studies) or 'none'}); name one with --study")
+            study = studies[0]
+        result = SearchResult.load(store, study)
+    records = result.to_records(table)
+    if args.format == "table":
+        columns = [c for c in records[0] if c != "index" or table is not None]
+        emit(records, "table", columns)
+        failed = sum(r["status"] != "ok" for r in records)
+        print(f"study {study!r}: {len(records)} trials, {failed} failed")
+    else:
+        emit(records, args.format)
     return 0

@@ -28,8 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--strategy", default="uniform", help=f"one of {', '.join(STRATEGY_CHOICES)} (default uniform)")
     train.add_argument("--channels", type=int, default=16, metavar="C", help="channels of the first stage (16)")
     train.add_argument("--cells", type=int, default=5, metavar="N", help="cells per stage (5)")
-    train.add_argument("--epochs", type=int, default=10, metavar="E")
-    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--epochs", type=int, default=10, metavar="E", help="training epochs (default 10)")
+    train.add_argument("--batch-size", type=int, default=64, help="images per step (default 64)")
     train.add_argument("--lr", type=float, default=0.025, help="initial SGD learning rate (cosine to 0)")
     train.add_argument("--sampling", choices=("code", "canonical", "fair"), default=None,
                        help="uniform strategy: FairNAS's strict fairness (default: every op of every edge once "
@@ -56,7 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sample.add_argument("--num", type=int, required=True, metavar="K", help="how many architectures")
     sample.add_argument("--bn-recalibrate", type=int, default=4, metavar="B",
                         help="training batches to re-estimate BatchNorm statistics per architecture (4)")
-    sample.add_argument("--batch-size", type=int, default=256)
+    sample.add_argument("--batch-size", type=int, default=256,
+                        help="images per forward pass while scoring (default 256)")
     sample.add_argument("--limit", type=int, help="validation batches per architecture (default: all)")
     sample.add_argument("--data-root", metavar="DIR",
                         help="folder of the dataset files (default: the one the supernet was trained from)")
@@ -119,9 +120,9 @@ def derive_command(args: argparse.Namespace) -> int:
               "epochs": len(trained.history), "entropy": trained.strategy.entropy(),
               "max_weight": trained.strategy.max_weight()}
     if args.table:
-        from gcnas.data import BenchmarkTable
+        from gcnas.cli._common import open_table_arg
 
-        table = BenchmarkTable(args.table)
+        table = open_table_arg(args.table)
         if arch in table:
             record["index"] = table.index(arch)
             record.update({c: table.value(arch, c) for c in table.columns})

@@ -2,14 +2,21 @@
 
 This is the CSV format of ``shared/data/nb201/*.csv``: ``index`` is the official
 NAS-Bench-201 / NATS-Bench index (0..15624, the benchmark's own shuffled order) and
-``arch`` the official arch string. The table is the only place gcnas learns that order.
+``arch`` the official arch string. Either key column alone suffices: the other is
+filled from the official order, which gcnas learns only from benchmark data (by default
+the packaged NAS-Bench-201 table, :data:`PACKAGED_TABLES`). A table may hold any subset
+of the 15,625 cells; a ``.csv.gz`` file is read as gzip-compressed CSV.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
+import gzip
 import math
 import os
+import zlib
+from importlib import resources
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -18,33 +25,70 @@ import numpy as np
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError, NotInTableError
 from gcnas.space import NUM_ARCHS, Arch
 
-__all__ = ["BenchmarkTable", "ArchLike"]
+__all__ = ["BenchmarkTable", "ArchLike", "PACKAGED_TABLES"]
 
 ArchLike = Arch | str | int
 """An ``Arch``, an arch string, or (for tables) an official index."""
+
+PACKAGED_TABLES: dict[str, str] = {
+    "nb201:cifar10": "nb201_cifar10_200ep.csv.gz",
+    "nb201:latency": "nb201_latency_ms.csv.gz",
+}
+"""Tables shipped with gcnas (``gcnas/data/tables/``, sources and MIT licence in its
+``SOURCES.md``): name -> file. ``nb201:cifar10`` holds NAS-Bench-201's CIFAR-10 200-epoch
+``valid_acc`` / ``test_acc`` (percent), ``nb201:latency`` HW-NAS-Bench's ``pixel3``,
+``fpga`` and ``eyeriss`` latencies (ms); both every cell, with the official index."""
 
 
 class BenchmarkTable:
     """A table of per-architecture figures read from the benchmark CSV format.
 
     Args:
-        path: CSV file with columns ``index``, ``arch`` and any numeric metric columns
-            (empty cells read as NaN).
+        path: CSV file (``.csv.gz``: gzip-compressed) with columns ``index`` and/or
+            ``arch`` and any numeric metric columns (empty cells read as NaN). Rows may
+            cover any subset of the space.
+        index_table: Maps official index <-> architecture for a file that has only one of
+            the two key columns (default: the packaged ``nb201:cifar10`` table, which
+            holds the official order of all 15,625 cells).
 
     Example:
         >>> table = BenchmarkTable("../shared/data/nb201/nb201_cifar10_200ep.csv")
         >>> arch = table.arch(0)                      # official index -> Arch
         >>> table.index(arch), table.value(arch, "test_acc")
         >>> table.values(table.archs[:5], "valid_acc")  # vectorised, (5,) float64
+        >>> mine = BenchmarkTable("mydevice.csv")     # 'arch,mydevice' or 'index,mydevice', 200 rows
+        >>> mine.values(archs, "mydevice", missing=float("nan"))   # NaN where not measured
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, *, index_table: BenchmarkTable | None = None) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise DataNotFoundError(
                 f"benchmark table {str(self.path)!r} does not exist; pass the path of a CSV "
-                "with columns index, arch and metric columns (e.g. shared/data/nb201/*.csv)")
-        self._read()
+                "with columns index and/or arch and metric columns (e.g. shared/data/nb201/*.csv), "
+                f"or use a packaged table: {', '.join(PACKAGED_TABLES)}")
+        self._read(index_table)
+
+    @classmethod
+    def packaged(cls, name: str) -> BenchmarkTable:
+        """A table shipped with gcnas (:data:`PACKAGED_TABLES`), read once per process.
+
+        Args:
+            name: ``"nb201:cifar10"`` (NAS-Bench-201 CIFAR-10, 200 epochs: ``valid_acc``,
+                ``test_acc``) or ``"nb201:latency"`` (HW-NAS-Bench ``pixel3``, ``fpga``,
+                ``eyeriss``, ms).
+
+        Returns:
+            The table (shared: lookups never modify it).
+
+        Example:
+            >>> BenchmarkTable.packaged("nb201:cifar10").value(0, "test_acc")
+            85.8633
+        """
+        if name not in PACKAGED_TABLES:
+            raise InvalidInputError(f"unknown packaged table {name!r}; packaged tables: "
+                                    f"{', '.join(PACKAGED_TABLES)}")
+        return _packaged(name)
 
     @classmethod
     def from_columns(cls, indices: Sequence[int], archs: Sequence[Arch],
@@ -78,24 +122,27 @@ class BenchmarkTable:
 
     # -- reading -----------------------------------------------------------------------
 
-    def _read(self) -> None:
+    def _read(self, index_table: BenchmarkTable | None) -> None:
+        opener = gzip.open if self.path.suffix == ".gz" else open
         try:
-            with open(self.path, newline="") as handle:
+            with opener(self.path, "rt", newline="") as handle:
                 reader = csv.reader(handle)
                 header = next(reader, None)
                 rows = list(reader)
-        except UnicodeDecodeError as error:
-            raise CorruptFileError(f"benchmark table {str(self.path)!r} is not a text CSV: {error}") from None
+        except (UnicodeDecodeError, OSError, EOFError, zlib.error) as error:
+            kind = "gzip-compressed text CSV" if opener is gzip.open else "text CSV"
+            raise CorruptFileError(f"benchmark table {str(self.path)!r} is not a {kind}: {error}") from None
         if header is None:
             raise CorruptFileError(f"benchmark table {str(self.path)!r} is empty; expected a header "
                                    "'index,arch,<metrics...>' and one row per architecture")
         header = [name.strip() for name in header]
-        missing = [name for name in ("index", "arch") if name not in header]
-        if missing:
+        if "index" not in header and "arch" not in header:
             raise CorruptFileError(
-                f"benchmark table {str(self.path)!r} lacks column(s) {', '.join(missing)}; "
-                f"found {header}. The format is 'index,arch,<metric columns...>'")
-        index_col, arch_col = header.index("index"), header.index("arch")
+                f"benchmark table {str(self.path)!r} lacks column(s) index, arch (it needs one of them); "
+                f"found {header}. The format is 'index,arch,<metric columns...>', or 'arch,<metrics...>' "
+                "(NAS-Bench-201 arch strings), or 'index,<metrics...>' (official indices)")
+        index_col = header.index("index") if "index" in header else None
+        arch_col = header.index("arch") if "arch" in header else None
         metric_names = [name for name in header if name not in ("index", "arch")]
         metric_cols = [header.index(name) for name in metric_names]
         indices = np.empty(len(rows), dtype=np.int64)
@@ -104,15 +151,18 @@ class BenchmarkTable:
         for line, row in enumerate(rows, start=2):
             if len(row) != len(header):
                 raise CorruptFileError(f"{self.path}:{line}: expected {len(header)} fields, got {len(row)}")
-            try:
-                indices[line - 2] = int(row[index_col])
-            except ValueError:
-                raise CorruptFileError(f"{self.path}:{line}: index {row[index_col]!r} is not an integer") from None
-            try:
-                archs.append(Arch.from_string(row[arch_col]))
-            except ValueError as error:
-                raise CorruptFileError(
-                    f"{self.path}:{line}: {error}. Is this a table of the NAS-Bench-201 space?") from None
+            if index_col is not None:
+                try:
+                    indices[line - 2] = int(row[index_col])
+                except ValueError:
+                    raise CorruptFileError(
+                        f"{self.path}:{line}: index {row[index_col]!r} is not an integer") from None
+            if arch_col is not None:
+                try:
+                    archs.append(Arch.from_string(row[arch_col]))
+                except ValueError as error:
+                    raise CorruptFileError(
+                        f"{self.path}:{line}: {error}. Is this a table of the NAS-Bench-201 space?") from None
             for j, col in enumerate(metric_cols):
                 cell = row[col].strip()
                 if cell:
@@ -121,7 +171,33 @@ class BenchmarkTable:
                     except ValueError:
                         raise CorruptFileError(
                             f"{self.path}:{line}: {metric_names[j]}={cell!r} is not a number") from None
+        if index_col is None or arch_col is None:
+            indices, archs = self._other_key(indices if index_col is not None else None,
+                                             archs if arch_col is not None else None, index_table)
         self._set(indices, archs, {name: values[:, j].copy() for j, name in enumerate(metric_names)})
+
+    def _other_key(self, indices: np.ndarray | None, archs: list[Arch] | None,
+                   index_table: BenchmarkTable | None) -> tuple[np.ndarray, list[Arch]]:
+        """Fill the key column the file lacks from the official order of ``index_table``."""
+        order = index_table if index_table is not None else BenchmarkTable.packaged("nb201:cifar10")
+        if archs is None:
+            bad = (indices < 0) | (indices >= NUM_ARCHS)
+            if bad.any():
+                raise CorruptFileError(f"{self.path}: index {int(indices[bad][0])} is out of range "
+                                       f"0..{NUM_ARCHS - 1}")
+            rows = order._row_of_index[indices]
+            if (rows < 0).any():
+                raise CorruptFileError(
+                    f"{self.path}: index {int(indices[rows < 0][0])} is not in {order.path or 'the index table'}, "
+                    "which maps official indices to architectures; add an 'arch' column")
+            return indices, [order._archs[r] for r in rows]
+        codes = np.fromiter((a.code for a in archs), dtype=np.int64, count=len(archs))
+        rows = order._row_of_code[codes]
+        if (rows < 0).any():
+            absent = archs[int(np.flatnonzero(rows < 0)[0])]
+            raise CorruptFileError(f"{self.path}: {absent} is not in {order.path or 'the index table'}, "
+                                   "which maps architectures to official indices; add an 'index' column")
+        return order._indices[rows], archs
 
     def _set(self, indices: np.ndarray, archs: list[Arch], columns: dict[str, np.ndarray]) -> None:
         where = self.path or "<table>"
@@ -246,6 +322,16 @@ class BenchmarkTable:
         if name not in self._columns:
             raise InvalidInputError(f"unknown column {name!r} in {self.path or 'the table'}; "
                                     f"columns: {', '.join(self.columns) or '(none)'}")
+
+
+@functools.lru_cache(maxsize=None)
+def _packaged(name: str) -> BenchmarkTable:
+    resource = resources.files("gcnas.data") / "tables" / PACKAGED_TABLES[name]
+    if not resource.is_file():
+        raise DataNotFoundError(f"the packaged table {name!r} ({resource}) is missing from this installation "
+                                "of gcnas; reinstall it (the file is declared as package data)")
+    with resources.as_file(resource) as path:
+        return BenchmarkTable(path)
 
 
 def _checked_index(index: int) -> int:

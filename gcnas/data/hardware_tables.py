@@ -1,7 +1,9 @@
 """Published latency and energy tables of NAS-Bench-201, each read in its own format.
 
-- :class:`LatencyTable`: a benchmark CSV ``index,arch,<device columns>`` (milliseconds),
-  e.g. ``shared/data/nb201/nb201_latency_ms.csv`` (HELP / HW-NAS-Bench figures).
+- :class:`LatencyTable`: a benchmark CSV ``index,arch,<device columns>`` (milliseconds;
+  the same format holds energies in mJ), e.g. ``shared/data/nb201/nb201_latency_ms.csv``
+  (HELP / HW-NAS-Bench figures) or the packaged ``nb201:latency``. A user's own file may
+  have only ``arch`` or only ``index`` and any subset of the cells.
 - :class:`HELPLatency`: HELP's folder ``latency/<device>.pt`` (one list of latencies in
   ms per device, ordered by official index) plus ``str_arch2idx.pt`` (arch string ->
   index).
@@ -12,7 +14,8 @@
 
 Every reader answers ``values(archs, ...) -> (n,) float64`` and raises
 :class:`~gcnas.exceptions.DataNotFoundError` naming the architectures it lacks: absent
-data is never returned as zero or NaN. The ``write_*`` functions write the same formats
+data is never returned as zero, nor as NaN unless the caller asks for it
+(``LatencyTable.cost(..., missing=np.nan)``, for tables that cover only some cells). The ``write_*`` functions write the same formats
 (fixtures for tests, conversions).
 """
 
@@ -37,6 +40,7 @@ __all__ = [
     "HELPLatency",
     "HWNASBench",
     "LatencyTable",
+    "table_costs",
     "write_brp_latency",
     "write_help_latency",
     "write_hwnasbench",
@@ -87,14 +91,20 @@ def _by_code(archs: Sequence[Arch], values: Sequence[float], where: str) -> np.n
 class LatencyTable(BenchmarkTable):
     """Latency per device (ms) from the benchmark CSV format ``index,arch,<devices>``.
 
+    The same format serves energy per device (mJ): :meth:`cost` reads any column. The
+    file may have only one key column and any subset of the cells (see
+    :class:`BenchmarkTable`); a cell without a value is missing, never zero.
+
     Args:
         path: The CSV file; each metric column is one device.
+        index_table: Maps the official order for a file with only ``index`` or ``arch``.
 
     Example:
         >>> table = LatencyTable("../shared/data/nb201/nb201_latency_ms.csv")
         >>> table.devices
         ['gold_6240', '1080ti_1', 'pixel3', 'fpga', 'eyeriss']
         >>> table.latency(table.archs[:3], "pixel3")      # (3,) ms
+        >>> LatencyTable("mydevice.csv").latency(archs, "mydevice", missing=np.nan)  # NaN: not measured
     """
 
     @property
@@ -102,21 +112,53 @@ class LatencyTable(BenchmarkTable):
         """The device columns."""
         return self.columns
 
-    def latency(self, archs: Sequence[Arch], device: str) -> np.ndarray:
-        """Latency in ms of ``archs`` on ``device``; raises naming absent archs or device."""
-        if device not in self.columns:
-            raise InvalidInputError(f"unknown device {device!r} in latency table {self.path}; "
-                                    f"devices: {', '.join(self.devices) or '(none)'}")
-        archs = list(archs)
-        codes = np.fromiter((a.code for a in archs), dtype=np.int64, count=len(archs))
-        rows = self._row_of_code[codes]
-        values = np.full(len(archs), np.nan)
-        values[rows >= 0] = self._columns[device][rows[rows >= 0]]
-        missing = np.isnan(values)
-        if missing.any():
-            raise _missing_error(f"{self.path} column {device!r}", codes[missing],
-                                 "the table does not cover them (or holds empty cells)")
-        return values
+    def latency(self, archs: Sequence[Arch], device: str, *, missing: float | None = None) -> np.ndarray:
+        """Latency in ms of ``archs`` on ``device`` (see :meth:`cost`)."""
+        return self.cost(archs, device, missing=missing)
+
+    def cost(self, archs: Sequence[Arch], column: str, *, missing: float | None = None) -> np.ndarray:
+        """One device column (latency ms, energy mJ) for many architectures (:func:`table_costs`)."""
+        return table_costs(self, archs, column, missing=missing)
+
+
+def table_costs(table: BenchmarkTable, archs: Sequence[Arch], column: str, *,
+                missing: float | None = None) -> np.ndarray:
+    """One cost column of any benchmark table; a cell without a value is missing, never zero.
+
+    Args:
+        table: The table (it may cover any subset of the cells).
+        archs: Architectures.
+        column: The device column (latency ms, energy mJ).
+        missing: Value for a cell the table lacks (no row, or an empty cell); ``None``: raise.
+
+    Returns:
+        ``(n,)`` float64 in the order of ``archs``.
+
+    Raises:
+        InvalidInputError: ``column`` is not a column of the table.
+        DataNotFoundError: Some cell has no value (when ``missing`` is None); the message
+            counts them, names a few and says how many cells the table covers.
+
+    Example:
+        >>> table_costs(BenchmarkTable("mydevice.csv"), archs, "mydevice", missing=np.nan)
+    """
+    where = table.path or "(in memory)"
+    if column not in table.columns:
+        raise InvalidInputError(f"unknown device {column!r} in table {where}; "
+                                f"devices: {', '.join(table.columns) or '(none)'}")
+    archs = list(archs)
+    values = table.values(archs, column, missing=np.nan)
+    absent = np.isnan(values)
+    if absent.any():
+        if missing is None:
+            codes = np.fromiter((a.code for a in archs), dtype=np.int64, count=len(archs))
+            covered = int(np.isfinite(table.column(column)).sum())
+            raise _missing_error(f"{where} column {column!r}", codes[absent],
+                                 f"the table does not cover them (it has a value for {covered} of {NUM_ARCHS} "
+                                 "cells; empty cells count as missing). `gcnas lut build` and `gcnas search run` "
+                                 "accept such a table and keep to the cells it covers")
+        values[absent] = missing
+    return values
 
 
 # -- HELP --------------------------------------------------------------------------------

@@ -4,10 +4,17 @@ One measurement: build the exact network (:func:`gcnas.supernet.build_network`),
 in eval mode on the device, run ``warmup`` forward passes, then ``repeats`` timed passes
 under ``torch.inference_mode`` with a fixed thread count (CUDA synchronised around each
 pass). The figure is the median; the spread is the interquartile range of the repeats.
+On one CPU thread the clock is the thread's CPU time, which leaves out the moments other
+jobs hold the core; elsewhere it is elapsed time.
 
-The sweep (:func:`measure_many`, ``gcnas hw measure``) writes each result to the store's
-``costs`` table (metric ``latency_ms``) as soon as it exists and skips what is stored, so
-an interrupted sweep resumes where it stopped.
+Several architectures (:func:`measure_latencies`) are timed round-robin: on a shared
+machine whose speed drifts by tens of percent within seconds, drift then hits every
+architecture of the group alike, and their latencies stay comparable with each other
+(``benchmarks/latency_explained.py`` measures this; docs/hardware.md has the figures).
+
+The sweep (:func:`measure_many`, ``gcnas hw measure``) writes each group's results to the
+store's ``costs`` table (metric ``latency_ms``) as soon as they exist and skips what is
+stored, so an interrupted sweep resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -22,7 +29,12 @@ from gcnas.exceptions import InvalidInputError
 from gcnas.hardware.counts import dataset_shape
 from gcnas.space import Arch
 
-__all__ = ["LatencyResult", "measure_latency", "measure_many", "measurement_key", "resolve_device", "sweep"]
+__all__ = ["INTERLEAVE", "LatencyResult", "measure_latency", "measure_latencies", "measure_many", "measurement_key",
+           "resolve_clock", "resolve_device", "sweep"]
+
+INTERLEAVE = 100
+"""Architectures that :func:`measure_many` times round-robin together by default (their networks
+are held in memory at once: about 1.6 MB each at the NAS-Bench-201 size)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,10 @@ class LatencyResult:
         device: ``"cpu"`` or ``"cuda"`` (``"cuda:N"``).
         batch_size: Images per forward pass.
         threads: CPU threads used by torch during the measurement.
+        clock: What ``times_ms`` counts: ``"wall"`` (elapsed time) or ``"cpu"`` (CPU time of
+            the measuring thread, which excludes the time other jobs hold the core).
+        wall_times_ms: Every repeat's elapsed time (the same as ``times_ms`` when
+            ``clock="wall"``); ``wall / cpu`` shows how contended the machine was.
     """
 
     median_ms: float
@@ -44,6 +60,8 @@ class LatencyResult:
     device: str
     batch_size: int
     threads: int
+    clock: str = "wall"
+    wall_times_ms: tuple[float, ...] = ()
 
     @property
     def min_ms(self) -> float:
@@ -77,7 +95,7 @@ def measurement_key(device: str, *, batch_size: int = 1, dataset: str = "cifar10
 
 def measure_latency(arch: Arch, *, device: str = "cpu", batch_size: int = 1, repeats: int = 30,
                     warmup: int = 5, threads: int = 1, dataset: str = "cifar10", channels: int = 16,
-                    cells: int = 5, seed: int = 0) -> LatencyResult:
+                    cells: int = 5, seed: int = 0, clock: str = "auto") -> LatencyResult:
     """Measure the inference latency of the network of ``arch`` here.
 
     Args:
@@ -92,6 +110,7 @@ def measure_latency(arch: Arch, *, device: str = "cpu", batch_size: int = 1, rep
         channels: Channels of the first stage.
         cells: Cells per stage.
         seed: Seeds the weights and the input (latency does not depend on their values).
+        clock: ``wall``, ``cpu`` or ``auto`` (see :func:`measure_latencies`).
 
     Returns:
         The :class:`LatencyResult` (milliseconds per forward pass of the whole batch).
@@ -100,36 +119,129 @@ def measure_latency(arch: Arch, *, device: str = "cpu", batch_size: int = 1, rep
         >>> result = measure_latency(Arch((3,) * 6), repeats=10)
         >>> result.median_ms, result.spread_ms
     """
-    import torch
+    return measure_latencies([arch], device=device, batch_size=batch_size, repeats=repeats, warmup=warmup,
+                             threads=threads, dataset=dataset, channels=channels, cells=cells, seed=seed,
+                             clock=clock)[0]
 
-    from gcnas.supernet import build_network
+
+def measure_latencies(archs: Sequence[Arch], *, device: str = "cpu", batch_size: int = 1, repeats: int = 30,
+                      warmup: int = 5, threads: int = 1, dataset: str = "cifar10", channels: int = 16,
+                      cells: int = 5, seed: int = 0, interleave: bool = True, clock: str = "auto"
+                      ) -> list[LatencyResult]:
+    """Measure several architectures here, their timed passes interleaved.
+
+    With ``interleave`` every network is built and warmed up first, then the timed passes
+    go round-robin (A, B, C, A, B, C, ...): a slow spell of a shared machine then slows
+    every architecture alike instead of whichever one was being timed, so the latencies
+    of one call compare with each other. Without it each architecture is timed in turn
+    (all of A's passes, then all of B's), as :func:`measure_latency` does for one.
+
+    The clock: elapsed (``wall``) time counts every moment other jobs hold the core, which
+    on a shared machine is most of the figure; the CPU time of the measuring thread
+    (``cpu``, :func:`time.thread_time`) counts only the work of the forward pass, which is
+    all of it when torch runs on one thread on the CPU. ``auto`` takes ``cpu`` there and
+    ``wall`` otherwise (several threads, or a GPU, whose work no CPU clock sees).
+
+    Args:
+        archs: The architectures (all their networks are held in memory at once).
+        device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
+        batch_size: Images per forward pass.
+        repeats: Timed forward passes per architecture (the median is reported).
+        warmup: Untimed passes per architecture first (allocator, caches, cuDNN autotuning).
+        threads: ``torch.set_num_threads`` during the measurement (restored after).
+        dataset: Sets input size and class count (``cifar10``, ``cifar100``,
+            ``imagenet16-120``).
+        channels: Channels of the first stage.
+        cells: Cells per stage.
+        seed: Seeds the weights and the input (latency does not depend on their values).
+        interleave: Time the architectures round-robin (else one after the other).
+        clock: ``wall``, ``cpu`` (only with ``device="cpu"`` and ``threads=1``) or ``auto``.
+
+    Returns:
+        One :class:`LatencyResult` per architecture, in the order given.
+
+    Example:
+        >>> results = measure_latencies([Arch((3,) * 6), Arch((1,) * 6)], repeats=10)
+        >>> [r.median_ms for r in results]
+    """
+    import torch
 
     for name, value, low in (("batch_size", batch_size, 1), ("repeats", repeats, 1),
                              ("warmup", warmup, 0), ("threads", threads, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise InvalidInputError(f"{name} must be an int >= {low}, got {value!r}")
     device = resolve_device(device)
+    clock = resolve_clock(clock, device=device, threads=threads)
     num_classes, size = dataset_shape(dataset)
     torch.manual_seed(seed)
-    model = build_network(arch, channels=channels, cells=cells, num_classes=num_classes).to(device).eval()
     inputs = torch.randn(batch_size, 3, size, size, device=device)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+
+    def build(arch: Arch) -> torch.nn.Module:
+        from gcnas.supernet import build_network
+
+        torch.manual_seed(seed)
+        return build_network(arch, channels=channels, cells=cells, num_classes=num_classes).to(device).eval()
+
+    def timed(model: torch.nn.Module) -> tuple[float, float]:
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        model(inputs)
+        sync()
+        return (time.perf_counter() - start) * 1e3, (time.thread_time() - start_cpu) * 1e3
+
+    def warm(model: torch.nn.Module) -> None:
+        for _ in range(warmup):
+            model(inputs)
+        sync()
+
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
-    times = []
+    times: list[list[tuple[float, float]]] = [[] for _ in archs]  # (wall, cpu) per repeat
     try:
         with torch.inference_mode():
-            for _ in range(warmup):
-                model(inputs)
-            sync()
-            for _ in range(repeats):
-                start = time.perf_counter()
-                model(inputs)
-                sync()
-                times.append((time.perf_counter() - start) * 1e3)
+            if interleave:
+                models = [build(arch) for arch in archs]
+                for model in models:
+                    warm(model)
+                for _ in range(repeats):
+                    for i, model in enumerate(models):
+                        times[i].append(timed(model))
+            else:
+                for i, arch in enumerate(archs):
+                    model = build(arch)
+                    warm(model)
+                    times[i] = [timed(model) for _ in range(repeats)]
     finally:
         torch.set_num_threads(previous)
-    return LatencyResult(statistics.median(times), _iqr(times), tuple(times), device, batch_size, threads)
+    results = []
+    for pairs in times:
+        wall = tuple(w for w, _ in pairs)
+        counted = wall if clock == "wall" else tuple(c for _, c in pairs)
+        results.append(LatencyResult(statistics.median(counted), _iqr(counted), counted, device, batch_size, threads,
+                                     clock, wall))
+    return results
+
+
+def resolve_clock(clock: str, *, device: str, threads: int) -> str:
+    """The clock a measurement reads: ``wall`` or ``cpu`` (``auto``: ``cpu`` for one CPU thread).
+
+    Args:
+        clock: ``wall``, ``cpu`` or ``auto``.
+        device: The resolved device (``cpu``, ``cuda``, ``cuda:N``).
+        threads: Torch CPU threads during the measurement.
+
+    Returns:
+        ``"wall"`` or ``"cpu"``.
+    """
+    one_cpu_thread = device == "cpu" and threads == 1
+    if clock == "auto":
+        return "cpu" if one_cpu_thread else "wall"
+    if clock not in ("wall", "cpu"):
+        raise InvalidInputError(f"unknown clock {clock!r}; choose wall, cpu or auto")
+    if clock == "cpu" and not one_cpu_thread:
+        raise InvalidInputError(f"clock='cpu' times one CPU thread: it needs device='cpu' and threads=1, got "
+                                f"device={device!r}, threads={threads}; use clock='wall'")
+    return clock
 
 
 def _iqr(values: Sequence[float]) -> float:
@@ -141,12 +253,14 @@ def _iqr(values: Sequence[float]) -> float:
 
 def measure_many(archs: Sequence[Arch], store: RunStore, *, device: str = "cpu", batch_size: int = 1,
                  repeats: int = 30, warmup: int = 5, threads: int = 1, dataset: str = "cifar10",
-                 progress: bool = True, seed: int = 0) -> dict[str, int]:
+                 progress: bool = True, seed: int = 0, interleave: int = INTERLEAVE, clock: str = "auto"
+                 ) -> dict[str, int]:
     """Measure many architectures into ``store`` (metric ``latency_ms``), resumably.
 
     Architectures already stored under the same :func:`measurement_key` are skipped;
-    every new result is committed as soon as it is measured, so stopping loses at most
-    the architecture in progress.
+    the architectures are timed ``interleave`` at a time, round-robin
+    (:func:`measure_latencies`), and each group is committed as soon as it is measured,
+    so stopping loses at most the group in progress.
 
     Args:
         archs: Architectures to measure (duplicates are measured once).
@@ -159,24 +273,31 @@ def measure_many(archs: Sequence[Arch], store: RunStore, *, device: str = "cpu",
         dataset: Input size and class count.
         progress: Show a tqdm bar.
         seed: Seeds weights and inputs.
+        interleave: Architectures timed round-robin together (1: one after the other).
+        clock: ``wall``, ``cpu`` or ``auto`` (see :func:`measure_latencies`).
 
     Returns:
         ``{"measured": n_new, "skipped": n_already_stored, "total": n_distinct}``.
     """
+    if isinstance(interleave, bool) or not isinstance(interleave, int) or interleave < 1:
+        raise InvalidInputError(f"interleave must be an int >= 1, got {interleave!r}")
     device = resolve_device(device)
+    clock = resolve_clock(clock, device=device, threads=threads)
     key = measurement_key(device, batch_size=batch_size, dataset=dataset)
 
-    def measure(arch: Arch) -> tuple[float, float]:
-        result = measure_latency(arch, device=device, batch_size=batch_size, repeats=repeats, warmup=warmup,
-                                 threads=threads, dataset=dataset, seed=seed)
-        return result.median_ms, result.spread_ms
+    def measure(group: list[Arch]) -> list[tuple[float, float]]:
+        results = measure_latencies(group, device=device, batch_size=batch_size, repeats=repeats, warmup=warmup,
+                                    threads=threads, dataset=dataset, seed=seed, interleave=interleave > 1,
+                                    clock=clock)
+        return [(r.median_ms, r.spread_ms) for r in results]
 
     return sweep(archs, store, "latency_ms", key, measure, source=f"measured:{device}:repeats={repeats}:"
-                 f"threads={threads}", progress=progress)
+                 f"threads={threads}:interleave={interleave}:clock={clock}", progress=progress, group=interleave)
 
 
 def sweep(archs: Sequence[Arch], store: RunStore, metric: str, key: str,
-          measure: Callable[[Arch], tuple[float, float]], *, source: str, progress: bool = True) -> dict[str, int]:
+          measure: Callable[[Arch], tuple[float, float]] | Callable[[list[Arch]], list[tuple[float, float]]], *,
+          source: str, progress: bool = True, group: int | None = None) -> dict[str, int]:
     """Run ``measure`` on every architecture not yet stored as ``(metric, key)``, committing each.
 
     Args:
@@ -184,9 +305,12 @@ def sweep(archs: Sequence[Arch], store: RunStore, metric: str, key: str,
         store: The run store.
         metric: Cost metric, e.g. ``latency_ms``.
         key: Device column of the costs table.
-        measure: ``arch -> (value, spread)``.
+        measure: ``arch -> (value, spread)``; with ``group``, ``[arch, ...] -> [(value, spread), ...]``
+            for up to ``group`` architectures at once.
         source: Label stored with each value.
         progress: Show a tqdm bar.
+        group: Measure (and commit) this many architectures per call of ``measure``;
+            ``None``: one per call, ``measure`` taking a single architecture.
 
     Returns:
         ``{"measured": n_new, "skipped": n_already_stored, "total": n_distinct}``.
@@ -200,9 +324,12 @@ def sweep(archs: Sequence[Arch], store: RunStore, metric: str, key: str,
             seen.add(arch.code)
             if arch.code not in done:
                 todo.append(arch)
-    bar = tqdm(todo, desc=f"{metric} on {key}", unit="arch", disable=not progress)
-    for arch in bar:
-        value, spread = measure(arch)
-        store.write_costs(metric, key, [arch], [value], [spread], source=source)
-        bar.set_postfix(value=f"{value:.3g}")
+    size = 1 if group is None else group
+    with tqdm(total=len(todo), desc=f"{metric} on {key}", unit="arch", disable=not progress) as bar:
+        for start in range(0, len(todo), size):
+            chunk = todo[start:start + size]
+            measured = [measure(chunk[0])] if group is None else measure(chunk)
+            store.write_costs(metric, key, chunk, [v for v, _ in measured], [s for _, s in measured], source=source)
+            bar.update(len(chunk))
+            bar.set_postfix(value=f"{measured[-1][0]:.3g}")
     return {"measured": len(todo), "skipped": len(seen) - len(todo), "total": len(seen)}

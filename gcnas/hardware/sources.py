@@ -6,7 +6,11 @@ string the CLI passes through unchanged:
 =============================  ========================================================
 latency spec                   meaning
 =============================  ========================================================
-``CSV:COLUMN``                 a latency CSV (``index,arch,<devices>``, ms), one column
+``CSV:COLUMN``                 a latency CSV (``index,arch,<devices>``, ms), one column;
+                               also ``table:CSV:COLUMN``
+``nb201:latency:DEVICE``       the packaged HW-NAS-Bench latency (pixel3, fpga, eyeriss)
+``natsbench:PATH:DS:latency_ms``  NATS-Bench's latency column (any column spec of
+                               :mod:`gcnas.data.table_specs`)
 ``measured`` / ``measured:D``  measured here by ``gcnas hw measure`` (store, device D)
 ``hwnb:PICKLE:DEVICE``         HW-NAS-Bench pickle, ``DEVICE_latency`` (ms)
 ``help:DIR:DEVICE``            HELP's ``latency/<DEVICE>.pt`` folder (ms)
@@ -17,12 +21,16 @@ latency spec                   meaning
 energy spec                    meaning
 =============================  ========================================================
 ``model`` / ``model:int8``     the analytic estimate (:mod:`gcnas.hardware.energy`)
+``CSV:COLUMN``                 an energy CSV (``index,arch,<devices>``, mJ), one column;
+                               also ``table:CSV:COLUMN`` and every column spec
 ``hwnb:PICKLE:DEVICE``         HW-NAS-Bench ``DEVICE_energy`` (mJ; edgegpu, eyeriss, fpga)
 ``measured`` / ``measured:D``  NVML-measured energy stored by ``gcnas hw measure --energy``
 =============================  ========================================================
 
 Absent data raises :class:`~gcnas.exceptions.DataNotFoundError` naming what is missing
-and how to get it; no value is ever silently zero.
+and how to get it; no value is ever silently zero. A table (CSV or column spec) may hold
+only some cells (keyed by ``arch`` or ``index`` alone): ``cost_table(..., missing=np.nan)``
+then returns NaN for the cells it lacks (the lookup table stores them as missing).
 """
 
 from __future__ import annotations
@@ -34,8 +42,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from gcnas.data.hardware_tables import BRPLatency, HELPLatency, HWNASBench, LatencyTable
+from gcnas.data.hardware_tables import BRPLatency, HELPLatency, HWNASBench, LatencyTable, table_costs
 from gcnas.data.store import RunStore
+from gcnas.data.table_specs import is_column_spec, open_column
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
 from gcnas.hardware.counts import dataset_shape, network_costs_many
 from gcnas.hardware.energy import EnergyModel
@@ -44,8 +53,9 @@ from gcnas.space import Arch
 
 __all__ = ["cost_table", "costs", "LATENCY_SPECS", "ENERGY_SPECS"]
 
-LATENCY_SPECS = ("CSV:COLUMN", "measured[:DEVICE]", "hwnb:PICKLE:DEVICE", "help:DIR:DEVICE", "brp:PICKLE")
-ENERGY_SPECS = ("model[:fp32|int8]", "hwnb:PICKLE:DEVICE", "measured[:DEVICE]")
+LATENCY_SPECS = ("CSV:COLUMN", "nb201:latency:DEVICE", "measured[:DEVICE]", "hwnb:PICKLE:DEVICE", "help:DIR:DEVICE",
+                 "brp:PICKLE")
+ENERGY_SPECS = ("model[:fp32|int8]", "CSV:COLUMN", "hwnb:PICKLE:DEVICE", "measured[:DEVICE]")
 
 
 @functools.lru_cache(maxsize=16)
@@ -99,7 +109,18 @@ def _hwnb(body: str, spec: str, quantity: str, dataset: str) -> Callable[[Sequen
     return lambda archs: hw.values(archs, metric, dataset)
 
 
-def _latency_source(spec: str, store: RunStore | None, dataset: str) -> Callable[[Sequence[Arch]], np.ndarray]:
+def _table_source(spec: str, missing: float | None) -> Callable[[Sequence[Arch]], np.ndarray]:
+    """A column of a table: ``CSV:COLUMN`` (read once per file version) or a column spec."""
+    if is_column_spec(spec) and not spec.startswith("table:"):
+        table, column = open_column(spec)
+    else:
+        path, column = _split_path(spec.removeprefix("table:"), spec, "column")
+        table = _open(LatencyTable, os.path.expanduser(path))
+    return lambda archs: table_costs(table, archs, column, missing=missing)
+
+
+def _latency_source(spec: str, store: RunStore | None, dataset: str,
+                    missing: float | None = None) -> Callable[[Sequence[Arch]], np.ndarray]:
     kind, _, body = spec.partition(":")
     if spec == "measured" or kind == "measured":
         return _measured(store, "latency_ms", spec, dataset)
@@ -113,13 +134,12 @@ def _latency_source(spec: str, store: RunStore | None, dataset: str) -> Callable
         table = _open(BRPLatency, body)
         return table.latency
     if ":" in spec:
-        path, column = _split_path(spec, spec, "column")
-        table = _open(LatencyTable, path)
-        return lambda archs: table.latency(archs, column)
+        return _table_source(spec, missing)
     raise InvalidInputError(f"unknown latency source {spec!r}; use one of {', '.join(LATENCY_SPECS)}")
 
 
-def _energy_source(spec: str, store: RunStore | None, dataset: str) -> Callable[[Sequence[Arch]], np.ndarray]:
+def _energy_source(spec: str, store: RunStore | None, dataset: str,
+                   missing: float | None = None) -> Callable[[Sequence[Arch]], np.ndarray]:
     kind, _, body = spec.partition(":")
     if kind == "model":
         model = EnergyModel.preset(body or "fp32")
@@ -129,19 +149,24 @@ def _energy_source(spec: str, store: RunStore | None, dataset: str) -> Callable[
         return _measured(store, "energy_mj", spec, dataset)
     if kind == "hwnb":
         return _hwnb(body, spec, "energy", dataset)
+    if ":" in spec:
+        return _table_source(spec, missing)
     raise InvalidInputError(f"unknown energy source {spec!r}; use one of {', '.join(ENERGY_SPECS)}")
 
 
-def _checked(values: np.ndarray, name: str, spec: str) -> np.ndarray:
+def _checked(values: np.ndarray, name: str, spec: str, missing: float | None = None) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     bad = ~np.isfinite(values) | (values < 0)
+    if missing is not None and np.isnan(missing):
+        bad &= ~np.isnan(values)  # the cells the table lacks, asked for as NaN
     if bad.any():
         raise CorruptFileError(f"{name} from {spec!r} holds {int(bad.sum())} non-finite or negative value(s)")
     return values
 
 
 def cost_table(archs: Sequence[Arch], *, latency: str | None = None, energy: str | None = None,
-               store: RunStore | None = None, dataset: str = "cifar10") -> dict[str, np.ndarray]:
+               store: RunStore | None = None, dataset: str = "cifar10",
+               missing: float | None = None) -> dict[str, np.ndarray]:
     """Every requested cost of many architectures, one float per architecture.
 
     Args:
@@ -151,6 +176,9 @@ def cost_table(archs: Sequence[Arch], *, latency: str | None = None, energy: str
         store: The run store, needed by ``measured`` sources.
         dataset: ``cifar10``, ``cifar100`` or ``imagenet16-120``: sets the class count
             and input size of params/FLOPs/the energy model, and the HW-NAS-Bench dataset.
+        missing: Value for a cell a latency/energy *table* lacks (``np.nan``: the lookup
+            table marks it missing); ``None``: raise naming the cells. Other sources
+            always raise.
 
     Returns:
         ``params_m`` and ``flops_m`` always; ``latency_ms`` when ``latency`` is given;
@@ -169,9 +197,11 @@ def cost_table(archs: Sequence[Arch], *, latency: str | None = None, energy: str
     num_classes, size = dataset_shape(dataset)
     out = network_costs_many(archs, num_classes=num_classes, input_size=size)
     if latency is not None:
-        out["latency_ms"] = _checked(_latency_source(str(latency), store, dataset)(archs), "latency_ms", latency)
+        out["latency_ms"] = _checked(_latency_source(str(latency), store, dataset, missing)(archs), "latency_ms",
+                                     latency, missing)
     if energy is not None:
-        out["energy_mj"] = _checked(_energy_source(str(energy), store, dataset)(archs), "energy_mj", energy)
+        out["energy_mj"] = _checked(_energy_source(str(energy), store, dataset, missing)(archs), "energy_mj",
+                                    energy, missing)
     return out
 
 

@@ -12,7 +12,7 @@ from gcnas.predictors.gbt import GBTPredictor
 from gcnas.predictors.gcn import DirectedGCN, GCNPredictor
 from gcnas.predictors.gp import GPPredictor
 from gcnas.predictors.graph import NODE_FEATURES, arch_batch, arch_data, live_adjacency
-from gcnas.predictors.lut import COST_BOUNDS, PREDICTOR_FILE, LookupTable
+from gcnas.predictors.lut import COST_BOUNDS, PREDICTOR_FILE, LookupTable, predictor_path, predictor_stage
 from gcnas.predictors.metrics import kendall_tau, precision_at_k, ranking_report, spearman, top_kendall_tau
 from gcnas.predictors.mlp import MLPPredictor, one_hot_matrix
 from gcnas.predictors.neural import NeuralPredictor, pairwise_rank_loss
@@ -22,6 +22,8 @@ __all__ = [
     "COST_BOUNDS",
     "NODE_FEATURES",
     "PREDICTOR_FILE",
+    "predictor_path",
+    "predictor_stage",
     "DirectedGCN",
     "GBTPredictor",
     "GCNPredictor",

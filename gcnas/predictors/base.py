@@ -22,7 +22,10 @@ from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputEr
 from gcnas.registry import Registry
 from gcnas.space import Arch
 
-__all__ = ["Predictor", "keep_params", "register_predictor", "make_predictor", "predictor_names", "load_predictor"]
+ArchLike = Arch | str | int
+"""What fit / predict / score accept per cell: an :class:`Arch`, its string, or its intrinsic code."""
+
+__all__ = ["Predictor", "ArchLike", "keep_params", "register_predictor", "make_predictor", "predictor_names", "load_predictor"]
 
 
 def _load_builtin() -> None:
@@ -84,10 +87,40 @@ class Predictor:
 
     # -- scikit-learn plumbing ---------------------------------------------------------
 
-    def get_params(self) -> dict[str, Any]:
-        """The constructor keyword arguments, as given."""
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {n: getattr(self, n) for n in names}
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor keyword arguments, as given.
+
+        Args:
+            deep: Accepted for scikit-learn (``clone``, grid search); predictors hold no
+                nested estimators, so it changes nothing.
+
+        Returns:
+            ``{name: value}`` for every ``__init__`` argument.
+        """
+        return {n: getattr(self, n) for n in self._param_names()}
+
+    def set_params(self, **params: Any) -> Predictor:
+        """Set constructor arguments (scikit-learn's ``set_params``); fitted state is kept
+        until the next :meth:`fit`.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            InvalidInputError: A name that is not an ``__init__`` argument.
+        """
+        valid = self._param_names()
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            raise InvalidInputError(f"{type(self).__name__} has no parameter(s) {unknown}; "
+                                    f"valid: {', '.join(valid)}")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
 
     def __repr__(self) -> str:
         defaults = {n: p.default for n, p in inspect.signature(type(self).__init__).parameters.items()}
@@ -96,11 +129,12 @@ class Predictor:
 
     # -- public API --------------------------------------------------------------------
 
-    def fit(self, archs: Sequence[Arch], y: Sequence[float]) -> Predictor:
+    def fit(self, archs: Sequence[ArchLike], y: Sequence[float]) -> Predictor:
         """Fit to one target value per architecture.
 
         Args:
-            archs: Training architectures (at least ``min_train``).
+            archs: Training architectures (at least ``min_train``): :class:`Arch` values,
+                arch strings or intrinsic codes.
             y: ``(n,)`` targets (accuracy, latency, ...); no NaN.
 
         Returns:
@@ -124,11 +158,12 @@ class Predictor:
         self._fit(archs, (y - self.y_mean_) / self.y_scale_)
         return self
 
-    def predict(self, archs: Sequence[Arch], return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    def predict(self, archs: Sequence[ArchLike],
+                return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Predict the target of each architecture.
 
         Args:
-            archs: Architectures.
+            archs: Architectures (:class:`Arch` values, arch strings or intrinsic codes).
             return_std: Also return the predictive spread (ensemble or posterior std).
 
         Returns:
@@ -143,6 +178,25 @@ class Predictor:
         mean = np.asarray(mean, dtype=np.float64) * self.y_scale_ + self.y_mean_
         std = np.asarray(std, dtype=np.float64) * self.y_scale_
         return (mean, std) if return_std else mean
+
+    def score(self, archs: Sequence[ArchLike], y: Sequence[float]) -> float:
+        """Kendall tau between ``y`` and the predictions: what a NAS predictor is for is the
+        order of the cells (scikit-learn's ``score``, greater is better).
+
+        Args:
+            archs: Architectures.
+            y: Their true values.
+
+        Returns:
+            Kendall tau-b in [-1, 1].
+        """
+        from gcnas.predictors.metrics import kendall_tau
+
+        archs = _check_archs(archs)
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        if len(y) != len(archs):
+            raise InvalidInputError(f"score needs one value per architecture: got {len(archs)} archs, {len(y)} values")
+        return float(kendall_tau(y, self.predict(archs)))
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the fitted predictor to ``path`` (a torch file, written atomically)."""
@@ -201,12 +255,23 @@ def load_predictor(path: str | os.PathLike) -> Predictor:
     return predictor
 
 
-def _check_archs(archs: Sequence[Arch], allow_empty: bool = False) -> list[Arch]:
-    archs = list(archs)
+def _check_archs(archs: Sequence[ArchLike], allow_empty: bool = False) -> list[Arch]:
+    if isinstance(archs, (str, Arch)):
+        raise InvalidInputError(f"expected a sequence of architectures, got one: {archs!r}; wrap it in a list")
+    checked = []
     for arch in archs:
-        if not isinstance(arch, Arch):
-            raise InvalidInputError(f"expected NAS-Bench-201 Arch values, got {type(arch).__name__} {arch!r}; "
-                                    "parse strings with Arch.parse")
+        if isinstance(arch, Arch):
+            checked.append(arch)
+            continue
+        if isinstance(arch, (str, int, np.integer)) and not isinstance(arch, (bool, np.bool_)):
+            try:
+                checked.append(Arch.parse(arch))
+                continue
+            except ValueError as error:
+                raise InvalidInputError(f"{arch!r} is not an architecture: {error}") from None
+        raise InvalidInputError(f"expected Arch values, arch strings or intrinsic codes, got "
+                                f"{type(arch).__name__} {arch!r}")
+    archs = checked
     if not archs and not allow_empty:
         raise InvalidInputError("no architectures given")
     return archs

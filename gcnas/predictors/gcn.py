@@ -5,9 +5,9 @@ The network (:class:`DirectedGCN`) embeds each node (op type + position), then r
 convolution along the data flow and a backward one against it, as in BRP-NAS /
 NPENAS), with residual connections and layer norm. The readout concatenates the
 mean of all node states with the output node's state; a small MLP head gives one
-number. Training minimises MSE on standardised targets plus a pairwise ranking loss
-(RankNet: logistic loss on every ordered pair of the batch), with early stopping on
-a held-out part; an ensemble of ``ensemble`` members, each with its own seed and
+number. Training minimises MSE (or L1: ``loss="l1"``) on standardised targets plus a
+pairwise ranking loss (RankNet: logistic loss on every ordered pair of the batch), with
+early stopping on a held-out part; an ensemble of ``ensemble`` members, each with its own seed and
 held-out split, gives a mean and a spread.
 """
 
@@ -90,7 +90,7 @@ class GCNPredictor(NeuralPredictor):
         epochs: Most training epochs per member.
         lr: Adam learning rate.
         weight_decay: Adam weight decay.
-        rank_weight: Weight of the pairwise ranking loss next to MSE (0 = MSE only).
+        rank_weight: Weight of the pairwise ranking loss next to the regression loss (0 = none).
         batch_size: Minibatch size (the whole set when it is smaller).
         valid_fraction: Share of the training set held out for early stopping.
         patience: Epochs without held-out improvement before stopping.
@@ -104,6 +104,8 @@ class GCNPredictor(NeuralPredictor):
             help and large ones stay cheap); see :func:`~gcnas.predictors.neural.with_isomorphs`.
         seed: Seed of initialisation, splits and minibatch order.
         progress: Show a progress bar over ensemble members.
+        loss: Regression loss, ``mse`` or ``l1`` (see :data:`~gcnas.predictors.neural.LOSSES`);
+            ``l1`` on log latency is the relative-error loss of the latency predictor.
 
     Example:
         >>> model = GCNPredictor(ensemble=3, seed=0).fit(train_archs, train_acc)
@@ -114,7 +116,8 @@ class GCNPredictor(NeuralPredictor):
                  lr: float = 3e-3, weight_decay: float = 1e-4, rank_weight: float = 1.0,
                  batch_size: int = 128, valid_fraction: float = 0.15, patience: int = 60,
                  dropout: float = 0.1, bidirectional: bool = True, prune: bool = True,
-                 cost_feature: bool = True, isomorphs: int | None = None, seed: int = 0, progress: bool = False) -> None:
+                 cost_feature: bool = True, isomorphs: int | None = None, seed: int = 0, progress: bool = False,
+                 loss: str = "mse") -> None:
         keep_params(self, locals())
 
     # -- hooks -------------------------------------------------------------------------

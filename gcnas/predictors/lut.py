@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,9 +22,30 @@ from gcnas.exceptions import InfeasibleError, InvalidInputError
 from gcnas.predictors.base import Predictor, load_predictor
 from gcnas.space import Arch, NB201Space
 
-__all__ = ["LookupTable", "COST_BOUNDS", "PREDICTOR_FILE"]
+__all__ = ["LookupTable", "COST_BOUNDS", "PREDICTOR_FILE", "predictor_path", "predictor_stage"]
 
 PREDICTOR_FILE = "predictor.pt"
+
+
+def predictor_path(run_dir: str | os.PathLike, name: str | None = None) -> Path:
+    """Where a run keeps a fitted predictor: ``RUN/predictor.pt`` (the accuracy predictor,
+    unnamed) or ``RUN/predictors/<name>.pt`` (named: an accuracy and a latency predictor
+    can live side by side).
+
+    Raises:
+        InvalidInputError: A name that is not a plain file name.
+    """
+    if name is None or name == "":
+        return Path(run_dir) / PREDICTOR_FILE
+    if not all(c.isalnum() or c in "-_." for c in name) or name.startswith("."):
+        raise InvalidInputError(f"predictor name {name!r} must be letters, digits, '-', '_' or '.' "
+                                "(it names RUN/predictors/<name>.pt)")
+    return Path(run_dir) / "predictors" / f"{name}.pt"
+
+
+def predictor_stage(name: str | None = None) -> str:
+    """The run-store stage recording a predictor's fit (its source and training cells)."""
+    return "predictor" if not name else f"predictor:{name}"
 COST_BOUNDS: dict[str, str] = {
     "max_latency_ms": "latency_ms",
     "max_energy_mj": "energy_mj",
@@ -59,8 +81,14 @@ class LookupTable:
             store: The run store (or run directory).
             predictor: A fitted predictor; ``None`` loads ``run_dir/predictor.pt``.
             latency: Latency source for :func:`gcnas.hardware.cost_table` (``"CSV:COLUMN"``,
-                ``"measured"``, ``"hwnb:PICKLE:DEVICE"``) or ``None`` for no latency column.
-            energy: Energy source (``"model"``, ``"hwnb:PICKLE:DEVICE"``) or ``None``.
+                ``"nb201:latency:DEVICE"``, ``"measured"``, ``"hwnb:PICKLE:DEVICE"``), or
+                ``"predictor:NAME"`` (the run's predictor ``NAME``, fitted with ``--target
+                latency``: its training values where measured, its predictions elsewhere), or
+                ``None`` for no latency column. A table may cover only some cells: the
+                others are stored as missing (NULL; a bound on the column excludes them) and
+                counted in the stage record (``missing``). The column ``latency_measured``
+                says per cell whether the latency was measured (1) or predicted (0).
+            energy: Energy source (``"model"``, ``"CSV:COLUMN"``, ``"hwnb:PICKLE:DEVICE"``) or ``None``.
             dataset: Dataset the costs refer to.
 
         Returns:
@@ -78,15 +106,23 @@ class LookupTable:
         classes, members = np.unique(canonical, return_inverse=True)
         mean, std = predictor.predict([archs[c] for c in classes], return_std=True)
         columns: dict[str, np.ndarray] = {"accuracy": mean[members], "accuracy_std": std[members]}
-        for name, values in cost_table(archs, latency=latency, energy=energy, store=table.store,
-                                       dataset=dataset).items():
+        predicted_latency = isinstance(latency, str) and latency.startswith("predictor:")
+        for name, values in cost_table(archs, latency=None if predicted_latency else latency, energy=energy,
+                                       store=table.store, dataset=dataset, missing=np.nan).items():
             columns[name] = np.asarray(values, dtype=np.float64)
+        if predicted_latency:
+            columns["latency_ms"], columns["latency_measured"] = _predicted_latency(table.store, archs,
+                                                                                   latency[len("predictor:"):])
+        elif "latency_ms" in columns:
+            columns["latency_measured"] = np.isfinite(columns["latency_ms"]).astype(np.float64)
+        missing = {name: int(np.isnan(columns[name]).sum()) for name in ("latency_ms", "energy_mj")
+                   if name in columns and np.isnan(columns[name]).any()}
         meta = {"predictor": predictor.name, "predictor_params": predictor.get_params(),
                 "n_train": getattr(predictor, "n_train_", None), "latency": latency, "energy": energy,
-                "dataset": dataset, "classes": int(len(classes)), "built": time.time()}
+                "dataset": dataset, "classes": int(len(classes)), "missing": missing, "built": time.time()}
         table.store.write_lut(archs, columns, canonical=canonical, meta=meta)
         for name in columns:
-            if name != "accuracy_std":
+            if name not in ("accuracy_std", "latency_measured"):
                 table.store.cover_lut(name)
         seconds = time.perf_counter() - started
         table.store.finish_stage("lut", {**meta, "rows": len(archs), "columns": list(columns)}, seconds)
@@ -223,3 +259,18 @@ def _thin(rows: list[dict[str, Any]], top: int | None) -> list[dict[str, Any]]:
         return rows[-1:]
     keep = np.unique(np.round(np.linspace(0, len(rows) - 1, top)).astype(int))
     return [rows[i] for i in keep]
+
+
+def _predicted_latency(store: RunStore, archs: list[Arch], name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Latency of every cell from the run's predictor ``name``: the values it was fitted to
+    (measured) where it has them, its predictions elsewhere; and a 1/0 measured flag."""
+    record = store.stage(predictor_stage(name))
+    if not record or record.get("target") != "latency":
+        raise InvalidInputError(f"run {store.run_dir} has no latency predictor named {name!r}; fit one with "
+                                f"`gcnas predictor fit --target latency --name {name} ...`")
+    model = load_predictor(predictor_path(store.run_dir, name))
+    latency = np.asarray(model.predict(archs), dtype=np.float64)
+    measured = np.zeros(len(archs))
+    for code, value in zip(record["train_codes"], record["train_values"]):
+        latency[code], measured[code] = value, 1.0  # archs are in code order
+    return np.maximum(latency, 1e-6), measured

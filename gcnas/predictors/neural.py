@@ -1,5 +1,6 @@
 """Training plumbing shared by the neural predictors (GCN, MLP): an ensemble of small
-networks fitted with MSE plus a pairwise ranking loss and early stopping.
+networks fitted with MSE (or L1: see :data:`LOSSES`) plus a pairwise ranking loss and
+early stopping.
 
 A subclass implements three hooks: ``_network()`` (a fresh ``nn.Module``),
 ``_encode(archs)`` (all inputs, computed once) and ``_forward(net, inputs, rows)``
@@ -16,10 +17,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.base import Predictor
 from gcnas.space import Arch, NB201Space, as_generator
 
-__all__ = ["NeuralPredictor", "pairwise_rank_loss", "with_isomorphs"]
+__all__ = ["LOSSES", "NeuralPredictor", "pairwise_rank_loss", "with_isomorphs"]
+
+LOSSES = ("mse", "l1")
+"""Regression losses of the neural predictors, on standardised targets. ``l1`` (absolute
+error) fits the median, so a few far-off labels pull it less than ``mse``; on a log target,
+the absolute error is the relative error, the quantity a ±10% latency score counts."""
 
 
 def pairwise_rank_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -83,7 +90,7 @@ class NeuralPredictor(Predictor):
     ``ensemble, epochs, lr, weight_decay, rank_weight, batch_size, valid_fraction,
     patience, seed, progress`` (documented on :class:`~gcnas.predictors.GCNPredictor`),
     and optionally ``isomorphs`` (twins added per labelled architecture, see
-    :func:`with_isomorphs`).
+    :func:`with_isomorphs`) and ``loss`` (one of :data:`LOSSES`; ``mse`` when absent).
     """
 
     min_train = 5
@@ -114,6 +121,9 @@ class NeuralPredictor(Predictor):
     def _fit(self, archs: list[Arch], z: np.ndarray) -> None:
         from tqdm.auto import tqdm
 
+        loss = getattr(self, "loss", "mse")
+        if loss not in LOSSES:
+            raise InvalidInputError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
         rng = as_generator(self.seed)
         owner = np.arange(len(archs))
         twins = getattr(self, "isomorphs", 0)
@@ -163,7 +173,8 @@ class NeuralPredictor(Predictor):
         return best_state if n_valid else net.state_dict()
 
     def _loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        loss = nn.functional.mse_loss(pred, target)
+        regression = nn.functional.l1_loss if getattr(self, "loss", "mse") == "l1" else nn.functional.mse_loss
+        loss = regression(pred, target)
         if self.rank_weight:
             loss = loss + self.rank_weight * pairwise_rank_loss(pred, target)
         return loss

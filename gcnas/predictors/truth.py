@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from gcnas.data.benchmark import BenchmarkTable
+from gcnas.data.table_specs import COLUMN_SPECS, is_column_spec, open_table, split_column_spec
 from gcnas.exceptions import DataNotFoundError, InvalidInputError
 from gcnas.predictors.metrics import kendall_tau, precision_at_k, spearman
 from gcnas.space import Arch
@@ -84,19 +85,35 @@ class Truth:
 
 
 def parse_truth(spec: str | None, *, maximize: bool = True) -> Truth | None:
-    """A :class:`Truth` from ``table:CSV:COLUMN`` (``None`` passes through).
+    """A :class:`Truth` from a benchmark column spec (``None`` passes through).
+
+    Args:
+        spec: ``table:CSV:COLUMN``, ``nb201:cifar10:COLUMN`` (packaged NAS-Bench-201
+            CIFAR-10, 200 epochs), ``nb201:latency:DEVICE`` or
+            ``natsbench:PATH:DATASET:METRIC[:HP]`` (:mod:`gcnas.data.table_specs`).
+        maximize: Whether larger is better.
+
+    Returns:
+        The truth.
 
     Raises:
         InvalidInputError: A spec of another form, or an unknown column.
-        DataNotFoundError: The CSV does not exist.
+        DataNotFoundError: The CSV or archive does not exist.
+
+    Example:
+        >>> parse_truth("nb201:cifar10:test_acc").values(archs)
     """
     if spec is None:
         return None
-    if not spec.startswith("table:"):
-        raise InvalidInputError(f"--truth must be table:CSV:COLUMN (a benchmark table column), got {spec!r}")
-    path, sep, column = spec[len("table:"):].rpartition(":")
-    if not sep or not path or not column:
-        raise InvalidInputError(f"--truth must be table:CSV:COLUMN, got {spec!r}")
-    if not Path(os.path.expanduser(path)).exists():
-        raise DataNotFoundError(f"truth table {path!r} (from {spec!r}) not found")
-    return Truth(BenchmarkTable(os.path.expanduser(path)), column, maximize=maximize)
+    forms = ", ".join(COLUMN_SPECS)
+    if not is_column_spec(spec):
+        raise InvalidInputError(f"--truth must be {forms} (a benchmark table column), got {spec!r}")
+    try:
+        source, column = split_column_spec(spec)
+    except InvalidInputError as error:
+        raise InvalidInputError(f"--truth must be {forms}; {error}") from None
+    if source.startswith("table:"):
+        path = os.path.expanduser(source[len("table:"):])
+        if not Path(path).exists():
+            raise DataNotFoundError(f"truth table {path!r} (from {spec!r}) not found")
+    return Truth(open_table(source), column, maximize=maximize)

@@ -13,11 +13,12 @@ from gcnas.search.features import ConcatFeatures, EmbeddingFeatures, make_featur
 from gcnas.search.history import SearchResult
 from gcnas.search.latent_bo import LatentSpaceBO
 from gcnas.search.objectives import (CallableObjective, Constraint, CostObjective, LUTObjective, Objective,
-                                     PredictorObjective, SupernetObjective, TableObjective)
+                                     PredictorObjective, SupernetObjective, TableObjective, ToldObjective)
 from gcnas.search.pareto import hypervolume, hypervolume_curve, nadir_reference, pareto_mask
 from gcnas.search.plots import plot_best_so_far, plot_pareto
 from gcnas.search.random_search import RandomSearch
 from gcnas.search.runner import run_search
+from gcnas.search.study import Study
 
 __all__ = [
     "BayesianOptimization",
@@ -35,8 +36,10 @@ __all__ = [
     "RegularizedEvolution",
     "SearchResult",
     "Searcher",
+    "Study",
     "SupernetObjective",
     "TableObjective",
+    "ToldObjective",
     "hypervolume",
     "hypervolume_curve",
     "make_features",

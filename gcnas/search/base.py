@@ -7,8 +7,9 @@ so a run rebuilt from the run store after a kill continues exactly where it stop
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -105,6 +106,20 @@ class Searcher:
     def __init__(self, *, space: Space | None = None, candidates: Sequence[Arch] | None = None) -> None:
         self.space = space
         self.candidates = candidates
+
+    _NOT_SETTINGS = ("self", "space", "candidates", "store")
+
+    def settings(self) -> dict[str, Any]:
+        """The searcher's constructor settings as JSON-able values (what a study records, so
+        that resuming it with other settings is refused). Objects such as a feature map or
+        an encoder are recorded by their class name."""
+        names = [n for n in inspect.signature(type(self).__init__).parameters if n not in self._NOT_SETTINGS]
+        out: dict[str, Any] = {}
+        for name in names:
+            value = getattr(self, name, None)
+            plain = value is None or isinstance(value, (bool, int, float, str))
+            out[name] = value if plain else type(value).__name__
+        return out
 
     def prepare(self, candidates: Sequence[Arch], known: np.ndarray | None = None) -> None:
         """Called once by the run with the final candidate set (after constraint pruning).

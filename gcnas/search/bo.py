@@ -26,6 +26,7 @@ The first ``n_init`` proposals are random.
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -145,11 +146,17 @@ class BayesianOptimization(Searcher):
         mode = self._mode(obs.Y.shape[1], expensive, cheap)
         refit = self.state_ is None or self.fit_failed_ or len(ok) % self.refit_every == 0
         self.fit_failed_ = False
+        from linear_operator.utils.warnings import NumericalWarning  # after gcnas.search.pareto quieted its import
+
         torch.manual_seed(int(rng.integers(2**31)))
-        if mode == "pareto":
-            chosen = self._ask_pareto(obs, ok, rows, n, rng, free, expensive[0], cheap, refit)
-        else:
-            chosen = self._ask_modelled(obs, ok, rows, n, rng, free, refit)
+        with warnings.catch_warnings():
+            # Near-duplicate cells make the kernel matrix almost singular; the jitter GPyTorch
+            # adds then is the intended remedy, not news for the user.
+            warnings.simplefilter("ignore", NumericalWarning)
+            if mode == "pareto":
+                chosen = self._ask_pareto(obs, ok, rows, n, rng, free, expensive[0], cheap, refit)
+            else:
+                chosen = self._ask_modelled(obs, ok, rows, n, rng, free, refit)
         return [self.candidates_[i] for i in chosen]
 
     def _split_objectives(self, m: int) -> tuple[list[int], list[int]]:

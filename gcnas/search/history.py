@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import math
+import os
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -11,7 +15,13 @@ from gcnas.data.store import RunStore, Trial
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
 from gcnas.search.pareto import hypervolume_curve, pareto_mask
 
+if TYPE_CHECKING:
+    from gcnas.data.benchmark import BenchmarkTable
+
 __all__ = ["SearchResult", "study_config_name"]
+
+_FIXED = ("trial", "status", "code", "arch", "index")
+_TIMINGS = ("feasible", "ask_seconds", "eval_seconds")
 
 
 def study_config_name(study: str) -> str:
@@ -94,7 +104,15 @@ class SearchResult:
         return np.array([t.status == "ok" and t.report.get("feasible", True) for t in self.trials], dtype=bool)
 
     def values(self, column: str) -> np.ndarray:
-        """``(n,)`` an objective or report column of every trial (NaN where absent)."""
+        """``(n,)`` an objective or report column of every trial (NaN where absent).
+
+        Raises:
+            InvalidInputError: No trial of the study has the column (a misspelt name).
+        """
+        known = set(self.objectives).union(*(set(t.objectives) | set(t.report) for t in self.trials))
+        if self.trials and column not in known:
+            raise InvalidInputError(f"study {self.study!r} has no column {column!r}; it has: "
+                                    f"{', '.join(sorted(known))}")
         out = np.full(len(self.trials), np.nan)
         for i, t in enumerate(self.trials):
             value = t.objectives.get(column, t.report.get(column))
@@ -157,3 +175,73 @@ class SearchResult:
                 row["hypervolume"] = float(hv[t])
             rows.append(row)
         return rows
+
+    def to_records(self, table: BenchmarkTable | None = None) -> list[dict[str, Any]]:
+        """Every trial as a flat record, ready for CSV, JSON or ``pandas.DataFrame(records)``.
+
+        Every record has the same keys, in this order: ``trial``, ``status``, ``code``,
+        ``arch``, ``index`` (the official index in ``table``; ``None`` without a table or
+        where the table lacks the cell), one key per objective, the report columns of the
+        study (``--report-from``), any other recorded column (a constraint's metric, a
+        searcher's note), ``feasible``, ``ask_seconds`` (the searcher's proposal time,
+        shared by the trials of one step), ``eval_seconds`` and ``error``. Missing and
+        non-finite values are ``None``, so the records serialise as strict JSON. A recorded
+        column whose name clashes with a fixed key is prefixed ``report_``.
+
+        Args:
+            table: A benchmark table mapping cells to official indices (optional).
+
+        Returns:
+            One dict per trial, in evaluation order.
+
+        Example:
+            >>> result = SearchResult.load(RunStore("runs/trials"), "random")   # docs/search.md
+            >>> result.to_records(BenchmarkTable("nb201_cifar10_200ep.csv"))[0]
+            {'trial': 0, 'status': 'ok', 'code': 13291, 'arch': '|avg_pool_3x3~0|+...', 'index': 14950,
+             'accuracy': 75.328, 'test_acc': 79.8033, 'feasible': True, ...}
+        """
+        reported = [n for n in self.config.get("report", []) if n not in self.objectives]
+        extra: list[str] = []
+        for trial in self.trials:
+            extra += [k for k in trial.report if k not in reported and k not in _TIMINGS and k not in extra]
+        taken = set(_FIXED) | set(self.objectives) | {"error"}
+        rename = {k: (f"report_{k}" if k in taken else k) for k in (*reported, *sorted(extra))}
+        records = []
+        for trial in self.trials:
+            index = table.index(trial.arch) if table is not None and trial.arch in table else None
+            record: dict[str, Any] = {"trial": trial.trial, "status": trial.status, "code": trial.arch.code,
+                                      "arch": str(trial.arch), "index": index}
+            record.update({n: _plain(trial.objectives.get(n)) for n in self.objectives})
+            record.update({new: _plain(trial.report.get(old)) for old, new in rename.items()})
+            record.update({k: _plain(trial.report.get(k)) for k in _TIMINGS})
+            record["error"] = trial.error
+            records.append(record)
+        return records
+
+    def to_csv(self, path: str | os.PathLike, table: BenchmarkTable | None = None) -> Path:
+        """Write :meth:`to_records` to a CSV file (``None`` as an empty cell).
+
+        Args:
+            path: Destination file.
+            table: A benchmark table for the ``index`` column (optional).
+
+        Returns:
+            The path written.
+        """
+        records = self.to_records(table)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=list(records[0]) if records else list(_FIXED))
+            writer.writeheader()
+            writer.writerows(records)
+        return path
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe scalar: NaN and infinities become ``None``, numpy scalars Python ones."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

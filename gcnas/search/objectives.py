@@ -9,8 +9,11 @@ hardware cost module, or any Python callable (one that really trains, for exampl
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -28,8 +31,33 @@ __all__ = [
     "SupernetObjective",
     "CostObjective",
     "CallableObjective",
+    "ToldObjective",
     "Constraint",
+    "file_checksum",
 ]
+
+
+def file_checksum(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (first 16 hex digits): what a study's settings record of a
+    source file, so that a study resumed over a changed file is refused."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _values_checksum(values: Any) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=repr).encode()).hexdigest()[:16]
+
+
+def _table_identity(table: BenchmarkTable) -> dict[str, Any]:
+    path = getattr(table, "path", None)
+    if path is not None and Path(path).is_file():
+        return {"path": str(Path(path).resolve()), "sha256": file_checksum(path)}
+    # An in-memory table: its contents are what defines it.
+    return {"path": None, "sha256": _values_checksum([[a.code for a in table.archs],
+                                                      {c: list(map(float, table.column(c))) for c in table.columns}])}
 
 
 @dataclass
@@ -74,6 +102,13 @@ class Objective:
         """
         return None
 
+    def identity(self) -> dict[str, Any]:
+        """What defines this objective's values, as JSON: kind, name, direction and the
+        source (file path and checksum, column, settings). A study records it, and a
+        resumed study whose objective differs from the recorded one is refused."""
+        return {"kind": type(self).__name__, "name": self.name, "maximize": bool(self.maximize),
+                "cheap": bool(self.cheap)}
+
     def signed(self, values: np.ndarray) -> np.ndarray:
         """Values in the maximisation convention (costs negated)."""
         values = np.asarray(values, dtype=np.float64)
@@ -100,6 +135,9 @@ class TableObjective(Objective):
         if self.column not in self.table.columns:
             raise InvalidInputError(f"table {self.table!r} has no column {self.column!r}; "
                                     f"it has {', '.join(self.table.columns)}")
+
+    def identity(self) -> dict[str, Any]:
+        return {**super().identity(), "column": self.column, "table": _table_identity(self.table)}
 
     def _evaluate(self, archs: list[Arch]) -> np.ndarray:
         if not hasattr(self, "_by_code"):
@@ -129,6 +167,10 @@ class LUTObjective(Objective):
             raise InvalidInputError(f"the lookup table of {self.store.run_dir} has no column {self.column!r}; "
                                     f"it has {', '.join(columns)}")
 
+    def identity(self) -> dict[str, Any]:
+        return {**super().identity(), "column": self.column, "run": str(Path(self.store.run_dir).resolve()),
+                "lut": _values_checksum(self.store.lut_meta())}
+
     def _evaluate(self, archs: list[Arch]) -> np.ndarray:
         return self.store.lut_values(archs, self.column)
 
@@ -148,6 +190,13 @@ class PredictorObjective(Objective):
             raise InvalidInputError(f"PredictorObjective {self.name!r} needs a fitted predictor, "
                                     f"got {self.predictor!r}")
 
+    def identity(self) -> dict[str, Any]:
+        predictor = self.predictor
+        params = predictor.get_params() if hasattr(predictor, "get_params") else repr(predictor)
+        fitted = {k: getattr(predictor, k, None) for k in ("n_train_", "y_mean_", "y_scale_")}
+        return {**super().identity(), "predictor": type(predictor).__name__,
+                "params": _values_checksum(params), "fitted": _values_checksum(fitted)}
+
     def _evaluate(self, archs: list[Arch]) -> np.ndarray:
         return np.asarray(self.predictor.predict(archs), dtype=np.float64)
 
@@ -159,6 +208,9 @@ class SupernetObjective(Objective):
     supernet: Any = None
     data: Any = None
     options: dict[str, Any] = field(default_factory=dict)
+
+    def identity(self) -> dict[str, Any]:
+        return {**super().identity(), "options": _values_checksum(self.options)}
 
     def _evaluate(self, archs: list[Arch]) -> np.ndarray:
         from gcnas.supernet import ScoringBatches, score_subnet
@@ -197,6 +249,15 @@ class CostObjective(Objective):
         if self.name not in ("params_m", "flops_m", "latency_ms", "energy_mj"):
             raise InvalidInputError(f"unknown cost {self.name!r}; choose params_m, flops_m, latency_ms or energy_mj")
 
+    def identity(self) -> dict[str, Any]:
+        identity = {**super().identity(), "latency": self.latency, "energy": self.energy, "dataset": self.dataset}
+        for key in ("latency", "energy"):
+            source = getattr(self, key)
+            files = [part for part in source.split(":") if Path(part).is_file()] if isinstance(source, str) else []
+            if files:
+                identity[f"{key}_sha256"] = file_checksum(files[0])
+        return identity
+
     def _evaluate(self, archs: list[Arch]) -> np.ndarray:
         from gcnas.hardware import cost_table
 
@@ -226,8 +287,26 @@ class CallableObjective(Objective):
         if not callable(self.fn):
             raise InvalidInputError(f"CallableObjective {self.name!r} needs a callable, got {self.fn!r}")
 
+    def identity(self) -> dict[str, Any]:
+        fn = self.fn
+        return {**super().identity(), "fn": f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"}
+
     def _evaluate(self, archs: list[Arch]) -> np.ndarray:
         return np.array([float(self.fn(arch)) for arch in archs])
+
+
+@dataclass
+class ToldObjective(Objective):
+    """A value the user measures with their own code and tells the search
+    (:meth:`gcnas.search.Study.tell`); gcnas never computes it.
+
+    Example:
+        >>> study = Study(RandomSearch(), [ToldObjective("accuracy")])
+    """
+
+    def _evaluate(self, archs: list[Arch]) -> np.ndarray:
+        raise InvalidInputError(f"{self.name!r} is told by the user (Study.tell), not computed by gcnas; "
+                                "use it with Study, not run_search")
 
 
 @dataclass(frozen=True)

@@ -64,15 +64,9 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
     """
     objectives, constraints, report = list(objectives), list(constraints), list(report)
     _validate(searcher, objectives, constraints, report, budget, q)
-    config = {"method": searcher.name, "objectives": [o.name for o in objectives],
-              "maximize": [bool(o.maximize) for o in objectives], "constraints": [c.describe() for c in constraints],
-              "report": [r.name for r in report], "seed": int(seed), "q": int(q)}
+    config = study_settings(searcher, objectives, constraints, report, seed=seed, q=q)
     trials = _resume(store, study, config)
-    if searcher.enumerates:
-        candidates = _feasible_candidates(_known_candidates(searcher.default_candidates(), objectives), constraints)
-        searcher.prepare(candidates, known=_cheap_values(candidates, objectives))
-    else:
-        searcher.prepare(None)
+    prepare_searcher(searcher, objectives, constraints)
     obs = _observations(trials, objectives, constraints)
     bar = tqdm(total=budget, initial=min(len(trials), budget), desc=f"search {study}", unit="trial",
                disable=not progress or not sys.stderr.isatty(), leave=False)
@@ -99,6 +93,26 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
     if store is not None:
         store.finish_stage(f"search:{study}", {**config, "trials": len(trials)})
     return SearchResult(study, config["objectives"], config["maximize"], trials, config)
+
+
+def study_settings(searcher: Searcher, objectives: list[Objective], constraints: list[Constraint],
+                   report: list[Objective], *, seed: int, q: int) -> dict[str, Any]:
+    """Everything that defines a study (recorded in the run; a resume must match it)."""
+    return {"method": searcher.name, "objectives": [o.name for o in objectives],
+            "maximize": [bool(o.maximize) for o in objectives], "constraints": [c.describe() for c in constraints],
+            "report": [r.name for r in report], "seed": int(seed), "q": int(q),
+            "searcher": searcher.settings(), "objective_sources": [o.identity() for o in objectives],
+            "constraint_sources": [c.metric.identity() for c in constraints],
+            "report_sources": [r.identity() for r in report]}
+
+
+def prepare_searcher(searcher: Searcher, objectives: list[Objective], constraints: list[Constraint]) -> None:
+    """Give the searcher its candidates (pruned by the cheap constraints) and the cheap values."""
+    if searcher.enumerates:
+        candidates = _feasible_candidates(_known_candidates(searcher.default_candidates(), objectives), constraints)
+        searcher.prepare(candidates, known=_cheap_values(candidates, objectives))
+    else:
+        searcher.prepare(None)
 
 
 def _validate(searcher: Searcher, objectives: list[Objective], constraints: list[Constraint],
@@ -129,11 +143,24 @@ def _resume(store: RunStore | None, study: str, config: dict[str, Any]) -> list[
     if trials:
         old = store.read_config(name)
         if old and old != config:
-            differ = sorted(k for k in config if old.get(k) != config[k])
+            differ = "; ".join(_differences(old, config)[:4])
             raise InvalidInputError(f"study {study!r} in {store.run_dir} was started with other settings "
-                                    f"({', '.join(differ)}); use another --study name or the same settings")
+                                    f"({differ}); resume it with the same settings, or start a new "
+                                    "study with --study NAME (Python: study=NAME)")
     store.write_config(config, name=name)
     return trials
+
+
+def _differences(old: Any, new: Any, where: str = "") -> list[str]:
+    """``setting: recorded -> now`` for every leaf that differs between two study configs."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in sorted(set(old) | set(new), key=str):
+            out += _differences(old.get(key), new.get(key), f"{where}.{key}" if where else str(key))
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [d for i, (a, b) in enumerate(zip(old, new)) for d in _differences(a, b, f"{where}[{i}]")]
+    return [] if old == new else [f"{where}: {old!r} -> {new!r}"]
 
 
 def _known_candidates(candidates: list[Arch], objectives: list[Objective]) -> list[Arch]:

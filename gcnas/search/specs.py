@@ -1,12 +1,18 @@
-"""Objective specs as the command line writes them (``table:CSV:COLUMN``, ``lut``, ...)."""
+"""Objective specs as the command line writes them (``table:CSV:COLUMN``, ``lut``, ...).
+
+A benchmark column is named by any form of :mod:`gcnas.data.table_specs`:
+``table:CSV:COLUMN``, ``nb201:cifar10:COLUMN`` / ``nb201:latency:DEVICE`` (packaged with
+gcnas), ``natsbench:PATH:DATASET:METRIC[:HP]``. Such a table may cover only some cells: a
+cell it lacks is NaN, and the search keeps to the cells that have a value.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from gcnas.data.benchmark import BenchmarkTable
 from gcnas.data.store import RunStore
+from gcnas.data.table_specs import COLUMN_SPECS, is_column_spec, open_column, split_column_spec
 from gcnas.exceptions import InvalidInputError
 from gcnas.search.objectives import CostObjective, LUTObjective, Objective, PredictorObjective, TableObjective
 
@@ -16,15 +22,20 @@ COST_NAMES = {"latency": "latency_ms", "energy": "energy_mj", "params": "params_
 """Short objective names of the CLI -> cost column names."""
 
 
+_HARDWARE_KINDS = ("measured", "hwnb", "help", "brp", "model", "lut")
+"""Latency / energy sources that are not a table column (``gcnas.hardware.cost_table`` reads them)."""
+
+
 def _table(spec: str, name: str | None, maximize: bool, cheap: bool) -> TableObjective:
-    body = spec[len("table:"):]
-    path, sep, column = body.rpartition(":")
-    if not sep or not path or not column:
-        raise InvalidInputError(f"table spec must be table:CSV:COLUMN, got {spec!r}")
-    if not Path(path).exists():
+    try:
+        source, column = split_column_spec(spec)
+    except InvalidInputError as error:
+        raise InvalidInputError(f"table spec must be one of {', '.join(COLUMN_SPECS)}: {error}") from None
+    path = source[len("table:"):] if source.startswith("table:") else None
+    if path is not None and not Path(path).expanduser().exists():
         raise InvalidInputError(f"benchmark table {path!r} (from {spec!r}) not found")
-    return TableObjective(name or column, maximize=maximize, table=BenchmarkTable(path), column=column,
-                          cheap=cheap)
+    table, column = open_column(spec)
+    return TableObjective(name or column, maximize=maximize, table=table, column=column, cheap=cheap)
 
 
 def objective_from_spec(spec: str, *, name: str | None = None, store: RunStore | None = None,
@@ -32,9 +43,10 @@ def objective_from_spec(spec: str, *, name: str | None = None, store: RunStore |
     """An objective from a spec string.
 
     Args:
-        spec: ``table:CSV:COLUMN`` (a benchmark table column), ``lut`` or ``lut:COLUMN``
-            (the run's lookup table), ``predictor`` or ``predictor:PATH`` (a saved predictor,
-            default ``RUN/predictor.pt``).
+        spec: A benchmark table column (``table:CSV:COLUMN``, ``nb201:cifar10:COLUMN``,
+            ``nb201:latency:DEVICE``, ``natsbench:PATH:DATASET:METRIC[:HP]``), ``lut`` or
+            ``lut:COLUMN`` (the run's lookup table), ``predictor`` or ``predictor:PATH`` (a
+            saved predictor, default ``RUN/predictor.pt``).
         name: The objective's name (default: the column).
         store: The run store (for ``lut`` and ``predictor``).
         maximize: Direction.
@@ -46,8 +58,9 @@ def objective_from_spec(spec: str, *, name: str | None = None, store: RunStore |
 
     Example:
         >>> objective_from_spec("table:nb201_cifar10_200ep.csv:valid_acc", name="accuracy")
+        >>> objective_from_spec("nb201:cifar10:valid_acc", name="accuracy")     # packaged, no download
     """
-    if spec.startswith("table:"):
+    if is_column_spec(spec):
         return _table(spec, name, maximize, cheap)
     kind, _, arg = spec.partition(":")
     if kind == "lut":
@@ -65,22 +78,28 @@ def objective_from_spec(spec: str, *, name: str | None = None, store: RunStore |
 
         return PredictorObjective(name or "accuracy", maximize=maximize, predictor=load_predictor(path),
                                   cheap=cheap)
-    raise InvalidInputError(f"unknown objective source {spec!r}; use table:CSV:COLUMN, lut[:COLUMN] or "
-                            "predictor[:PATH]")
+    raise InvalidInputError(f"unknown objective source {spec!r}; use {', '.join(COLUMN_SPECS)}, lut[:COLUMN] "
+                            "or predictor[:PATH]")
 
 
 def cost_objective(short: str, *, latency: str | None = None, energy: str | None = None,
                    store: RunStore | None = None, **kwargs: Any) -> Objective:
     """A cost objective (minimised) by its short name: ``latency``, ``energy``, ``params``, ``flops``.
 
-    ``table:CSV:COLUMN`` and ``lut`` sources read a table; any other latency/energy spec is
-    passed unchanged to ``gcnas.hardware.cost_table`` (``CSV:COLUMN``, ``measured``,
-    ``hwnb:PICKLE:DEVICE``, ``model``). Costs are ``cheap``: searchers may look them up.
+    Table columns (every form of :mod:`gcnas.data.table_specs`, and the bare ``CSV:COLUMN``
+    of a latency or energy CSV) and ``lut`` read a table: a cell the table lacks is NaN, so
+    a search over a table that covers only some cells keeps to those. Any other
+    latency/energy spec is passed unchanged to ``gcnas.hardware.cost_table``
+    (``measured``, ``hwnb:PICKLE:DEVICE``, ``model``). Costs are ``cheap``: searchers may
+    look them up.
     """
     if short not in COST_NAMES:
         raise InvalidInputError(f"unknown objective {short!r}; choose accuracy, {', '.join(COST_NAMES)}")
     name = COST_NAMES[short]
     source = {"latency": latency, "energy": energy}.get(short)
-    if source is not None and (source.startswith("table:") or source.split(":")[0] == "lut"):
+    if source is not None and ":" in source and source.split(":")[0] not in _HARDWARE_KINDS \
+            and not is_column_spec(source):
+        source = f"table:{source}"  # a bare CSV:COLUMN is a table column too
+    if source is not None and (is_column_spec(source) or source.split(":")[0] == "lut"):
         return objective_from_spec(source, name=name, store=store, maximize=False, column=name, cheap=True)
     return CostObjective(name, latency=latency, energy=energy, store=store, **kwargs)

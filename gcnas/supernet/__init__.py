@@ -11,12 +11,18 @@ from gcnas.supernet.checkpoint import TrainedSupernet, checkpoint_path, load_sup
 from gcnas.supernet.network import build_network
 from gcnas.supernet.ops import make_op
 from gcnas.supernet.score import ScoringBatches, derive, evaluate, sample_subnets, score_subnet
-from gcnas.supernet.standalone import train_standalone
+from gcnas.supernet.export import EXPORT_FORMATS, export_model
+from gcnas.supernet.standalone import TrainedModel, load_model, train_model, train_standalone
 from gcnas.supernet.strategies import DARTS, GAEA, SNAS, STRATEGIES, Strategy, Uniform, make_strategy
 from gcnas.supernet.supernet import SuperNet
 from gcnas.supernet.train import train_supernet
 
 __all__ = [
+    "EXPORT_FORMATS",
+    "TrainedModel",
+    "export_model",
+    "load_model",
+    "train_model",
     "DARTS",
     "GAEA",
     "SNAS",

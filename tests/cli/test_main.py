@@ -12,8 +12,8 @@ BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_con
 def test_every_command_group_is_registered():
     parser = build_parser()
     choices = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse has no public accessor
-    assert {"arch", "supernet", "hw", "encoder", "predictor", "lut", "search", "demo"} <= set(choices)
-    assert len(COMMAND_MODULES) == 8
+    assert {"arch", "supernet", "train", "hw", "encoder", "predictor", "lut", "search", "demo"} <= set(choices)
+    assert len(COMMAND_MODULES) == 9
 
 
 def test_arch_show_prints_code_canonical_and_costs(capsys):
@@ -38,7 +38,7 @@ def test_arch_show_accepts_a_code_and_an_official_index(capsys, nb201_200ep):
     (["arch", "show", "1", "--table", "/nonexistent.csv"], "does not exist"),
 ])
 def test_user_errors_print_one_line_without_traceback(capsys, argv, fragment):
-    assert main(argv) == 2
+    assert main(argv) == 1
     err = capsys.readouterr().err
     assert fragment in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
@@ -53,7 +53,7 @@ def test_help_works_for_every_command(capsys):
 
 def test_an_index_missing_from_the_table_is_one_line(capsys, small_table):
     absent = next(i for i in range(15625) if i not in set(small_table._indices.tolist()))  # noqa: SLF001
-    assert main(["arch", "show", str(absent), "--table", str(small_table.path)]) == 2
+    assert main(["arch", "show", str(absent), "--table", str(small_table.path)]) == 1
     err = capsys.readouterr().err
     assert f"index {absent} is not in" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not err.split("error: ", 1)[1].startswith("'")  # a sentence, not a quoted KeyError key
@@ -69,3 +69,35 @@ def test_errors_that_are_not_user_errors_keep_their_traceback(monkeypatch, bug):
     monkeypatch.setattr(arch_cli, "resolve_arch", broken)
     with pytest.raises(type(bug)):
         main(["arch", "show", BEST])
+
+
+def test_exit_codes_user_error_is_1_usage_error_is_2(small_table, tmp_path, capsys):
+    assert main(["arch", "show", "|bogus~0|"]) == 1  # bad input: one line, status 1
+    err = capsys.readouterr().err
+    assert err.startswith("gcnas arch: error:") and err.count("\n") == 1
+    with pytest.raises(SystemExit) as usage:  # argparse's own usage error keeps status 2
+        main(["arch", "show", "--no-such-flag"])
+    assert usage.value.code == 2
+    run = str(tmp_path / "r")
+    assert main(["search", "run", "--run", run, "--method", "random", "--budget", "3",
+                 "--accuracy-from", f"table:{small_table.path}:valid_acc"]) == 0
+    capsys.readouterr()
+    assert main(["search", "compare", run, "--column", "nosuch"]) == 1
+    assert "has no column 'nosuch'" in capsys.readouterr().err
+
+
+def test_every_flag_and_argument_has_help_text():
+    import argparse
+
+    missing = []
+
+    def walk(parser, path):
+        for action in parser._actions:  # noqa: SLF001 - argparse has no public accessor
+            if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+                for name, sub in action.choices.items():
+                    walk(sub, [*path, name])
+            elif not action.help and action.dest != "help":
+                missing.append(" ".join([*path, *(action.option_strings or [action.dest])]))
+
+    walk(build_parser(), ["gcnas"])
+    assert missing == []

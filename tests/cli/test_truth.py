@@ -154,12 +154,12 @@ COMMANDS = [
 def test_bad_truth_is_one_clear_line(tmp_path, capsys, small_table, command, spec, message):
     spec = spec.format(missing=tmp_path / "missing.csv", csv=small_table.path)
     code, out, err = _run(capsys, *command, "--run", tmp_path / "empty", "--truth", spec)
-    assert code == 2 and out == "" and message in err and len(err.strip().splitlines()) == 1
+    assert code == 1 and out == "" and message in err and len(err.strip().splitlines()) == 1
 
 
 def test_predictor_eval_needs_a_table_or_a_truth(tmp_path, capsys):
     code, _, err = _run(capsys, "predictor", "eval", "--run", tmp_path / "r")
-    assert code == 2 and "--table CSV [--metric COL] or --truth table:CSV:COLUMN" in err
+    assert code == 1 and "--table CSV [--metric COL] or --truth table:CSV:COLUMN" in err
 
 
 def test_judgement_line_and_record(truth_csvs):

@@ -39,8 +39,7 @@ def test_missing_archs_and_columns_are_named(small_table):
 
 @pytest.mark.parametrize("content, fragment", [
     ("", "empty"),
-    ("idx,arch,acc\n", "lacks column"),
-    ("index,acc\n0,1.0\n", "lacks column"),
+    ("idx,acc\n0,1\n", "lacks column"),
     ("index,arch,acc\nzero,|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,1\n", "not an integer"),
     ("index,arch,acc\n0,|bad~0|,1\n", "NAS-Bench-201 space"),
     ("index,arch,acc\n0,|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,abc\n", "not a number"),

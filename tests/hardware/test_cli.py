@@ -52,13 +52,13 @@ def test_hw_measure_then_costs(tmp_path, capsys):
 
 
 def test_hw_errors_print_one_line(tmp_path, capsys):
-    assert main(["hw", "costs", "|nor_conv_3x3~0|", "--run", str(tmp_path)]) == 2
+    assert main(["hw", "costs", "|nor_conv_3x3~0|", "--run", str(tmp_path)]) == 1
     assert "malformed architecture string" in capsys.readouterr().err
-    assert main(["hw", "costs", "0", "--latency", "measured", "--run", str(tmp_path)]) == 2
+    assert main(["hw", "costs", "0", "--latency", "measured", "--run", str(tmp_path)]) == 1
     assert "store=" in capsys.readouterr().err
-    assert main(["hw", "costs", "0", "--energy", "hwnb:/absent.pickle:fpga"]) == 2
+    assert main(["hw", "costs", "0", "--energy", "hwnb:/absent.pickle:fpga"]) == 1
     assert "does not exist" in capsys.readouterr().err
-    assert main(["hw", "measure", "--num", "0", "--run", str(tmp_path / "r")]) == 2
+    assert main(["hw", "measure", "--num", "0", "--run", str(tmp_path / "r")]) == 1
     assert "--num must be" in capsys.readouterr().err
-    assert main(["hw", "measure", "--num", "1", "--device", "tpu", "--run", str(tmp_path / "r")]) == 2
+    assert main(["hw", "measure", "--num", "1", "--device", "tpu", "--run", str(tmp_path / "r")]) == 1
     assert "unknown device 'tpu'" in capsys.readouterr().err

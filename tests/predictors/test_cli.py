@@ -57,20 +57,20 @@ def test_fit_on_supernet_samples(tmp_path, capsys):
 ])
 def test_cli_errors(tmp_path, capsys, argv, message):
     code, _, err = _run(capsys, *argv, "--run", str(tmp_path / "run"))
-    assert code == 2 and message in err and err.count("\n") == 1
+    assert code == 1 and message in err and err.count("\n") == 1
 
 
 def test_cli_bad_table_column_and_size(tmp_path, capsys, small_table):
     code, _, err = _run(capsys, "predictor", "fit", "--table", str(small_table.path), "--metric", "nope",
                         "--run", str(tmp_path))
-    assert code == 2 and "unknown column 'nope'" in err
+    assert code == 1 and "unknown column 'nope'" in err
     code, _, err = _run(capsys, "predictor", "fit", "--table", str(small_table.path), "--num-train", "301",
                         "--run", str(tmp_path))
-    assert code == 2 and "--num-train must be in 0..300" in err
+    assert code == 1 and "--num-train must be in 0..300" in err
 
 
 def test_cli_table_of_another_space(tmp_path, capsys):
     path = tmp_path / "darts.csv"
     path.write_text("index,arch,valid_acc\n0,\"[('sep_conv_3x3', 0), ('skip_connect', 1)]\",91.0\n")
     code, _, err = _run(capsys, "predictor", "fit", "--table", str(path), "--run", str(tmp_path / "run"))
-    assert code == 2 and "Is this a table of the NAS-Bench-201 space?" in err
+    assert code == 1 and "Is this a table of the NAS-Bench-201 space?" in err

@@ -18,7 +18,8 @@ def lut(tmp_path_factory, fitted_gbt, latency_csv):
 def test_build_writes_every_arch_and_cost(lut, fitted_gbt):
     store = lut.store
     assert store.lut_size() == NUM_ARCHS
-    assert lut.columns == ["accuracy", "accuracy_std", "params_m", "flops_m", "latency_ms", "energy_mj"]
+    assert lut.columns == ["accuracy", "accuracy_std", "params_m", "flops_m", "latency_ms", "energy_mj",
+                           "latency_measured"]
     archs = NB201Space().sample_many(50, seed=2)
     np.testing.assert_allclose(store.lut_values(archs, "accuracy"),
                                fitted_gbt.predict([a.canonical() for a in archs]))

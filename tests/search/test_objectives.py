@@ -6,7 +6,7 @@ import pytest
 from gcnas.data import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.search import CallableObjective, Constraint, LUTObjective, TableObjective
-from gcnas.search.specs import cost_objective, objective_from_spec
+from gcnas.search.specs import cost_objective
 from gcnas.space import Arch
 
 
@@ -52,23 +52,6 @@ def test_lut_objective_needs_a_lut(tmp_path):
         store.write_lut(archs, {"accuracy": [1.0, 2.0, 3.0, 4.0, 5.0]})
         acc = LUTObjective("accuracy", store=store)
         assert acc(archs[::-1]).tolist() == [5.0, 4.0, 3.0, 2.0, 1.0]
-
-
-def test_specs(small_table, tmp_path):
-    obj = objective_from_spec(f"table:{small_table.path}:test_acc")
-    assert obj.name == "test_acc" and obj.maximize
-    lat = cost_objective("latency", latency=f"table:{small_table.path}:latency_ms")
-    assert lat.name == "latency_ms" and not lat.maximize
-    with pytest.raises(InvalidInputError, match="table:CSV:COLUMN"):
-        objective_from_spec("table:nocolumn")
-    with pytest.raises(InvalidInputError, match="not found"):
-        objective_from_spec(f"table:{tmp_path}/missing.csv:acc")
-    with pytest.raises(InvalidInputError, match="unknown objective source"):
-        objective_from_spec("oracle")
-    with pytest.raises(InvalidInputError, match="unknown objective 'speed'"):
-        cost_objective("speed")
-    with pytest.raises(InvalidInputError, match="needs a latency source"):
-        cost_objective("latency")
 
 
 def test_cost_objective_uses_hardware_cost_table():

@@ -48,13 +48,18 @@ def test_hypervolume_bad_reference():
         hypervolume(np.ones((2, 2)), np.array([0.0, np.nan]))
 
 
-def test_hypervolume_curve_is_monotone_and_ends_at_total():
-    Y = np.random.default_rng(1).uniform(size=(30, 2))
-    curve = hypervolume_curve(Y, np.zeros(2))
-    assert np.all(np.diff(curve) >= -1e-12)
-    assert curve[-1] == pytest.approx(hypervolume(Y, np.zeros(2)))
-    feasible = np.zeros(30, dtype=bool)
-    assert hypervolume_curve(Y, np.zeros(2), feasible)[-1] == 0.0
+@pytest.mark.parametrize("m", [2, 3])
+def test_hypervolume_curve_is_the_hypervolume_of_each_prefix(m):
+    rng = np.random.default_rng(1)
+    Y = rng.uniform(size=(30, m))
+    Y[7] = np.nan                                             # a failed evaluation
+    feasible = rng.uniform(size=30) < 0.7
+    ref = np.zeros(m)
+    curve = hypervolume_curve(Y, ref, feasible)
+    expected = [hypervolume(Y[:t + 1][feasible[:t + 1]], ref) for t in range(30)]
+    assert curve.tolist() == pytest.approx(expected, rel=1e-12)
+    assert expected[-1] < hypervolume(Y, ref)                 # the infeasible rows would have added volume
+    assert hypervolume_curve(Y, ref, np.zeros(30, dtype=bool)).tolist() == [0.0] * 30
 
 
 def test_hvi_2d_equals_hypervolume_difference():

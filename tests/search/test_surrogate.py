@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gcnas.exceptions import FitFailedWarning
-from gcnas.search.surrogate import fit_gp, log_ei
+from gcnas.search.surrogate import copula_warp, fit_gp, log_ei, posterior_stats
 
 
 def _exact_log_ei(z: float) -> float:
@@ -30,6 +30,42 @@ def test_log_ei_scales_with_std_and_shifts_with_best():
     expected = torch.tensor([_exact_log_ei(v) for v in z.tolist()], dtype=torch.float64) + std.log()
     assert torch.allclose(log_ei(mean, std, 2.0), expected, rtol=1e-12)
     assert log_ei(torch.tensor([0.0]), torch.tensor([1.0]), 0.0).item() == pytest.approx(-0.5 * math.log(2 * math.pi))
+
+
+@pytest.mark.parametrize("outcomes", [1, 2])
+@pytest.mark.parametrize("fixed_noise", [False, True])
+def test_posterior_stats_match_gpytorch(outcomes, fixed_noise):
+    from botorch.exceptions import InputDataWarning
+    from botorch.models import SingleTaskGP
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(30, 5, generator=g, dtype=torch.float64)
+    Y = torch.randn(30, outcomes, generator=g, dtype=torch.float64)
+    if fixed_noise:                                     # one noise level per point, as replicate_gp builds
+        Yvar = 0.01 + 0.5 * torch.rand(30, outcomes, generator=g, dtype=torch.float64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InputDataWarning)    # Y is standard normal up to sampling
+            model = SingleTaskGP(X, Y, train_Yvar=Yvar, outcome_transform=None).eval()
+    else:
+        model, state = fit_gp(X, Y)
+    Xt = torch.rand(11, 5, generator=g, dtype=torch.float64)
+    mean, std = posterior_stats(model, Xt, chunk=4)
+    post = model.posterior(Xt)
+    assert mean.shape == std.shape == (11, outcomes)
+    assert torch.allclose(mean, post.mean, atol=1e-6)
+    assert torch.allclose(std, post.variance.sqrt(), atol=1e-6)
+    if not fixed_noise:
+        reused, _ = fit_gp(X, Y, state, refit=False)
+        assert torch.allclose(posterior_stats(reused, Xt)[0], mean)
+
+
+def test_copula_warp_gives_normal_scores_of_tied_ranks():
+    from scipy.stats import norm
+
+    y = np.array([10.0, 90.0, 91.0, 89.0, 91.0])
+    ranks = np.array([1.0, 3.0, 4.5, 2.0, 4.5])          # the two 91s share ranks 4 and 5
+    assert copula_warp(y) == pytest.approx(norm.ppf((ranks - 0.5) / 5), rel=1e-12)
+    assert copula_warp(y * 1000 - 7) == pytest.approx(copula_warp(y), rel=1e-12)   # only the order matters
 
 
 def _data():

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from gcnas.cli import main
+from gcnas.data import RunStore
 
 
 def test_train_derive_sample(tmp_path, capsys):
@@ -20,7 +21,12 @@ def test_train_derive_sample(tmp_path, capsys):
     assert main(["supernet", "sample", "--run", run, "--num", "3", "--bn-recalibrate", "1", "--limit", "1",
                  "--device", "cpu", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 3 and all(0 <= r["accuracy"] <= 100 for r in rows)
+    with RunStore(run) as store:
+        stored = {s.arch.code: s.accuracy for s in store.samples("supernet")}
+    assert len(rows) == 3 and {r["code"]: r["accuracy"] for r in rows} == stored
+    assert [r["accuracy"] for r in rows] == sorted(stored.values(), reverse=True)
+    for row in rows:                                    # correct answers among the 256 images of one batch
+        assert row["accuracy"] * 256 / 100 == pytest.approx(round(row["accuracy"] * 256 / 100), abs=1e-9)
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -30,6 +36,6 @@ def test_train_derive_sample(tmp_path, capsys):
     (["supernet", "derive"], "no supernet checkpoint"),
 ])
 def test_errors_are_one_line(tmp_path, capsys, argv, message):
-    assert main([*argv, "--run", str(tmp_path / "empty")]) == 2
+    assert main([*argv, "--run", str(tmp_path / "empty")]) == 1
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err

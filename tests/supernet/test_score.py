@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
 from gcnas.data import RunStore
+from gcnas.data.images import ImageSplit
 from gcnas.exceptions import InvalidInputError
 from gcnas.space import Arch, NB201Space
-from gcnas.supernet import sample_subnets, score_subnet, train_standalone, train_supernet
+from gcnas.supernet import evaluate, sample_subnets, score_subnet, train_standalone, train_supernet
 from tests.supernet.conftest import TINY
 
 
@@ -24,7 +27,31 @@ def test_score_is_order_independent_and_restores_bn(trained, digits):
     assert score_subnet(trained, a, digits, bn_recalibrate=2, limit=2) == first
     assert all(torch.equal(v, net.state_dict()[k]) for k, v in before.items())
     accuracy, loss = first
-    assert 0.0 <= accuracy <= 100.0 and loss > 0
+    correct = accuracy * 512 / 100                     # 2 batches of 256 validation images
+    assert correct == pytest.approx(round(correct), abs=1e-9) and loss > 0
+
+
+class _Threshold(torch.nn.Module):
+    """Answers class 1 for a white image and class 0 for a black one, with logit margin 2."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        white = x.mean(dim=(1, 2, 3))
+        return torch.stack([2 * (1 - white), 2 * white], dim=1)
+
+
+def test_evaluate_is_correct_answers_over_all_images_in_percent():
+    # 7 one-pixel images; batches of 3, 3 and 1: a mean of per-batch accuracies would give 77.8
+    white = torch.tensor([0, 1, 1, 0, 1, 0, 0])
+    labels = torch.tensor([0, 1, 0, 0, 1, 1, 0])          # right on images 0, 1, 3, 4, 6
+    images = (255 * white).to(torch.uint8).view(7, 1, 1, 1).expand(7, 3, 1, 1).contiguous()
+    split = ImageSplit(images, labels, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
+    right, wrong = math.log1p(math.exp(-2)), math.log1p(math.exp(2))   # cross-entropy at margin +-2
+    accuracy, loss = evaluate(_Threshold(), split, batch_size=3)
+    assert accuracy == pytest.approx(100 * 5 / 7, rel=1e-12)
+    assert loss == pytest.approx((5 * right + 2 * wrong) / 7, rel=1e-6)
+    accuracy, loss = evaluate(_Threshold(), split, batch_size=3, limit=1)   # images 0, 1, 2 only
+    assert accuracy == pytest.approx(100 * 2 / 3, rel=1e-12)
+    assert loss == pytest.approx((2 * right + wrong) / 3, rel=1e-6)
 
 
 def test_recalibration_changes_the_score(trained, digits):

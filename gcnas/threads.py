@@ -1,0 +1,90 @@
+"""The CPU thread policy of every gcnas entry point.
+
+gcnas's work on a CPU is mostly small: graphs of 8 nodes in batches of 64 (GCN, arch2vec,
+the GP), and small convolution networks (the supernet and the standalone networks at
+C <= 16). Two things made that work many times slower on a shared machine:
+
+* torch starts one intra-op thread per core, and its OpenMP runtime keeps idle threads
+  spinning for a while after each parallel region. With another process on the machine a
+  spinning or descheduled thread stalls every barrier: on 2 cores with one competing process
+  a GCN fit took 157 s at 2 threads against 15 s with passive waiting and 29 s at 1 thread
+  (``benchmarks/contention.py`` measures the whole demo).
+* a second thread buys little on this work even when the machine is idle (1.0-1.3x).
+
+So gcnas's policy is: one intra-op thread unless asked for more (``--threads N`` on the
+command line, ``GCNAS_THREADS=N`` in the environment), and OpenMP threads that sleep while
+they wait (``OMP_WAIT_POLICY=PASSIVE``), set when gcnas is imported, unless the variable is
+already set. OpenMP reads the variable once, when torch is first imported: a program that
+imports torch before gcnas keeps its own setting.
+
+Example:
+    >>> from gcnas.threads import apply_thread_policy
+    >>> apply_thread_policy()  # 1, or GCNAS_THREADS
+    1
+"""
+
+from __future__ import annotations
+
+import os
+
+from gcnas.exceptions import InvalidInputError
+
+__all__ = ["THREADS_ENV", "DEFAULT_THREADS", "apply_thread_policy", "resolve_threads",
+           "prefer_passive_waiting"]
+
+THREADS_ENV = "GCNAS_THREADS"
+DEFAULT_THREADS = 1
+
+
+def prefer_passive_waiting() -> None:
+    """Make OpenMP threads sleep while they wait, unless the user chose otherwise.
+
+    Effective only before torch is first imported (``import gcnas`` calls it).
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def resolve_threads(threads: int | None = None) -> int:
+    """The number of intra-op threads the policy gives.
+
+    Args:
+        threads: An explicit choice (e.g. ``--threads``); ``None`` reads ``GCNAS_THREADS``
+            and falls back to :data:`DEFAULT_THREADS`.
+
+    Returns:
+        A positive thread count.
+
+    Raises:
+        InvalidInputError: ``threads`` or ``GCNAS_THREADS`` is not a positive integer.
+    """
+    if threads is None:
+        text = os.environ.get(THREADS_ENV, "").strip()
+        if not text:
+            return DEFAULT_THREADS
+        try:
+            threads = int(text)
+        except ValueError:
+            raise InvalidInputError(f"{THREADS_ENV}={text!r} is not an integer; set it to a thread count "
+                             "such as 1 or 2, or unset it") from None
+        source = f"{THREADS_ENV}={text}"
+    else:
+        source = f"threads={threads}"
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise InvalidInputError(f"{source}: the number of CPU threads must be a positive integer")
+    return threads
+
+
+def apply_thread_policy(threads: int | None = None) -> int:
+    """Set torch's intra-op threads for this process by the policy.
+
+    Args:
+        threads: An explicit choice; ``None`` reads ``GCNAS_THREADS``, else 1.
+
+    Returns:
+        The thread count set.
+    """
+    import torch
+
+    count = resolve_threads(threads)
+    torch.set_num_threads(count)
+    return count
