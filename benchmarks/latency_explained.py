@@ -1,35 +1,44 @@
 """Why latency prediction misses ±10%: the CPU measurement's own spread, and the ceilings of the
 published tables.
 
-Three parts, each under ten minutes on one thread; each stores its figures in the cache
-(``runs/bench/latency_explained/``) and every run writes ``benchmarks/results/latency_explained.json``
-from all the parts measured so far (each part keeps its own command, start time and load average).
+Four parts, each under ten minutes on one thread; each stores its figures in the cache
+(``runs/bench/latency_explained/parts.json``) and every run writes
+``benchmarks/results/latency_explained.json`` from all the parts measured so far (each part keeps
+its own command, commit, start time and load average; cpu and demo keep every run, since the
+load differs between runs).
 
-``--part cpu``: measurement of the measurement. The same ``--num`` cells (seeded) are timed
-here under each setting (one after the other / interleaved round-robin, with and without
-warm-up, with the process pinned to one core), three passes each: passes 1 and 2 in one worker
-process, pass 3 in a fresh process started after every setting's first worker. Figure: the share
-of cells whose pass-2 (pass-3) latency lies within ±10% of pass 1, for the median and the
-fastest of the repeats. It is the ceiling of any predictor's ±10% score judged against one
-such measurement. Every worker records the load average (the machine is shared).
+``--part cpu``: measurement of the measurement. The same ``--num`` cells (seeded) are timed here
+under each setting (one after the other / interleaved in rounds of random order, with and
+without warm-up, with the process pinned to one core), three passes each: passes 1 and 2 in one
+worker process, pass 3 in a fresh process started after every setting's first worker. Every
+pass reads both clocks (elapsed and the thread's CPU time). Figure: the share of cells whose
+pass-2 (pass-3) latency lies within ±10% of pass 1, for the median and the fastest of the
+repeats, raw and with the pass's common factor divided out. It is the ceiling of any
+predictor's ±10% score judged against one such measurement. Every pass records the load average.
 
 ``--part tables``: the published ``nb201_latency_ms.csv`` columns, no fitting to held-out data:
 which cells are near zero; whether the device timed dead edges (an additive per-edge model of
 all ops vs of live ops only, least squares on all 15,625 cells); the spread within groups of
 cells that a pruned, isomorphism-invariant graph model cannot tell apart (NAS-Bench-201
-canonical classes: best single value per class); measurement drift in table order (lag-1
+canonical classes: best single value per class) and within groups of cells that run the
+identical network once dead edges are dropped; measurement drift in table order (lag-1
 autocorrelation of the additive model's ratio, and how much a smooth factor along the table
 order explains); and the best an architecture-only model reached with 12,000 training cells
 (gradient boosting on the op of every edge and of every live edge).
 
 ``--part gcn``: the GCN latency predictor at K = 100 (train on 100 random cells, test on the
 rest, split ``default_rng(3000 + seed)`` as ``predictors_latency.py``), before (log target,
-MSE) and after (``--after``), per device and seed: share within ±10%, median |relative error|,
-and the share within ±10% per latency quintile. Resumable: finished rows are reused.
+MSE, as ``predictors_latency.py`` fits it) and after (log target, ``loss="l1"``: the
+relative-error loss), per device and seed: share within ±10%, median |relative error|, and the
+share within ±10% per latency quintile. Resumable: finished rows are reused.
+
+``--part demo``: the latency stage of ``gcnas demo`` repeated, with the old measurement and the
+new ``measure_many`` defaults (see :func:`run_demo`).
 
     python benchmarks/latency_explained.py --part cpu --num 50 --repeats 15
     python benchmarks/latency_explained.py --part tables
-    python benchmarks/latency_explained.py --part gcn --seeds 2
+    python benchmarks/latency_explained.py --part gcn --seeds 3
+    python benchmarks/latency_explained.py --part demo
     python benchmarks/latency_explained.py --report
 """
 
@@ -71,7 +80,7 @@ STATISTICS = ("wall.median_ms", "wall.min_ms", "cpu.median_ms", "cpu.min_ms")
 # name -> (GCNPredictor keyword arguments, target: "log" or "ms")
 GCN_VARIANTS = {
     "before": (dict(prune=False, isomorphs=0, rank_weight=0.0), "log"),
-    "after": (dict(prune=False, isomorphs=0, rank_weight=0.0), "ms"),
+    "after": (dict(prune=False, isomorphs=0, rank_weight=0.0, loss="l1"), "log"),
 }
 
 
@@ -146,6 +155,7 @@ def run_cpu(args: argparse.Namespace) -> dict[str, Any]:
                 row[f"{statistic}.{label}.median_ratio"] = float(np.median(ratio))
         settings[name] = row
     return {**provenance, "num": args.num, "repeats": args.repeats, "seed": args.seed, "codes": codes,
+            "interleaved_rounds": "random order per round (measure_latencies)",
             "finished": _now(), "loadavg_end": [round(x, 2) for x in os.getloadavg()], "settings": settings}
 
 
@@ -324,6 +334,63 @@ def run_gcn(args: argparse.Namespace, stored: dict[str, Any]) -> dict[str, Any]:
     return part
 
 
+# -- part demo ----------------------------------------------------------------------------
+
+# name -> measure_many keyword arguments: the old way (one after the other, elapsed time, median) and the defaults
+DEMO_SETTINGS = {"before": dict(interleave=1, clock="wall", statistic="median"), "after": {}}
+
+
+def run_demo(args: argparse.Namespace) -> dict[str, Any]:
+    """The latency stage of ``gcnas demo`` (``gcnas.demo._latency``) repeated, measured the old and the new way.
+
+    As the demo does: 100 canonical cells (seed 1), measured here (10 timed repeats, 2 warm-up, the
+    C=16, N=5 network, 1 thread) into a fresh store; a GCN (ensemble 3, 200 epochs, seed 0) fitted to
+    80 of them in milliseconds; the share of the other 20 predicted within ±10%. Beside it, the GCN
+    the published tables favour (part gcn's "after": log latency, L1 loss, unpruned graph).
+    """
+    import tempfile
+
+    import torch
+
+    from gcnas.data import RunStore
+    from gcnas.hardware import measure_many
+    from gcnas.predictors import GCNPredictor
+    from gcnas.space import NB201Space
+
+    torch.set_num_threads(1)
+    provenance = _provenance()
+    archs = sorted(NB201Space().sample_many(args.demo_cells, seed=1, canonical=True), key=lambda a: a.code)
+    order = np.random.default_rng(0).permutation(len(archs))
+    cut = max(2, int(round(len(archs) * 0.2)))
+    train, held = order[cut:], order[:cut]
+    rows = []
+    for repeat in range(args.demo_repeats):
+        for name, kwargs in DEMO_SETTINGS.items():
+            with tempfile.TemporaryDirectory() as folder:
+                store = RunStore(Path(folder) / "run")
+                load, started = os.getloadavg()[0], time.perf_counter()
+                measure_many(archs, store, repeats=10, warmup=2, progress=False, seed=0, **kwargs)
+                seconds = time.perf_counter() - started
+                stored = store.costs("latency_ms", "cpu")
+            values = np.array([stored[a.code][0] for a in archs])
+            model = GCNPredictor(ensemble=3, epochs=200, seed=0).fit([archs[i] for i in train], values[train])
+            predicted = model.predict([archs[i] for i in held])
+            # the latency GCN of the published tables ("after" of part gcn), with the demo's ensemble and epochs
+            kwargs_after, _ = GCN_VARIANTS["after"]
+            relative = GCNPredictor(ensemble=3, epochs=200, seed=0, **kwargs_after).fit(
+                [archs[i] for i in train], np.log(values[train]))
+            predicted_relative = np.exp(relative.predict([archs[i] for i in held]))
+            rows.append({"repeat": repeat, "setting": name, "measure_many": kwargs or "defaults",
+                         "loadavg_1min": round(load, 2),
+                         "measure_seconds": round(seconds, 1), "latency_ms": values.tolist(),
+                         "heldout_within_10": float(np.mean(within(predicted, values[held]))),
+                         "heldout_within_10_log_l1": float(np.mean(within(predicted_relative, values[held])))})
+            print(f"  repeat {repeat} {name}: held-out within ±10% {rows[-1]['heldout_within_10']:.2f}, "
+                  f"load {load:.1f}", flush=True)
+    return {**provenance, "cells": len(archs), "finished": _now(), "rows": rows,
+            "interleaved_rounds": "random order per round; the defaults store the fastest repeat"}
+
+
 # -- cache, figures, report -----------------------------------------------------------------
 
 PARTS_FILE = CACHE_ROOT / "latency_explained" / "parts.json"
@@ -340,11 +407,28 @@ def save_parts(parts: dict[str, Any]) -> None:
     partial.replace(PARTS_FILE)
 
 
+def without_per_cell_values(parts: dict[str, Any]) -> dict[str, Any]:
+    """The parts for the results file: per-cell latencies (kept in the cache) become their median."""
+    out = json.loads(json.dumps(parts))
+    for run in out.get("cpu_runs", []):
+        run.pop("codes", None)
+        for row in run["settings"].values():
+            for one_pass in row["passes"]:
+                for statistic in STATISTICS:
+                    if statistic in one_pass:
+                        one_pass[f"{statistic}.median_over_cells"] = float(np.median(one_pass.pop(statistic)))
+    for run in out.get("demo_runs", []):
+        for row in run["rows"]:
+            row["latency_ms.median_over_cells"] = float(np.median(row.pop("latency_ms")))
+    return out
+
+
 def figures_and_report(parts: dict[str, Any]) -> dict[str, Any]:
     """Print every figure; return the flat figures of the results file."""
     figures: dict[str, Any] = {}
     for run, cpu in enumerate(parts.get("cpu_runs", []), 1):
-        print(f"\nCPU run {run}, {cpu['started']}: run-to-run agreement ({cpu['num']} cells, {cpu['repeats']} timed repeats, 1 thread, batch 1; "
+        print(f"\nCPU run {run}, {cpu['started']}, interleaved rounds in {cpu['interleaved_rounds']}: "
+              f"run-to-run agreement ({cpu['num']} cells, {cpu['repeats']} timed repeats, 1 thread, batch 1; "
               f"load average {cpu['loadavg']} at start, {cpu['loadavg_end']} at end): share of cells whose "
               "pass 2 (same process) / pass 3 (fresh process) is within ±10% of pass 1; in brackets, once the "
               "pass's common factor (its median ratio to pass 1) is divided out")
@@ -371,7 +455,8 @@ def figures_and_report(parts: dict[str, Any]) -> dict[str, Any]:
               f"path; {tables['canonical_classes']} canonical classes; {tables['twin_cells']} cells in "
               f"{tables['twin_groups']} groups identical once dead edges are dropped)")
         print("| device | p1 / median ms | no-path cells: median ms | additive fit within ±10%: all ops / live ops "
-              "| canonical-class ceiling | twins within ±10% of their median (ceiling) | lag-1 autocorr. | additive x drift | "
+              "| canonical-class ceiling | twins within ±10% of their median (ceiling) | lag-1 autocorr. "
+              "| additive x drift | "
               "arch-only ceiling (additive) | GBT, 12,000 train |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for device, d in tables["devices"].items():
@@ -405,14 +490,37 @@ def figures_and_report(parts: dict[str, Any]) -> dict[str, Any]:
                     figures[f"gcn.{device}.{variant}.{key}"] = value
                     line.append(f"{value:.3f}")
             for variant in GCN_VARIANTS:
-                line.append(" ".join(f"{v:.2f}" for v in np.mean([r["within_10_by_quintile"] for r in rows[variant]], 0)))
+                quintiles = np.mean([r["within_10_by_quintile"] for r in rows[variant]], 0)
+                line.append(" ".join(f"{v:.2f}" for v in quintiles))
             print("| " + " | ".join(line) + " |")
+    for run, demo in enumerate(parts.get("demo_runs", []), 1):
+        print(f"\nDemo run {run}, {demo['started']}: the demo's latency stage repeated ({demo['cells']} cells, "
+              f"80 train / 20 held out; load average {demo['loadavg']} at start; interleaved rounds in "
+              f"{demo['interleaved_rounds']}): held-out share within ±10%, and each repeat's agreement with the first")
+        print("| setting | held-out within ±10%, per repeat | same, GCN on log latency with L1 loss | "
+              "cells within ±10% of repeat 1 (common factor divided out) |")
+        print("| --- | --- | --- | --- |")
+        for name in DEMO_SETTINGS:
+            rows = [r for r in demo["rows"] if r["setting"] == name]
+            first = np.array(rows[0]["latency_ms"])
+            agree = []
+            for r in rows[1:]:
+                ratio = np.array(r["latency_ms"]) / first
+                agree.append(f"{np.mean(np.abs(ratio - 1) <= TOLERANCE):.2f} "
+                             f"({np.mean(np.abs(ratio / np.median(ratio) - 1) <= TOLERANCE):.2f})")
+            shares = [r["heldout_within_10"] for r in rows]
+            l1 = ", ".join(f"{r['heldout_within_10_log_l1']:.2f}" if "heldout_within_10_log_l1" in r else "-"
+                           for r in rows)
+            figures[f"demo.run{run}.{name}.heldout_within_10.min"] = min(shares)
+            figures[f"demo.run{run}.{name}.heldout_within_10.max"] = max(shares)
+            print(f"| {name}: measure_many {rows[0]['measure_many']} | " + ", ".join(f"{v:.2f}" for v in shares)
+                  + f" | {l1} | " + ", ".join(agree) + " |")
     return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=("cpu", "tables", "gcn"), help="the part to measure (default: none)")
+    parser.add_argument("--part", choices=("cpu", "tables", "gcn", "demo"), help="the part to measure (default: none)")
     parser.add_argument("--report", action="store_true", help="only print the figures and write the results file")
     parser.add_argument("--num", type=int, default=50, help="cpu: cells timed")
     parser.add_argument("--repeats", type=int, default=15, help="cpu: timed passes per cell and pass")
@@ -421,6 +529,8 @@ def main() -> None:
     parser.add_argument("--devices", default=",".join(DEVICES), help="gcn: device columns")
     parser.add_argument("--seeds", type=int, default=2, help="gcn: splits (seed s: default_rng(3000 + s))")
     parser.add_argument("--size", type=int, default=100, help="gcn: training cells K")
+    parser.add_argument("--demo-cells", type=int, default=100, help="demo: cells measured (the demo's 100)")
+    parser.add_argument("--demo-repeats", type=int, default=3, help="demo: repetitions of each setting")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -435,9 +545,11 @@ def main() -> None:
         parts["tables"] = run_tables(args)
     elif args.part == "gcn":
         parts["gcn"] = run_gcn(args, parts)
+    elif args.part == "demo":
+        parts.setdefault("demo_runs", []).append(run_demo(args))  # every run kept, as for cpu
     save_parts(parts)
     figures = figures_and_report(parts)
-    bench.write(figures, details={"parts": parts, "gcn_variants": {k: [v[0], v[1]] for k, v in GCN_VARIANTS.items()},
+    bench.write(figures, details={"parts": without_per_cell_values(parts), "per_cell_values": str(PARTS_FILE), "gcn_variants": {k: [v[0], v[1]] for k, v in GCN_VARIANTS.items()},
                                   "cpu_settings": {k: list(v) for k, v in CPU_SETTINGS.items()}})
 
 

@@ -6,12 +6,13 @@ C <= 16). Two things made that work many times slower on a shared machine:
 
 * torch starts one intra-op thread per core, and its OpenMP runtime keeps idle threads
   spinning for a while after each parallel region. With another process on the machine a
-  spinning or descheduled thread stalls every barrier: on 2 cores with one competing process
-  a GCN fit took 157 s at 2 threads against 15 s with passive waiting and 29 s at 1 thread
-  (``benchmarks/contention.py`` measures the whole demo).
-* a second thread buys little on this work even when the machine is idle (1.0-1.3x).
+  spinning or descheduled thread stalls every barrier: beside one competing process on 2
+  cores, ``gcnas demo --quick`` with torch's defaults took 2.1x its idle time (arch2vec 3.3x),
+  with this policy 0.97x (``benchmarks/contention.py``).
+* a second thread buys little on this work even when the machine is idle: the idle quick
+  demo took 21.8 s with torch's defaults and 23.1 s with one thread (same run).
 
-So gcnas's policy is: one intra-op thread unless asked for more (``--threads N`` on the
+So gcnas's policy is: one intra-op thread (torch's, and numpy's BLAS pool) unless asked for more (``--threads N`` on the
 command line, ``GCNAS_THREADS=N`` in the environment), and OpenMP threads that sleep while
 they wait (``OMP_WAIT_POLICY=PASSIVE``), set when gcnas is imported, unless the variable is
 already set. OpenMP reads the variable once, when torch is first imported: a program that
@@ -84,7 +85,10 @@ def apply_thread_policy(threads: int | None = None) -> int:
         The thread count set.
     """
     import torch
+    from threadpoolctl import threadpool_limits
 
     count = resolve_threads(threads)
     torch.set_num_threads(count)
+    # numpy's OpenBLAS keeps its own pool (one thread per core, spinning while idle).
+    threadpool_limits(limits=count, user_api="blas")
     return count

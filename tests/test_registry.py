@@ -60,10 +60,10 @@ def test_public_lookups_keep_their_behaviour():
     from gcnas.search import make_searcher, searcher_names
     from gcnas.supernet import STRATEGIES, make_strategy
 
-    assert set(STRATEGIES) == {"uniform", "gaea", "darts", "snas"} and make_strategy("gaea").name == "gaea"
+    assert set(STRATEGIES) == {"uniform", "gaea", "darts", "snas", "nasp"} and make_strategy("gaea").name == "gaea"
     assert predictor_names() == ["gbt", "gcn", "gp", "mlp"] and make_predictor("mlp").name == "mlp"
-    assert searcher_names() == ["bo", "evolution", "latent-bo", "random"]
-    with pytest.raises(InvalidInputError, match="unknown strategy 'x'; choose one of darts, gaea, snas, uniform"):
+    assert searcher_names() == ["bo", "evolution", "latent-bo", "random", "reinforce"]
+    with pytest.raises(InvalidInputError, match="unknown strategy 'x'; choose one of darts, gaea, nasp, snas, uniform"):
         make_strategy("x")
     with pytest.raises(InvalidInputError, match="unknown predictor 'x'; choose one of gbt, gcn, gp, mlp"):
         make_predictor("x")

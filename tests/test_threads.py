@@ -69,3 +69,15 @@ def test_importing_gcnas_makes_openmp_wait_passively_unless_chosen():
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     assert _wait_policy_after_import(env) == "PASSIVE"
     assert _wait_policy_after_import({**env, "OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"
+
+
+def test_numpy_blas_pool_follows_the_policy(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    if not blas:
+        pytest.skip("numpy has no BLAS thread pool here")
+    with threadpool_limits(limits=2, user_api="blas"):  # as numpy starts on 2 cores; restored after
+        apply_thread_policy()
+        assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} == {1}

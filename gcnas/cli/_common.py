@@ -18,12 +18,13 @@ __all__ = ["TRUTH_FORMS", "add_common", "add_truth", "emit", "emit_judged", "for
            "judgement_record", "load_truth", "open_store", "open_table_arg", "resolve_arch", "true_values"]
 
 
-def add_common(parser: argparse.ArgumentParser, *, formats: Sequence[str] = ("table", "json")) -> None:
+def add_common(parser: argparse.ArgumentParser, *, formats: Sequence[str] = ("table", "json", "csv")) -> None:
     """Add ``--run``, ``--seed`` and ``--format`` to a subcommand."""
     parser.add_argument("--run", default="runs/default", metavar="DIR",
                         help="run directory (holds config.json, checkpoints, gcnas.sqlite); default runs/default")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--format", choices=list(formats), default=formats[0], help="output format")
+    parser.add_argument("--format", choices=list(formats), default=formats[0],
+                        help=f"output format: {', '.join(formats)} (default {formats[0]}); JSON is strict (NaN is null)")
 
 
 TRUTH_FORMS = "table:CSV:COLUMN | nb201:cifar10:COLUMN | natsbench:PATH:DATASET:METRIC[:HP]"
@@ -133,11 +134,20 @@ def open_store(args: argparse.Namespace):
     return RunStore(args.run)
 
 
+ARCH_FORMS = "an arch string |op~0|+|op~0|op~1|+|op~0|op~1|op~2|, code:N (intrinsic, 0..15624) or index:N (official)"
+"""How a cell may be named on the command line (help texts)."""
+
+
 def resolve_arch(text: str, table: str | None = None) -> Arch:
-    """An ``Arch`` from a string or code, or from an official index via ``--table``.
+    """An ``Arch`` from a NATS-Bench string, ``code:N`` or ``index:N``.
+
+    ``code:N`` is gcnas's intrinsic code (the six op ids as base-5 digits); ``index:N`` the
+    official NATS-Bench index, looked up in ``table`` (default: the packaged NAS-Bench-201
+    table). A bare number is read as a code, except beside a ``--table``, where it would be
+    ambiguous and is refused.
 
     Args:
-        text: A NATS-Bench string, a code (0..15624), or with ``table`` an official index.
+        text: ``|op~0|+|...|``, ``code:N``, ``index:N`` or (without ``table``) ``N``.
         table: A benchmark CSV mapping official indices to cells, or a table name
             (``nb201:cifar10``, ``natsbench:PATH:DATASET``; :func:`open_table_arg`).
 
@@ -152,12 +162,29 @@ def resolve_arch(text: str, table: str | None = None) -> Arch:
     from gcnas.exceptions import InvalidInputError
     from gcnas.space import Arch
 
-    if table is not None and text.strip().isdigit():
-        return open_table_arg(table).arch(int(text))
+    text = text.strip()
+    kind, sep, number = text.partition(":")
+    if sep and kind in ("index", "code"):
+        if not number.isdigit():
+            raise InvalidInputError(f"{text!r}: {kind}:N needs a non-negative integer N")
+        if kind == "index":
+            return open_table_arg(table or "nb201:cifar10").arch(int(number))
+        text = number
+    elif text.isdigit() and table is not None:
+        raise InvalidInputError(f"{text!r} beside --table is ambiguous: write index:{text} (the table's official "
+                                f"index) or code:{text} (gcnas's intrinsic code)")
     try:
         return Arch.parse(text)
     except ValueError as error:
         raise InvalidInputError(str(error)) from error
+
+
+def official_index(arch: Arch) -> int:
+    """The official NATS-Bench index of a cell (from the packaged NAS-Bench-201 table), shown
+    beside gcnas's intrinsic code wherever a command prints a cell."""
+    from gcnas.data import BenchmarkTable
+
+    return BenchmarkTable.packaged("nb201:cifar10").index(arch)
 
 
 def open_table_arg(text: str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gcnas.cli._common import add_common, emit, resolve_arch
+from gcnas.cli._common import ARCH_FORMS, add_common, emit, resolve_arch
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,10 +14,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show = commands.add_parser(
         "show", help="code, string, canonical form, params and FLOPs of one architecture",
         description="ARCH is a NATS-Bench arch string or an intrinsic code 0..15624; with "
-                    "--table CSV, a number is read as the official index of that table.")
-    show.add_argument("arch", metavar="ARCH_OR_CODE", help="a NATS-Bench arch string (|op~0|+|op~0|op~1|+|op~0|op~1|op~2|) or an intrinsic code 0..15624")
-    show.add_argument("--table", metavar="CSV", help="benchmark table: read ARCH as its official index "
-                      "and print its metric columns")
+                    "--table TABLE, index:N is that table's official index (default: the packaged NAS-Bench-201 "
+                    "table) and its metric columns are printed.")
+    show.add_argument("arch", metavar="ARCH_OR_CODE", help=ARCH_FORMS)
+    show.add_argument("--table", metavar="TABLE", help="benchmark table (CSV, nb201:cifar10, natsbench:...): "
+                      "index:N refers to it, and its metric columns are printed")
     add_common(show)
     show.set_defaults(handler=show_arch)
 
@@ -26,8 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Write the network of ARCH with the weights of --weights (a RUN/models/<code>.pt from "
                     "`gcnas train`), or as initialised when no --weights is given, and check the written file "
                     "against PyTorch's output on a random batch. ONNX needs `pip install 'gcnas[export]'`.")
-    export.add_argument("arch", metavar="ARCH_OR_CODE", help="a NATS-Bench arch string (|op~0|+|op~0|op~1|+|op~0|op~1|op~2|) or an intrinsic code 0..15624")
-    export.add_argument("--table", metavar="CSV", help="benchmark table: read ARCH as its official index")
+    export.add_argument("arch", metavar="ARCH_OR_CODE", help=ARCH_FORMS)
+    export.add_argument("--table", metavar="TABLE", help="benchmark table that index:N refers to "
+                        "(default: the packaged NAS-Bench-201 table)")
     export.add_argument("--weights", metavar="FILE", help="RUN/models/<code>.pt written by `gcnas train` "
                         "(default: the network as initialised with --seed, untrained)")
     export.add_argument("--format", required=True, choices=["onnx", "pt", "torchscript"], help="file format")
@@ -58,7 +60,11 @@ def arch_record(arch, table_path: str | None = None) -> dict:
         "is_canonical": canonical == arch,
     }
     record.update(network_costs(arch))
-    if table_path is not None:
+    if table_path is None:  # the official index is always known: NAS-Bench-201's table ships with gcnas
+        from gcnas.data import BenchmarkTable
+
+        record["index"] = BenchmarkTable.packaged("nb201:cifar10").index(arch)
+    else:
         from gcnas.cli._common import open_table_arg
 
         table = open_table_arg(table_path)

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--truth", default=None, metavar="table:CSV:COLUMN",
                         help="true accuracy of the cells (e.g. NAS-Bench-201's test_acc), read only to judge the "
                              "rankings and picks in the report; it changes nothing in the run")
-    parser.add_argument("--latency", default=None, metavar="SPEC",
+    parser.add_argument("--latency-from", "--latency", dest="latency", default=None, metavar="SPEC",
                         help="latency of the lookup table: 'measured' (measured here, default) or a latency "
                              "table CSV:COLUMN (e.g. nb201_latency_ms.csv:pixel3)")
     parser.add_argument("--retrain", type=int, default=None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gcnas.cli._common import add_common, emit, open_store, resolve_arch
+from gcnas.cli._common import ARCH_FORMS, add_common, emit, open_store, resolve_arch
 
 DATASET_CHOICES = ("cifar10", "cifar100", "imagenet16-120")
 UNITS = {"latency_ms": "ms", "energy_mj": "mJ"}
@@ -22,11 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "the run store, and each --latency / --energy source given. Latency sources: "
                     "CSV:COLUMN, measured[:DEVICE], hwnb:PICKLE:DEVICE, help:DIR:DEVICE, brp:PICKLE. "
                     "Energy sources: model[:fp32|int8], hwnb:PICKLE:DEVICE, measured[:DEVICE].")
-    show.add_argument("arch", metavar="ARCH", help="arch string or intrinsic code 0..15624 (or an official "
-                      "index with --table)")
-    show.add_argument("--table", metavar="CSV", help="read a numeric ARCH as the official index of this table")
-    show.add_argument("--latency", action="append", default=[], metavar="SPEC", help="latency source (repeatable)")
-    show.add_argument("--energy", action="append", default=[], metavar="SPEC", help="energy source (repeatable)")
+    show.add_argument("arch", metavar="ARCH", help=ARCH_FORMS)
+    show.add_argument("--table", metavar="TABLE", help="benchmark table that index:N refers to "
+                      "(default: the packaged NAS-Bench-201 table)")
+    show.add_argument("--latency-from", "--latency", dest="latency", action="append", default=[], metavar="SPEC", help="latency source (repeatable)")
+    show.add_argument("--energy-from", "--energy", dest="energy", action="append", default=[], metavar="SPEC", help="energy source (repeatable)")
     show.add_argument("--dataset", choices=DATASET_CHOICES, default="cifar10",
                       help="class count / input size (and HW-NAS-Bench dataset); default cifar10")
     add_common(show)
@@ -35,14 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     measure = commands.add_parser(
         "measure", help="measure latency here into the run store (resumable)",
         description="Times the exact network of K sampled architectures (or all 15,625) on this machine "
-                    "and stores median and interquartile spread in the run store's costs table "
+                    "and stores the fastest repeat and the interquartile spread in the run store's costs table "
                     "(metric latency_ms). Rerun the same command to resume.")
     which = measure.add_mutually_exclusive_group(required=True)
     which.add_argument("--num", type=int, metavar="K", help="K distinct architectures sampled with --seed")
     which.add_argument("--all", action="store_true", help="all 15,625 architectures")
     measure.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
     measure.add_argument("--batch-size", type=int, default=1, help="images per timed forward pass (default 1)")
-    measure.add_argument("--repeats", type=int, default=30, help="timed passes per architecture (median)")
+    measure.add_argument("--repeats", type=int, default=30, help="timed passes per architecture; the fastest is stored (cells are timed in interleaved, "
+                         "shuffled rounds on the thread's CPU clock: see docs/hardware.md)")
     measure.add_argument("--warmup", type=int, default=5, help="untimed passes first")
     measure.add_argument("--threads", type=int, default=1, help="torch CPU threads while timing")
     measure.add_argument("--dataset", choices=DATASET_CHOICES, default="cifar10",

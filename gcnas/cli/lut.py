@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from gcnas.cli._common import add_common, add_truth, emit, emit_judged, load_truth, open_store, true_values
+from gcnas.cli._common import (add_common, add_truth, emit, emit_judged, load_truth, official_index, open_store,
+                               true_values)
 
-SHOWN = ("rank", "code", "arch", "accuracy", "accuracy_std", "params_m", "flops_m", "latency_ms", "energy_mj")
+SHOWN = ("rank", "code", "index", "arch", "accuracy", "accuracy_std", "params_m", "flops_m", "latency_ms",
+         "energy_mj")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,14 +21,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "build", help="predict all 15,625 architectures with RUN/predictor.pt and join their costs",
         description="Predicts once per isomorphism class, joins params/FLOPs and the chosen latency and "
                     "energy sources, and writes the run store's lut table.")
-    build.add_argument("--latency", metavar="SPEC",
+    build.add_argument("--latency-from", "--latency", dest="latency", metavar="SPEC",
                        help="latency source: CSV:COLUMN (a latency table; it may hold any subset of the cells, "
                             "keyed by arch or index: the others stay missing), nb201:latency:DEVICE (packaged: "
                             "pixel3, fpga, eyeriss), 'measured' (stored measurements), hwnb:PICKLE:DEVICE, or predictor:NAME "
                             "(the run's latency predictor NAME: measured where it was fitted, predicted elsewhere; "
                             "the column latency_measured says which); "
                             "omitted = no latency column")
-    build.add_argument("--energy", default="model", metavar="SPEC",
+    build.add_argument("--energy-from", "--energy", dest="energy", default="model", metavar="SPEC",
                        help="energy source: 'model' (analytic estimate, default), CSV:COLUMN (an energy table, mJ), "
                             "hwnb:PICKLE:DEVICE, or 'none'")
     build.add_argument("--dataset", default="cifar10", help="dataset the costs refer to (default cifar10)")
@@ -80,6 +82,8 @@ def query_command(args: argparse.Namespace) -> int:
         max_flops_m=args.max_flops_m, sort=args.sort, pareto_cost=args.pareto_cost, top=args.top,
         distinct=not args.all_members)
     seconds = time.perf_counter() - started
+    for row in rows:
+        row["index"] = official_index(Arch.from_code(int(row["code"])))
     columns = [c for c in SHOWN if c in rows[0]] if args.format != "json" else None
     judgement = None
     if truth is not None:  # read only now, after the query answered

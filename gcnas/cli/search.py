@@ -24,9 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run = commands.add_parser(
         "run", help="run or resume a search; every trial goes to the run store as it completes",
         description="Rerunning the same command resumes a killed search without repeating an evaluation.")
-    run.add_argument("--method", choices=["bo", "latent-bo", "random", "evolution"], default="bo",
+    run.add_argument("--method", choices=["bo", "latent-bo", "random", "evolution", "reinforce"], default="bo",
                      help="bo: over every cell of the space; latent-bo: in the run's arch2vec latent space, "
-                          "decoding proposals (for spaces too large to list); random; evolution")
+                          "decoding proposals (for spaces too large to list); random; evolution; "
+                          "reinforce: an LSTM controller trained by REINFORCE")
     run.add_argument("--budget", type=int, default=100, help="total evaluations (default 100)")
     run.add_argument("--objectives", default="accuracy",
                      help="comma list of accuracy, latency, energy, params, flops (default accuracy)")
@@ -47,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "Pareto-optimal when only accuracy must be evaluated and the costs are looked up; "
                           "qLogNEHVI otherwise)")
     run.add_argument("--n-init", type=int, default=10, help="random initial design of BO (default 10)")
+    run.add_argument("--memory-buffer", type=int, default=0, metavar="N",
+                     help="reinforce: also fit the controller to N past cells at each update (default 0: off)")
+    run.add_argument("--entropy-weight", type=float, default=0.0, help="reinforce: entropy bonus (default 0)")
     run.add_argument("--q", type=int, default=1, help="batch size of each proposal (default 1)")
     run.add_argument("--study", help="study name in the run store (default: the method)")
     run.add_argument("--ref-point", help="hypervolume reference point, one value per objective, comma separated")
@@ -186,6 +190,8 @@ def search_run(args: argparse.Namespace) -> int:
         from gcnas.encoders import load_pretrained
 
         kwargs = {"encoder": load_pretrained(store), "n_init": args.n_init}
+    elif args.method == "reinforce":
+        kwargs = {"memory_buffer": args.memory_buffer, "entropy_weight": args.entropy_weight, "seed": args.seed}
     else:
         kwargs = {}
     searcher = make_searcher(args.method, **kwargs)

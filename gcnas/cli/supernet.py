@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from gcnas.cli._common import add_common, add_truth, emit, emit_judged, load_truth, open_store, true_values
+from gcnas.cli._common import (add_common, add_truth, emit, emit_judged, load_truth, official_index, open_store,
+                               true_values)
 
 DATASET_CHOICES = ("digits", "synthetic", "cifar10", "cifar100", "imagenet16-120", "imagefolder")
-STRATEGY_CHOICES = ("uniform", "gaea", "darts", "snas")
+STRATEGY_CHOICES = ("uniform", "gaea", "darts", "snas", "nasp")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,7 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="uniform strategy: comma-separated ops never trained (e.g. none)")
     train.add_argument("--arch-lr", type=float, help="step size of the architecture weights (gradient strategies)")
     train.add_argument("--bilevel", choices=("yes", "no"), help="architecture updates on validation batches "
-                       "(default: no for gaea/snas, yes for darts)")
+                       "(default: no for gaea/snas, yes for darts/nasp)")
+    train.add_argument("--arch-grad", choices=("full", "path"), default=None,
+                       help="nasp strategy: gradient of every op weight at the discrete architecture (full, the "
+                            "default: the other ops run forward only) or of the chosen ops only (path: one path "
+                            "forward and backward per step)")
     train.add_argument("--steps-per-epoch", type=int, help="cap on the steps of an epoch")
     train.add_argument("--resume", action="store_true", help="continue the checkpoint in --run")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
@@ -74,6 +79,10 @@ def _strategy_kwargs(args: argparse.Namespace) -> dict:
     kwargs: dict = {}
     if args.strategy != "uniform" and (args.sampling is not None or args.exclude_ops):
         raise InvalidInputError("--sampling and --exclude-ops belong to --strategy uniform")
+    if args.strategy != "nasp" and getattr(args, "arch_grad", None) is not None:
+        raise InvalidInputError("--arch-grad belongs to --strategy nasp")
+    if getattr(args, "arch_grad", None) is not None:
+        kwargs["arch_grad"] = args.arch_grad
     if getattr(args, "sampling", None) is not None:
         kwargs["sampling"] = args.sampling
     if getattr(args, "exclude_ops", None):
@@ -143,7 +152,8 @@ def sample_command(args: argparse.Namespace) -> int:
     store = open_store(args)
     samples = sample_subnets(store, trained, data, num=args.num, seed=args.seed, bn_recalibrate=args.bn_recalibrate,
                              batch_size=args.batch_size, limit=args.limit, progress=args.format == "table")
-    rows = [{"code": s.arch.code, "arch": str(s.arch), "accuracy": s.accuracy, "loss": s.loss} for s in samples]
+    rows = [{"code": s.arch.code, "index": official_index(s.arch), "arch": str(s.arch), "accuracy": s.accuracy,
+             "loss": s.loss} for s in samples]
     judgement = None
     if truth is not None:  # read only now, after every sample was scored
         for row, value in zip(rows, true_values(truth, [s.arch for s in samples])):

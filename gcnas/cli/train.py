@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gcnas.cli._common import add_common, emit, resolve_arch
+from gcnas.cli._common import ARCH_FORMS, add_common, emit, resolve_arch
 from gcnas.cli.supernet import DATASET_CHOICES
 
 
@@ -16,9 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "RUN/models/<code>.pt; after every epoch the training state is kept in "
                     "RUN/models/<code>.partial.pt, so rerunning a killed command resumes from its last finished "
                     "epoch. Rerunning a finished one prints the kept result; other settings are refused.")
-    parser.add_argument("arch", metavar="ARCH_OR_CODE",
-                        help="a NATS-Bench arch string or an intrinsic code 0..15624 (with --table, an official index)")
-    parser.add_argument("--table", metavar="CSV", help="benchmark table: read ARCH as its official index")
+    parser.add_argument("arch", metavar="ARCH_OR_CODE", help=ARCH_FORMS)
+    parser.add_argument("--table", metavar="TABLE", help="benchmark table that index:N refers to "
+                        "(default: the packaged NAS-Bench-201 table)")
     parser.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASET_CHOICES)} (default digits)")
     parser.add_argument("--data-root", metavar="DIR",
                         help="folder of the dataset files (CIFAR, ImageNet16-120), or the image folder "

@@ -9,7 +9,8 @@ is the analytic energy estimate; ``measure_energy`` reads NVML on NVIDIA GPUs; a
 
 from gcnas.hardware.counts import DATASETS, Layer, dataset_shape, network_costs, network_costs_many, network_layers
 from gcnas.hardware.energy import PRESETS, EnergyModel, estimate_energy
-from gcnas.hardware.latency import LatencyResult, measure_latency, measure_many, measurement_key, resolve_device, sweep
+from gcnas.hardware.latency import (LatencyResult, measure_latencies, measure_latency, measure_many, measurement_key,
+                                    resolve_clock, resolve_device, sweep)
 from gcnas.hardware.nvml import measure_energy, measure_energy_many, nvml_available
 from gcnas.hardware.sources import ENERGY_SPECS, LATENCY_SPECS, cost_table, costs
 
@@ -27,7 +28,9 @@ __all__ = [
     "estimate_energy",
     "measure_energy",
     "measure_energy_many",
+    "measure_latencies",
     "measure_latency",
+    "resolve_clock",
     "measure_many",
     "measurement_key",
     "network_costs",

@@ -3,14 +3,16 @@
 One measurement: build the exact network (:func:`gcnas.supernet.build_network`), put it
 in eval mode on the device, run ``warmup`` forward passes, then ``repeats`` timed passes
 under ``torch.inference_mode`` with a fixed thread count (CUDA synchronised around each
-pass). The figure is the median; the spread is the interquartile range of the repeats.
+pass). The result holds the median and the fastest of the repeats and their interquartile
+range (the spread).
 On one CPU thread the clock is the thread's CPU time, which leaves out the moments other
 jobs hold the core; elsewhere it is elapsed time.
 
-Several architectures (:func:`measure_latencies`) are timed round-robin: on a shared
-machine whose speed drifts by tens of percent within seconds, drift then hits every
-architecture of the group alike, and their latencies stay comparable with each other
-(``benchmarks/latency_explained.py`` measures this; docs/hardware.md has the figures).
+Several architectures (:func:`measure_latencies`) are timed in interleaved rounds of random
+order: on a shared machine whose speed drifts by tens of percent within a second, drift
+then hits every architecture of the group alike, and their latencies stay comparable with
+each other. The sweep stores the fastest repeat (``benchmarks/latency_explained.py``
+measures why; docs/hardware.md has the figures).
 
 The sweep (:func:`measure_many`, ``gcnas hw measure``) writes each group's results to the
 store's ``costs`` table (metric ``latency_ms``) as soon as they exist and skips what is
@@ -24,17 +26,22 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import numpy as np
+
 from gcnas.data.store import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.hardware.counts import dataset_shape
 from gcnas.space import Arch
 
-__all__ = ["INTERLEAVE", "LatencyResult", "measure_latency", "measure_latencies", "measure_many", "measurement_key",
-           "resolve_clock", "resolve_device", "sweep"]
+__all__ = ["INTERLEAVE", "STATISTIC", "LatencyResult", "measure_latency", "measure_latencies", "measure_many",
+           "measurement_key", "resolve_clock", "resolve_device", "sweep"]
 
 INTERLEAVE = 100
-"""Architectures that :func:`measure_many` times round-robin together by default (their networks
+"""Architectures that :func:`measure_many` times in interleaved rounds by default (their networks
 are held in memory at once: about 1.6 MB each at the NAS-Bench-201 size)."""
+
+STATISTIC = "min"
+"""What :func:`measure_many` stores of the repeats by default: the fastest (``min``)."""
 
 
 @dataclass(frozen=True)
@@ -131,10 +138,11 @@ def measure_latencies(archs: Sequence[Arch], *, device: str = "cpu", batch_size:
     """Measure several architectures here, their timed passes interleaved.
 
     With ``interleave`` every network is built and warmed up first, then the timed passes
-    go round-robin (A, B, C, A, B, C, ...): a slow spell of a shared machine then slows
-    every architecture alike instead of whichever one was being timed, so the latencies
-    of one call compare with each other. Without it each architecture is timed in turn
-    (all of A's passes, then all of B's), as :func:`measure_latency` does for one.
+    go in rounds, one pass of every architecture per round, each round in a fresh random
+    order (A, C, B, B, A, C, ...): a slow spell of a shared machine then slows a random few
+    passes of many architectures instead of every pass of whichever one was being timed,
+    so the latencies of one call compare with each other. Without it each architecture is
+    timed in turn (all of A's passes, then all of B's), as :func:`measure_latency` does.
 
     The clock: elapsed (``wall``) time counts every moment other jobs hold the core, which
     on a shared machine is most of the figure; the CPU time of the measuring thread
@@ -153,8 +161,9 @@ def measure_latencies(archs: Sequence[Arch], *, device: str = "cpu", batch_size:
             ``imagenet16-120``).
         channels: Channels of the first stage.
         cells: Cells per stage.
-        seed: Seeds the weights and the input (latency does not depend on their values).
-        interleave: Time the architectures round-robin (else one after the other).
+        seed: Seeds the weights, the input (latency does not depend on their values) and the
+            order of the rounds.
+        interleave: Time the architectures in rounds of random order (else one after the other).
         clock: ``wall``, ``cpu`` (only with ``device="cpu"`` and ``threads=1``) or ``auto``.
 
     Returns:
@@ -203,9 +212,10 @@ def measure_latencies(archs: Sequence[Arch], *, device: str = "cpu", batch_size:
                 models = [build(arch) for arch in archs]
                 for model in models:
                     warm(model)
+                order = np.random.default_rng(seed)
                 for _ in range(repeats):
-                    for i, model in enumerate(models):
-                        times[i].append(timed(model))
+                    for i in order.permutation(len(models)):
+                        times[i].append(timed(models[i]))
             else:
                 for i, arch in enumerate(archs):
                     model = build(arch)
@@ -253,12 +263,12 @@ def _iqr(values: Sequence[float]) -> float:
 
 def measure_many(archs: Sequence[Arch], store: RunStore, *, device: str = "cpu", batch_size: int = 1,
                  repeats: int = 30, warmup: int = 5, threads: int = 1, dataset: str = "cifar10",
-                 progress: bool = True, seed: int = 0, interleave: int = INTERLEAVE, clock: str = "auto"
-                 ) -> dict[str, int]:
+                 progress: bool = True, seed: int = 0, interleave: int = INTERLEAVE, clock: str = "auto",
+                 statistic: str = STATISTIC) -> dict[str, int]:
     """Measure many architectures into ``store`` (metric ``latency_ms``), resumably.
 
     Architectures already stored under the same :func:`measurement_key` are skipped;
-    the architectures are timed ``interleave`` at a time, round-robin
+    the architectures are timed ``interleave`` at a time, in interleaved rounds
     (:func:`measure_latencies`), and each group is committed as soon as it is measured,
     so stopping loses at most the group in progress.
 
@@ -273,14 +283,18 @@ def measure_many(archs: Sequence[Arch], store: RunStore, *, device: str = "cpu",
         dataset: Input size and class count.
         progress: Show a tqdm bar.
         seed: Seeds weights and inputs.
-        interleave: Architectures timed round-robin together (1: one after the other).
+        interleave: Architectures timed in interleaved rounds together (1: one after the other).
         clock: ``wall``, ``cpu`` or ``auto`` (see :func:`measure_latencies`).
+        statistic: The value stored per architecture: ``min`` (the fastest repeat) or
+            ``median`` of the repeats; the spread stored beside it is their interquartile range.
 
     Returns:
         ``{"measured": n_new, "skipped": n_already_stored, "total": n_distinct}``.
     """
     if isinstance(interleave, bool) or not isinstance(interleave, int) or interleave < 1:
         raise InvalidInputError(f"interleave must be an int >= 1, got {interleave!r}")
+    if statistic not in ("min", "median"):
+        raise InvalidInputError(f"unknown statistic {statistic!r}; choose min or median")
     device = resolve_device(device)
     clock = resolve_clock(clock, device=device, threads=threads)
     key = measurement_key(device, batch_size=batch_size, dataset=dataset)
@@ -289,10 +303,10 @@ def measure_many(archs: Sequence[Arch], store: RunStore, *, device: str = "cpu",
         results = measure_latencies(group, device=device, batch_size=batch_size, repeats=repeats, warmup=warmup,
                                     threads=threads, dataset=dataset, seed=seed, interleave=interleave > 1,
                                     clock=clock)
-        return [(r.median_ms, r.spread_ms) for r in results]
+        return [(r.min_ms if statistic == "min" else r.median_ms, r.spread_ms) for r in results]
 
-    return sweep(archs, store, "latency_ms", key, measure, source=f"measured:{device}:repeats={repeats}:"
-                 f"threads={threads}:interleave={interleave}:clock={clock}", progress=progress, group=interleave)
+    source = f"measured:{device}:repeats={repeats}:threads={threads}:interleave={interleave}:clock={clock}:{statistic}"
+    return sweep(archs, store, "latency_ms", key, measure, source=source, progress=progress, group=interleave)
 
 
 def sweep(archs: Sequence[Arch], store: RunStore, metric: str, key: str,

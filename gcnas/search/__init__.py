@@ -17,6 +17,7 @@ from gcnas.search.objectives import (CallableObjective, Constraint, CostObjectiv
 from gcnas.search.pareto import hypervolume, hypervolume_curve, nadir_reference, pareto_mask
 from gcnas.search.plots import plot_best_so_far, plot_pareto
 from gcnas.search.random_search import RandomSearch
+from gcnas.search.reinforce import ReinforceSearch
 from gcnas.search.runner import run_search
 from gcnas.search.study import Study
 
@@ -34,6 +35,7 @@ __all__ = [
     "PredictorObjective",
     "RandomSearch",
     "RegularizedEvolution",
+    "ReinforceSearch",
     "SearchResult",
     "Searcher",
     "Study",

@@ -13,7 +13,7 @@ from gcnas.supernet.ops import make_op
 from gcnas.supernet.score import ScoringBatches, derive, evaluate, sample_subnets, score_subnet
 from gcnas.supernet.export import EXPORT_FORMATS, export_model
 from gcnas.supernet.standalone import TrainedModel, load_model, train_model, train_standalone
-from gcnas.supernet.strategies import DARTS, GAEA, SNAS, STRATEGIES, Strategy, Uniform, make_strategy
+from gcnas.supernet.strategies import DARTS, GAEA, NASP, SNAS, STRATEGIES, Strategy, Uniform, make_strategy
 from gcnas.supernet.supernet import SuperNet
 from gcnas.supernet.train import train_supernet
 
@@ -25,6 +25,7 @@ __all__ = [
     "train_model",
     "DARTS",
     "GAEA",
+    "NASP",
     "SNAS",
     "STRATEGIES",
     "ScoringBatches",

@@ -2,23 +2,57 @@
 
 ``SuperNet(x, arch)`` runs one sub-network (single path: only the chosen op of each live
 edge is evaluated); ``SuperNet(x, weights)`` with a ``(6, 5)`` tensor runs the relaxed
-mixture ``sum_k weights[e, k] * op_k(x)`` on every edge, as DARTS-style strategies need.
+mixture ``sum_k weights[e, k] * op_k(x)`` on every edge, as DARTS-style strategies need;
+``SuperNet(x, DiscreteRoute(arch, weights))`` runs one sub-network whose op outputs are
+scaled by differentiable weights (1.0 for a one-hot route), as NASP needs.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.space import EDGES, OPS, Arch
-from gcnas.supernet.network import MacroNetwork, run_cell
+from gcnas.supernet.network import MacroNetwork, live_edges, run_cell
 from gcnas.supernet.ops import make_op
 
-__all__ = ["SearchCell", "SuperNet"]
+__all__ = ["DiscreteRoute", "SearchCell", "SuperNet"]
 
 NUM_EDGES, NUM_OPS = len(EDGES), len(OPS)
 _SKIP, _CONV1, _CONV3, _POOL = (OPS.index(n) for n in ("skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"))
+
+
+@dataclass(frozen=True)
+class DiscreteRoute:
+    """One op per edge whose output is scaled by a differentiable weight (NASP's discrete step).
+
+    The forward value equals the single path ``arch`` when ``weights`` is its one-hot
+    matrix; autograd then gives ``d loss / d weights``. With ``all_ops=False`` only the
+    chosen op of each live edge runs (forward and backward), so only the chosen entries
+    ``weights[e, arch.ops[e]]`` get a gradient (zero on the other entries). With
+    ``all_ops=True`` every other op is also evaluated, without gradient to its parameters
+    or its input, and multiplied by its (zero) weight, so every entry gets the gradient of
+    the relaxed cell at the one-hot point: ``<d loss / d node, op_k(source)>``.
+
+    Attributes:
+        arch: The op of each edge.
+        weights: ``(6, 5)`` op weights; the entries of ``arch``'s ops scale their outputs.
+        all_ops: Evaluate the other ops too, for the gradient of their weights.
+    """
+
+    arch: Arch
+    weights: torch.Tensor
+    all_ops: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.arch, Arch):
+            raise InvalidInputError(f"DiscreteRoute.arch must be an Arch, got {type(self.arch).__name__}")
+        if not isinstance(self.weights, torch.Tensor) or tuple(self.weights.shape) != (NUM_EDGES, NUM_OPS):
+            shape = tuple(self.weights.shape) if isinstance(self.weights, torch.Tensor) else type(self.weights).__name__
+            raise InvalidInputError(f"DiscreteRoute.weights must be a ({NUM_EDGES}, {NUM_OPS}) tensor, got {shape}")
 
 
 class SearchCell(nn.Module):
@@ -64,6 +98,38 @@ class SearchCell(nn.Module):
             nodes.append(total)
         return nodes[3]
 
+    def forward_discrete(self, x: torch.Tensor, route: DiscreteRoute) -> torch.Tensor:
+        """One sub-network with op outputs scaled by ``route.weights``: ``(N, C, H, W) -> (N, C, H, W)``.
+
+        See :class:`DiscreteRoute`; ``none`` is never evaluated (its output and its
+        weight's gradient are zero).
+        """
+        ops, weights = route.arch.ops, route.weights
+        if not route.all_ops:
+            return run_cell([self._scaled(e, ops[e], weights) for e in range(NUM_EDGES)], x, ops)
+        live = set(live_edges(ops))
+        nodes = [x]
+        for to in range(1, 4):
+            total = torch.zeros_like(x)
+            for e, (target, frm) in enumerate(EDGES):
+                if target != to:
+                    continue
+                source = nodes[frm]
+                for k in range(1, NUM_OPS):
+                    if k == ops[e] and e in live:
+                        out = self.edges[e][k](source)
+                    else:  # weight 0 (or a dead edge): only d loss / d weights[e, k] is wanted
+                        with torch.no_grad():
+                            out = self.edges[e][k](source).detach()
+                    total = total + weights[e, k] * out
+            nodes.append(total)
+        return nodes[3]
+
+    def _scaled(self, edge: int, op: int, weights: torch.Tensor):
+        """``source -> weights[edge, op] * op(source)``, the chosen op of one edge."""
+        module = self.edges[edge][op]
+        return lambda source: weights[edge, op] * module(source)
+
 
 class SuperNet(MacroNetwork):
     """The NAS-Bench-201 supernet (``3 * cells`` search cells with shared weights).
@@ -80,6 +146,10 @@ class SuperNet(MacroNetwork):
         >>> net(torch.zeros(2, 3, 8, 8), Arch.from_code(3000)).shape
         torch.Size([2, 10])
         >>> net(torch.zeros(2, 3, 8, 8), torch.full((6, 5), 0.2)).shape
+        torch.Size([2, 10])
+        >>> arch = Arch.from_code(3000)
+        >>> one_hot = torch.nn.functional.one_hot(torch.tensor(arch.ops), 5).float()
+        >>> net(torch.zeros(2, 3, 8, 8), DiscreteRoute(arch, one_hot)).shape
         torch.Size([2, 10])
     """
 
@@ -101,7 +171,8 @@ class SuperNet(MacroNetwork):
 
         Args:
             x: ``(N, 3, H, W)`` images.
-            route: An ``Arch`` (single path) or a ``(6, 5)`` tensor of op weights per edge.
+            route: An ``Arch`` (single path), a ``(6, 5)`` tensor of op weights per edge
+                (relaxed mixture) or a :class:`DiscreteRoute` (single path, scaled outputs).
 
         Returns:
             ``(N, num_classes)`` logits.
@@ -112,9 +183,14 @@ class SuperNet(MacroNetwork):
         elif isinstance(route, torch.Tensor) and tuple(route.shape) == (NUM_EDGES, NUM_OPS):
             route = route.to(dtype=x.dtype if x.is_floating_point() else route.dtype)
             step = lambda cell, f: cell.forward_mixture(f, route)  # noqa: E731
+        elif isinstance(route, DiscreteRoute):
+            if x.is_floating_point() and route.weights.dtype != x.dtype:
+                route = DiscreteRoute(route.arch, route.weights.to(x.dtype), route.all_ops)
+            step = lambda cell, f: cell.forward_discrete(f, route)  # noqa: E731
         else:
             shape = tuple(route.shape) if isinstance(route, torch.Tensor) else type(route).__name__
-            raise InvalidInputError(f"route must be an Arch or a ({NUM_EDGES}, {NUM_OPS}) weight tensor, got {shape}")
+            raise InvalidInputError(f"route must be an Arch or a ({NUM_EDGES}, {NUM_OPS}) weight tensor or a "
+                                   f"DiscreteRoute, got {shape}")
         feature = self.stem(x)
         for cell in self.cells:
             feature = step(cell, feature) if isinstance(cell, SearchCell) else cell(feature)

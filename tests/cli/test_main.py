@@ -27,15 +27,22 @@ def test_arch_show_prints_code_canonical_and_costs(capsys):
 def test_arch_show_accepts_a_code_and_an_official_index(capsys, nb201_200ep):
     assert main(["arch", "show", "11668"]) == 0
     assert BEST in capsys.readouterr().out
-    assert main(["arch", "show", "0", "--table", str(nb201_200ep.path), "--format", "json"]) == 0
+    assert main(["arch", "show", "code:11668", "--format", "json"]) == 0
+    by_code = json.loads(capsys.readouterr().out)
+    assert by_code["string"] == BEST and by_code["code"] == 11668
+    assert main(["arch", "show", f"index:{by_code['index']}", "--format", "json"]) == 0  # packaged table
+    assert json.loads(capsys.readouterr().out)["string"] == BEST
+    assert main(["arch", "show", "index:0", "--table", str(nb201_200ep.path), "--format", "json"]) == 0
     record = json.loads(capsys.readouterr().out)
-    assert record["index"] == 0 and record["test_acc"] == pytest.approx(85.8633)
+    assert record["index"] == 0 and record["test_acc"] == pytest.approx(85.8633) and record["code"] == 13931
+    assert main(["arch", "show", "0", "--table", str(nb201_200ep.path)]) == 1  # a bare number would flip meaning
+    assert "write index:0" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, fragment", [
     (["arch", "show", "|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|"], "unknown operation 'conv'"),
     (["arch", "show", "99999"], "out of range"),
-    (["arch", "show", "1", "--table", "/nonexistent.csv"], "does not exist"),
+    (["arch", "show", "index:1", "--table", "/nonexistent.csv"], "does not exist"),
 ])
 def test_user_errors_print_one_line_without_traceback(capsys, argv, fragment):
     assert main(argv) == 1
@@ -53,7 +60,7 @@ def test_help_works_for_every_command(capsys):
 
 def test_an_index_missing_from_the_table_is_one_line(capsys, small_table):
     absent = next(i for i in range(15625) if i not in set(small_table._indices.tolist()))  # noqa: SLF001
-    assert main(["arch", "show", str(absent), "--table", str(small_table.path)]) == 1
+    assert main(["arch", "show", f"index:{absent}", "--table", str(small_table.path)]) == 1
     err = capsys.readouterr().err
     assert f"index {absent} is not in" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not err.split("error: ", 1)[1].startswith("'")  # a sentence, not a quoted KeyError key
@@ -101,3 +108,27 @@ def test_every_flag_and_argument_has_help_text():
 
     walk(build_parser(), ["gcnas"])
     assert missing == []
+
+
+def test_csv_output_and_strict_json(capsys):
+    import csv
+    import io
+
+    from gcnas.cli._common import emit
+
+    assert main(["arch", "show", "code:11668", "--format", "csv"]) == 0
+    rows = {r["field"]: r["value"] for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert rows["code"] == "11668" and rows["string"] == BEST
+    emit([{"a": float("nan"), "b": float("inf"), "c": 1.5, "d": [float("-inf")]}], "json")
+    text = capsys.readouterr().out
+    assert json.loads(text) == [{"a": None, "b": None, "c": 1.5, "d": [None]}]
+    assert "NaN" not in text and "Infinity" not in text
+
+
+def test_latency_and_energy_sources_share_one_flag_family(capsys):
+    assert main(["hw", "costs", "code:11668", "--latency-from", "nb201:latency:pixel3",
+                 "--energy-from", "model", "--format", "json"]) == 0
+    from_form = json.loads(capsys.readouterr().out)
+    assert main(["hw", "costs", "code:11668", "--latency", "nb201:latency:pixel3", "--energy", "model",
+                 "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == from_form

@@ -28,7 +28,7 @@ def test_hw_costs_json(tmp_path, capsys):
 
 def test_hw_costs_by_official_index(tmp_path, capsys):
     csv = BenchmarkTable.from_columns([7], [CONV3], {"cpu": [12.5]}).to_csv(tmp_path / "lat.csv")
-    assert main(["hw", "costs", "7", "--table", str(csv), "--dataset", "imagenet16-120"]) == 0
+    assert main(["hw", "costs", "index:7", "--table", str(csv), "--dataset", "imagenet16-120"]) == 0
     out = capsys.readouterr().out
     assert str(CONV3) in out and "network (imagenet16-120)" in out
 

@@ -37,12 +37,22 @@ def call_log(monkeypatch):
 ARCHS = [Arch.from_code(c) for c in (11, 22, 33)]
 
 
-def test_interleaved_passes_go_round_robin(call_log):
-    results = measure_latencies(ARCHS, repeats=3, warmup=2, interleave=True)
-    a, b, c = (arch.code for arch in ARCHS)
-    warmups = [a, a, b, b, c, c]
-    assert call_log == warmups + [a, b, c] * 3
-    assert [len(r.times_ms) for r in results] == [3, 3, 3]
+def rounds(log: list[int], size: int) -> list[list[int]]:
+    return [log[i:i + size] for i in range(0, len(log), size)]
+
+
+def test_interleaved_passes_go_in_rounds_of_random_order(call_log):
+    archs = [Arch.from_code(c) for c in range(20, 26)]
+    results = measure_latencies(archs, repeats=4, warmup=2, interleave=True, seed=3)
+    codes = [a.code for a in archs]
+    assert call_log[:12] == [c for c in codes for _ in range(2)]  # every warm-up first, in turn
+    timed = rounds(call_log[12:], len(archs))
+    assert len(timed) == 4 and all(sorted(r) == codes for r in timed)  # one pass of each per round
+    assert len({tuple(r) for r in timed}) > 1  # a fresh order each round (seeded)
+    assert [len(r.times_ms) for r in results] == [4] * 6
+    call_log.clear()
+    measure_latencies(archs, repeats=4, warmup=2, interleave=True, seed=3)
+    assert rounds(call_log[12:], len(archs)) == timed
 
 
 def test_one_after_the_other(call_log):
@@ -54,7 +64,7 @@ def test_one_after_the_other(call_log):
 def test_measure_many_interleaves_by_default(call_log, tmp_path):
     archs = [Arch.from_code(c) for c in range(10, 15)]
     measure_many(archs, RunStore(tmp_path / "run"), repeats=2, warmup=0, progress=False)
-    assert call_log == [a.code for a in archs] * 2
+    assert [sorted(r) for r in rounds(call_log, 5)] == [list(range(10, 15))] * 2
 
 
 @pytest.mark.parametrize("interleave,groups", [(2, [[10, 11], [12, 13], [14]]), (1, [[10], [11], [12], [13], [14]])])
@@ -62,9 +72,38 @@ def test_measure_many_in_groups(call_log, tmp_path, interleave, groups):
     store = RunStore(tmp_path / "run")
     archs = [Arch.from_code(c) for c in range(10, 15)]
     summary = measure_many(archs, store, repeats=2, warmup=0, interleave=interleave, progress=False)
-    assert call_log == [code for group in groups for code in group * 2]
+    position = 0
+    for group in groups:  # each group's two rounds before the next group starts
+        calls = call_log[position:position + 2 * len(group)]
+        assert sorted(calls) == sorted(group * 2)
+        position += len(calls)
+    assert position == len(call_log)
     assert summary == {"measured": 5, "skipped": 0, "total": 5}
     assert set(store.costs("latency_ms", "cpu")) == set(range(10, 15))
+
+
+class _Slowing(nn.Module):
+    """Each forward pass waits longer than the one before (elapsed time: 1, 2, 3 ... ms)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        time.sleep(0.001 * self.calls)
+        return x
+
+
+@pytest.mark.parametrize("statistic", ["min", "median", None])
+def test_measure_many_stores_the_chosen_statistic(monkeypatch, tmp_path, statistic):
+    monkeypatch.setattr(gcnas.supernet, "build_network", lambda arch, **_: _Slowing())
+    store = RunStore(tmp_path / "run")
+    chosen = {} if statistic is None else {"statistic": statistic}
+    measure_many(ARCHS[:1], store, repeats=9, warmup=0, clock="wall", progress=False, **chosen)
+    value, spread = store.costs("latency_ms", "cpu")[ARCHS[0].code]
+    expected = 5.0 if statistic == "median" else 1.0  # slept 1..9 ms; the default stores the fastest
+    assert expected <= value < expected + 3 and spread > 0
 
 
 class _Sleeper(nn.Module):
@@ -109,6 +148,8 @@ def test_measure_latencies_bad_input(kwargs, match):
         measure_latencies(ARCHS, **kwargs)
 
 
-def test_measure_many_bad_interleave(tmp_path):
-    with pytest.raises(InvalidInputError, match="interleave must be an int >= 1, got 0"):
-        measure_many(ARCHS, RunStore(tmp_path / "run"), interleave=0, progress=False)
+@pytest.mark.parametrize("kwargs,match", [({"interleave": 0}, "interleave must be an int >= 1, got 0"),
+                                          ({"statistic": "mean"}, "unknown statistic 'mean'; choose min or median")])
+def test_measure_many_bad_input(tmp_path, kwargs, match):
+    with pytest.raises(InvalidInputError, match=match):
+        measure_many(ARCHS, RunStore(tmp_path / "run"), progress=False, **kwargs)

@@ -34,7 +34,7 @@ def test_fit_eval_build_query(tmp_path, capsys, small_table, latency_csv):
     rows = json.loads(out)
     assert code == 0 and len(rows) == 4 and all(r["latency_ms"] <= 3 for r in rows)
     code, out, _ = _run(capsys, "lut", "query", "--sort", "pareto", "--top", "5", "--run", run, "--format", "csv")
-    assert code == 0 and out.splitlines()[0].startswith("rank,code,arch,accuracy") and len(out.splitlines()) == 6
+    assert code == 0 and out.splitlines()[0].startswith("rank,code,index,arch,accuracy") and len(out.splitlines()) == 6
     code, out, _ = _run(capsys, "lut", "query", "--top", "3", "--run", run)
     assert code == 0 and "accuracy" in out and "ms)" in out
 

@@ -18,7 +18,7 @@ def _objectives(table):
 
 
 def test_registry_lists_methods_and_rejects_unknown():
-    assert searcher_names() == ["bo", "evolution", "latent-bo", "random"]
+    assert searcher_names() == ["bo", "evolution", "latent-bo", "random", "reinforce"]
     with pytest.raises(InvalidInputError, match="unknown search method 'grid'; choose one of bo, evolution"):
         make_searcher("grid")
 

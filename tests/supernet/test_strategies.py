@@ -12,8 +12,8 @@ from tests.supernet.conftest import TINY
 
 
 def test_registry_lists_choices():
-    assert set(STRATEGIES) == {"uniform", "gaea", "darts", "snas"}
-    with pytest.raises(InvalidInputError, match="unknown strategy 'enas'; choose one of darts, gaea, snas, uniform"):
+    assert set(STRATEGIES) == {"uniform", "gaea", "darts", "snas", "nasp"}
+    with pytest.raises(InvalidInputError, match="unknown strategy 'enas'; choose one of darts, gaea, nasp, snas, uniform"):
         make_strategy("enas")
 
 
