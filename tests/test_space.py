@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gzip
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -31,7 +33,8 @@ def test_every_official_string_round_trips_and_maps_index_both_ways(nb201_200ep)
     for index in table.indices:
         arch = table.arch(int(index))
         assert table.index(arch) == index
-    with open(table.path) as handle:
+    opener = gzip.open if str(table.path).endswith(".gz") else open  # the packaged copy is gzipped
+    with opener(table.path, "rt") as handle:
         next(handle)
         for line in handle:
             text = line.split(",")[1]

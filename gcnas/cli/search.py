@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from gcnas.cli._common import (add_common, add_truth, emit, emit_judged, load_truth, open_store, open_table_arg,
-                               true_values)
+from gcnas.cli._common import (add_common, add_truth, emit, emit_judged, load_truth, official_index, open_store,
+                               open_table_arg, true_values)
 
 if TYPE_CHECKING:
     from gcnas.predictors import Truth
@@ -207,7 +207,8 @@ def search_run(args: argparse.Namespace) -> int:
     if len(objectives) == 1:
         best = result.trials[int(result.incumbent_index()[-1])]
         picks = [best]
-        rows = [{"study": study, "trials": len(result), "failed": failed, "arch": str(best.arch),
+        rows = [{"study": study, "trials": len(result), "failed": failed, "index": official_index(best.arch),
+                 "arch": str(best.arch),
                  **best.objectives, **{n: best.report.get(n) for n in report_names}}]
         if args.plot:
             from gcnas.search import plot_best_so_far
@@ -216,8 +217,8 @@ def search_run(args: argparse.Namespace) -> int:
             plot_best_so_far({study: [result.best_so_far(column)]}, args.plot, ylabel=f"{column} of incumbent")
     else:
         front = picks = result.pareto_front()
-        rows = [{"trial": t.trial, "arch": str(t.arch), **t.objectives, **{n: t.report.get(n) for n in report_names}}
-                for t in front]
+        rows = [{"trial": t.trial, "index": official_index(t.arch), "arch": str(t.arch), **t.objectives,
+                 **{n: t.report.get(n) for n in report_names}} for t in front]
         if ref is not None:
             hv = float(result.hypervolume_curve(ref)[-1])
             if hv <= 0:
