@@ -77,7 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Lists every trial of a study in evaluation order, failed ones included. --format csv or json "
                     "(strict: missing values are empty / null) for spreadsheets and notebooks.")
     trials.add_argument("--study", help="study name (default: the run's only study)")
-    trials.add_argument("--table", metavar="CSV", help="benchmark table giving each cell's official index")
+    trials.add_argument("--table", metavar="TABLE", help="benchmark table giving each cell's official index "
+                        "(default: the packaged NAS-Bench-201 table)")
     add_common(trials, formats=("table", "json", "csv"))
     trials.set_defaults(handler=search_trials)
 
@@ -288,9 +289,7 @@ def search_trials(args: argparse.Namespace) -> int:
     from gcnas.exceptions import InvalidInputError
     from gcnas.search import SearchResult
 
-    table = None
-    if args.table is not None:
-        table = open_table_arg(args.table)
+    table = open_table_arg(args.table or "nb201:cifar10")  # the packaged table knows every official index
     with open_store(args) as store:
         study = args.study
         if study is None:
