@@ -26,8 +26,8 @@ import numpy as np
 import torch
 
 from gcnas.data import BenchmarkTable
-from gcnas.search import (BayesianOptimization, EmbeddingFeatures, LatentSpaceBO, RandomSearch, RegularizedEvolution,
-                          TableObjective, plot_best_so_far, run_search)
+from gcnas.search import (BayesianOptimization, Constraint, EmbeddingFeatures, LatentSpaceBO, RandomSearch,
+                          RegularizedEvolution, ReinforceSearch, TableObjective, plot_best_so_far, run_search)
 from gcnas.search.features import ConcatFeatures, onehot_features, stats_features
 
 try:
@@ -78,7 +78,9 @@ def benchmark_features(spec: str):
 METHODS_HELP = ("bo-FEATURES[-raw][-qlognehvi] (FEATURES: arch2vec, onehot, stats or several joined with '+'; "
                 "-raw: features of the cell as written, not of its canonical form; -qlognehvi: model every "
                 "objective, cheap ones too), latent-bo (in the arch2vec latent space, decoding proposals: "
-                "no enumeration), evolution, random")
+                "no enumeration), evolution, random, reinforce[-bufferN][-rena] (the LSTM controller; "
+                "-bufferN: memory buffer of N cells; -rena: a latency bound is not pruned but penalised in the "
+                "reward, RENA)")
 
 
 def make(method: str):
@@ -87,6 +89,12 @@ def make(method: str):
         return RegularizedEvolution(population_size=20, sample_size=5)
     if method == "random":
         return RandomSearch()
+    if method.startswith("reinforce"):
+        flags = method.split("-")[1:]
+        buffers = [int(f[len("buffer"):]) for f in flags if f.startswith("buffer") and f[len("buffer"):].isdigit()]
+        if set(flags) - {"rena"} - {f"buffer{b}" for b in buffers}:
+            raise SystemExit(f"unknown method {method}; use {METHODS_HELP}")
+        return ReinforceSearch(memory_buffer=buffers[0] if buffers else 0, penalty=1.0)
     if method == "latent-bo":
         return LatentSpaceBO(arch2vec_model(), n_init=10)
     if not method.startswith("bo-"):
@@ -129,6 +137,9 @@ def main() -> None:
                         "evolution,random", help=METHODS_HELP)
     parser.add_argument("--table", default=str(SHARED / "nb201_cifar10_200ep.csv"))
     parser.add_argument("--pairs", default=DEFAULT_PAIRS, help="A:B,... methods compared seed by seed")
+    parser.add_argument("--max-latency-ms", type=float, default=None,
+                        help="search under latency <= X ms (NAS-Bench-201 latency table, --latency-device)")
+    parser.add_argument("--latency-device", default="pixel3", help="latency column of nb201_latency_ms.csv")
     parser.add_argument("--plot", type=Path, default=None,
                         help="best-so-far plot (default: best_so_far.png in the cache folder)")
     add_output_arguments(parser, "search_single")
@@ -138,23 +149,34 @@ def main() -> None:
     bench = BenchmarkRun("search_single", args)
     table = BenchmarkTable(args.table)
     valid, test = TableObjective("valid_acc", table=table), TableObjective("test_acc", table=table)
-    best_valid_arch = table.archs[int(np.argmax(table.column("valid_acc")))]
+    allowed = np.ones(len(table.archs), dtype=bool)
+    latency = None
+    if args.max_latency_ms is not None:
+        latency = TableObjective("latency_ms", maximize=False, cheap=True, column=args.latency_device,
+                                 table=BenchmarkTable(SHARED / "nb201_latency_ms.csv"))
+        allowed = latency(table.archs) <= args.max_latency_ms
+    # the optimum: the best-valid cell among those that meet the bound
+    best_valid_arch = table.archs[int(np.argmax(np.where(allowed, table.column("valid_acc"), -np.inf)))]
     best_valid_test = float(test([best_valid_arch])[0])
-    cache_dir = bench.cache_dir(keys=["table", "budget"])
+    cache_dir = bench.cache_dir(keys=["table", "budget", "max_latency_ms", "latency_device"])
     curves: dict[str, list[np.ndarray]] = {}
     queries: dict[str, list[int]] = {}
     rows = []
     for method in args.methods.split(","):
-        found, times = [], []
+        found, times, infeasible = [], [], []
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             cache = cache_dir / f"{method}_s{seed}.json"
             if cache.exists():
                 record = json.loads(cache.read_text())
             else:
                 began = time.perf_counter()
-                result = run_search(make(method), [valid], budget=args.budget, report=[test], seed=seed)
+                bounds = [] if latency is None else [Constraint(latency, upper=args.max_latency_ms,
+                                                                 prune="rena" not in method.split("-"))]
+                result = run_search(make(method), [valid], budget=args.budget, report=[test], seed=seed,
+                                    constraints=bounds)
                 asks = [t.report["ask_seconds"] for t in result.trials[10:]]
                 record = {"curve": result.best_so_far("test_acc").tolist(), "codes": [t.arch.code for t in result.trials],
+                          "infeasible": int((~result.feasible).sum()),
                           "seconds": time.perf_counter() - began,
                           "ask_mean": float(np.mean(asks)), "ask_median": float(np.median(asks))}
                 cache.write_text(json.dumps(record))
@@ -164,6 +186,7 @@ def main() -> None:
             hit = [i for i, code in enumerate(record["codes"]) if code == best_valid_arch.code]
             found.append(hit[0] + 1 if hit else None)
             times.append(record["ask_mean"])
+            infeasible.append(record.get("infeasible", 0))
             print(f"{method} seed {seed}: @50 {curve[min(49, len(curve) - 1)]:.2f} @end {curve[-1]:.2f} "
                   f"found at {found[-1]} step {record['ask_mean']:.3f}s", flush=True)
         M = np.array(curves[method])
@@ -171,15 +194,19 @@ def main() -> None:
         row = {"method": method, "seeds": len(M)}
         for at in (25, 50, 100, 150):
             if at <= M.shape[1]:
-                row[f"test@{at}"] = float(np.median(M[:, at - 1]))
+                row[f"test@{at}"] = float(np.nanmedian(M[:, at - 1]))
         for at in (25, 50, 100):
             if at <= M.shape[1]:
-                row[f"mean@{at}"] = float(np.mean(M[:, at - 1]))
+                row[f"mean@{at}"] = float(np.nanmean(M[:, at - 1]))
+        # the literature's form (NAS-Bench-201 paper: mean ± std over runs of the final pick's test accuracy)
+        row["final_mean"], row["final_std"] = float(np.nanmean(M[:, -1])), float(np.nanstd(M[:, -1]))
         row["found<=100"] = float(np.mean([f is not None and f <= 100 for f in found]))
         row["found<=150"] = float(np.mean([f is not None and f <= 150 for f in found]))
         # queries until the best-valid cell was evaluated; a seed that never found it counts as budget + 1
         row["queries_to_best (median)"] = float(np.median([f if f is not None else M.shape[1] + 1 for f in found]))
         row["step_s"] = float(np.mean(times))
+        if latency is not None:
+            row["infeasible_trials"] = float(np.mean(infeasible))
         rows.append(row)
     print(f"\nbest-valid architecture's test accuracy: {best_valid_test:.2f}")
     cols = list(dict.fromkeys(k for r in rows for k in r))

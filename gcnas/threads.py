@@ -30,7 +30,7 @@ import os
 
 from gcnas.exceptions import InvalidInputError
 
-__all__ = ["THREADS_ENV", "DEFAULT_THREADS", "apply_thread_policy", "resolve_threads",
+__all__ = ["THREADS_ENV", "DEFAULT_THREADS", "apply_thread_policy", "resolve_threads", "policy_threads",
            "prefer_passive_waiting"]
 
 THREADS_ENV = "GCNAS_THREADS"
@@ -75,6 +75,19 @@ def resolve_threads(threads: int | None = None) -> int:
     return threads
 
 
+_applied: int | None = None
+"""The count :func:`apply_thread_policy` last set in this process (None: never called)."""
+
+
+def policy_threads() -> int:
+    """The thread count this process runs under: what :func:`apply_thread_policy` set
+    (``gcnas --threads N``), else what the policy would give (:func:`resolve_threads`).
+
+    Worker processes (:mod:`gcnas.parallel`) take this count, so ``--threads`` reaches them.
+    """
+    return _applied if _applied is not None else resolve_threads()
+
+
 def apply_thread_policy(threads: int | None = None) -> int:
     """Set torch's intra-op threads for this process by the policy.
 
@@ -87,8 +100,10 @@ def apply_thread_policy(threads: int | None = None) -> int:
     import torch
     from threadpoolctl import threadpool_limits
 
+    global _applied
     count = resolve_threads(threads)
     torch.set_num_threads(count)
+    _applied = count
     # numpy's OpenBLAS keeps its own pool (one thread per core, spinning while idle).
     threadpool_limits(limits=count, user_api="blas")
     return count

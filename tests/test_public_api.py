@@ -7,7 +7,8 @@ import importlib
 import pytest
 
 PACKAGES = ["gcnas.space", "gcnas.data", "gcnas.supernet", "gcnas.hardware", "gcnas.encoders",
-            "gcnas.predictors", "gcnas.search", "gcnas.exceptions", "gcnas.registry", "gcnas._thirdparty"]
+            "gcnas.predictors", "gcnas.search", "gcnas.exceptions", "gcnas.registry", "gcnas._thirdparty",
+            "gcnas.parallel"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -33,10 +34,12 @@ def test_lower_packages_do_not_import_higher_ones():
     import ast
     from pathlib import Path
 
-    order = ["space", "exceptions", "_thirdparty", "registry", "data", "supernet", "hardware", "encoders",
-             "predictors", "search"]
-    bottom = {"space", "exceptions", "_thirdparty", "registry"}  # top-level modules every package may use
+    order = ["space", "exceptions", "_thirdparty", "registry", "threads", "parallel", "data", "supernet", "hardware",
+             "encoders", "predictors", "search"]
+    # top-level modules every package may use
+    bottom = {"space", "exceptions", "_thirdparty", "registry", "threads", "parallel"}
     allowed = {"space": set(), "exceptions": set(), "_thirdparty": set(), "registry": {"exceptions"},
+               "threads": {"exceptions"}, "parallel": {"exceptions", "threads"},
                "data": bottom,
                "supernet": bottom | {"data"},
                "hardware": bottom | {"data", "supernet"},

@@ -10,12 +10,62 @@ import math
 import sys
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
+from gcnas.exceptions import InvalidInputError
+
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from gcnas.parallel import Executor
     from gcnas.predictors.truth import Truth
     from gcnas.space import Arch
 
-__all__ = ["TRUTH_FORMS", "add_common", "add_truth", "emit", "emit_judged", "format_table", "judgement_line",
+__all__ = ["TRUTH_FORMS", "add_common", "add_executor_options", "add_truth", "executor_kind", "open_executor", "emit", "emit_judged", "format_table", "judgement_line",
            "judgement_record", "load_truth", "open_store", "open_table_arg", "resolve_arch", "true_values"]
+
+
+def add_executor_options(parser: argparse.ArgumentParser, verb: str, note: str = "") -> None:
+    """``--workers/--executor/--ray-address``: run the work of ``parser``'s command on parallel workers.
+
+    Args:
+        parser: The command's parser.
+        verb: What the workers do (``score``, ``measure``), first word of ``--workers``'s help.
+        note: A caveat appended to ``--workers``'s help.
+    """
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help=f"{verb} on N parallel workers; this process alone writes the run store (default 1: "
+                             f"everything in this process){note}")
+    parser.add_argument("--executor", choices=("process", "ray"),
+                        help="where the workers run: process (local processes; the default with --workers > 1) "
+                             "or ray (a local Ray instance, or the cluster of --ray-address; pip install "
+                             "'gcnas[ray]')")
+    parser.add_argument("--ray-address", metavar="ADDR",
+                        help="address of a running Ray cluster (HOST:PORT, ray://HOST:PORT or auto); implies "
+                             "--executor ray (default: start a local instance reachable from this machine only)")
+
+
+def executor_kind(args: argparse.Namespace) -> str | None:
+    """The executor kind that ``add_executor_options`` asked for, or None for this process alone.
+
+    Raises:
+        InvalidInputError: ``--workers`` below 1, or ``--ray-address`` with ``--executor process``.
+    """
+    if args.workers < 1:
+        raise InvalidInputError(f"--workers must be at least 1, got {args.workers}")
+    if args.ray_address and args.executor == "process":
+        raise InvalidInputError("--ray-address belongs to --executor ray; drop one of them")
+    return args.executor or ("ray" if args.ray_address else "process" if args.workers > 1 else None)
+
+
+def open_executor(args: argparse.Namespace) -> AbstractContextManager[Executor | None]:
+    """The executor :func:`executor_kind` asks for, as a context manager (None: this process alone)."""
+    import contextlib
+
+    from gcnas.parallel import make_executor
+
+    kind = executor_kind(args)
+    if kind is None:
+        return contextlib.nullcontext()
+    return make_executor(kind, args.workers, ray_address=args.ray_address)
 
 
 def add_common(parser: argparse.ArgumentParser, *, formats: Sequence[str] = ("table", "json", "csv")) -> None:
@@ -159,7 +209,6 @@ def resolve_arch(text: str, table: str | None = None) -> Arch:
             raises plain ``ValueError``; here, where user input is parsed, it becomes a
             user error).
     """
-    from gcnas.exceptions import InvalidInputError
     from gcnas.space import Arch
 
     text = text.strip()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gcnas.cli._common import ARCH_FORMS, add_common, emit, open_store, resolve_arch
+from gcnas.cli._common import (ARCH_FORMS, add_common, add_executor_options, emit, executor_kind, open_executor,
+                               open_store, resolve_arch)
 
 DATASET_CHOICES = ("cifar10", "cifar100", "imagenet16-120")
 UNITS = {"latency_ms": "ms", "energy_mj": "mJ"}
@@ -36,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "measure", help="measure latency here into the run store (resumable)",
         description="Times the exact network of K sampled architectures (or all 15,625) on this machine "
                     "and stores the fastest repeat and the interquartile spread in the run store's costs table "
-                    "(metric latency_ms). Rerun the same command to resume.")
+                    "(metric latency_ms). Rerun the same command to resume. With --workers N the groups of "
+                    "--interleave cells are timed on N workers and stored here; timing several groups at once on "
+                    "one machine disturbs the timings, so spread them over identical machines (Ray).")
     which = measure.add_mutually_exclusive_group(required=True)
     which.add_argument("--num", type=int, metavar="K", help="K distinct architectures sampled with --seed")
     which.add_argument("--all", action="store_true", help="all 15,625 architectures")
@@ -50,7 +53,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="input size and classes of the timed network (default cifar10: 32x32, 10)")
     measure.add_argument("--energy", action="store_true",
                          help="also measure energy through NVML (NVIDIA GPUs only)")
+    measure.add_argument("--interleave", type=int, default=100, metavar="M",
+                         help="architectures timed together in interleaved rounds and stored together "
+                              "(default 100); with --workers, the task one worker gets")
     measure.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_executor_options(measure, "measure", note=". Workers on one machine slow each other down and change the "
+                         "timings: use it on a farm of identical machines (--executor ray --ray-address ADDR, each "
+                         "node started with `ray start --num-cpus 1`), not on the cores of one; not with --energy")
     add_common(measure)
     measure.set_defaults(handler=measure_costs)
 
@@ -121,6 +130,9 @@ def measure_costs(args: argparse.Namespace) -> int:
             raise InvalidInputError(f"--num must be in 1..{len(space)}, got {args.num}")
         archs = space.sample_many(args.num, args.seed)
     device = resolve_device(args.device)
+    kind = executor_kind(args)
+    if kind is not None and args.energy:
+        raise InvalidInputError("--energy is measured in this process only; drop --energy, or --workers/--executor")
     if args.energy:
         available, why = nvml_available()
         if not available:
@@ -130,7 +142,12 @@ def measure_costs(args: argparse.Namespace) -> int:
     common = dict(device=device, batch_size=args.batch_size, dataset=args.dataset,
                   progress=not args.no_progress, seed=args.seed)
     rows = []
-    summary = measure_many(archs, store, repeats=args.repeats, warmup=args.warmup, threads=args.threads, **common)
+    timing = dict(repeats=args.repeats, warmup=args.warmup, threads=args.threads, interleave=args.interleave)
+    if kind is None:
+        summary = measure_many(archs, store, **timing, **common)
+    else:
+        with open_executor(args) as executor:
+            summary = measure_many(archs, store, **timing, **common, executor=executor)
     rows.append(("latency_ms", summary))
     if args.energy:
         rows.append(("energy_mj", measure_energy_many(archs, store, **common)))
@@ -143,7 +160,8 @@ def measure_costs(args: argparse.Namespace) -> int:
         out.append({"metric": metric, "device": key, **summary, "stored": len(stored),
                     "median": float(np.median(values)), "min": float(values.min()), "max": float(values.max()),
                     "seconds": seconds})
-    store.finish_stage("hw_measure", {"device": key, "num": len(archs)}, seconds)
+    ran_on = {"executor": kind, "workers": args.workers} if kind is not None else {}
+    store.finish_stage("hw_measure", {"device": key, "num": len(archs), **ran_on}, seconds)
     emit(out, args.format)
     return 0
 

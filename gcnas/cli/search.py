@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from gcnas.cli._common import (add_common, add_truth, emit, emit_judged, load_truth, official_index, open_store,
-                               open_table_arg, true_values)
+from gcnas.cli._common import (add_common, add_executor_options, add_truth, emit, emit_judged, load_truth,
+                               official_index, open_executor, open_store, open_table_arg, true_values)
 
 if TYPE_CHECKING:
     from gcnas.predictors import Truth
@@ -51,7 +51,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--memory-buffer", type=int, default=0, metavar="N",
                      help="reinforce: also fit the controller to N past cells at each update (default 0: off)")
     run.add_argument("--entropy-weight", type=float, default=0.0, help="reinforce: entropy bonus (default 0)")
+    run.add_argument("--penalty", type=float, default=1.0, metavar="X",
+                     help="reinforce: reward lost per unit a cell breaks a bound by (RENA; default 1)")
+    run.add_argument("--cheap-bounds", choices=["auto", "prune", "evaluate"], default="auto",
+                     help="bounds on looked-up costs (--max-latency-ms ...): prune drops the cells that break them "
+                          "before the search; evaluate keeps them, so a proposal may break a bound and is recorded "
+                          "infeasible (what the reinforce penalty learns from); auto: evaluate for reinforce, "
+                          "prune otherwise")
     run.add_argument("--q", type=int, default=1, help="batch size of each proposal (default 1)")
+    add_executor_options(run, "evaluate", note=", asynchronously: each finished trial is stored at once and the "
+                         "free worker gets a new proposal")
     run.add_argument("--study", help="study name in the run store (default: the method)")
     run.add_argument("--ref-point", help="hypervolume reference point, one value per objective, comma separated")
     run.add_argument("--plot", metavar="FILE", help="write the best-so-far curve (or Pareto scatter) here")
@@ -116,7 +125,8 @@ def _problem(args: argparse.Namespace, store):
         bound = getattr(args, flag)
         if bound is not None:
             metric = by_name.get(column) or cost_objective(short, **costs)
-            constraints.append(Constraint(metric, upper=bound))
+            prune = args.cheap_bounds == "prune" or (args.cheap_bounds == "auto" and args.method != "reinforce")
+            constraints.append(Constraint(metric, upper=bound, prune=prune))
     report = []
     for spec in args.report_from:
         if not is_column_spec(spec):
@@ -192,13 +202,16 @@ def search_run(args: argparse.Namespace) -> int:
 
         kwargs = {"encoder": load_pretrained(store), "n_init": args.n_init}
     elif args.method == "reinforce":
-        kwargs = {"memory_buffer": args.memory_buffer, "entropy_weight": args.entropy_weight, "seed": args.seed}
+        kwargs = {"memory_buffer": args.memory_buffer, "entropy_weight": args.entropy_weight,
+                  "penalty": args.penalty, "seed": args.seed}
     else:
         kwargs = {}
     searcher = make_searcher(args.method, **kwargs)
     study = args.study or args.method
-    result = run_search(searcher, objectives, budget=args.budget, store=store, study=study,
-                        constraints=constraints, report=report, q=args.q, seed=args.seed, progress=True)
+    with open_executor(args) as executor:
+        result = run_search(searcher, objectives, budget=args.budget, store=store, study=study,
+                            constraints=constraints, report=report, q=args.q, seed=args.seed, progress=True,
+                            executor=executor)
     failed = int((~result.ok).sum())
     if not result.feasible.any():
         raise InvalidInputError(f"none of the {len(result)} evaluated architectures met the constraints "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from gcnas.cli._common import (add_common, add_truth, emit, emit_judged, load_truth, official_index, open_store,
-                               true_values)
+from gcnas.cli._common import (add_common, add_executor_options, add_truth, emit, emit_judged, executor_kind,
+                               load_truth, official_index, open_executor, open_store, true_values)
 
 DATASET_CHOICES = ("digits", "synthetic", "cifar10", "cifar100", "imagenet16-120", "imagefolder")
 STRATEGY_CHOICES = ("uniform", "gaea", "darts", "snas", "nasp")
@@ -68,6 +68,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="folder of the dataset files (default: the one the supernet was trained from)")
     sample.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     sample.add_argument("--top", type=int, default=10, help="rows to print (best first)")
+    add_executor_options(sample, "score", note=". Each worker loads the checkpoint and the images once; the "
+                         "scores equal those of --workers 1 (at the same GCNAS_THREADS)")
+    sample.add_argument("--chunk", type=int, default=4, metavar="M",
+                        help="with --workers/--executor: cells per task; each is stored as soon as it and those "
+                             "before it are back (default 4)")
     add_truth(sample)
     add_common(sample)
     sample.set_defaults(handler=sample_command)
@@ -142,16 +147,28 @@ def derive_command(args: argparse.Namespace) -> int:
 
 
 def sample_command(args: argparse.Namespace) -> int:
-    from gcnas.data import load_images
-    from gcnas.supernet import load_supernet, sample_subnets
+    from gcnas.supernet import (ScoringSource, load_supernet, sample_subnets, sample_subnets_sharded,
+                                scoring_data)
 
     truth = load_truth(args)
-    trained = load_supernet(args.run, device=args.device)
-    data = load_images(trained.config["dataset"], root=args.data_root or trained.config.get("data_root"),
-                       image_size=trained.config.get("image_size"))
-    store = open_store(args)
-    samples = sample_subnets(store, trained, data, num=args.num, seed=args.seed, bn_recalibrate=args.bn_recalibrate,
-                             batch_size=args.batch_size, limit=args.limit, progress=args.format == "table")
+    kind = executor_kind(args)
+    if kind is None:
+        trained = load_supernet(args.run, device=args.device)
+        data = scoring_data(trained, args.data_root)
+        store = open_store(args)
+        samples = sample_subnets(store, trained, data, num=args.num, seed=args.seed,
+                                 bn_recalibrate=args.bn_recalibrate, batch_size=args.batch_size, limit=args.limit,
+                                 progress=args.format == "table")
+    else:
+        from gcnas.supernet.checkpoint import checkpoint_path, read_checkpoint
+
+        read_checkpoint(checkpoint_path(args.run))  # no checkpoint: one error before any worker starts
+        source = ScoringSource(args.run, data_root=args.data_root, device=args.device,
+                               bn_recalibrate=args.bn_recalibrate, batch_size=args.batch_size, limit=args.limit)
+        store = open_store(args)
+        with open_executor(args) as executor:
+            samples = sample_subnets_sharded(store, source, executor, num=args.num, seed=args.seed,
+                                             chunk=args.chunk, progress=args.format == "table")
     rows = [{"code": s.arch.code, "index": official_index(s.arch), "arch": str(s.arch), "accuracy": s.accuracy,
              "loss": s.loss} for s in samples]
     judgement = None

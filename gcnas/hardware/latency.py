@@ -16,15 +16,19 @@ measures why; docs/hardware.md has the figures).
 
 The sweep (:func:`measure_many`, ``gcnas hw measure``) writes each group's results to the
 store's ``costs`` table (metric ``latency_ms``) as soon as they exist and skips what is
-stored, so an interrupted sweep resumes where it stopped.
+stored, so an interrupted sweep resumes where it stopped. Given an executor
+(:func:`gcnas.parallel.make_executor`) the groups are timed on its workers, each group on
+one worker, and written here: meant for a farm of identical machines (Ray), since groups
+timed at once on one machine slow each other down.
 """
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -32,6 +36,9 @@ from gcnas.data.store import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.hardware.counts import dataset_shape
 from gcnas.space import Arch
+
+if TYPE_CHECKING:
+    from gcnas.parallel import Executor
 
 __all__ = ["INTERLEAVE", "STATISTIC", "LatencyResult", "measure_latency", "measure_latencies", "measure_many",
            "measurement_key", "resolve_clock", "resolve_device", "sweep"]
@@ -264,13 +271,20 @@ def _iqr(values: Sequence[float]) -> float:
 def measure_many(archs: Sequence[Arch], store: RunStore, *, device: str = "cpu", batch_size: int = 1,
                  repeats: int = 30, warmup: int = 5, threads: int = 1, dataset: str = "cifar10",
                  progress: bool = True, seed: int = 0, interleave: int = INTERLEAVE, clock: str = "auto",
-                 statistic: str = STATISTIC) -> dict[str, int]:
+                 statistic: str = STATISTIC, executor: Executor | None = None) -> dict[str, int]:
     """Measure many architectures into ``store`` (metric ``latency_ms``), resumably.
 
     Architectures already stored under the same :func:`measurement_key` are skipped;
     the architectures are timed ``interleave`` at a time, in interleaved rounds
     (:func:`measure_latencies`), and each group is committed as soon as it is measured,
     so stopping loses at most the group in progress.
+
+    With ``executor`` each group is timed on one of its workers and written here, in
+    order (:func:`gcnas.supernet.score.run_in_order`), each row's source naming the worker
+    (``...:worker=HOST:PID``). Workers on the same machine slow each other down (cores,
+    caches, memory bandwidth, clock boost are shared), so the latencies of a sharded run
+    on one machine are not those of a sequential one: shard over several identical
+    machines (a Ray cluster of one worker per machine), not over the cores of one.
 
     Args:
         archs: Architectures to measure (duplicates are measured once).
@@ -287,6 +301,7 @@ def measure_many(archs: Sequence[Arch], store: RunStore, *, device: str = "cpu",
         clock: ``wall``, ``cpu`` or ``auto`` (see :func:`measure_latencies`).
         statistic: The value stored per architecture: ``min`` (the fastest repeat) or
             ``median`` of the repeats; the spread stored beside it is their interquartile range.
+        executor: Time the groups on these workers (None: here, one group after the other).
 
     Returns:
         ``{"measured": n_new, "skipped": n_already_stored, "total": n_distinct}``.
@@ -298,20 +313,31 @@ def measure_many(archs: Sequence[Arch], store: RunStore, *, device: str = "cpu",
     device = resolve_device(device)
     clock = resolve_clock(clock, device=device, threads=threads)
     key = measurement_key(device, batch_size=batch_size, dataset=dataset)
-
-    def measure(group: list[Arch]) -> list[tuple[float, float]]:
-        results = measure_latencies(group, device=device, batch_size=batch_size, repeats=repeats, warmup=warmup,
-                                    threads=threads, dataset=dataset, seed=seed, interleave=interleave > 1,
-                                    clock=clock)
-        return [(r.min_ms if statistic == "min" else r.median_ms, r.spread_ms) for r in results]
-
+    measure = functools.partial(_time_group, dict(
+        device=device, batch_size=batch_size, repeats=repeats, warmup=warmup, threads=threads, dataset=dataset,
+        seed=seed, interleave=interleave > 1, clock=clock), statistic)
     source = f"measured:{device}:repeats={repeats}:threads={threads}:interleave={interleave}:clock={clock}:{statistic}"
-    return sweep(archs, store, "latency_ms", key, measure, source=source, progress=progress, group=interleave)
+    return sweep(archs, store, "latency_ms", key, measure, source=source, progress=progress, group=interleave,
+                 executor=executor)
+
+
+def _time_group(settings: dict[str, Any], statistic: str, group: list[Arch]) -> list[tuple[float, float]]:
+    """``(value, spread)`` of each architecture of ``group``, timed together (module level: it pickles)."""
+    results = measure_latencies(group, **settings)
+    return [(r.min_ms if statistic == "min" else r.median_ms, r.spread_ms) for r in results]
+
+
+def _on_worker(measure: Callable, chunk: list[Arch], single: bool) -> tuple[str, list[tuple[float, float]]]:
+    """A worker's task: measure one chunk and name the worker."""
+    from gcnas.parallel import current_worker
+
+    return current_worker(), [measure(chunk[0])] if single else measure(chunk)
 
 
 def sweep(archs: Sequence[Arch], store: RunStore, metric: str, key: str,
           measure: Callable[[Arch], tuple[float, float]] | Callable[[list[Arch]], list[tuple[float, float]]], *,
-          source: str, progress: bool = True, group: int | None = None) -> dict[str, int]:
+          source: str, progress: bool = True, group: int | None = None,
+          executor: Executor | None = None) -> dict[str, int]:
     """Run ``measure`` on every architecture not yet stored as ``(metric, key)``, committing each.
 
     Args:
@@ -320,11 +346,14 @@ def sweep(archs: Sequence[Arch], store: RunStore, metric: str, key: str,
         metric: Cost metric, e.g. ``latency_ms``.
         key: Device column of the costs table.
         measure: ``arch -> (value, spread)``; with ``group``, ``[arch, ...] -> [(value, spread), ...]``
-            for up to ``group`` architectures at once.
-        source: Label stored with each value.
+            for up to ``group`` architectures at once. With ``executor``, a picklable callable
+            (a module-level function or a ``functools.partial`` of one).
+        source: Label stored with each value (with ``executor``, followed by ``:worker=HOST:PID``).
         progress: Show a tqdm bar.
         group: Measure (and commit) this many architectures per call of ``measure``;
             ``None``: one per call, ``measure`` taking a single architecture.
+        executor: Run the calls of ``measure`` on these workers; their results are written
+            here, in order, each as soon as it and those before it are back.
 
     Returns:
         ``{"measured": n_new, "skipped": n_already_stored, "total": n_distinct}``.
@@ -339,11 +368,29 @@ def sweep(archs: Sequence[Arch], store: RunStore, metric: str, key: str,
             if arch.code not in done:
                 todo.append(arch)
     size = 1 if group is None else group
+    chunks = [todo[start:start + size] for start in range(0, len(todo), size)]
+    written = [0]
     with tqdm(total=len(todo), desc=f"{metric} on {key}", unit="arch", disable=not progress) as bar:
-        for start in range(0, len(todo), size):
-            chunk = todo[start:start + size]
-            measured = [measure(chunk[0])] if group is None else measure(chunk)
-            store.write_costs(metric, key, chunk, [v for v, _ in measured], [s for _, s in measured], source=source)
+        def write(chunk: list[Arch], measured: list[tuple[float, float]], label: str) -> None:
+            store.write_costs(metric, key, chunk, [v for v, _ in measured], [s for _, s in measured], source=label)
+            written[0] += len(chunk)
             bar.update(len(chunk))
             bar.set_postfix(value=f"{measured[-1][0]:.3g}")
+
+        if executor is None:
+            for chunk in chunks:
+                write(chunk, [measure(chunk[0])] if group is None else measure(chunk), source)
+        else:
+            from gcnas.supernet.score import run_in_order
+
+            def write_back(index: int, result: tuple[str, list[tuple[float, float]]]) -> None:
+                worker, measured = result
+                write(chunks[index], measured, f"{source}:worker={worker}")
+
+            try:
+                run_in_order(executor, _on_worker, [(measure, chunk, group is None) for chunk in chunks], write_back)
+            except Exception as error:
+                error.add_note(f"{written[0]} of {len(todo)} architectures were measured into the run store; rerun the "
+                               "same command to measure the rest")
+                raise
     return {"measured": len(todo), "skipped": len(seen) - len(todo), "total": len(seen)}

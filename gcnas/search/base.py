@@ -8,7 +8,7 @@ so a run rebuilt from the run store after a kill continues exactly where it stop
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -59,17 +59,21 @@ def make_searcher(name: str, **kwargs: object) -> Searcher:
 
 @dataclass
 class Observations:
-    """Every finished trial of a run, as arrays.
+    """Every finished trial of a run, as arrays, and the cells still being evaluated.
 
     Attributes:
         archs: Evaluated architectures in order (failed ones included).
         Y: ``(n, m)`` objectives in the maximisation convention (NaN rows: failed).
         slack: ``(n, k)`` constraint violations, ``<= 0`` feasible (NaN: failed).
+        pending: Cells proposed and not finished yet (a parallel run's evaluations in
+            flight). A searcher never proposes one again; a model-based searcher may
+            condition on them (BoTorch's ``X_pending``).
     """
 
     archs: list[Arch]
     Y: np.ndarray
     slack: np.ndarray
+    pending: list[Arch] = field(default_factory=list)
 
     @property
     def ok(self) -> np.ndarray:
@@ -83,7 +87,8 @@ class Observations:
 
     @property
     def codes(self) -> set[int]:
-        return {a.code for a in self.archs}
+        """Codes of the cells evaluated or pending: those a searcher must not propose."""
+        return {a.code for a in self.archs} | {a.code for a in self.pending}
 
     def __len__(self) -> int:
         return len(self.archs)
@@ -149,19 +154,19 @@ class Searcher:
         return space.all_archs()
 
     def unevaluated(self, obs: Observations) -> np.ndarray:
-        """Indices into ``candidates_`` not yet evaluated."""
+        """Indices into ``candidates_`` neither evaluated nor pending."""
         seen = np.zeros(len(self.candidates_), dtype=bool)
-        for arch in obs.archs:
+        for arch in [*obs.archs, *obs.pending]:
             i = self._index.get(arch.code)
             if i is not None:
                 seen[i] = True
         return np.flatnonzero(~seen)
 
     def ask(self, obs: Observations, n: int, rng: np.random.Generator) -> list[Arch]:
-        """Propose ``n`` distinct, unevaluated architectures.
+        """Propose ``n`` distinct architectures, neither evaluated nor pending.
 
         Args:
-            obs: Every finished trial.
+            obs: Every finished trial (and the pending cells).
             n: How many to propose (the batch size q).
             rng: This step's generator.
 

@@ -21,6 +21,12 @@ Acquisitions (``acquisition="auto"`` picks the first that applies):
   scalarisations for more objectives).
 
 The first ``n_init`` proposals are random.
+
+In a parallel run (:func:`~gcnas.search.run_search` with an executor) the cells still
+being evaluated (``Observations.pending``) are BoTorch's ``X_pending`` of qLogNEI and
+qLogNEHVI: the acquisition integrates over their unknown outcomes, so a proposal does not
+duplicate what a busy worker is already finding out. The Pareto probability has no such
+term; it keeps off the pending cells' feature groups instead.
 """
 
 from __future__ import annotations
@@ -135,7 +141,7 @@ class BayesianOptimization(Searcher):
 
     def _ask(self, obs: Observations, n: int, rng: np.random.Generator, free: np.ndarray) -> list[Arch]:
         ok = np.flatnonzero(obs.ok)
-        if len(obs) < self.n_init or len(ok) < 2:
+        if len(obs) + len(obs.pending) < self.n_init or len(ok) < 2:
             return self.random(n, rng, free)
         rows = np.array([self._index.get(obs.archs[i].code, -1) for i in ok])
         known = rows >= 0
@@ -144,6 +150,12 @@ class BayesianOptimization(Searcher):
             return self.random(n, rng, free)
         expensive, cheap = self._split_objectives(obs.Y.shape[1])
         mode = self._mode(obs.Y.shape[1], expensive, cheap)
+        pending = np.array([self._index[a.code] for a in obs.pending if a.code in self._index], dtype=np.int64)
+        if mode == "pareto" and len(pending):
+            # The Pareto probability has no notion of pending points: keep off the feature
+            # groups being evaluated (their free members look the same to the model).
+            away = free[~np.isin(self.group_[free], self.group_[pending])]
+            free = away if len(away) else free
         refit = self.state_ is None or self.fit_failed_ or len(ok) % self.refit_every == 0
         self.fit_failed_ = False
         from linear_operator.utils.warnings import NumericalWarning  # after gcnas.search.pareto quieted its import
@@ -156,7 +168,7 @@ class BayesianOptimization(Searcher):
             if mode == "pareto":
                 chosen = self._ask_pareto(obs, ok, rows, n, rng, free, expensive[0], cheap, refit)
             else:
-                chosen = self._ask_modelled(obs, ok, rows, n, rng, free, refit)
+                chosen = self._ask_modelled(obs, ok, rows, n, rng, free, refit, self.X_[pending])
         return [self.candidates_[i] for i in chosen]
 
     def _split_objectives(self, m: int) -> tuple[list[int], list[int]]:
@@ -199,7 +211,8 @@ class BayesianOptimization(Searcher):
     # -- all objectives modelled: qLogNEI / qLogNEHVI ---------------------------------------
 
     def _ask_modelled(self, obs: Observations, ok: np.ndarray, rows: np.ndarray, n: int,
-                      rng: np.random.Generator, free: np.ndarray, refit: bool) -> list[int]:
+                      rng: np.random.Generator, free: np.ndarray, refit: bool,
+                      X_pending: torch.Tensor | None = None) -> list[int]:
         X = self.X_[rows]
         m = obs.Y.shape[1]
         Y = warp_objectives(obs.Y[ok], self.warp)
@@ -215,7 +228,7 @@ class BayesianOptimization(Searcher):
         top = free_groups[screen[: self.prescreen]]
         screened = time.perf_counter()
         acq = self._acquisition(model, X, Y, feasible, m, train_Y.shape[1] - m)
-        chosen = _greedy(acq, self.G_[top], min(n, len(top)))
+        chosen = _greedy(acq, self.G_[top], min(n, len(top)), X_pending=X_pending)
         self.last_timing_ = {"fit_s": fitted - began, "refit": refit, "screen_s": screened - fitted,
                              "acquisition_s": time.perf_counter() - screened}
         return self._member(top[chosen], free, rng)
@@ -350,8 +363,23 @@ def scaled_slack(S: np.ndarray) -> np.ndarray:
     return S / np.where(S.std(axis=0) > 0, S.std(axis=0), 1.0) if S.shape[1] else S
 
 
-def _greedy(acq, choices: torch.Tensor, q: int, batch: int = 512) -> list[int]:
-    """Sequential greedy maximisation of ``acq`` over the rows of ``choices``."""
+def _greedy(acq, choices: torch.Tensor, q: int, batch: int = 512, X_pending: torch.Tensor | None = None) -> list[int]:
+    """Sequential greedy maximisation of ``acq`` over the rows of ``choices``.
+
+    Args:
+        acq: A BoTorch MC acquisition function.
+        choices: ``(c, d)`` candidate inputs.
+        q: How many to choose.
+        batch: Rows scored per call.
+        X_pending: ``(p, d)`` inputs being evaluated elsewhere (a parallel run's cells in
+            flight); the acquisition integrates over their outcomes (``set_X_pending``).
+
+    Returns:
+        ``q`` distinct row indices into ``choices``.
+    """
+    pending = X_pending if X_pending is not None and len(X_pending) else None
+    if pending is not None:
+        acq.set_X_pending(pending)
     chosen: list[int] = []
     for _ in range(q):
         with torch.no_grad():
@@ -361,7 +389,8 @@ def _greedy(acq, choices: torch.Tensor, q: int, batch: int = 512) -> list[int]:
         best = int(torch.argmax(values))
         chosen.append(best)
         if len(chosen) < q:
-            acq.set_X_pending(choices[chosen])
+            picked = choices[chosen]
+            acq.set_X_pending(picked if pending is None else torch.cat([pending, picked]))
     return chosen
 
 

@@ -97,7 +97,7 @@ class LatentSpaceBO(Searcher):
         if not hasattr(self, "space_"):
             self.prepare()
         ok = np.flatnonzero(obs.ok)
-        if len(obs) < self.n_init or len(ok) < 2:
+        if len(obs) + len(obs.pending) < self.n_init or len(ok) < 2:
             return self._fresh(obs.codes, n, rng)
         began = time.perf_counter()
         X = torch.as_tensor(self._unit(self._latents([obs.archs[i] for i in ok])))
@@ -115,12 +115,14 @@ class LatentSpaceBO(Searcher):
         acq = modelled_acquisition(model, X, Y, obs.feasible[ok], m, train_Y.shape[1] - m,
                                    mc_samples=self.mc_samples)
         taken, chosen = set(obs.codes), []
+        if obs.pending:  # cells a parallel run is evaluating: the acquisition integrates over them
+            acq.set_X_pending(torch.as_tensor(self._unit(self._latents(obs.pending))))
         for _ in range(n):
             arch = self._propose(acq, taken, rng)
             taken.add(arch.code)
             chosen.append(arch)
             if len(chosen) < n:
-                acq.set_X_pending(torch.as_tensor(self._unit(self._latents(chosen))))
+                acq.set_X_pending(torch.as_tensor(self._unit(self._latents([*obs.pending, *chosen]))))
         self.last_timing_ = {"fit_s": fitted - began, "refit": refit,
                              "acquisition_s": time.perf_counter() - fitted}
         return chosen

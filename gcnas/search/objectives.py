@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -19,8 +20,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from gcnas.data.benchmark import BenchmarkTable
-from gcnas.data.store import RunStore
-from gcnas.exceptions import InvalidInputError
+from gcnas.data.store import DB_NAME, RunStore
+from gcnas.exceptions import DataNotFoundError, InvalidInputError
 from gcnas.space import Arch
 
 __all__ = [
@@ -113,6 +114,33 @@ class Objective:
         """Values in the maximisation convention (costs negated)."""
         values = np.asarray(values, dtype=np.float64)
         return values if self.maximize else -values
+
+    # A parallel search pickles its objectives to the worker processes. Attributes named
+    # with a leading underscore are caches rebuilt on first use (a code -> value dict, a
+    # loaded model), so they stay behind; a run store travels as its directory and is
+    # opened again in the worker (read there; only the head process writes trials).
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {key: _StoreAt(str(value.run_dir)) if isinstance(value, RunStore) else value
+                for key, value in self.__dict__.items() if not key.startswith("_")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({key: value.open() if isinstance(value, _StoreAt) else value
+                              for key, value in state.items()})
+
+
+@dataclass(frozen=True)
+class _StoreAt:
+    """A run store as an objective is pickled: its directory, opened again on unpickling."""
+
+    run_dir: str
+
+    def open(self) -> RunStore:
+        if not (Path(self.run_dir) / DB_NAME).is_file():
+            raise DataNotFoundError(f"run store {self.run_dir!r} is not on this worker ({socket.gethostname()}); "
+                                    "an objective that reads the run (lut, measured latency) must be evaluated "
+                                    "on the machine that holds the run directory")
+        return RunStore(self.run_dir)
 
 
 @dataclass
@@ -317,11 +345,22 @@ class Constraint:
         metric: The objective computing the constrained value (it need not be optimised).
         upper: Upper bound, or None.
         lower: Lower bound, or None.
+        prune: For a cheap metric (a latency table, a cost): drop the cells that break the
+            bound from the candidates before the search (default), so no proposal breaks
+            it. ``False`` keeps them: each proposal is checked when evaluated and recorded
+            infeasible, so the searcher sees the violation (what RENA's penalty reward
+            learns from, :class:`~gcnas.search.ReinforceSearch`). Ignored for an expensive
+            metric, which is always checked trial by trial.
+
+    Example:
+        >>> Constraint(latency, upper=5.0)                 # cells over 5 ms are never proposed
+        >>> Constraint(latency, upper=5.0, prune=False)    # proposed, recorded infeasible
     """
 
     metric: Objective
     upper: float | None = None
     lower: float | None = None
+    prune: bool = True
 
     def __post_init__(self) -> None:
         if self.upper is None and self.lower is None:
@@ -350,4 +389,5 @@ class Constraint:
             bounds.append(f">= {self.lower:g}")
         if self.upper is not None:
             bounds.append(f"<= {self.upper:g}")
-        return f"{self.name} {' and '.join(bounds)}"
+        text = f"{self.name} {' and '.join(bounds)}"
+        return text if self.prune or not self.metric.cheap else f"{text} (not pruned)"

@@ -12,8 +12,9 @@ per finished trial in trial order, with
   (:func:`penalised_reward`). With several objectives the reward is this scalar (the
   primary objective plus penalties); the other objectives are recorded, and the run's
   Pareto front is taken over every trial, but the controller is not steered by them.
-  A cheap constraint (a latency table ...) prunes the candidates before the search, so
-  the penalty bites only on constraints checked by evaluation;
+  A cheap constraint (a latency table ...) prunes the candidates before the search unless
+  it is built with ``prune=False`` (CLI ``--cheap-bounds evaluate``): only then do cells
+  that break it reach the controller, penalised, as in RENA;
 * an exponential-moving-average baseline (bias-corrected, updated with the reward
   before the advantage is taken, as NAS-Bench-201's baseline does);
 * an entropy bonus ``entropy_weight * H(policy)`` along the sampled cell;

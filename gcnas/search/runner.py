@@ -1,10 +1,14 @@
-"""The run loop: ask, evaluate, write each trial to the run store, resume after a kill."""
+"""The run loop: ask, evaluate (here or on parallel workers), write each trial to the run store, resume after a kill."""
 
 from __future__ import annotations
 
+import hashlib
 import math
+import pickle
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -12,6 +16,7 @@ from tqdm.auto import tqdm
 
 from gcnas.data.store import RunStore, Trial
 from gcnas.exceptions import InfeasibleError, InvalidInputError
+from gcnas.parallel import Executor, InlineExecutor, current_worker
 from gcnas.search.base import Observations, Searcher
 from gcnas.search.history import SearchResult, study_config_name
 from gcnas.search.objectives import Constraint, CostObjective, Objective
@@ -23,7 +28,7 @@ __all__ = ["run_search"]
 def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: int, store: RunStore | None = None,
                study: str = "search", constraints: Sequence[Constraint] = (), report: Sequence[Objective] = (),
                q: int = 1, seed: int = 0, progress: bool = False,
-               callback: Callable[[Trial], None] | None = None) -> SearchResult:
+               callback: Callable[[Trial], None] | None = None, executor: Executor | None = None) -> SearchResult:
     """Run (or resume) a search until ``budget`` evaluations exist.
 
     Every trial is written to ``store`` (``store.add_trial(study, ...)``) as soon as it
@@ -34,6 +39,18 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
     draws its randomness from ``(seed, t)``, so a resumed random search or evolution
     proposes what the uninterrupted run would have.
 
+    With an ``executor`` of ``W`` workers the evaluations run asynchronously: up to ``W``
+    are in flight, and whenever one finishes its trial is written at once (trials are
+    numbered in the order they finish), then the searcher proposes one cell per free
+    worker, given the cells still in flight as ``Observations.pending`` (never proposed
+    again; BO conditions on them). That step's randomness is ``(seed, t)`` with ``t`` the
+    number of cells proposed before it (finished plus in flight), so a parallel run is
+    reproducible up to the order in which its evaluations finish. A worker that raises
+    or dies records a failed trial and the search goes on. Only this (head) process
+    writes to ``store``; a killed run resumes from the finished trials, and the cells
+    that were in flight are simply proposed again. The executor is not part of the
+    study's settings: a study started on 4 workers may be resumed on 1.
+
     Args:
         searcher: ``BayesianOptimization``, ``RandomSearch``, ``RegularizedEvolution`` ...
         objectives: What to optimise, the first one primary (incumbent, curves).
@@ -41,17 +58,24 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
         store: Run store for the trials; None keeps them in memory only.
         study: Study name in the store.
         constraints: Bounds on metrics. A cheap metric (``Objective.cheap``: a latency
-            table, a cost) prunes the candidates before the search; any other metric
+            table, a cost) prunes the candidates before the search (unless built with
+            ``prune=False``: then it is checked trial by trial like the others); any other metric
             (accuracy, even from a table) is checked on each evaluated trial, which is
             recorded infeasible (``trial.report["feasible"]``) when it violates one: the
             searcher never sees a value that was not evaluated. A bound that no
             candidate's known value meets raises ``InfeasibleError`` before the search.
         report: Metrics recorded with each trial but never seen by the searcher
             (``--report-from``: search on validation, report test accuracy).
-        q: Batch size of each proposal.
+        q: Batch size of each proposal (without an executor; with one, each proposal
+            fills the free workers).
         seed: Seed of the whole run.
         progress: Show a progress bar.
-        callback: Called with each finished trial.
+        callback: Called with each finished trial (after it is stored).
+        executor: Evaluate on these workers (:func:`gcnas.parallel.make_executor`); None
+            evaluates one batch at a time in this process. The objectives are pickled to
+            the workers (the process and Ray executors), so they must pickle; each trial's
+            report records its ``worker``, ``submitted`` and ``finished`` (epoch seconds,
+            taken by this process).
 
     Returns:
         The :class:`SearchResult` of the study.
@@ -61,17 +85,33 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
         >>> test = TableObjective("test_acc", table=table)
         >>> result = run_search(RandomSearch(), [acc], budget=50, report=[test], seed=0)
         >>> result.best_so_far("test_acc")[-1]
+        >>> with make_executor("process", workers=4) as executor:   # four evaluations at once
+        ...     result = run_search(RandomSearch(), [acc], budget=50, seed=0, executor=executor)
     """
     objectives, constraints, report = list(objectives), list(constraints), list(report)
     _validate(searcher, objectives, constraints, report, budget, q)
+    problem = _Problem(objectives, constraints, report)
+    shipped = _ship(problem, executor) if executor is not None else None
     config = study_settings(searcher, objectives, constraints, report, seed=seed, q=q)
     trials = _resume(store, study, config)
     prepare_searcher(searcher, objectives, constraints)
     obs = _observations(trials, objectives, constraints)
     bar = tqdm(total=budget, initial=min(len(trials), budget), desc=f"search {study}", unit="trial",
                disable=not progress or not sys.stderr.isatty(), leave=False)
+
+    def record(trial: Trial) -> None:
+        if store is not None:
+            store.add_trial(study, trial)
+        trials.append(trial)
+        _append(obs, trial, objectives, constraints)
+        bar.update(1)
+        if callback is not None:
+            callback(trial)
+
     try:
-        while len(trials) < budget:
+        if executor is not None:
+            _run_parallel(executor, searcher, problem, shipped, obs, trials, budget, seed, record)
+        while executor is None and len(trials) < budget:
             began = time.perf_counter()
             rng = np.random.default_rng([int(seed), len(trials)])
             archs = searcher.ask(obs, min(q, budget - len(trials)), rng)
@@ -80,19 +120,110 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
             if not archs:
                 break
             for arch in archs:
-                trial = _evaluate(len(trials), arch, objectives, constraints, report, ask_seconds / len(archs), notes)
-                if store is not None:
-                    store.add_trial(study, trial)
-                trials.append(trial)
-                _append(obs, trial, objectives, constraints)
-                bar.update(1)
-                if callback is not None:
-                    callback(trial)
+                record(_evaluate(len(trials), arch, objectives, constraints, report, ask_seconds / len(archs), notes))
     finally:
         bar.close()
     if store is not None:
-        store.finish_stage(f"search:{study}", {**config, "trials": len(trials)})
+        ran_on = {"executor": executor.kind, "workers": executor.workers} if executor is not None else {}
+        store.finish_stage(f"search:{study}", {**config, "trials": len(trials), **ran_on})
     return SearchResult(study, config["objectives"], config["maximize"], trials, config)
+
+
+# -- parallel evaluation ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Problem:
+    """What every evaluation of a run needs; sent to each worker process once."""
+
+    objectives: list[Objective]
+    constraints: list[Constraint]
+    report: list[Objective]
+
+
+@dataclass(frozen=True)
+class _Proposal:
+    """A cell in flight: what the head knows of it until its trial comes back."""
+
+    arch: Arch
+    ask_seconds: float
+    notes: dict[str, str]
+    submitted: float
+
+
+_WORKER_PROBLEMS: dict[str, _Problem] = {}
+"""In a worker process: the problem of the run it serves, by digest (unpickled once, so an
+objective's caches, such as a loaded model, live across the evaluations)."""
+
+
+def _ship(problem: _Problem, executor: Executor) -> tuple[str, bytes] | None:
+    """The problem pickled once for the workers (None for the inline executor, which shares it)."""
+    if isinstance(executor, InlineExecutor):
+        return None
+    if executor.kind == "ray":
+        # By value where pickle goes by name (lambdas, closures, the classes of a script's
+        # __main__), as Ray itself does: a Ray worker does not run the user's script.
+        from ray import cloudpickle as dumper
+    else:
+        dumper = pickle
+    try:
+        blob = dumper.dumps(problem)
+    except Exception as error:  # noqa: BLE001 - pickle raises several kinds
+        raise InvalidInputError(f"the objectives cannot be sent to worker processes ({type(error).__name__}: "
+                                f"{error}); define their functions at module level (no lambdas or local "
+                                "functions) and keep open files and connections out of them, or use the "
+                                "ray executor (it pickles functions by value)") from None
+    return hashlib.sha256(blob).hexdigest(), blob
+
+
+def _evaluate_on_worker(arch: Arch, problem: _Problem | None = None, shipped: tuple[str, bytes] | None = None) -> Trial:
+    """One evaluation on a worker: the trial (numbered by the head) with the worker's id."""
+    if problem is None:
+        digest, blob = shipped
+        problem = _WORKER_PROBLEMS.get(digest)
+        if problem is None:
+            _WORKER_PROBLEMS.clear()  # one run at a time per worker process
+            problem = _WORKER_PROBLEMS[digest] = pickle.loads(blob)
+    trial = _evaluate(-1, arch, problem.objectives, problem.constraints, problem.report, math.nan)
+    return replace(trial, report={**trial.report, "worker": current_worker()})
+
+
+def _run_parallel(executor: Executor, searcher: Searcher, problem: _Problem, shipped: tuple[str, bytes] | None,
+                  obs: Observations, trials: list[Trial], budget: int, seed: int,
+                  record: Callable[[Trial], None]) -> None:
+    """Keep ``executor.workers`` evaluations in flight until ``budget`` trials are recorded."""
+    in_flight: dict[Future[Trial], _Proposal] = {}
+    exhausted = False
+    while True:
+        wanted = min(executor.workers - len(in_flight), budget - len(trials) - len(in_flight))
+        if wanted > 0 and not exhausted:
+            obs.pending = [p.arch for p in in_flight.values()]
+            began = time.perf_counter()
+            rng = np.random.default_rng([int(seed), len(trials) + len(in_flight)])
+            archs = searcher.ask(obs, wanted, rng)
+            ask_seconds = (time.perf_counter() - began) / max(len(archs), 1)
+            notes = searcher.step_notes()
+            obs.pending = []
+            exhausted = not archs  # the candidates ran out (in-flight cells are never proposed again)
+            for arch in archs:
+                future = (executor.submit(_evaluate_on_worker, arch, problem) if shipped is None
+                          else executor.submit(_evaluate_on_worker, arch, shipped=shipped))
+                in_flight[future] = _Proposal(arch, ask_seconds, notes, time.time())
+        if not in_flight:
+            return
+        done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+        for future in [f for f in in_flight if f in done]:  # submission order among those done together
+            record(_trial_of(future, in_flight.pop(future), len(trials)))
+
+
+def _trial_of(future: Future[Trial], proposal: _Proposal, index: int) -> Trial:
+    """The finished trial numbered ``index``; a worker that raised or died gives a failed one."""
+    timing = {"ask_seconds": proposal.ask_seconds, "submitted": proposal.submitted, "finished": time.time()}
+    error = future.exception()
+    if error is None:
+        trial = future.result()
+        return replace(trial, trial=index, report={**proposal.notes, **trial.report, **timing})
+    return Trial(index, proposal.arch, "failed", {}, {**proposal.notes, "feasible": False, **timing},
+                 f"worker failed: {type(error).__name__}: {error}")
 
 
 def study_settings(searcher: Searcher, objectives: list[Objective], constraints: list[Constraint],
@@ -209,7 +340,7 @@ def _feasible_candidates(candidates: list[Arch], constraints: list[Constraint]) 
             span = f"values range {finite.min():.4g}..{finite.max():.4g}" if len(finite) else "no known values"
             raise InfeasibleError(f"no architecture meets {constraint.describe()} ({span} over "
                                   f"{len(candidates)} candidates); relax the constraint")
-        if constraint.metric.cheap:
+        if constraint.metric.cheap and constraint.prune:
             keep &= ok
     if not keep.any():
         raise InfeasibleError("no architecture meets all cheap constraints together ("

@@ -125,13 +125,8 @@ class Study:
     # -- helpers -------------------------------------------------------------------------
 
     def _with_pending(self) -> Observations:
-        """The observations plus every pending cell as a failed row, so it is not proposed again."""
-        if not self._pending:
-            return self._obs
-        k = len(self._pending)
-        return Observations(self._obs.archs + self.pending,
-                            np.vstack([self._obs.Y, np.full((k, self._obs.Y.shape[1]), np.nan)]),
-                            np.vstack([self._obs.slack, np.full((k, self._obs.slack.shape[1]), np.nan)]))
+        """The observations plus every pending cell (never proposed again; BO's ``X_pending``)."""
+        return Observations(self._obs.archs, self._obs.Y, self._obs.slack, pending=self.pending)
 
     def _told_values(self, values: Mapping[str, float] | float | None, error: str | None) -> dict[str, float]:
         told_names = [o.name for o in self.objectives if isinstance(o, ToldObjective)]

@@ -1,25 +1,39 @@
-"""Scoring sub-networks with inherited weights (BatchNorm recalibrated), into the run store."""
+"""Scoring sub-networks with inherited weights (BatchNorm recalibrated), into the run store.
+
+:func:`sample_subnets` scores in this process; :func:`sample_subnets_sharded` hands chunks of
+cells to the workers of a :class:`gcnas.parallel.Executor` (local processes, or Ray on
+several machines), each of which loads the checkpoint and the images once, while the
+caller alone writes the run store.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
-from typing import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TypeVar
 
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from gcnas.data.images import ImageDataset, ImageSplit
+from gcnas.data.images import ImageDataset, ImageSplit, load_images
 from gcnas.data.store import RunStore, Sample
-from gcnas.exceptions import InvalidInputError
+from gcnas.exceptions import GcnasError, InvalidInputError
 from gcnas.space import Arch, NB201Space
-from gcnas.supernet.checkpoint import TrainedSupernet
+from gcnas.supernet.checkpoint import TrainedSupernet, checkpoint_path, load_supernet
 from gcnas.supernet.supernet import SuperNet
 
-__all__ = ["ScoringBatches", "score_subnet", "sample_subnets", "derive", "evaluate"]
+if TYPE_CHECKING:
+    from gcnas.parallel import Executor
+
+__all__ = ["ScoringBatches", "ScoringSource", "score_subnet", "sample_subnets", "sample_subnets_sharded",
+           "scoring_data", "run_in_order", "derive", "evaluate"]
 
 SOURCE = "supernet"
+T = TypeVar("T")
 
 
 def _unwrap(supernet: SuperNet | TrainedSupernet) -> SuperNet:
@@ -159,6 +173,18 @@ def score_subnet(supernet: SuperNet | TrainedSupernet, arch: Arch, data: ImageDa
             bn.momentum = momentum
 
 
+def _plan(store: RunStore, num: int, seed: int, archs: Sequence[Arch] | None
+          ) -> tuple[list[Arch], dict[Arch, Sample], list[Arch]]:
+    """``(archs, done, todo)``: the cells asked for, those the store holds, those left to score."""
+    if archs is None:
+        if num < 1:
+            raise InvalidInputError(f"num must be positive, got {num}")
+        archs = NB201Space().sample_many(num, seed, distinct=True, canonical=True)
+    archs = list(archs)
+    done = {s.arch: s for s in store.samples(SOURCE)}
+    return archs, done, [a for a in dict.fromkeys(archs) if a not in done]
+
+
 def sample_subnets(store: RunStore, supernet: SuperNet | TrainedSupernet, data: ImageDataset, *, num: int,
                    seed: int = 0, archs: Sequence[Arch] | None = None, bn_recalibrate: int = 4,
                    batch_size: int = 256, limit: int | None = None, progress: bool = True,
@@ -184,12 +210,7 @@ def sample_subnets(store: RunStore, supernet: SuperNet | TrainedSupernet, data: 
     Returns:
         The samples of the requested architectures, in their order.
     """
-    if archs is None:
-        if num < 1:
-            raise InvalidInputError(f"num must be positive, got {num}")
-        archs = NB201Space().sample_many(num, seed, distinct=True, canonical=True)
-    done = {s.arch: s for s in store.samples(SOURCE)}
-    todo = [a for a in dict.fromkeys(archs) if a not in done]
+    archs, done, todo = _plan(store, num, seed, archs)
     pending: list[Sample] = []
     batches = None
     if todo:
@@ -207,6 +228,228 @@ def sample_subnets(store: RunStore, supernet: SuperNet | TrainedSupernet, data: 
     if pending:
         store.add_samples(SOURCE, pending)
         done.update((s.arch, s) for s in pending)
+    return [done[a] for a in archs]
+
+
+# -- sharded scoring ---------------------------------------------------------------------------
+
+def scoring_data(trained: TrainedSupernet, data_root: str | os.PathLike | None = None, *,
+                 progress: bool = True) -> ImageDataset:
+    """The dataset ``trained`` was trained on, loaded as its checkpoint's config says.
+
+    Args:
+        trained: The loaded supernet (its ``config`` names the dataset, root and image size).
+        data_root: Folder of the dataset files, instead of the one it was trained from.
+        progress: Show a progress bar while an image folder is decoded.
+
+    Returns:
+        The :class:`~gcnas.data.images.ImageDataset`.
+    """
+    config = trained.config
+    return load_images(config["dataset"], root=data_root or config.get("data_root"),
+                       image_size=config.get("image_size"), progress=progress)
+
+
+@dataclass(frozen=True)
+class ScoringSource:
+    """What a scoring worker loads, once per process, and how it scores.
+
+    Every worker reads the checkpoint and the dataset itself, so with Ray on several
+    machines ``run_dir`` (its ``supernet/checkpoint.pt``) and the dataset must be at these
+    paths on every machine; the run store is written by the caller only.
+
+    Args:
+        run_dir: The run directory of the trained supernet.
+        data_root: Folder of the dataset files (default: the one it was trained from).
+        device: Where each worker puts the supernet (``cpu``, ``cuda``, ``cuda:N``, ``auto``).
+        bn_recalibrate: Training batches for BatchNorm recalibration per architecture.
+        batch_size: Images per forward pass.
+        limit: Validation batches per architecture (``None``: the whole split).
+
+    Example:
+        >>> source = ScoringSource("runs/demo", bn_recalibrate=4, limit=2)
+    """
+
+    run_dir: str
+    data_root: str | None = None
+    device: str = "cpu"
+    bn_recalibrate: int = 4
+    batch_size: int = 256
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "run_dir", str(self.run_dir))
+        if self.data_root is not None:
+            object.__setattr__(self, "data_root", str(self.data_root))
+        for name, low in (("bn_recalibrate", 0), ("batch_size", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise InvalidInputError(f"{name} must be an int >= {low}, got {value!r}")
+        if self.limit is not None and (isinstance(self.limit, bool) or not isinstance(self.limit, int)
+                                       or self.limit < 1):
+            raise InvalidInputError(f"limit must be a positive int or None, got {self.limit!r}")
+
+
+_LOADED: dict[tuple, tuple[TrainedSupernet, ScoringBatches]] = {}
+"""In a worker process: the supernet and images of the source it serves (one at a time)."""
+
+
+def _loaded(source: ScoringSource) -> tuple[TrainedSupernet, ScoringBatches]:
+    """The source's supernet and prepared images, loaded on this worker's first chunk only."""
+    path = checkpoint_path(source.run_dir)
+    stat = path.stat() if path.exists() else None
+    key = (source, None if stat is None else (stat.st_mtime_ns, stat.st_size))  # a retrained checkpoint reloads
+    if key not in _LOADED:
+        _LOADED.clear()
+        trained = load_supernet(source.run_dir, device=source.device)
+        data = scoring_data(trained, source.data_root, progress=False)
+        batches = ScoringBatches(data, bn_recalibrate=source.bn_recalibrate, batch_size=source.batch_size,
+                                 limit=source.limit, device=next(trained.supernet.parameters()).device)
+        _LOADED[key] = trained, batches
+    return _LOADED[key]
+
+
+def _score_chunk(source: ScoringSource, codes: list[int]) -> list[Sample]:
+    """A worker's task: score the cells of ``codes`` (each sample names the worker)."""
+    from gcnas.parallel import current_worker
+
+    trained, batches = _loaded(source)
+    worker, samples = current_worker(), []
+    for code in codes:
+        arch, tick = Arch.from_code(code), time.perf_counter()
+        accuracy, loss = score_subnet(trained, arch, batches=batches)
+        samples.append(Sample(arch, accuracy, loss, {"bn_recalibrate": source.bn_recalibrate, "split": "valid",
+                                                     "seconds": round(time.perf_counter() - tick, 4),
+                                                     "worker": worker}))
+    return samples
+
+
+def run_in_order(executor: Executor, fn: Callable[..., T], tasks: Sequence[tuple],
+                 write: Callable[[int, T], None], *, window: int | None = None,
+                 salvage: Callable[[list[tuple[int, T]]], None] | None = None) -> None:
+    """Run ``fn(*task)`` for every task on ``executor`` and ``write`` the results in task order.
+
+    Each result is written as soon as it and every result before it are back, so what is
+    written is always a prefix of the tasks, whatever order the workers finish in. At most
+    ``window`` tasks are out (submitted and not yet written) at once. When a task raises, a
+    worker is lost, ``write`` raises or the caller is interrupted, the tasks not started are
+    cancelled, the results already back are handed to ``salvage`` (default: ``write``
+    each, out of order) so that no finished work is lost, and the error is raised.
+
+    Args:
+        executor: The workers (:func:`gcnas.parallel.make_executor`).
+        fn: A module-level function (it is pickled to the workers).
+        tasks: The arguments of each call.
+        write: ``(task_index, result)``, called here, in task order.
+        window: Tasks out at once (default ``2 * executor.workers``: every worker busy and
+            one task queued for each).
+        salvage: Called once with ``[(task_index, result), ...]`` on the way out of an error.
+
+    Example:
+        >>> with make_executor("process", workers=2) as executor:
+        ...     run_in_order(executor, pow, [(2, k) for k in range(5)], lambda i, r: print(i, r))
+        0 1
+        1 2
+        ...
+    """
+    window = 2 * executor.workers if window is None else window
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise InvalidInputError(f"window must be a positive int, got {window!r}")
+    out: dict[int, Future[T]] = {}
+    back: dict[int, T] = {}
+    written = submitted = 0
+    try:
+        while written < len(tasks):
+            while submitted < len(tasks) and submitted - written < window:
+                out[submitted] = executor.submit(fn, *tasks[submitted])
+                submitted += 1
+            wait(out.values(), return_when=FIRST_COMPLETED)
+            for index in sorted(i for i, future in out.items() if future.done()):
+                back[index] = out.pop(index).result()
+            while written in back:
+                result = back.pop(written)
+                written += 1
+                write(written - 1, result)
+    except BaseException:
+        for future in out.values():
+            future.cancel()
+        for index, future in sorted(out.items()):
+            if future.done() and not future.cancelled() and future.exception() is None:
+                back[index] = future.result()
+        if back:
+            leftovers = sorted(back.items())
+            if salvage is not None:
+                salvage(leftovers)
+            else:
+                for index, result in leftovers:
+                    write(index, result)
+        raise
+
+
+def sample_subnets_sharded(store: RunStore, source: ScoringSource, executor: Executor, *, num: int,
+                           seed: int = 0, archs: Sequence[Arch] | None = None, chunk: int = 4,
+                           progress: bool = True, callback: Callable[[list[Sample]], None] | None = None
+                           ) -> list[Sample]:
+    """:func:`sample_subnets` on the workers of ``executor``, the store written here.
+
+    The cells not yet in the store are cut into chunks of ``chunk``; each worker loads the
+    checkpoint and the images once (on its first chunk) and scores its chunks exactly as
+    :func:`sample_subnets` would (same calibration batches, same BatchNorm recalibration),
+    so the scores equal the sequential ones. Chunks are written to the store in the order
+    of the cells, each as soon as it and every chunk before it are back
+    (:func:`run_in_order`, at most ``2 * executor.workers`` chunks out): the store then
+    holds the sequential run's rows in the sequential order, and a kill loses only the
+    chunks out. A rerun scores what is missing. When a worker fails (or on Ctrl-C), every
+    chunk already back is written first, then the error is raised.
+
+    Args:
+        store: The run store (written by this process only).
+        source: What the workers load and how they score.
+        executor: The workers (:func:`gcnas.parallel.make_executor`).
+        num: How many architectures (ignored when ``archs`` is given).
+        seed: Seed of the architecture draw (distinct canonical cells).
+        archs: Score these instead of drawing.
+        chunk: Cells per task (small chunks balance the work and fill the store steadily).
+        progress: Show a tqdm bar.
+        callback: Called with each chunk's samples after they are written in order.
+
+    Returns:
+        The samples of the requested architectures, in their order.
+
+    Example:
+        >>> from gcnas.parallel import make_executor
+        >>> with RunStore("runs/demo") as store, make_executor("process", workers=4) as executor:
+        ...     samples = sample_subnets_sharded(store, ScoringSource("runs/demo"), executor, num=200)
+    """
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise InvalidInputError(f"chunk must be a positive int (cells per task), got {chunk!r}")
+    if not isinstance(source, ScoringSource):
+        raise InvalidInputError(f"source must be a ScoringSource, got {type(source).__name__}")
+    archs, done, todo = _plan(store, num, seed, archs)
+    tasks = [(source, [a.code for a in todo[i:i + chunk]]) for i in range(0, len(todo), chunk)]
+    bar = tqdm(total=len(todo), desc=f"scoring sub-networks ({executor.workers} {executor.kind} workers)",
+               disable=True if not progress else None, unit="arch")
+
+    def keep(samples: list[Sample]) -> None:
+        store.add_samples(SOURCE, samples)
+        done.update((s.arch, s) for s in samples)
+        bar.update(len(samples))
+
+    def write(index: int, samples: list[Sample]) -> None:
+        keep(samples)
+        if callback is not None:
+            callback(samples)
+
+    try:
+        run_in_order(executor, _score_chunk, tasks, write,
+                     salvage=lambda leftovers: keep([s for _, samples in leftovers for s in samples]))
+    except Exception as error:
+        if not isinstance(error, GcnasError):
+            error.add_note(f"{len(done)} cells are in the run store's supernet samples; rerun the same command "
+                           "to score the rest")
+        raise
+    finally:
+        bar.close()
     return [done[a] for a in archs]
 
 

@@ -2,7 +2,8 @@
 
 Run under ``torchrun --nproc_per_node K`` to train with DistributedDataParallel (gloo on
 CPU, NCCL on CUDA): every process draws the same architectures, takes every K-th batch,
-and rank 0 writes the checkpoint and history.
+and rank 0 writes the checkpoint and history (and, on resume, reads the checkpoint and
+sends it to the other ranks, so only rank 0's machine needs the run directory).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tqdm.auto import tqdm
 
 from gcnas.data.images import ImageDataset, load_images
 from gcnas.data.store import RunStore, atomic_write
-from gcnas.exceptions import InvalidInputError
+from gcnas.exceptions import GcnasError, InvalidInputError
 from gcnas.supernet.checkpoint import (TrainedSupernet, build_from_config, checkpoint_path, read_checkpoint,
                                        resolve_device, write_checkpoint)
 
@@ -41,6 +42,28 @@ def _distributed() -> tuple[int, int, bool]:
         backend = "nccl" if torch.cuda.is_available() and os.environ.get("GCNAS_DDP_BACKEND") != "gloo" else "gloo"
         torch.distributed.init_process_group(backend=backend)
     return torch.distributed.get_rank(), torch.distributed.get_world_size(), created
+
+
+def _rank0_checkpoint(path: Path, rank: int, world: int, device: torch.device) -> dict[str, Any] | None:
+    """The checkpoint at ``path`` as rank 0 reads it, sent to every rank.
+
+    Only rank 0 writes the run directory, so on several machines the other ranks may not
+    see it; they all resume from rank 0's copy (or all raise its error together).
+    """
+    try:
+        saved = read_checkpoint(path) if rank == 0 and path.exists() else None
+    except GcnasError as error:
+        if world == 1:
+            raise
+        saved = error
+    if world > 1:
+        box = [saved]
+        nccl = torch.distributed.get_backend() == "nccl"  # its objects travel on this rank's own GPU
+        torch.distributed.broadcast_object_list(box, src=0, device=device if nccl else None)
+        saved = box[0]
+    if isinstance(saved, GcnasError):
+        raise saved
+    return saved
 
 
 def _check_resume(saved: dict[str, Any], config: dict[str, Any], run_dir: Path) -> None:
@@ -136,7 +159,7 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
               "seed": seed, "steps_per_epoch": steps_per_epoch, "world_size": world}
 
     path = checkpoint_path(run_dir)
-    saved = read_checkpoint(path) if path.exists() else None
+    saved = _rank0_checkpoint(path, rank, world, device_)
     if saved is not None and not resume:
         raise InvalidInputError(
             f"{str(run_dir)!r} already holds a supernet checkpoint ({saved['epoch']} of {saved['config']['epochs']} "

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from gcnas.cli import main
-from gcnas.data import RunStore
+from gcnas.data import BenchmarkTable, RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.search import (CallableObjective, Constraint, Observations, RandomSearch, ReinforceSearch, TableObjective,
                           make_searcher, run_search)
@@ -171,6 +171,30 @@ def test_penalty_teaches_the_controller_to_avoid_cells_that_break_a_bound():
     assert violating[0.0] > 0.5 and violating[5.0] < 0.3
 
 
+def test_a_cheap_bound_prunes_unless_told_not_to_and_then_the_penalty_sees_it():
+    # A cheap metric (known for every cell) prunes the candidates by default: no proposal breaks
+    # the bound and the controller never sees a violation. With prune=False the cells stay, each
+    # trial is checked when evaluated, and the penalty reward learns from the violations (RENA).
+    score = CallableObjective("score", fn=lambda a: float(sum(1.0 if op == 3 else 0.1 * op for op in a.ops)))
+    archs = NB201Space().all_archs()
+    table = {a.code: float(sum(op == 3 for op in a.ops)) for a in archs}
+    costs = BenchmarkTable.from_columns(np.arange(len(archs)), archs, {"convs": np.array(list(table.values()))})
+    convs = TableObjective("convs", maximize=False, cheap=True, table=costs)
+    pruned = run_search(ReinforceSearch(learning_rate=0.05, penalty=5.0, hidden_size=16, seed=0), [score],
+                        budget=30, constraints=[Constraint(convs, upper=2.0)], seed=0)
+    assert pruned.feasible.all()
+    kept = {}
+    for penalty in (0.0, 5.0):
+        search = ReinforceSearch(learning_rate=0.05, penalty=penalty, hidden_size=16, seed=0)
+        result = run_search(search, [score], budget=60, constraints=[Constraint(convs, upper=2.0, prune=False)],
+                            seed=0)
+        kept[penalty] = 1.0 - result.feasible[-20:].mean()
+        assert all(t.report["convs"] == table[t.arch.code] for t in result.trials)
+    assert result.config["constraints"] == ["convs <= 2 (not pruned)"]
+    assert pruned.config["constraints"] == ["convs <= 2"]
+    assert kept[0.0] > 0.5 and kept[5.0] < 0.3
+
+
 def test_bad_settings_are_refused():
     with pytest.raises(InvalidInputError, match="memory_buffer must be an integer >= 0, got -1"):
         ReinforceSearch(memory_buffer=-1)
@@ -199,3 +223,27 @@ def test_cli_runs_reinforce_with_a_memory_buffer_and_resumes(small_table, tmp_pa
         settings = store.read_config(study_config_name("reinforce"))
     assert len(trials) == 16 and len({t.arch for t in trials}) == 16
     assert settings["method"] == "reinforce" and settings["searcher"]["memory_buffer"] == 4
+
+
+def test_cli_cheap_bounds_prune_or_evaluate(small_table, tmp_path, capsys):
+    # --cheap-bounds auto: reinforce keeps the cells over a looked-up bound (recorded infeasible,
+    # penalised), other methods prune them; an explicit choice overrides.
+    csv = small_table.path
+    lat = small_table.column("valid_acc")
+    bound = float(np.median(lat))
+    base = ["search", "run", "--budget", "12", "--accuracy-from", f"table:{csv}:valid_acc", "--objectives",
+            "accuracy,latency", "--latency-from", f"table:{csv}:valid_acc", "--format", "json"]
+    over = {}
+    for method, mode in (("reinforce", "auto"), ("reinforce", "prune"), ("random", "auto"), ("random", "evaluate")):
+        run = str(tmp_path / f"{method}-{mode}")
+        assert main(base + ["--run", run, "--method", method, "--cheap-bounds", mode, "--max-latency-ms", str(bound),
+                            "--penalty", "2"]) == 0
+        capsys.readouterr()
+        with RunStore(run) as store:
+            trials = store.trials(method)
+            settings = store.read_config(study_config_name(method))
+        over[method, mode] = sum(not t.report["feasible"] for t in trials)
+        assert settings["constraints"] == [f"latency_ms <= {bound:g}" + ("" if mode in ("prune",) or
+                                           (method, mode) == ("random", "auto") else " (not pruned)")]
+    assert over["reinforce", "prune"] == 0 and over["random", "auto"] == 0
+    assert over["reinforce", "auto"] > 0 and over["random", "evaluate"] > 0
