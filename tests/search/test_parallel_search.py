@@ -320,7 +320,7 @@ def test_cli_parallel_flags_choose_the_executor(small_table, tmp_path, capsys, m
 
 
 @pytest.mark.parametrize(("flags", "message"), [
-    (["--workers", "0"], "workers must be a positive integer"),
+    (["--workers", "0"], "--workers must be at least 1, got 0"),
     (["--ray-address", "nohost"], "malformed Ray address 'nohost'"),
 ])
 def test_cli_bad_parallel_flags_are_one_clear_error(small_table, tmp_path, capsys, flags, message):
