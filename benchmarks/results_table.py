@@ -89,7 +89,10 @@ RERUN = {
     "search_single-latency8": "python benchmarks/search_single.py --seeds 20 --budget 150 --max-latency-ms 8 --methods "
     "reinforce,reinforce-rena,evolution,random --label latency8 --pairs "
     "reinforce-rena:reinforce,reinforce:evolution",
-    "search_parallel": "python benchmarks/search_parallel.py",
+    "search_parallel": "python benchmarks/search_parallel.py --sleep 1 --budget 32 --seeds 2",
+    "search_multi-pixel3-reinforce": "python benchmarks/search_multi.py --seeds 20 --budget 150 --methods "
+    "reinforce,evolution,random --scatter-methods reinforce,evolution,random --pairs reinforce:evolution "
+    "--label pixel3-reinforce",
 }
 
 
@@ -536,12 +539,12 @@ def _supernet_methods(R: Results):
             f"{r['space_median']:.2f}, best {r['space_best']:.2f}", "-")
 
 
-@readme_row("search_single-reinforce", "REINFORCE (LSTM controller) vs evolution, random and BO: test accuracy of "
+@readme_row("search_single-reinforce", "REINFORCE (LSTM controller) vs evolution and random search: test accuracy of "
             "the pick after 150 queries, mean ± std", "within the paper's REINFORCE")
 def _reinforce(R: Results):
     r = R("search_single-reinforce")
     final = lambda m: f"{r[f'{m}.final_mean']:.2f} ± {r[f'{m}.final_std']:.2f}"  # noqa: E731
-    return (f"REINFORCE (LSTM controller) vs evolution, random and BO on the NAS-Bench-201 CIFAR-10 table: test "
+    return (f"REINFORCE (LSTM controller) vs evolution and random search on the NAS-Bench-201 CIFAR-10 table: test "
             f"accuracy of the pick after {r['budget']} queries (selected on valid_acc), {r['seeds']} {seeds_text(r)}",
             f"REINFORCE {final('reinforce')}; with a 64-cell memory buffer {final('reinforce-buffer64')}",
             f"NAS-Bench-201 paper's REINFORCE 93.85 ± 0.37 (its budget); same seeds: evolution {final('evolution')}, "
@@ -1026,10 +1029,32 @@ def doc_search_reinforce(R: Results) -> str:
                      f"{r['optimum']:.2f}):\n\n" + table(["method", f"test acc of the pick @{r['budget']} (mean ± std)",
                                                           "median @50", "optimum found", "trials over the bound"],
                                                          rows) + "\n\n" + _provenance(r))
+    try:
+        parts.append("**valid_acc vs pixel3 latency** (the controller's reward is the accuracy alone; the front "
+                     "is taken over its trials):\n\n" + _doc_multi(R, "search_multi-pixel3-reinforce"))
+    except Missing:
+        parts.append(f"valid_acc vs pixel3 latency: not yet rerun: {rerun('search_multi-pixel3-reinforce')}")
     return "\n\n".join(parts)
 
 
+def doc_search_parallel(R: Results) -> str:
+    r = R("search_parallel")
+    rows = []
+    for row in r.data["details"]["rows"]:
+        std = row["test_std"]
+        rows.append([row["executor"], str(row["workers"]), row["method"], f"{row['wall_s']:.1f}",
+                     f"{row['speedup']:.2f}", f"{row['utilisation']:.2f}", f"{row['ask_s']:.3f}",
+                     f"{row['test_mean']:.2f}" + (f" ± {std:.2f}" if std is not None else ""),
+                     f"{row['test_vs_sequential']:+.2f}", str(row["failed"])])
+    startup = ", ".join(f"{k[len('startup.'):]} {v:.0f} s" for k, v in r.figures.items() if k.startswith("startup."))
+    return (f"{r['budget']} evaluations of {r['sleep_s']:g} s each, {r['seeds']} seeds (ideal speed-up = workers):\n\n"
+            + table(["executor", "workers", "method", "wall s", "speed-up", "worker utilisation", "proposal s",
+                     "test acc of the pick", "minus sequential (same seeds)", "failed"], rows)
+            + f"\n\nExecutor start-up, before the clock: {startup}.\n\n" + _provenance(r))
+
+
 DOC_TABLES: dict[str, tuple[str, Callable[[Results], str]]] = {  # name of the block: (file, generator)
+    "search-parallel": ("docs/search.md", doc_search_parallel),
     "supernet-methods": ("docs/supernet.md", doc_supernet_methods),
     "search-reinforce": ("docs/search.md", doc_search_reinforce),
     "natsbench": ("docs/data.md", doc_natsbench),
