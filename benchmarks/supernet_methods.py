@@ -50,6 +50,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _predictors_common import shared  # noqa: E402
 from _results import CACHE_ROOT, RESULTS_DIR, BenchmarkRun, cache_key, settings_hash  # noqa: E402
+from supernet_ranking import subset_data  # noqa: E402
 
 from gcnas.data import BenchmarkTable, RunStore, load_images  # noqa: E402
 from gcnas.hardware import network_costs_many  # noqa: E402
@@ -93,16 +94,6 @@ def finished_rows(work: Path, args: argparse.Namespace) -> list[dict]:
                 if row["strategy"] != "uniform" or row["score_settings"] == score:
                     rows.append(row)
     return rows
-
-
-def subset(data, train_images: int | None):
-    """The first ``train_images`` images of the train half (all of them for None)."""
-    if train_images is None or train_images >= len(data.train):
-        return data
-    from gcnas.data.images import ImageSplit
-    s = data.train
-    data.train = ImageSplit(s.x[:train_images], s.y[:train_images], s.mean, s.std, s.augment)
-    return data
 
 
 def arch_lr_scale(args: argparse.Namespace, train_images: int) -> float:
@@ -250,7 +241,7 @@ def main() -> None:
                          out=Path(args.out_dir) / f"supernet_methods{'-' + args.label if args.label else ''}.json")
 
     table = BenchmarkTable(args.table or shared("nb201/nb201_cifar10_200ep.csv"))
-    data = subset(load_images("imagefolder", root=args.data_root or str(shared("images/cifar10-jpg")),
+    data = subset_data(load_images("imagefolder", root=args.data_root or str(shared("images/cifar10-jpg")),
                               image_size=args.image_size), args.train_images)
     scale = arch_lr_scale(args, len(data.train))
     work = Path(args.work) / cache_key(args, TRAIN_KEYS, ("supernet", "data"))
@@ -278,18 +269,14 @@ def main() -> None:
           f"{figures['space_median']:.2f}%; papers (full scale, GPU): DARTS {PAPERS['darts']}%, "
           f"GAEA {PAPERS['gaea']}%; rows made by gcnas code versions {', '.join(versions)}")
     print(text)
-    print("\ntrue test accuracy of the derived cell per epoch (mean over seeds)")
-    for name in methods:
-        mine = [r for r in rows if r["method"] == name]
-        if mine and mine[0]["true_acc_per_epoch"][0] is not None:
-            curve = np.mean([r["true_acc_per_epoch"] for r in mine], axis=0)
-            print(f"{name:<14} " + " ".join(f"{v:5.1f}" for v in curve))
-    print("\nentropy per epoch (mean over seeds)")
-    for name in methods:
-        mine = [r for r in rows if r["method"] == name]
-        if mine and mine[0]["entropy_per_epoch"][0] is not None:
-            curve = np.mean([r["entropy_per_epoch"] for r in mine], axis=0)
-            print(f"{name:<14} " + " ".join(f"{v:5.3f}" for v in curve))
+    for title, key, digits in (("true test accuracy of the derived cell", "true_acc_per_epoch", 1),
+                               ("entropy", "entropy_per_epoch", 3)):
+        print(f"\n{title} per epoch (mean over seeds)")
+        for name in methods:
+            mine = [r for r in rows if r["method"] == name]
+            if mine and mine[0][key][0] is not None:
+                curve = np.mean([r[key] for r in mine], axis=0)
+                print(f"{name:<14} " + " ".join(f"{v:5.{digits}f}" for v in curve))
     if args.plot:
         plot(rows, methods, Path(args.plot))
         print(f"plot: {args.plot}")
