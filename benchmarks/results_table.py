@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import REPO, ResultsError, load_results  # noqa: E402
 
@@ -83,6 +85,10 @@ RERUN = {
     "hardware_latency": "python benchmarks/hardware_latency.py --num 200 --repeats 20",
     "hardware_energy": "python benchmarks/hardware_energy.py",
     "supernet_methods": "python benchmarks/supernet_methods.py",
+    "supernet_methods-fused": "python benchmarks/supernet_methods.py --methods uniform+gcn,uniform+fused --plot '' "
+    "--label fused",
+    "fused_ranking": "python benchmarks/fused_ranking.py",
+    "zero_cost_agreement": "python benchmarks/zero_cost_agreement.py",
     "search_single-reinforce": "python benchmarks/search_single.py --seeds 20 --budget 150 --methods "
     "reinforce,reinforce-buffer64,evolution,random --label reinforce --pairs "
     "reinforce:evolution,reinforce-buffer64:reinforce",
@@ -537,6 +543,78 @@ def _supernet_methods(R: Results):
             f"NAS-Bench-201 test accuracy of the derived cell", ours,
             f"papers at full scale on GPU: DARTS 54.30 (collapse), GAEA 94.10 ± 0.29; space median "
             f"{r['space_median']:.2f}, best {r['space_best']:.2f}", "-")
+
+
+FUSED_L = 40  # the anchors of the headline fused row
+
+
+@readme_row("fused_ranking", "fused ranking (supernet + zero-cost proxies + anchors) on real CIFAR-10 images: Kendall "
+            "tau vs NAS-Bench-201 test_acc", "tau >= 0.75 over all cells, >= 0.30 in the true top 10%, "
+            "spread over 3 supernet seeds <= 0.03")
+def _fused_ranking(R: Results):
+    r = R("fused_ranking")
+    tau = lambda name, m="kendall_tau": r[f"{name}.{m}.mean"]  # noqa: E731
+    fused = f"fused, L={FUSED_L} anchors"
+    ours = (f"{fused}: {tau(fused):.3f} (top 10%: {tau(fused, 'top10_kendall_tau'):.3f}, spread "
+            f"{r[f'{fused}.kendall_tau.spread']:.3f}); L=20 {tau('fused, L=20 anchors'):.3f}; L=10 "
+            f"{tau('fused, L=10 anchors'):.3f}; no anchors {tau('rank average, no anchors'):.3f}")
+    anchor = (f"same cells: params {tau('params'):.3f} (top 10% {tau('params', 'top10_kendall_tau'):.3f}), NASWOT "
+              f"{tau('naswot'):.3f}, synflow {tau('synflow'):.3f}, jacov {tau('jacov'):.3f}, raw supernet "
+              f"{tau('supernet'):.3f} (spread {r['supernet.kendall_tau.spread']:.3f})")
+    met = (tau(fused) >= 0.75 and tau(fused, "top10_kendall_tau") >= 0.30
+           and r[f"{fused}.kendall_tau.spread"] <= 0.03)
+    return (f"fused ranking on the CIFAR-10 image folder ({r['num_cells']:.0f} canonical cells, {r['seeds']:.0f} "
+            "supernet training seeds): Kendall tau vs NAS-Bench-201 test_acc", ours, anchor, yes(met))
+
+
+@readme_row("fused_ranking", "the pick under a pixel3 latency bound: regret vs the true best cell under it",
+            "regret <= 0.5 under both bounds")
+def _fused_pick(R: Results):
+    r = R("fused_ranking")
+    reg = lambda bound, key: r[f"pick {bound}.{key}.regret.mean"]  # noqa: E731
+    worst = lambda bound, key: r[f"pick {bound}.{key}.regret.max"]  # noqa: E731
+    fused = "fused, L=20 anchors"
+    ours = (f"fused (L=20): {reg('median', fused):.2f} (worst seed {worst('median', fused):.2f}) under the median, "
+            f"{reg('p10', fused):.2f} (worst {worst('p10', fused):.2f}) under the 10th percentile")
+    rnd = "random, 20 cells (true best of them)"
+    anchor = (f"most parameters under the bound {reg('median', 'params'):.2f} / {reg('p10', 'params'):.2f}; raw "
+              f"supernet {reg('median', 'supernet'):.2f} / {reg('p10', 'supernet'):.2f}; best true accuracy of 20 "
+              f"random cells {reg('median', rnd):.2f} / {reg('p10', rnd):.2f}")
+    met = max(worst("median", fused), worst("p10", fused)) <= 0.5
+    return (f"the pick under the median and the 10th-percentile pixel3 latency of the same "
+            f"{r['num_cells']:.0f} cells: regret (points of test_acc) vs the true best cell under the bound, mean over "
+            f"{r['seeds']:.0f} supernet seeds", ours, anchor, yes(met))
+
+
+@readme_row("supernet_methods-fused", "the fused pick after a 6-epoch uniform supernet (true test accuracy)",
+            ">= 93.0 on every seed")
+def _fused_methods(R: Results):
+    r = R("supernet_methods-fused")
+    return (f"the one-shot comparison's uniform supernet ({r['epochs']} epochs of {r['train_images']:,} images, "
+            f"{r['uniform+fused.seeds']} seeds): true test accuracy of the pick",
+            f"fused pick (lookup-table path) {r['uniform+fused.true_acc']:.2f} ± {r['uniform+fused.true_acc_std']:.2f} "
+            f"(min {r['uniform+fused.true_acc_min']:.2f}); best scored cell by the fused ranking "
+            f"{r['uniform+fused.fused_best_scored_true_acc']:.2f} (min "
+            f"{r['uniform+fused.fused_best_scored_true_acc_min']:.2f})",
+            f"uniform + GCN on the same supernet {r['uniform+gcn.true_acc']:.2f} ± {r['uniform+gcn.true_acc_std']:.2f}",
+            yes(r["uniform+fused.true_acc_min"] >= 93.0))
+
+
+@readme_row("zero_cost_agreement", "zero-cost proxies vs NAS-Bench-Suite-Zero's published scores: Spearman",
+            ">= 0.95 per proxy, or the reason")
+def _zero_cost_agreement(R: Results):
+    r = R("zero_cost_agreement")
+    names = ("params", "flops", "synflow", "naswot", "jacov")
+    ours = ", ".join(f"{n} {r[f'{n}.spearman']:.3f}" for n in names)
+    anchor = ("another initialisation and batch of ours vs published: "
+              + ", ".join(f"{n} {r[f'{n}.spearman_other_seed']:.3f}" for n in ("synflow", "naswot", "jacov"))
+              + "; ours vs ours: " + ", ".join(f"{n} {r[f'{n}.spearman_ours_vs_ours']:.3f}"
+                                                 for n in ("synflow", "naswot", "jacov")))
+    met = all(r[f"{n}.spearman"] >= 0.95 or r[f"{n}.spearman"] >= r[f"{n}.spearman_ours_vs_ours"] - 0.03
+              for n in names if r.has(f"{n}.spearman_ours_vs_ours")) and all(
+              r[f"{n}.spearman"] >= 0.95 for n in ("params", "flops"))
+    return (f"zero-cost proxies vs NAS-Bench-Suite-Zero's published scores on {r['num_cells']:.0f} NB201 cells "
+            "(CIFAR-10): Spearman", ours, anchor, yes(met))
 
 
 @readme_row("search_single-reinforce", "REINFORCE (LSTM controller) vs evolution and random search: test accuracy of "
@@ -1053,7 +1131,45 @@ def doc_search_parallel(R: Results) -> str:
             + f"\n\nExecutor start-up, before the clock: {startup}.\n\n" + _provenance(r))
 
 
+def doc_fused_ranking(R: Results) -> str:
+    r = R("fused_ranking")
+    per_seed = r.data["details"]["per_seed"]
+    seeds = sorted(per_seed, key=int)
+    first = per_seed[seeds[0]]
+    rows = []
+    for name in first["rows"]:
+        taus = [per_seed[s]["rows"][name]["kendall_tau"] for s in seeds]
+        tops = [per_seed[s]["rows"][name]["top10_kendall_tau"] for s in seeds]
+        rows.append([name, f"{np.mean(taus):.3f}", f"{np.ptp(taus):.3f}", f"{np.mean(tops):.3f}",
+                     *(f"{t:.3f}" for t in taus)])
+    picks = []
+    for key, entry in first["picks"]["median"].items():
+        if isinstance(entry, dict):
+            cells = [f"{np.mean([per_seed[s]['picks'][b][key]['regret'] for s in seeds]):.2f} / "
+                     f"{np.max([per_seed[s]['picks'][b][key]['regret'] for s in seeds]):.2f}" for b in ("median", "p10")]
+            picks.append([key, *cells])
+    weights = []
+    for s in seeds:
+        for count, entry in per_seed[s]["weights"].items():
+            weights.append([s, count, ", ".join(f"{k} {v:.2f}" for k, v in entry["weights"].items()),
+                            f"{entry['shrinkage']:g}", f"{entry['anchor_tau']:.3f}"])
+    seconds = r.data["details"]["seconds"]
+    bounds = r.data["details"]["bounds_ms"]
+    timing = ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items() if k != "anchor_each")
+    return (f"{r['num_cells']:.0f} canonical cells, supernet training seeds {', '.join(seeds)}; Kendall tau vs "
+            "NAS-Bench-201 test_acc (mean over seeds; spread = max - min):\n\n"
+            + table(["ranking", "tau, all cells", "spread", "tau, true top 10%", *(f"seed {s}" for s in seeds)], rows)
+            + f"\n\nThe pick under the pixel3 bound (median {bounds['median']:.2f} ms, 10th percentile "
+              f"{bounds['p10']:.2f} ms): regret in points of test_acc, mean / worst seed:\n\n"
+            + table(["pick", "median bound", "10th-percentile bound"], picks)
+            + "\n\nFitted weights (shrinkage chosen by leave-one-out on the anchors; in-sample tau vs the anchors):\n\n"
+            + table(["seed", "anchors", "weights", "shrinkage", "tau vs anchors"], weights)
+            + f"\n\nWall time on one core of the 1,000 cells: {timing}; one anchor "
+              f"{seconds.get('anchor_each', float('nan')):.0f} s.\n\n" + _provenance(r))
+
+
 DOC_TABLES: dict[str, tuple[str, Callable[[Results], str]]] = {  # name of the block: (file, generator)
+    "fused-ranking": ("docs/supernet.md", doc_fused_ranking),
     "search-parallel": ("docs/search.md", doc_search_parallel),
     "supernet-methods": ("docs/supernet.md", doc_supernet_methods),
     "search-reinforce": ("docs/search.md", doc_search_reinforce),

@@ -8,6 +8,11 @@ accuracy (200 epochs from scratch) judges it:
 - ``uniform+gcn``: uniform single-path training; ``--score-cells`` random cells scored with
   inherited weights on the valid half, a GCN fitted to those scores ranks all 15,625 cells
   and its best is the pick (also reported: the best of the scored cells);
+- ``uniform+fused``: the same supernet and scores, fused with the zero-cost proxies and
+  ``--anchors`` cells trained from scratch on the same images
+  (:func:`gcnas.predictors.fused_run.fit_fused_predictor`); the pick is the best cell of the
+  GCN fitted to the fused values over all cells, parameter-free cells excluded (also
+  reported: the best scored cell by the fused ranking);
 - ``gaea`` (single-level), ``gaea-bilevel``, ``darts`` (first order, bilevel), ``snas``,
   ``nasp``: the argmax cell of the architecture weights, after every epoch.
 
@@ -62,6 +67,8 @@ from gcnas.supernet.checkpoint import checkpoint_path  # noqa: E402
 # name -> (strategy, strategy kwargs besides the step size, the strategy's default arch_lr)
 METHODS = {
     "uniform+gcn": ("uniform", {"sampling": "fair"}, None),
+    # the same uniform supernet (and scores), ranked by the fused ranking with anchors instead
+    "uniform+fused": ("uniform", {"sampling": "fair"}, None),
     "gaea": ("gaea", {"bilevel": False}, 0.1),
     "gaea-bilevel": ("gaea", {"bilevel": True}, 0.1),
     "darts": ("darts", {"bilevel": True}, 3e-4),
@@ -109,7 +116,7 @@ def run_method(name: str, seed: int, args: argparse.Namespace, data, table: Benc
     kwargs = dict(kwargs)
     if default_lr is not None:
         kwargs["arch_lr"] = default_lr * scale
-    run_dir = work / f"{name}-seed{seed}"
+    run_dir = work / f"{'uniform+gcn' if name == 'uniform+fused' else name}-seed{seed}"
     done = len(load_supernet(run_dir).history) if checkpoint_path(run_dir).exists() else 0
     wall, cpu = time.perf_counter(), time.process_time()
     if done < args.epochs:
@@ -131,6 +138,9 @@ def run_method(name: str, seed: int, args: argparse.Namespace, data, table: Benc
         predicted = GCNPredictor(seed=seed).fit(archs, scores).predict(every)
         picks = [None] * (len(picks) - 1) + [str(every[int(np.argmax(predicted))])]
         extra["best_scored"] = str(archs[int(np.argmax(scores))])
+        if name == "uniform+fused":
+            extra.update(fused_pick(run_dir, seed, args, data))
+            picks = [None] * (len(picks) - 1) + [extra["fused_lut_pick"]]
     seconds = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
                "train_epochs": sum(r["seconds"] for r in trained.history)}
     # -- judged by truth (read only here) ----------------------------------------------------
@@ -144,6 +154,12 @@ def run_method(name: str, seed: int, args: argparse.Namespace, data, table: Benc
            "entropy_per_epoch": [r.get("entropy") for r in trained.history],
            "train_acc_per_epoch": [r["accuracy"] for r in trained.history],
            "seconds": seconds, "complete_in_this_call": done < args.epochs}
+    for key in ("fused_best_scored", "fused_lut_pick"):
+        if key in extra:
+            row[key] = extra[key]
+            row[f"{key}_true_acc"] = float(table.value(Arch.parse(extra[key]), args.truth_column))
+    if "fused_weights" in extra:
+        row["fused_weights"] = extra["fused_weights"]
     if "best_scored" in extra:
         row["best_scored"] = extra["best_scored"]
         row["best_scored_true_acc"] = float(table.value(Arch.parse(extra["best_scored"]), args.truth_column))
@@ -176,6 +192,12 @@ def summarise(rows: list[dict], methods: list[str], table: BenchmarkTable, colum
             best = np.array([r["best_scored_true_acc"] for r in mine])
             figures[f"{name}.best_scored_true_acc"] = float(best.mean())
             lines.append(f"{'  best scored':<14} {best.mean():>13.2f} ± {best.std():5.2f}")
+        if "fused_best_scored_true_acc" in mine[0]:
+            best = np.array([r["fused_best_scored_true_acc"] for r in mine])
+            figures[f"{name}.fused_best_scored_true_acc"] = float(best.mean())
+            figures[f"{name}.fused_best_scored_true_acc_min"] = float(best.min())
+            figures[f"{name}.true_acc_min"] = float(acc.min())
+            lines.append(f"{'  fused best scored':<14} {best.mean():>8.2f} ± {best.std():5.2f} (min {best.min():.2f})")
     return figures, "\n".join(lines)
 
 
@@ -206,6 +228,28 @@ def plot(rows: list[dict], methods: list[str], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def fused_pick(run_dir: Path, seed: int, args: argparse.Namespace, data) -> dict:
+    """The fused pipeline on the uniform supernet's scores: proxies, ``--anchors`` cells trained
+    from scratch on the same train images, the fused ranking, the GCN fitted to it over every cell
+    (the lookup table's accuracy), and its pick with the collapse guard."""
+    from gcnas.predictors.fused import is_parameter_free
+    from gcnas.predictors.fused_run import AnchorSchedule, fit_fused_predictor
+
+    every = NB201Space().all_archs()
+    with RunStore(run_dir) as store:
+        info = fit_fused_predictor(store, data, anchors=args.anchors, seed=seed, progress=False,
+                                   schedule=AnchorSchedule(channels=args.channels, cells=args.cells),
+                                   gcn={"ensemble": 3}, log=lambda m: None)
+        fused = store.samples("fused")
+    from gcnas.predictors import load_predictor
+
+    lut = load_predictor(run_dir / "predictor.pt").predict(every)
+    lut[is_parameter_free(every)] = -np.inf
+    best_fused = max(fused, key=lambda f: f.accuracy).arch
+    return {"fused_lut_pick": str(every[int(np.argmax(lut))]), "fused_best_scored": str(best_fused),
+            "fused_weights": info["weights"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--methods", default=",".join(METHODS), help=f"any of {', '.join(METHODS)}")
@@ -223,6 +267,7 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--arch-lr-scale", default="auto", help="factor on every default arch step size, or auto")
     parser.add_argument("--score-cells", type=int, default=100, help="uniform+gcn: cells scored and fitted")
+    parser.add_argument("--anchors", type=int, default=10, help="uniform+fused: cells trained from scratch")
     parser.add_argument("--score-images", type=int, default=512)
     parser.add_argument("--score-batch", type=int, default=256)
     parser.add_argument("--bn-recalibrate", type=int, default=2)

@@ -67,6 +67,14 @@ class DemoSettings:
         gcn_ensemble: Members of the GCN ensembles (accuracy and latency predictors).
         gcn_epochs: Most training epochs of each GCN (early stopping may end sooner).
         map_points: Architectures in the t-SNE panel of the latent map (0: PCA only).
+        fusion: Fill the lookup table from the fused ranking (supernet score, zero-cost proxies
+            and anchors; see :mod:`gcnas.predictors.fused_run`) instead of the supernet scores alone.
+        anchors: Cells trained from scratch to weight and scale the fused ranking (0: plain rank average).
+        anchor_epochs: Epochs of each anchor's short schedule.
+        anchor_steps: Steps per anchor epoch (``None``: the whole train split).
+        proxies: Cheap features fused beside the supernet score (comma-separated).
+        proxy_channels: Channels of the network the proxies run on (NAS-Bench-201: 16).
+        proxy_cells: Cells per stage of that network (NAS-Bench-201: 5).
     """
 
     dataset: str = "digits"
@@ -96,6 +104,13 @@ class DemoSettings:
     gcn_ensemble: int = 3
     gcn_epochs: int = 200
     map_points: int = 1500
+    fusion: bool = True
+    anchors: int = 20
+    anchor_epochs: int = 3
+    anchor_steps: int | None = 150
+    proxies: str = "params,synflow,naswot,jacov"
+    proxy_channels: int = 16
+    proxy_cells: int = 5
 
     @classmethod
     def images(cls, **overrides: Any) -> DemoSettings:
@@ -115,7 +130,8 @@ class DemoSettings:
         """The whole pipeline at toy sizes, under a minute on 2 cores (what the test suite runs)."""
         small = dict(channels=4, cells=1, supernet_epochs=1, gaea_epochs=1, samples=24, bn_recalibrate=1,
                      measure=8, latency_repeats=2, arch2vec_epochs=1, arch2vec_decoder_epochs=5, search_budget=10, search_init=5,
-                     picks=1, retrain=2, retrain_epochs=1, steps_per_epoch=6, gcn_ensemble=1, gcn_epochs=30, map_points=0)
+                     picks=1, retrain=2, retrain_epochs=1, steps_per_epoch=6, gcn_ensemble=1, gcn_epochs=30, map_points=0,
+                     anchors=5, anchor_epochs=1, anchor_steps=2, proxy_channels=4, proxy_cells=1)
         small.update(overrides)
         return cls(**small)
 
@@ -239,7 +255,11 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
 
     stages.run("sample", sample)
     gcn = dict(ensemble=s.gcn_ensemble, epochs=s.gcn_epochs, seed=seed)
-    predictor_info = stages.run("predictor", lambda: _fit_accuracy_predictor(store, gcn))
+    if s.fusion:
+        predictor_info = stages.run("predictor", lambda: _fit_fused(store, s, gcn, data, seed=seed, device=device,
+                                                                    data_root=data_root, progress=progress, log=log))
+    else:
+        predictor_info = stages.run("predictor", lambda: _fit_accuracy_predictor(store, gcn))
     if s.latency == "measured":
         stages.run("latency", lambda: _latency(store, s, gcn, progress))
     lut_info = stages.run("lut", lambda: _lookup_table(store, s.latency))
@@ -266,6 +286,8 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
         "run_dir": str(run_dir),
         "stage_seconds": dict(stages.seconds),
         "predictor_kendall_tau_heldout": predictor_info["kendall_tau"],
+        "accuracy_column": predictor_info.get("accuracy_column", "GCN prediction of the supernet score (inherited "
+                                                                  "weights)"),
         "lut_rows": lut_info["rows"],
         "gaea_derived": str(gaea_arch) if gaea_arch else None,
         "chosen": [str(a) for a in chosen],
@@ -308,6 +330,20 @@ def _fit_accuracy_predictor(store: RunStore, gcn: dict[str, Any]) -> dict[str, A
     final.save(store.run_dir / "predictor.pt")
     return {"kendall_tau": float(tau), "heldout": [[archs[i].code, float(scores[i]), float(p)]
                                                    for i, p in zip(held, predicted)], "n_train": len(archs)}
+
+
+def _fit_fused(store: RunStore, s: DemoSettings, gcn: dict[str, Any], data, *, seed: int, device: str,
+               data_root: str | None, progress: bool, log: Callable[[str], None]) -> dict[str, Any]:
+    """The fused accuracy predictor: proxies and anchors beside the supernet scores (RUN/predictor.pt)."""
+    from gcnas.predictors.cell_features import ProxySettings
+    from gcnas.predictors.fused_run import AnchorSchedule, fit_fused_predictor
+
+    schedule = AnchorSchedule(epochs=s.anchor_epochs, steps_per_epoch=s.anchor_steps, channels=s.channels,
+                              cells=s.cells, batch_size=s.batch_size)
+    proxy = ProxySettings(channels=s.proxy_channels, cells=s.proxy_cells, num_classes=data.num_classes)
+    return fit_fused_predictor(store, data, anchors=min(s.anchors, s.samples), proxies=s.proxies,
+                               proxy_settings=proxy, schedule=schedule, gcn=gcn, seed=seed, device=device,
+                               data_root=data_root, progress=progress, log=log)
 
 
 def _latency(store: RunStore, s: DemoSettings, gcn: dict[str, Any], progress: bool) -> dict[str, Any]:

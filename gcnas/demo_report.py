@@ -69,13 +69,28 @@ def write_report(store: RunStore, summary: dict[str, Any], *, map_points: int = 
     if summary.get("gaea_derived"):
         training.text(f"GAEA derived <code>{summary['gaea_derived']}</code>.")
 
-    predictor = report.section("GCN predictor vs supernet scores")
-    held = np.array(stages["predictor"]["heldout"], dtype=float)
-    predictor.text(f"The GCN was fitted on {stages['predictor']['n_train']} scored sub-networks; on a held-out 20% "
-                   f"it ranks them with Kendall tau <b>{summary['predictor_kendall_tau_heldout']:.3f}</b>.")
+    fit = stages["predictor"]
+    held = np.array(fit["heldout"], dtype=float)
+    if "weights" in fit:  # the fused predictor
+        predictor = report.section("Fused ranking: supernet, zero-cost proxies and anchors")
+        predictor.text(f"<b>The accuracy column</b> of the lookup table is the {fit['accuracy_column']}.")
+        predictor.text(f"{len(fit['anchors'])} anchors trained from scratch (in-sample Kendall tau of the fused "
+                       f"ranking against them {fit['anchor_tau']:.3f}); {fit['guarded']} sampled cells without a live "
+                       "convolution rank last (the collapse guard). On a held-out 20% of the sampled cells the GCN "
+                       f"ranks the fused values with Kendall tau <b>{summary['predictor_kendall_tau_heldout']:.3f}</b>.")
+        predictor.table(["signal", "weight"], [[k, v] for k, v in fit["weights"].items()])
+        if fit["anchors"]:
+            predictor.table(["anchor", "valid accuracy (%)"], fit["anchors"])
+        axis = "fused value"
+    else:
+        predictor = report.section("GCN predictor vs supernet scores")
+        predictor.text(f"<b>The accuracy column</b> of the lookup table is the GCN's prediction of the supernet "
+                       f"score (inherited weights), fitted on {fit['n_train']} scored sub-networks; on a held-out "
+                       f"20% it ranks them with Kendall tau <b>{summary['predictor_kendall_tau_heldout']:.3f}</b>.")
+        axis = "supernet score (%)"
     predictor.image(plot_scatter(held[:, 1], held[:, 2], figures / "predictor_scatter.png",
                                  title=f"held-out sub-networks (tau {summary['predictor_kendall_tau_heldout']:.2f})",
-                                 xlabel="supernet score (%)", ylabel="GCN prediction (%)"))
+                                 xlabel=axis, ylabel="GCN prediction"))
     latency = stages.get("latency")
     if latency is None:
         lut_meta = store.lut_meta()

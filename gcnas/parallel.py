@@ -13,6 +13,14 @@ torch thread) before anything else, then the caller's ``initializer``. A worker 
 its function and arguments by pickling, so they must be module-level functions and
 picklable values.
 
+Nothing outlives the process that built the executor (the head). Ending a ``with`` block by
+an interrupt (``KeyboardInterrupt``, and SIGTERM / SIGHUP inside :func:`terminate_as_interrupt`,
+which the ``gcnas`` command applies) stops the calls running instead of waiting for them: the
+worker processes are terminated, Ray tasks cancelled, a local Ray instance shut down. And a
+worker process ends by itself as soon as its head is gone, even after ``kill -9`` of the head:
+a watchdog thread in each worker waits on the pipe that :mod:`multiprocessing` keeps from the
+head (:func:`multiprocessing.parent_process`), which closes when the head dies.
+
 This module imports nothing of gcnas but :mod:`gcnas.exceptions` and :mod:`gcnas.threads`,
 so every package may use it; Ray is imported only when a Ray executor is built.
 
@@ -30,8 +38,10 @@ import contextlib
 import multiprocessing
 import os
 import re
+import signal
 import socket
 import threading
+import time
 import uuid
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -42,7 +52,7 @@ from gcnas.exceptions import InvalidInputError
 from gcnas.threads import apply_thread_policy, policy_threads
 
 __all__ = ["EXECUTORS", "Executor", "InlineExecutor", "ProcessExecutor", "RayExecutor", "make_executor",
-           "current_worker"]
+           "current_worker", "Terminated", "terminate_as_interrupt", "TERMINATING_SIGNALS"]
 
 T = TypeVar("T")
 
@@ -61,6 +71,70 @@ def current_worker() -> str:
         The host name and process id, joined by a colon.
     """
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+TERMINATING_SIGNALS: tuple[int, ...] = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
+                                             if hasattr(signal, name))
+"""The signals :func:`terminate_as_interrupt` turns into :class:`Terminated` (SIGHUP is POSIX only)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """A termination signal, raised in the main thread as an interrupt (Ctrl-C's clean path).
+
+    Args:
+        signum: The signal received.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def signal_name(self) -> str:
+        """e.g. ``"SIGTERM"``."""
+        return signal.Signals(self.signum).name
+
+    def __str__(self) -> str:
+        return f"terminated by {self.signal_name}"
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt(signals: tuple[int, ...] = TERMINATING_SIGNALS) -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise :class:`Terminated` (a ``KeyboardInterrupt``).
+
+    So ``kill``, ``timeout``, a batch scheduler or a closed terminal end a run as Ctrl-C
+    does: ``with`` blocks and ``finally`` clauses run, executors stop their workers. A second
+    signal while that cleanup runs is ignored (SIGKILL still ends the process, and the
+    workers then end by themselves). A signal whose handler is not the default one (ignored
+    under ``nohup``, or a handler of your own) is left alone; outside the main thread this
+    does nothing. The previous handlers are restored at the end of the block.
+
+    Args:
+        signals: The signals to translate (default :data:`TERMINATING_SIGNALS`).
+
+    Example:
+        >>> with terminate_as_interrupt(), make_executor("process", workers=2) as executor:
+        ...     result = run_search(searcher, objectives, budget=50, executor=executor)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def interrupt(signum: int, _frame: object) -> None:
+        if not received:  # the first one interrupts; later ones must not break the cleanup it started
+            received.append(signum)
+            raise Terminated(signum)
+
+    previous = {}
+    for signum in signals:
+        if signal.getsignal(signum) is signal.SIG_DFL:
+            previous[signum] = signal.signal(signum, interrupt)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def make_executor(kind: str = "inline", workers: int = 1, *, ray_address: str | None = None,
@@ -135,22 +209,57 @@ class Executor:
         """
         raise NotImplementedError
 
-    def shutdown(self) -> None:
-        """Wait for the calls running, cancel those not started, and release the workers."""
+    def shutdown(self, cancel: bool = False) -> None:
+        """Cancel the calls not started, wait for those running, and release the workers.
+
+        Args:
+            cancel: Stop the calls running too, instead of waiting for them (their futures
+                fail); what the ``with`` block does when it ends by an interrupt.
+        """
         raise NotImplementedError
 
     def __enter__(self) -> Executor:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.shutdown()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        # An interrupt (Ctrl-C, SIGTERM/SIGHUP under terminate_as_interrupt, SystemExit) stops the calls
+        # running; an ordinary error still lets them finish, as before.
+        self.shutdown(cancel=exc_type is not None and not issubclass(exc_type, Exception))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(workers={self.workers})"
 
 
+_WATCHING_PARENT = False
+"""In a worker process: whether :func:`_exit_with_parent` has started its watchdog."""
+
+
+def _exit_with_parent() -> None:
+    """In a process started by :mod:`multiprocessing`: end it as soon as its parent is gone.
+
+    A daemon thread blocks on the parent's sentinel (the pipe the parent keeps open while it
+    lives; on Windows its process handle), so it costs nothing while it waits and wakes when
+    the parent exits or is killed, even by SIGKILL; then ``os._exit(1)``, whatever the worker
+    is running. Nothing happens in a process that :mod:`multiprocessing` did not start (Ray's
+    workers, the head itself).
+    """
+    global _WATCHING_PARENT
+    parent = multiprocessing.parent_process()
+    if parent is None or _WATCHING_PARENT:
+        return
+    _WATCHING_PARENT = True
+
+    def watch() -> None:
+        parent.join()  # a blocking wait on the sentinel, no polling
+        os._exit(1)
+
+    threading.Thread(target=watch, name="gcnas-exit-with-parent", daemon=True).start()
+
+
 def _initialize_worker(threads: int, initializer: Callable[..., None] | None, initargs: tuple) -> None:
-    """What every worker process runs first: the thread policy, then the caller's initializer."""
+    """What every worker process runs first: the watchdog that ends it with its parent, the thread
+    policy, then the caller's initializer."""
+    _exit_with_parent()
     apply_thread_policy(threads)
     if initializer is not None:
         initializer(*initargs)
@@ -187,7 +296,7 @@ class InlineExecutor(Executor):
             future.set_exception(error)
         return future
 
-    def shutdown(self) -> None:
+    def shutdown(self, cancel: bool = False) -> None:
         return None
 
 
@@ -228,15 +337,17 @@ class ProcessExecutor(Executor):
         self._dispatch()
         return future
 
-    def shutdown(self) -> None:
+    def shutdown(self, cancel: bool = False) -> None:
         with self._lock:
             self._closed = True
             queued, pools = list(self._queue), [p for p in self._pools if p is not None]
             self._queue.clear()
         for future, *_ in queued:
             future.cancel()
+        if cancel:  # the calls running end with BrokenProcessPool, through _finished
+            _stop_processes(pools)
         for pool in pools:
-            pool.shutdown(wait=True)
+            pool.shutdown(wait=True, cancel_futures=cancel)
 
     def _dispatch(self) -> None:
         """Start queued calls on idle workers (callbacks are attached outside the lock:
@@ -285,6 +396,27 @@ class ProcessExecutor(Executor):
         self._dispatch()
 
 
+def _stop_processes(pools: list[ProcessPoolExecutor], grace: float = 5.0) -> None:
+    """Terminate the worker processes of ``pools`` (SIGTERM), and kill those still alive after ``grace`` s."""
+    from multiprocessing.connection import wait
+
+    # ProcessPoolExecutor names no public way to stop a running call before Python 3.14
+    # (terminate_workers); its process table has been `_processes` since Python 3.2.
+    processes = [p for pool in pools for p in list((getattr(pool, "_processes", None) or {}).values())]
+    alive = {}
+    for process in processes:
+        with contextlib.suppress(Exception):  # already gone or closed
+            process.terminate()
+            alive[process.sentinel] = process
+    deadline = time.monotonic() + grace
+    while alive and time.monotonic() < deadline:
+        for ready in wait(list(alive), timeout=deadline - time.monotonic()):
+            alive.pop(ready)
+    for process in alive.values():
+        with contextlib.suppress(Exception):
+            process.kill()
+
+
 _RAY_READY: set[str] = set()
 """In a Ray worker process: the executors whose initializer has run there."""
 
@@ -307,6 +439,13 @@ def _import_ray() -> Any:
 
 
 LOOPBACK = "127.0.0.1"
+
+
+def _python_handlers() -> dict[int, Any]:
+    """The Python handlers of :data:`TERMINATING_SIGNALS` (in the main thread; none elsewhere)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: handler for signum in TERMINATING_SIGNALS if callable(handler := signal.getsignal(signum))}
 
 
 @contextlib.contextmanager
@@ -341,9 +480,13 @@ class RayExecutor(Executor):
 
     Without an address a local instance of ``workers`` CPUs is started, its services bound
     to the loopback address (reachable from this machine only), and stopped at
-    :meth:`shutdown`; a cluster (or a Ray session this process had already started) is
-    left running. Tasks are not retried: a crashed worker or a lost node becomes the
-    exception of that call's future. Every node must have gcnas installed.
+    :meth:`shutdown`, also when the head is interrupted or terminated by SIGTERM/SIGHUP under
+    :func:`terminate_as_interrupt` (its running tasks are cancelled); a cluster (or a Ray
+    session this process had already started) is left running. After ``kill -9`` of the
+    head no gcnas code runs: the local instance's processes notice the lost driver by
+    themselves, which took Ray 50-90 s in our tests, outside gcnas's control. Tasks are not
+    retried: a crashed worker or a lost node becomes the exception of that call's future.
+    Every node must have gcnas installed.
 
     Args:
         workers: CPUs of the local instance (each call takes one).
@@ -362,6 +505,7 @@ class RayExecutor(Executor):
         self.ray_address = ray_address
         self._started = False
         if not ray.is_initialized():
+            handlers = _python_handlers()
             try:
                 if ray_address is None:
                     with _loopback_only(ray):
@@ -374,6 +518,8 @@ class RayExecutor(Executor):
                 raise InvalidInputError(f"could not start or reach {where}: {type(error).__name__}: {error}; "
                                         "give the address of a running cluster (HOST:PORT, ray://HOST:PORT "
                                         "or auto, see `ray start --head`), or leave it out") from error
+            for signum, handler in handlers.items():  # ray.init puts its own in their place
+                signal.signal(signum, handler)
             self._started = True
             node = ray.util.get_node_ip_address()
             if ray_address is None and node != LOOPBACK:
@@ -384,31 +530,37 @@ class RayExecutor(Executor):
         self._ray = ray
         self._id = uuid.uuid4().hex
         self._task = ray.remote(num_cpus=1, max_retries=0)(_run_ray_task)
-        self._in_flight: set[Future[Any]] = set()
+        self._in_flight: dict[Future[Any], Any] = {}  # future -> its Ray ObjectRef
         self._lock = threading.Lock()
         self._closed = False
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         if self._closed:
             raise RuntimeError("cannot submit to an executor after its shutdown")
-        future = self._task.remote(self._id, self._init, fn, args, kwargs).future()
+        ref = self._task.remote(self._id, self._init, fn, args, kwargs)
+        future = ref.future()
         with self._lock:
-            self._in_flight.add(future)
+            self._in_flight[future] = ref
         future.add_done_callback(self._forget)
         return future
 
-    def shutdown(self) -> None:
-        """Wait for every submitted call, then stop the local Ray instance if this executor started it."""
+    def shutdown(self, cancel: bool = False) -> None:
+        """Wait for every submitted call (or, with ``cancel``, cancel them: their worker processes
+        are killed), then stop the local Ray instance if this executor started it."""
         if self._closed:
             return
         self._closed = True
         with self._lock:
-            in_flight = list(self._in_flight)
-        for future in in_flight:
-            future.exception()  # waits; the outcome stays on the future
+            in_flight = dict(self._in_flight)
+        for future, ref in in_flight.items():
+            if cancel:
+                with contextlib.suppress(Exception):  # done meanwhile, or the cluster is gone
+                    self._ray.cancel(ref, force=True)
+            else:
+                future.exception()  # waits; the outcome stays on the future
         if self._started:
             self._ray.shutdown()
 
     def _forget(self, future: Future[Any]) -> None:
         with self._lock:
-            self._in_flight.discard(future)
+            self._in_flight.pop(future, None)

@@ -47,8 +47,9 @@ def test_quick_demo_runs_every_stage_and_writes_the_report(quick_run):
     summary = json.loads((run_dir / "summary.json").read_text())
     assert set(summary["stage_seconds"]) == {*STAGES, "report"}
     html = (run_dir / "report.html").read_text()
-    for heading in ("Supernet training", "GCN predictor vs supernet scores", "arch2vec latent space",
-                    "Multi-objective search", "Lookup table: top 10", "Predicted vs trained from scratch"):
+    for heading in ("Supernet training", "Fused ranking: supernet, zero-cost proxies and anchors",
+                    "The accuracy column", "arch2vec latent space", "Multi-objective search", "Lookup table: top 10",
+                    "Predicted vs trained from scratch"):
         assert heading in html
     assert html.count("data:image/png;base64,") >= 6
     with RunStore(run_dir) as store:
@@ -56,6 +57,13 @@ def test_quick_demo_runs_every_stage_and_writes_the_report(quick_run):
         assert {"accuracy", "latency_ms", "energy_mj", "params_m", "flops_m"} <= set(store.lut_columns())
         assert len(store.trials("demo-bo")) == DemoSettings.quick().search_budget
         assert len(store.samples("supernet")) == DemoSettings.quick().samples
+        fused = store.samples("fused")  # the fused values of the sampled cells, with their ingredients
+        assert len(fused) == DemoSettings.quick().samples
+        assert {"supernet", "params", "synflow", "naswot", "jacov", "fused_score", "guarded"} <= set(fused[0].extra)
+        assert len(list((run_dir / "anchors" / "models").glob("*.pt"))) == DemoSettings.quick().anchors
+        # the collapse guard: cells without a live convolution get the lowest fused value
+        lowest = min(f.accuracy for f in fused)
+        assert all(f.accuracy == lowest for f in fused if f.extra["guarded"])
 
 
 def _tau_b(a, b) -> float:
@@ -76,9 +84,9 @@ def test_summary_figures_agree_with_what_the_run_stored(quick_run):
     summary = json.loads((run_dir / "summary.json").read_text())
     settings = DemoSettings.quick()
     with RunStore(run_dir) as store:
-        scores = {x.arch.code: x.accuracy for x in store.samples("supernet")}
-        heldout = store.stage("demo:predictor")["heldout"]            # [code, supernet score, prediction]
-        # the GCN's held-out tau: the 20% of samples it did not see, their scores, its predictions
+        scores = {x.arch.code: x.accuracy for x in store.samples("fused")}
+        heldout = store.stage("demo:predictor")["heldout"]            # [code, fused value, prediction]
+        # the GCN's held-out tau: the 20% of samples it did not see, their fused values, its predictions
         assert len({code for code, _, _ in heldout}) == len(heldout) == round(0.2 * settings.samples)
         assert all(scores[code] == score for code, score, _ in heldout)
         expected_tau = _tau_b([s for _, s, _ in heldout], [p for _, _, p in heldout])

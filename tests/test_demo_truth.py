@@ -49,7 +49,9 @@ def test_report_shows_truth_beside_the_picks(judged_runs, truth_csvs):
     judged = summary["truth"]
     truth = BenchmarkTable(truth_csvs[0])
     assert set(judged["rankings"]) == {"supernet scores (sampled cells)", "GCN lookup table (all classes)",
-                                       "parameter count (all classes)"}
+                                       "parameter count (all classes)", "fused ranking (sampled cells)",
+                                       *(f"{name} (sampled cells)" for name in ("params", "synflow", "naswot",
+                                                                                "jacov"))}
     assert judged["rankings"]["GCN lookup table (all classes)"]["n"] == 6466
     for pick in judged["picks"]:
         assert pick["true_test_acc"] == pytest.approx(truth.value(pick["arch"], "test_acc"))
@@ -78,12 +80,19 @@ def test_truth_changes_nothing_but_the_truth_figures(judged_runs):
     with RunStore(real_dir) as a, RunStore(shuffled_dir) as b:
         assert np.array_equal(a.lut_values(archs, "accuracy"), b.lut_values(archs, "accuracy"))
         assert [s.accuracy for s in a.samples("supernet")] == [s.accuracy for s in b.samples("supernet")]
+        # the fused ranking, its anchors and weights never read the truth
+        assert [(s.accuracy, s.extra) for s in a.samples("fused")] == [(s.accuracy, s.extra)
+                                                                       for s in b.samples("fused")]
+        assert a.stage("demo:predictor")["weights"] == b.stage("demo:predictor")["weights"]
+        assert a.stage("demo:predictor")["anchors"] == b.stage("demo:predictor")["anchors"]
         assert [t.arch for t in a.trials("demo-bo")] == [t.arch for t in b.trials("demo-bo")]
     assert [p["predicted"] for p in real["truth"]["picks"]] == [p["predicted"] for p in shuffled["truth"]["picks"]]
     assert [p["true_test_acc"] for p in real["truth"]["picks"]] != [p["true_test_acc"]
                                                                       for p in shuffled["truth"]["picks"]]
     tau = lambda s: s["truth"]["rankings"]["GCN lookup table (all classes)"]["kendall_tau"]  # noqa: E731
     assert tau(real) != tau(shuffled)
+    fused_tau = lambda s: s["truth"]["rankings"]["fused ranking (sampled cells)"]["kendall_tau"]  # noqa: E731
+    assert fused_tau(real) != fused_tau(shuffled)
 
 
 def test_front_2d_is_the_pareto_front():

@@ -4,9 +4,11 @@ Each command group lives in its own module of this package and exposes
 ``register(subparsers)``; handlers receive the parsed ``argparse.Namespace``.
 Exit status: 0 success; 1 a user error (:class:`~gcnas.exceptions.GcnasError`: bad input,
 an infeasible query), printed as one line; 2 only for a usage error found by argparse; 130
-when interrupted. Any other exception is a bug and keeps its traceback. A handler that
-passes user input to code raising plain ``ValueError`` (``gcnas.space``) converts it where
-it does so (:func:`gcnas.cli._common.resolve_arch`).
+when interrupted (Ctrl-C); 128 + N when ended by signal N, SIGTERM (143) or SIGHUP (129),
+which take Ctrl-C's clean path (:func:`gcnas.parallel.terminate_as_interrupt`: workers
+stopped, finished work kept). Any other exception is a bug and keeps its traceback. A
+handler that passes user input to code raising plain ``ValueError`` (``gcnas.space``)
+converts it where it does so (:func:`gcnas.cli._common.resolve_arch`).
 """
 
 from __future__ import annotations
@@ -54,16 +56,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns:
         The exit status: 0, 1 after a user error (one line on stderr), 2 after a usage error
-        (argparse exits with it), 130 when interrupted.
+        (argparse exits with it), 130 when interrupted, 128 + N after SIGTERM or SIGHUP.
     """
     from gcnas.exceptions import GcnasError
+    from gcnas.parallel import Terminated, terminate_as_interrupt
     from gcnas.threads import apply_thread_policy
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         apply_thread_policy(args.threads)
-        result = args.handler(args)
+        with terminate_as_interrupt():  # SIGTERM / SIGHUP end the command as Ctrl-C does
+            result = args.handler(args)
+    except Terminated as stop:
+        print(f"{stop}; finished work is kept in the run store, rerun the same command to resume", file=sys.stderr)
+        return 128 + stop.signum
     except KeyboardInterrupt:
         print("interrupted; finished work is kept in the run store, rerun the same command to resume",
               file=sys.stderr)

@@ -177,11 +177,30 @@ def emit_judged(rows: Sequence[Mapping[str, Any]], fmt: str, truth: Truth | None
         print(judgement_line(truth, judgement), file=side)
 
 
-def open_store(args: argparse.Namespace):
-    """The run store of ``--run``."""
+READ_ONLY_COMMANDS: tuple[tuple[str, str], ...] = (("lut", "query"), ("search", "trials"), ("search", "compare"))
+"""Commands that only read the run store: they read a run that cannot be written (a shared,
+read-only copy) as it is; every other command refuses one before doing any work."""
+
+
+def open_store(args: argparse.Namespace, mode: str | None = None):
+    """The run store of ``--run``.
+
+    Args:
+        args: The parsed command line (``run``; ``command`` and its subcommand choose the mode).
+        mode: ``"rw"``, ``"ro"`` or ``"auto"`` (:class:`~gcnas.data.RunStore`); ``None``:
+            ``"auto"`` (read-only when the store cannot be written) for the
+            :data:`READ_ONLY_COMMANDS`, ``"rw"`` for the others.
+
+    Returns:
+        The open store.
+    """
     from gcnas.data import RunStore
 
-    return RunStore(args.run)
+    if mode is None:
+        command = getattr(args, "command", None)
+        subcommand = getattr(args, f"{command}_command", None)
+        mode = "auto" if (command, subcommand) in READ_ONLY_COMMANDS else "rw"
+    return RunStore(args.run, mode=mode)
 
 
 ARCH_FORMS = "an arch string |op~0|+|op~0|op~1|+|op~0|op~1|op~2|, code:N (intrinsic, 0..15624) or index:N (official)"

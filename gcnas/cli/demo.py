@@ -35,6 +35,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--channels", type=int, default=None, help="supernet channels C (default 8; 16 is NAS-Bench-201)")
     parser.add_argument("--cells", type=int, default=None, help="cells per stage N (default 1; 5 is NAS-Bench-201)")
     parser.add_argument("--epochs", type=int, default=None, help="supernet epochs (default 10; 40 for imagefolder)")
+    parser.add_argument("--samples", type=int, default=None, metavar="K",
+                        help="sub-networks scored with inherited weights (default 200; 500 for imagefolder)")
+    parser.add_argument("--fusion", choices=("fused", "supernet"), default="fused",
+                        help="what fills the lookup table's accuracy: the fused ranking of the supernet score, the "
+                             "zero-cost proxies and the anchors (default), or the supernet scores alone")
+    parser.add_argument("--anchors", type=int, default=None, metavar="L",
+                        help="cells trained from scratch with a short schedule to weight and scale the fused ranking "
+                             "(default 20; 0: a plain rank average)")
+    parser.add_argument("--proxies", default=None, metavar="LIST",
+                        help="cheap features fused beside the supernet score (default params,synflow,naswot,jacov; "
+                             "also flops)")
     parser.set_defaults(handler=run)
 
 
@@ -47,13 +58,22 @@ def run(args: argparse.Namespace) -> int:
     truth = parse_truth(args.truth)
     overrides: dict = {"dataset": args.dataset}
     for name, value in (("channels", args.channels), ("cells", args.cells), ("image_size", args.image_size),
-                        ("latency", args.latency), ("retrain", args.retrain)):
+                        ("latency", args.latency), ("retrain", args.retrain), ("samples", args.samples)):
         if value is not None:
             overrides[name] = value
     if args.retrain is None and truth is not None:
         overrides["retrain"] = 0  # the truth table judges the picks; training them is optional
     if args.epochs is not None:
         overrides["supernet_epochs"] = args.epochs
+    overrides["fusion"] = args.fusion == "fused"
+    if args.anchors is not None:
+        if args.anchors < 0:
+            from gcnas.exceptions import InvalidInputError
+            raise InvalidInputError(f"--anchors must be 0 or more, got {args.anchors}")
+        overrides["anchors"] = args.anchors
+    if args.proxies is not None:
+        from gcnas.predictors.cell_features import parse_feature_names
+        overrides["proxies"] = ",".join(parse_feature_names(args.proxies))
     if args.quick:
         settings = DemoSettings.quick(**overrides)
     elif args.dataset == "imagefolder":
@@ -71,7 +91,11 @@ def run(args: argparse.Namespace) -> int:
          + [{"stage": "total", "seconds": round(summary["total_seconds"], 1)}])
     print()
     tau = summary["predicted_vs_trained_kendall_tau"]
-    print(f"GCN vs supernet scores (held-out) Kendall tau: {summary['predictor_kendall_tau_heldout']:.3f}")
+    target = "fused values" if summary.get("accuracy_column", "").startswith(("predicted valid", "fused")) else \
+        "supernet scores"
+    print(f"GCN vs {target} (held-out) Kendall tau: {summary['predictor_kendall_tau_heldout']:.3f}")
+    if summary.get("accuracy_column"):
+        print(f"accuracy column: {summary['accuracy_column']}")
     print(f"GCN prediction vs trained from scratch Kendall tau: {'n/a' if tau is None else f'{tau:.3f}'}")
     print()
     if summary["retrain"]:

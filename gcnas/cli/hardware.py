@@ -68,7 +68,7 @@ def _store_if_exists(run: str):
     from gcnas.data import RunStore
     from gcnas.data.store import DB_NAME
 
-    return RunStore(run) if (Path(run) / DB_NAME).is_file() else None
+    return RunStore(run, mode="auto") if (Path(run) / DB_NAME).is_file() else None
 
 
 def cost_rows(arch, *, latency: list[str], energy: list[str], store, dataset: str) -> list[dict]:

@@ -7,6 +7,7 @@ import time
 
 from gcnas.cli._common import (add_common, add_truth, emit, emit_judged, load_truth, official_index, open_store,
                                true_values)
+from gcnas.cli.predictor import TRUST_PICKLE_HELP
 
 SHOWN = ("rank", "code", "index", "arch", "accuracy", "accuracy_std", "params_m", "flops_m", "latency_ms",
          "energy_mj")
@@ -32,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="energy source: 'model' (analytic estimate, default), CSV:COLUMN (an energy table, mJ), "
                             "hwnb:PICKLE:DEVICE, or 'none'")
     build.add_argument("--dataset", default="cifar10", help="dataset the costs refer to (default cifar10)")
+    build.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
     add_common(build)
     build.set_defaults(handler=build_command)
 
@@ -62,7 +64,8 @@ def build_command(args: argparse.Namespace) -> int:
     store = open_store(args)
     started = time.perf_counter()
     energy = None if args.energy == "none" else args.energy
-    table = LookupTable.build(store, latency=args.latency, energy=energy, dataset=args.dataset)
+    table = LookupTable.build(store, latency=args.latency, energy=energy, dataset=args.dataset,
+                              trust_pickle=args.trust_pickle)
     missing = store.lut_meta().get("missing") or {}
     emit({"rows": store.lut_size(), "columns": ", ".join(table.columns), "latency": args.latency,
           "energy": energy, **{f"{name}_missing": count for name, count in missing.items()},

@@ -11,6 +11,10 @@ from gcnas.cli._common import (add_common, add_truth, emit, judgement_line, judg
 
 MODELS = ("gcn", "mlp", "gbt", "gp")
 
+TRUST_PICKLE_HELP = ("also read a predictor file that is a full pickle (one saved by gcnas 0.1 holding more than "
+                     "tensors, e.g. a GBT predictor): loading it runs code named in the file, so only for a file "
+                     "from a source you trust; without it such a file is refused")
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("predictor", help="fit and evaluate accuracy / latency predictors")
@@ -48,6 +52,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_common(fit)
     fit.set_defaults(handler=fit_command)
 
+    fuse = commands.add_parser(
+        "fuse", help="fit RUN/predictor.pt to the fused ranking: supernet scores, zero-cost proxies and anchors",
+        description="After `gcnas supernet sample`: computes params and the zero-cost proxies of the scored cells "
+                    "(cached in the run store), trains --anchors cells from scratch with a short schedule on the "
+                    "supernet's images (kept under RUN/anchors/, resumable), fuses the supernet score and the "
+                    "proxies into one ranking weighted and scaled on the anchors, and fits the GCN to it: "
+                    "RUN/predictor.pt, what `gcnas lut build` reads. Cells without a live convolution rank last.")
+    fuse.add_argument("--anchors", type=int, default=20, metavar="L",
+                      help="cells trained from scratch (default 20; 0: a plain rank average, nothing trained)")
+    fuse.add_argument("--proxies", default="params,synflow,naswot,jacov", metavar="LIST",
+                      help="cheap features fused beside the supernet score (default params,synflow,naswot,jacov; "
+                           "also flops)")
+    fuse.add_argument("--anchor-epochs", type=int, default=3, help="epochs of each anchor (default 3)")
+    fuse.add_argument("--anchor-steps", type=int, default=150, help="steps per anchor epoch (default 150)")
+    fuse.add_argument("--proxy-channels", type=int, default=16,
+                      help="channels of the network the proxies run on (default 16, NAS-Bench-201's)")
+    fuse.add_argument("--proxy-cells", type=int, default=5, help="cells per stage of that network (default 5)")
+    fuse.add_argument("--data-root", default=None, metavar="DIR",
+                      help="the images (default: the ones the supernet was trained on)")
+    fuse.add_argument("--device", default="cpu", help="where the anchors train: cpu, cuda or auto")
+    fuse.add_argument("--ensemble", type=int, help="GCN ensemble members")
+    fuse.add_argument("--epochs", type=int, help="most GCN training epochs")
+    add_truth(fuse)
+    add_common(fuse)
+    fuse.set_defaults(handler=fuse_command)
+
     evaluate = commands.add_parser(
         "eval", help="Kendall tau, Spearman, precision@k of RUN/predictor.pt against a table column",
         description="Ranks every architecture of the table that the predictor was not trained on. The table "
@@ -60,6 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="also rank the training architectures")
     evaluate.add_argument("--name", default=None, metavar="NAME",
                           help="evaluate RUN/predictors/NAME.pt (default RUN/predictor.pt)")
+    evaluate.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
     add_truth(evaluate)
     add_common(evaluate)
     evaluate.set_defaults(handler=eval_command)
@@ -137,6 +168,59 @@ def fit_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def fuse_command(args: argparse.Namespace) -> int:
+    from gcnas.exceptions import InvalidInputError
+    from gcnas.predictors.cell_features import ProxySettings
+    from gcnas.predictors.fused_run import AnchorSchedule, fit_fused_predictor
+    from gcnas.supernet import load_supernet, scoring_data
+
+    truth = load_truth(args)
+    if args.anchors < 0:
+        raise InvalidInputError(f"--anchors must be 0 or more, got {args.anchors}")
+    trained = load_supernet(args.run)
+    data = scoring_data(trained, args.data_root)
+    shape = trained.config
+    schedule = AnchorSchedule(epochs=args.anchor_epochs, steps_per_epoch=args.anchor_steps,
+                              channels=int(shape.get("channels", 16)), cells=int(shape.get("cells", 1)))
+    gcn = {k: v for k, v in (("ensemble", args.ensemble), ("epochs", args.epochs)) if v is not None}
+    store = open_store(args)
+    started = time.perf_counter()
+    info = fit_fused_predictor(store, data, anchors=args.anchors, proxies=args.proxies,
+                               proxy_settings=ProxySettings(channels=args.proxy_channels, cells=args.proxy_cells,
+                                                            num_classes=data.num_classes),
+                               schedule=schedule, gcn=gcn, seed=args.seed, device=args.device,
+                               data_root=args.data_root or shape.get("data_root"),
+                               progress=sys.stderr.isatty(), log=lambda m: print(m, file=sys.stderr, flush=True))
+    seconds = time.perf_counter() - started
+    rows = [{"signal": name, "weight": round(weight, 4)} for name, weight in info["weights"].items()]
+    if truth is not None:  # read only now, after the fit: the fused ranking beside its ingredients
+        fused = store.samples("fused")
+        archs = [f.arch for f in fused]
+        import numpy as np
+
+        rankings = {"fused": np.array([f.accuracy for f in fused])}
+        for name in info["weights"]:
+            values = np.array([np.nan if f.extra.get(name) is None else f.extra[name] for f in fused], dtype=float)
+            rankings[name] = np.where(np.isnan(values), np.nanmin(values) - 1.0, values)
+        judged = {name: truth.judge(archs, values) for name, values in rankings.items()}
+        for row in rows:
+            row[f"tau vs {truth.name}"] = round(judged[row["signal"]]["kendall_tau"], 4)
+        rows.append({"signal": "fused", "weight": None, f"tau vs {truth.name}": round(judged["fused"]["kendall_tau"], 4)})
+    summary = {"anchors": len(info["anchors"]), "anchor_tau": info["anchor_tau"], "guarded": info["guarded"],
+               "gcn_heldout_tau": info["kendall_tau"], "seconds": round(seconds, 1),
+               "accuracy_column": info["accuracy_column"]}
+    if args.format == "json":
+        emit({**summary, "weights": info["weights"], "anchor_cells": info["anchors"],
+              **({"signals": rows} if truth is not None else {})}, "json")
+    else:
+        emit(rows, "table")
+        print(f"{summary['anchors']} anchors (fused vs anchors in-sample tau {summary['anchor_tau']:.3f}), "
+              f"{summary['guarded']} cells without a live convolution ranked last; GCN vs fused values (held-out) "
+              f"tau {summary['gcn_heldout_tau']:.3f}; {seconds:.1f} s; saved {args.run}/predictor.pt")
+        print(f"accuracy column: {summary['accuracy_column']}")
+    return 0
+
+
 def _eval_table(args: argparse.Namespace, truth) -> tuple:
     """The table and column ``predictor eval`` ranks: ``--table``/``--metric``, else ``--truth``'s."""
     from gcnas.exceptions import InvalidInputError
@@ -159,7 +243,7 @@ def eval_command(args: argparse.Namespace) -> int:
     truth = load_truth(args)
     table, metric = _eval_table(args, truth)
     store = open_store(args)
-    predictor = load_predictor(predictor_path(store.run_dir, args.name))
+    predictor = load_predictor(predictor_path(store.run_dir, args.name), trust_pickle=args.trust_pickle)
     values = table.column(metric)
     trained = set() if args.include_train else set((store.stage(predictor_stage(args.name)) or {}).get("train_codes", []))
     keep = [i for i, a in enumerate(table.archs) if a.code not in trained and values[i] == values[i]]

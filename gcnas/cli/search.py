@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+import contextlib
+from typing import TYPE_CHECKING, Any, Iterator
 
 from gcnas.cli._common import (add_common, add_executor_options, add_truth, emit, emit_judged, load_truth,
                                official_index, open_executor, open_store, open_table_arg, true_values)
@@ -33,11 +34,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="comma list of accuracy, latency, energy, params, flops (default accuracy)")
     run.add_argument("--accuracy-from", default="lut", metavar="SOURCE",
                      help="lut[:COLUMN] | predictor[:PATH] | table:CSV:COLUMN (default lut)")
+    run.add_argument("--trust-pickle", action="store_true",
+                     help="--accuracy-from predictor:PATH: also read a predictor file that is a full pickle (saved "
+                          "by gcnas 0.1); loading it runs code named in the file, so only from a trusted source")
     run.add_argument("--report-from", action="append", default=[], metavar="COLUMN_SPEC",
                      help="a column recorded with each trial but not searched on (repeatable)")
     run.add_argument("--latency-from", metavar="SOURCE",
                      help="table:CSV:COLUMN | lut | CSV:COLUMN | measured | hwnb:PICKLE:DEVICE")
     run.add_argument("--energy-from", default="model", metavar="SOURCE", help="model | lut | hwnb:PICKLE:DEVICE")
+    run.add_argument("--allow-range", action="append", default=[], metavar="NAME:LOW:HIGH",
+                     help="accept table values in [LOW, HIGH] for the objective or column NAME (repeatable; LOW or "
+                          "HIGH may be empty). Values read from a table must be finite and, by default, in the range "
+                          "of their metric: accuracies [0, 100], latency/energy/params/flops > 0; a value outside it "
+                          "stops the command, naming the row")
     for flag, _, unit in _BOUNDS:
         run.add_argument("--" + flag.replace("_", "-"), type=float, metavar="X", help=f"constraint {unit} <= X")
     run.add_argument("--features", default="arch2vec+stats",
@@ -107,16 +116,18 @@ def _problem(args: argparse.Namespace, store):
     from gcnas.exceptions import InvalidInputError
     from gcnas.data.table_specs import COLUMN_SPECS, is_column_spec
     from gcnas.search import Constraint
-    from gcnas.search.specs import cost_objective, objective_from_spec
+    from gcnas.search.specs import check_ranges_used, cost_objective, objective_from_spec, parse_value_ranges
 
     names = [n.strip() for n in args.objectives.split(",") if n.strip()]
     if not names or len(set(names)) != len(names):
         raise InvalidInputError(f"--objectives must list distinct names, got {args.objectives!r}")
-    costs = {"latency": args.latency_from, "energy": args.energy_from, "store": store}
+    ranges = parse_value_ranges(args.allow_range)
+    costs = {"latency": args.latency_from, "energy": args.energy_from, "store": store, "ranges": ranges}
     objectives = []
     for name in names:
         if name == "accuracy":
-            objectives.append(objective_from_spec(args.accuracy_from, name="accuracy", store=store))
+            objectives.append(objective_from_spec(args.accuracy_from, name="accuracy", store=store, ranges=ranges,
+                                                  trust_pickle=getattr(args, "trust_pickle", False)))
         else:
             objectives.append(cost_objective(name, **costs))
     by_name = {o.name: o for o in objectives}
@@ -131,7 +142,8 @@ def _problem(args: argparse.Namespace, store):
     for spec in args.report_from:
         if not is_column_spec(spec):
             raise InvalidInputError(f"--report-from takes a table column ({', '.join(COLUMN_SPECS)}), got {spec!r}")
-        report.append(objective_from_spec(spec, store=store))
+        report.append(objective_from_spec(spec, store=store, ranges=ranges))
+    check_ranges_used(ranges, [*objectives, *(c.metric for c in constraints), *report])
     return objectives, constraints, report
 
 
@@ -178,17 +190,47 @@ def _judge_trials(truth: Truth, result: SearchResult) -> dict[str, Any] | None:
 
 
 def search_run(args: argparse.Namespace) -> int:
+    """``gcnas search run``: the store is opened writable, so a read-only one is refused before the
+    first evaluation, and closed whatever happens, which gives back the study's writer lock."""
+    with open_store(args, mode="rw") as store, _store_notices("gcnas search"):
+        return _search_run(args, store)
+
+
+@contextlib.contextmanager
+def _store_notices(prefix: str) -> Iterator[None]:
+    """Within the block, print each :class:`~gcnas.data.store.StoreNotice` (a stale study lock
+    taken over) as one line ``PREFIX: message`` on stderr; other warnings are shown as before."""
+    import sys
+    import warnings
+
+    from gcnas.data.store import StoreNotice
+
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+        warnings.simplefilter("always", StoreNotice)
+
+        def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if issubclass(category, StoreNotice):
+                print(f"{prefix}: {message}", file=sys.stderr)
+            else:
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
+        yield
+
+
+def _search_run(args: argparse.Namespace, store) -> int:
     import warnings
 
     import numpy as np
 
     from gcnas.exceptions import InvalidInputError
     from gcnas.search import make_searcher, run_search
+    from gcnas.search.checks import notices_to_stderr
 
     warnings.filterwarnings("ignore", module="botorch")
     warnings.filterwarnings("ignore", module="linear_operator")
     truth = load_truth(args)
-    store = open_store(args)
     objectives, constraints, report = _problem(args, store)
     if truth is not None:
         report = _truth_report(truth, report)  # recorded with each trial; the searcher never sees it
@@ -208,7 +250,7 @@ def search_run(args: argparse.Namespace) -> int:
         kwargs = {}
     searcher = make_searcher(args.method, **kwargs)
     study = args.study or args.method
-    with open_executor(args) as executor:
+    with open_executor(args) as executor, notices_to_stderr("gcnas search"):  # rows left out, short of budget
         result = run_search(searcher, objectives, budget=args.budget, store=store, study=study,
                             constraints=constraints, report=report, q=args.q, seed=args.seed, progress=True,
                             executor=executor)
@@ -246,6 +288,13 @@ def search_run(args: argparse.Namespace) -> int:
             F = np.array([[t.objectives[o.name] for o in objectives[:2]] for t in front])
             plot_pareto({study: Y[:, ::-1], "Pareto front": F[:, ::-1]}, args.plot,
                         xlabel=objectives[1].name, ylabel=objectives[0].name)
+    if args.format == "json":  # what the checks found, recorded with the run (docs/search.md, "Checked values")
+        ran = store.stage(f"search:{study}") or {}
+        checked = {"short_of_budget": ran.get("short_of_budget", 0), "rows_left_out": ran.get("rows_left_out", {})}
+        if len(objectives) == 1:
+            rows[0].update(checked)
+        elif any(checked.values()):
+            summary = {**(summary or {}), **checked}
     judgement = None
     if truth is not None:  # after the search: the true value of each pick and the ranking of all trials
         for row, value in zip(rows, true_values(truth, [t.arch for t in picks])):
@@ -267,7 +316,7 @@ def search_compare(args: argparse.Namespace) -> int:
     ref = _floats(args.ref_point, "--ref-point")
     groups: dict[str, list[SearchResult]] = {}
     for run in runs:
-        with RunStore(run) as store:
+        with RunStore(run, mode="auto") as store:  # only reads: a read-only run is read as it is
             for study in store.studies():
                 groups.setdefault(study, []).append(SearchResult.load(store, study))
     if not groups:

@@ -305,6 +305,12 @@ class BenchmarkTable:
                            f"{self.path or 'the table'}, e.g. {missing}")
         return rows
 
+    def describe_row(self, row: int) -> str:
+        """Where a row is, for a message: ``line 7 (index 123, arch |...|)`` in the file it was
+        read from (``row 5 (...)`` for a table built in memory)."""
+        where = f"line {row + 2}" if self.path is not None else f"row {row}"
+        return f"{where} (index {int(self._indices[row])}, arch {self._archs[row]})"
+
     def _row(self, arch: ArchLike) -> int:
         if isinstance(arch, (int, np.integer)) and not isinstance(arch, bool):
             row = self._row_of_index[_checked_index(int(arch))]

@@ -2,33 +2,49 @@
 
 It holds what the pipeline produces — scored sub-networks (``samples``), hardware
 costs (``costs``), the lookup table (``lut``), encoder embeddings (``embeddings``),
-search trials (``trials``) and finished pipeline stages (``stages``). The database runs
-in WAL mode; every write is one transaction, so a process killed mid-write leaves the
-previous state intact and never half a batch of rows.
+search trials (``trials``), each search study's settings (``studies``) and its writer lock
+(``study_locks``), and finished pipeline stages (``stages``). The database runs in WAL mode;
+every write is one transaction, so a process killed mid-write leaves the previous state
+intact and never half a batch of rows.
+
+A store can be opened read-only (``mode="ro"``, or ``"auto"``: read-only when the file or its
+folder cannot be written), so a run shared read-only can still be read. Whatever goes wrong
+inside the database (a damaged page, a value that does not parse, a table altered by hand,
+a read-only file) is raised as one :class:`~gcnas.exceptions.GcnasError` naming the file
+and what to do, never as a raw ``sqlite3`` error.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
 import re
+import socket
 import sqlite3
 import tempfile
+import threading
 import time
+import warnings
+import weakref
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 import numpy as np
 
-from gcnas.exceptions import CorruptFileError, InvalidInputError, SchemaError
-from gcnas.space import Arch
+from gcnas.exceptions import (CorruptFileError, DataNotFoundError, GcnasError, GcnasWarning, InvalidInputError,
+                              SchemaError)
+from gcnas.space import NUM_ARCHS, Arch
 
-__all__ = ["RunStore", "Sample", "Trial", "SCHEMA_VERSION", "atomic_write"]
+__all__ = ["RunStore", "Sample", "Trial", "SCHEMA_VERSION", "StoreConflictError", "StoreNotice", "StudyLockedError",
+           "atomic_write", "legacy_study_file"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: the first layout; 2: adds ``studies`` (settings, formerly ``RUN/search_STUDY.json``) and ``study_locks``."""
 DB_NAME = "gcnas.sqlite"
 LUT_FIXED_COLUMNS = ("code", "arch", "canonical")
 _COLUMN_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -55,6 +71,14 @@ CREATE TABLE IF NOT EXISTS costs (
     created REAL NOT NULL,
     PRIMARY KEY (metric, device, code)
 );
+CREATE TABLE IF NOT EXISTS features (
+    name TEXT NOT NULL,
+    setting TEXT NOT NULL,
+    code INTEGER NOT NULL,
+    value REAL,
+    created REAL NOT NULL,
+    PRIMARY KEY (name, setting, code)
+);
 CREATE TABLE IF NOT EXISTS embeddings (
     encoder TEXT NOT NULL,
     code INTEGER NOT NULL,
@@ -73,6 +97,18 @@ CREATE TABLE IF NOT EXISTS trials (
     created REAL NOT NULL,
     PRIMARY KEY (study, trial)
 );
+CREATE TABLE IF NOT EXISTS studies (
+    study TEXT PRIMARY KEY,
+    settings TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS study_locks (
+    study TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    process_start TEXT NOT NULL,
+    started REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS stages (
     name TEXT PRIMARY KEY,
     info TEXT NOT NULL DEFAULT '{}',
@@ -85,6 +121,62 @@ CREATE TABLE IF NOT EXISTS lut (
     canonical INTEGER NOT NULL
 );
 """
+
+_FREE_COLUMNS = ("lut",)
+"""Tables whose columns vary (the lookup table's value columns), left out of the layout check."""
+
+_T = TypeVar("_T")
+
+_REPAIR = "restore it from a backup, or move it away to start the run afresh"
+_READERS = "gcnas search trials, search compare and lut query"
+_BUGS = (sqlite3.ProgrammingError, sqlite3.InterfaceError, sqlite3.InternalError)
+"""sqlite3 errors that mean a bug in gcnas, not a problem of the store: kept as they are."""
+_UNGUARDED = ("transaction", "close", "release_study", "write_config", "read_config")
+
+
+class StoreConflictError(GcnasError, RuntimeError):
+    """Another process writes the same part of a run store (a busy database, a row written twice)."""
+
+
+class StudyLockedError(StoreConflictError):
+    """Another live process is writing the same search study."""
+
+
+class StoreNotice(GcnasWarning):
+    """Something the run store did on its own that a user should know of: a stale study lock taken over."""
+
+
+def legacy_study_file(study: str) -> str:
+    """File name (in the run directory) where schema version 1 kept a study's settings."""
+    return f"search_{study}.json"
+
+
+_HELD: Counter[tuple[str, str]] = Counter()
+"""The study locks this process holds: ``(database path, study) -> number of claims``."""
+_HELD_GUARD = threading.Lock()
+
+
+def _guarded(method: Callable[..., _T]) -> Callable[..., _T]:
+    """Raise what goes wrong in the database as one clear :class:`GcnasError` naming the store."""
+
+    @functools.wraps(method)
+    def wrapper(self: RunStore, *args: Any, **kwargs: Any) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as error:
+            if isinstance(error, _BUGS):
+                raise
+            raise self._database_error(error) from None
+
+    return wrapper
+
+
+def _guard_public_methods(cls: type) -> type:
+    """Guard (:func:`_guarded`) every public method of ``cls`` that reads or writes the database."""
+    for name, member in list(vars(cls).items()):
+        if callable(member) and not name.startswith("_") and name not in _UNGUARDED:
+            setattr(cls, name, _guarded(member))
+    return cls
 
 
 @dataclass(frozen=True)
@@ -136,69 +228,249 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
     return path
 
 
+@_guard_public_methods
 class RunStore:
     """The SQLite store of one run directory.
 
     Args:
-        run_dir: The run directory (created if needed); the database is
-            ``run_dir/gcnas.sqlite``.
+        run_dir: The run directory; the database is ``run_dir/gcnas.sqlite``.
+        mode: ``"rw"`` (default) reads and writes, creating the directory and the store
+            when needed, and refuses at once a store or folder it cannot write (before any
+            work is done); ``"ro"`` only reads an existing store (SQLite's ``mode=ro``; in a
+            read-only folder the store is read as immutable); ``"auto"`` is ``"ro"`` when
+            the store exists but it or its folder cannot be written, ``"rw"`` otherwise.
+
+    Raises:
+        InvalidInputError: The directory or the store cannot be written (mode ``"rw"``).
+        DataNotFoundError: Mode ``"ro"`` and the run has no store.
+        CorruptFileError: Not a SQLite database, damaged, or a layout this gcnas did not write.
+        SchemaError: A store written by a newer gcnas.
 
     Example:
         >>> with RunStore("runs/demo") as store:
         ...     store.add_samples("supernet", [Sample(arch, 71.5, 0.83)])
         ...     store.samples("supernet")[0].accuracy
         71.5
+        >>> RunStore("/shared/runs/demo", mode="ro").trials("bo")[0].objectives   # a read-only copy
+        {'accuracy': 91.2}
     """
 
-    def __init__(self, run_dir: str | os.PathLike) -> None:
+    def __init__(self, run_dir: str | os.PathLike, mode: str = "rw") -> None:
+        if mode not in ("rw", "ro", "auto"):
+            raise InvalidInputError(f"RunStore mode must be 'rw', 'ro' or 'auto', got {mode!r}")
         self.run_dir = Path(run_dir)
+        self.path = self.run_dir / DB_NAME
+        if mode == "auto":
+            mode = "ro" if self.path.is_file() and not _writable(self.path) else "rw"
+        self.read_only = mode == "ro"
+        self._key = os.path.realpath(self.path)
+        self._claims: Counter[str] = Counter()
+        self._conn: sqlite3.Connection | None = None
+        try:
+            if self.read_only:
+                self._conn = self._connect_read_only()
+                self._version = self._read_version(self._conn)
+                if self._version is None:
+                    raise CorruptFileError(f"run store {str(self.path)!r} holds no gcnas tables (an empty "
+                                           "database); check --run DIR")
+            else:
+                self._check_writable()
+                self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
+                                             check_same_thread=False)
+                _use_wal(self._conn)
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._version = self._migrate()
+            self._check_layout()
+            # gives back this store's study locks: on close(), when garbage-collected, at exit
+            self._finalizer = weakref.finalize(self, _give_back, self._conn, self._key, self._claims, os.getpid())
+        except BaseException as error:
+            if self._conn is not None:
+                self._conn.close()
+            if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, _BUGS):
+                raise self._database_error(error, opening=True) from None
+            raise
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _check_writable(self) -> None:
+        """Refuse, before any work, a run directory or store that cannot be written."""
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise InvalidInputError(f"cannot create run directory {str(self.run_dir)!r}: "
                                     f"{error.strerror}; choose a writable --run DIR") from None
-        if not os.access(self.run_dir, os.W_OK):
-            raise InvalidInputError(f"run directory {str(self.run_dir)!r} is not writable; "
-                                    "choose a writable --run DIR")
-        self.path = self.run_dir / DB_NAME
+        if not _can_write(self.run_dir):
+            raise InvalidInputError(f"run directory {str(self.run_dir)!r} is not writable; choose a writable "
+                                    f"--run DIR (commands that only read it, {_READERS}, read it as it is)")
+        if self.path.exists() and not _can_write(self.path):
+            raise InvalidInputError(f"run store {str(self.path)!r} is read-only; make it writable (chmod u+w) or "
+                                    f"copy the run to a writable --run DIR (commands that only read it, {_READERS}, "
+                                    "read it as it is)")
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """A read-only connection; immutable in a folder where SQLite cannot write its WAL index."""
+        if not self.path.is_file():
+            raise DataNotFoundError(f"run {str(self.run_dir)!r} has no run store ({DB_NAME}); check --run DIR")
+        uri = self.path.resolve().as_uri()
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30.0, isolation_level=None,
+                               check_same_thread=False)
         try:
-            self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
-                                         check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
-        except sqlite3.DatabaseError as error:
-            raise CorruptFileError(f"run store {str(self.path)!r} is not a readable SQLite database "
-                                   f"({error}); move it away to start the run afresh") from None
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as error:  # a WAL store whose folder cannot hold its index (-shm)
+            conn.close()
+            if "readonly" not in str(error) and "unable to open" not in str(error):
+                raise
+        wal = Path(f"{self.path}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise InvalidInputError(f"cannot read run store {str(self.path)!r} in its read-only folder: its "
+                                    f"write-ahead log {wal.name} holds changes not merged yet; open the run once "
+                                    "where it can be written, or copy it to a writable folder")
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None,
+                               check_same_thread=False)
 
-    # -- plumbing ----------------------------------------------------------------------
+    def _read_version(self, conn: sqlite3.Connection) -> int | None:
+        """The store's schema version, checked; ``None`` for a new, empty database."""
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() if "meta" in tables else None
+        likely = 2 if "studies" in tables else 1  # the version this layout was written with
+        restore = (f"if gcnas wrote this store, restore it with: sqlite3 {self.path} \"INSERT OR REPLACE INTO meta "
+                   f"VALUES ('schema_version', '{likely}')\"; otherwise move it away to start the run afresh")
+        if row is None:
+            empty = not tables - {"meta"} and ("meta" not in tables
+                                               or not conn.execute("SELECT COUNT(*) FROM meta").fetchone()[0])
+            if empty:
+                return None
+            raise CorruptFileError(f"run store {str(self.path)!r} has lost its schema version (no 'schema_version' "
+                                   f"row in its meta table); {restore}")
+        text = str(row[0]).strip()
+        if not re.fullmatch(r"[0-9]{1,6}", text) or int(text) < 1:
+            raise CorruptFileError(f"run store {str(self.path)!r} has schema version {row[0]!r}, which no gcnas "
+                                   f"writes (its meta table was edited or damaged); {restore}")
+        version = int(text)
+        if version > SCHEMA_VERSION:
+            raise SchemaError(
+                f"run store {str(self.path)!r} has schema version {version}, newer than this "
+                f"gcnas understands ({SCHEMA_VERSION}); upgrade gcnas or use another --run DIR")
+        return version
 
-    def _migrate(self) -> None:
+    def _migrate(self) -> int:
+        """Create the tables of a new store, or bring an older one to :data:`SCHEMA_VERSION`."""
         with self.transaction() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            version = int(row[0]) if row else None
-            if version is not None and version > SCHEMA_VERSION:
-                raise SchemaError(
-                    f"run store {str(self.path)!r} has schema version {version}, newer than this "
-                    f"gcnas understands ({SCHEMA_VERSION}); upgrade gcnas or use another --run DIR")
+            version = self._read_version(conn)
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
             if version is None:
                 conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 conn.execute("INSERT INTO meta VALUES ('created', ?)", (repr(time.time()),))
+            elif version < SCHEMA_VERSION:
+                self._import_legacy_settings(conn)  # 1 -> 2: study settings move into the store
+                conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
+        return SCHEMA_VERSION
+
+    def _import_legacy_settings(self, conn: sqlite3.Connection) -> None:
+        """Copy each study's ``search_STUDY.json`` (schema 1) into ``studies``; the files are left alone."""
+        for (study,) in conn.execute("SELECT DISTINCT study FROM trials").fetchall():
+            settings = self._legacy_settings(study)
+            if settings is not None:
+                conn.execute("INSERT OR IGNORE INTO studies VALUES (?, ?, ?)",
+                             (study, _settings_json(settings), time.time()))
+
+    def _legacy_settings(self, study: str) -> dict[str, Any] | None:
+        """A study's schema-1 settings file, or ``None`` when it is missing or unreadable."""
+        try:
+            settings = json.loads((self.run_dir / legacy_study_file(study)).read_text())
+        except (OSError, ValueError):
+            return None
+        return settings if isinstance(settings, dict) else None
+
+    def _check_layout(self) -> None:
+        """Refuse a table whose columns are not the ones this gcnas writes (altered by hand or another program)."""
+        for table, expected in _reference_layout().items():
+            found = [row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")]
+            if table in _FREE_COLUMNS or not found or found == expected:
+                continue  # (a table that is missing altogether: only in an older store opened read-only)
+            added = [c for c in found if c not in expected]
+            if added and all(c in found for c in expected):
+                drops = "; ".join(f"ALTER TABLE {table} DROP COLUMN {c}" for c in added)
+                fix = f"drop what was added (sqlite3 {self.path} \"{drops}\")"
+            else:
+                fix = _REPAIR
+            raise CorruptFileError(f"run store {str(self.path)!r}: table {table} has the columns ({', '.join(found)}), "
+                                   f"not ({', '.join(expected)}) as this gcnas writes them (altered by hand or by "
+                                   f"another program); {fix}")
+
+    def _database_error(self, error: sqlite3.DatabaseError, opening: bool = False) -> GcnasError:
+        """What went wrong in the database, as one line: what, which file, what to do."""
+        where, text = repr(str(self.path)), str(error)
+        lowered = text.lower()
+        if "readonly" in lowered or "read-only" in lowered:
+            return InvalidInputError(f"run store {where} is read-only ({text}); make it and its folder writable "
+                                     f"(chmod u+w), or copy the run to a writable --run DIR (commands that only read "
+                                     f"it, {_READERS}, read it as it is)")
+        if "locked" in lowered or "busy" in lowered:
+            return StoreConflictError(f"run store {where} is locked by another process ({text}); let that process "
+                                      "finish, then rerun")
+        if isinstance(error, sqlite3.IntegrityError):
+            return StoreConflictError(f"run store {where} refused a row that it holds already ({text}): another "
+                                      "process is probably writing the same study; let it finish or use another "
+                                      "--study, then rerun")
+        if "full" in lowered:
+            return InvalidInputError(f"cannot write run store {where}: the disk is full ({text}); free some space "
+                                     "and rerun (finished work is kept)")
+        if "disk i/o" in lowered or "unable to open" in lowered:
+            return InvalidInputError(f"cannot access run store {where} ({text}); check the disk and the "
+                                     "permissions of the file and its folder")
+        if lowered.startswith(("no such table", "no such column", "table ")):
+            fix = ("open the run once where it can be written to upgrade it" if self.read_only else _REPAIR)
+            return CorruptFileError(f"run store {where} does not have the layout this gcnas writes ({text}); {fix}")
+        if opening and "not a database" in lowered:
+            return CorruptFileError(f"run store {where} is not a readable SQLite database ({text}); "
+                                    "move it away to start the run afresh")
+        return CorruptFileError(f"run store {where} is damaged ({text}); {_REPAIR} (`sqlite3 {self.path} .recover` "
+                                "may save its rows)")
+
+    def _json(self, text: Any, what: str, fix: str = "") -> Any:
+        """``json.loads(text)``; a value that does not parse is a clear error naming the row."""
+        try:
+            return json.loads(text)
+        except (TypeError, ValueError) as error:
+            shown = text if not isinstance(text, str) or len(text) <= 40 else text[:37] + "..."
+            raise CorruptFileError(f"run store {str(self.path)!r}: {what} is not valid JSON ({shown!r}: {error}); "
+                                   f"{fix or _REPAIR}") from None
+
+    def _arch(self, code: Any, what: str, fix: str = "") -> Arch:
+        """``Arch.from_code(code)``; a code out of range is a clear error naming the row."""
+        if isinstance(code, bool) or not isinstance(code, int) or not 0 <= code < NUM_ARCHS:
+            raise CorruptFileError(f"run store {str(self.path)!r}: {what} has architecture code {code!r}, not one of "
+                                   f"0..{NUM_ARCHS - 1}; {fix or _REPAIR}")
+        return Arch.from_code(code)
+
+    def _check_codes(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Lookup-table rows, each with a valid architecture code."""
+        for row in rows:
+            code = row.get("code")
+            if isinstance(code, bool) or not isinstance(code, int) or not 0 <= code < NUM_ARCHS:
+                self._arch(code, "a lookup-table row", "rebuild the table with `gcnas lut build`")  # raises
+        return rows
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: everything inside commits together or not at all."""
+        if self.read_only:
+            raise InvalidInputError(f"run store {str(self.path)!r} was opened read-only; open it with mode='rw' "
+                                    "(or copy the run to a writable folder) to change it")
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             yield self._conn
+            self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
             raise
-        self._conn.execute("COMMIT")
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -206,6 +478,12 @@ class RunStore:
         return self._conn
 
     def close(self) -> None:
+        """Give back the study locks taken through this store, and close it (a second call does nothing).
+
+        A store that is never closed does the same when it is garbage-collected or the
+        process exits; a process that is killed leaves a stale lock, taken over by the next writer.
+        """
+        self._finalizer()
         self._conn.close()
 
     def __enter__(self) -> RunStore:
@@ -215,11 +493,12 @@ class RunStore:
         self.close()
 
     def __repr__(self) -> str:
-        return f"RunStore({str(self.run_dir)!r})"
+        return f"RunStore({str(self.run_dir)!r}{', mode=ro' if self.read_only else ''})"
 
     @property
     def schema_version(self) -> int:
-        return int(self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
+        """The layout version of the store (an older store opened read-only keeps its own)."""
+        return self._version
 
     # -- config and stages --------------------------------------------------------------
 
@@ -248,14 +527,15 @@ class RunStore:
         row = self._conn.execute("SELECT info, seconds FROM stages WHERE name=?", (name,)).fetchone()
         if row is None:
             return None
-        info = json.loads(row[0])
+        info = self._json(row[0], f"the record of stage {name!r}")
         info.setdefault("seconds", row[1])
         return info
 
     def stages(self) -> dict[str, dict[str, Any]]:
         """Every finished stage with its info, in finishing order."""
         rows = self._conn.execute("SELECT name, info, seconds FROM stages ORDER BY finished").fetchall()
-        return {name: {**json.loads(info), "seconds": seconds} for name, info, seconds in rows}
+        return {name: {**self._json(info, f"the record of stage {name!r}"), "seconds": seconds}
+                for name, info, seconds in rows}
 
     # -- samples -----------------------------------------------------------------------
 
@@ -281,7 +561,8 @@ class RunStore:
         query = "SELECT code, accuracy, loss, extra FROM samples"
         rows = (self._conn.execute(query + " WHERE source=? ORDER BY rowid", (source,)) if source is not None
                 else self._conn.execute(query + " ORDER BY rowid"))
-        return [Sample(Arch.from_code(code), _nan(acc), loss, json.loads(extra)) for code, acc, loss, extra in rows]
+        return [Sample(self._arch(code, "a sample"), _nan(acc), loss, self._json(extra, f"the extra of sample {code}"))
+                for code, acc, loss, extra in rows]
 
     def sample_sources(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT DISTINCT source FROM samples ORDER BY source")]
@@ -311,6 +592,29 @@ class RunStore:
         return list(self._conn.execute(
             "SELECT metric, device, COUNT(*) FROM costs GROUP BY metric, device ORDER BY metric, device"))
 
+    # -- per-cell features (zero-cost proxies) ---------------------------------------------
+
+    def write_features(self, name: str, setting: str, archs: Sequence[Arch], values: Sequence[float]) -> int:
+        """Store one per-cell feature (``name`` computed under ``setting``) for many cells, in one
+        transaction. A non-finite value is stored as NULL (a proxy that is undefined for a cell)."""
+        if len(values) != len(archs):
+            raise InvalidInputError("write_features needs one value per architecture")
+        now = time.time()
+        rows = [(name, setting, a.code, _real(v), now) for a, v in zip(archs, values)]
+        with self.transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?, ?)", rows)
+        return len(rows)
+
+    def features(self, name: str, setting: str) -> dict[int, float]:
+        """``code -> value`` of one stored feature (NaN where it was undefined)."""
+        rows = self._conn.execute("SELECT code, value FROM features WHERE name=? AND setting=?", (name, setting))
+        return {code: _nan(value) for code, value in rows}
+
+    def feature_kinds(self) -> list[tuple[str, str, int]]:
+        """``(name, setting, count)`` for every feature stored."""
+        return list(self._conn.execute(
+            "SELECT name, setting, COUNT(*) FROM features GROUP BY name, setting ORDER BY name, setting"))
+
     # -- embeddings --------------------------------------------------------------------
 
     def write_embeddings(self, encoder: str, archs: Sequence[Arch], vectors: np.ndarray) -> int:
@@ -329,7 +633,7 @@ class RunStore:
                                   (encoder,)).fetchall()
         if not rows:
             return [], np.zeros((0, 0), dtype=np.float32)
-        return ([Arch.from_code(c) for c, _ in rows],
+        return ([self._arch(c, f"an embedding of {encoder!r}") for c, _ in rows],
                 np.stack([np.frombuffer(v, dtype=np.float32) for _, v in rows]))
 
     # -- trials ------------------------------------------------------------------------
@@ -342,13 +646,125 @@ class RunStore:
                           _dumps(trial.objectives), _dumps(trial.report), trial.error, time.time()))
 
     def trials(self, study: str) -> list[Trial]:
-        """The trials of a study, in order."""
+        """The trials of a study, in order.
+
+        Raises:
+            CorruptFileError: A row that does not parse (its JSON, its code), naming it.
+        """
         rows = self._conn.execute("SELECT trial, code, status, objectives, report, error FROM trials "
-                                  "WHERE study=? ORDER BY trial", (study,))
-        return [Trial(t, Arch.from_code(c), s, json.loads(o), json.loads(r), e) for t, c, s, o, r, e in rows]
+                                  "WHERE study=? ORDER BY trial", (study,)).fetchall()
+        return [self._trial(study, *row) for row in rows]
+
+    def _trial(self, study: str, trial: Any, code: Any, status: Any, objectives: Any, report: Any,
+               error: Any) -> Trial:
+        what = f"trial {trial!r} of study {study!r}"
+        fix = (f"delete that trial and the later ones to evaluate them again (sqlite3 {self.path} \"DELETE FROM trials "
+               f"WHERE study='{study}' AND trial >= {trial}\"), or {_REPAIR}")
+        values = {name: self._json(text, f"the {name} column of {what}", fix) for name, text in
+                  (("objectives", objectives), ("report", report))}
+        for name, value in values.items():
+            if not isinstance(value, dict):
+                raise CorruptFileError(f"run store {str(self.path)!r}: the {name} column of {what} is {value!r}, not "
+                                       f"a JSON object; {fix}")
+        if isinstance(trial, bool) or not isinstance(trial, int):
+            raise CorruptFileError(f"run store {str(self.path)!r}: study {study!r} has a trial numbered {trial!r}; "
+                                   f"{_REPAIR}")
+        return Trial(trial, self._arch(code, what, fix), status, values["objectives"], values["report"], error)
 
     def studies(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT DISTINCT study FROM trials ORDER BY study")]
+
+    # -- study settings and writer locks ------------------------------------------------
+
+    def study_settings(self, study: str) -> dict[str, Any] | None:
+        """The settings recorded for ``study`` (:meth:`record_study`), ``None`` when there are none.
+
+        A schema-1 store opened read-only (so not migrated) answers from the study's
+        legacy ``search_STUDY.json``.
+        """
+        if self._version < 2:
+            return self._legacy_settings(study)
+        row = self._conn.execute("SELECT settings FROM studies WHERE study=?", (study,)).fetchone()
+        if row is None:
+            return None
+        fix = (f"delete the row (sqlite3 {self.path} \"DELETE FROM studies WHERE study='{study}'\") and rerun the "
+               "same search to record them again")
+        settings = self._json(row[0], f"the settings of study {study!r}", fix)
+        if not isinstance(settings, dict):
+            raise CorruptFileError(f"run store {str(self.path)!r}: the settings of study {study!r} are {settings!r}, "
+                                   f"not a JSON object; {fix}")
+        return settings
+
+    def record_study(self, study: str, settings: Mapping[str, Any]) -> None:
+        """Record (or replace) the settings of ``study``, in one transaction.
+
+        The caller holds the study's lock (:meth:`claim_study`), so no other process
+        records or adds trials in between: a study never has trials without settings.
+        """
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO studies VALUES (?, ?, ?) ON CONFLICT(study) DO UPDATE SET "
+                         "settings=excluded.settings", (study, _settings_json(settings), time.time()))
+
+    def claim_study(self, study: str) -> None:
+        """Take the writer lock of ``study``: one process writes a study at a time.
+
+        The lock is a ``study_locks`` row (pid, host, the process's start time, since
+        when) inserted in one ``BEGIN IMMEDIATE`` transaction. Claims count per process:
+        claiming a study this process holds already counts once more, and
+        :meth:`release_study` (or :meth:`close`) gives one back; the row goes with the
+        last. A lock whose process is gone from this host (a killed run) is taken over
+        with a :class:`StoreNotice` (a warning); one held on another host is never
+        presumed dead.
+
+        Args:
+            study: Study name.
+
+        Raises:
+            StudyLockedError: Another live process holds the lock (the message names it).
+        """
+        key, stale = (self._key, study), None
+        with _HELD_GUARD:
+            if not _HELD[key]:
+                stale = self._insert_lock(study)
+            _HELD[key] += 1
+            self._claims[study] += 1
+        if stale is not None:
+            pid, host, _, started = stale
+            warnings.warn(f"study {study!r} in {self.run_dir} was being written by pid {pid} on {host} since "
+                          f"{_when(started)}, which has gone; taking it over", StoreNotice, stacklevel=3)
+
+    def _insert_lock(self, study: str) -> tuple[Any, ...] | None:
+        """Write this process's lock row; the row of a dead owner it replaced, if any."""
+        pid, host = os.getpid(), socket.gethostname()
+        with self.transaction() as conn:
+            row = conn.execute("SELECT pid, host, process_start, started FROM study_locks WHERE study=?",
+                               (study,)).fetchone()
+            if row is not None and _holder_alive(*row[:3]):
+                raise StudyLockedError(f"study {study!r} in {self.run_dir} is being written by pid {row[0]} on "
+                                       f"{row[1]} since {_when(row[3])}; wait for it or use another --study")
+            conn.execute("INSERT OR REPLACE INTO study_locks VALUES (?, ?, ?, ?, ?)",
+                         (study, pid, host, _process_start(pid), time.time()))
+        return None if row is None or (row[0] == pid and row[1] == host) else row
+
+    def release_study(self, study: str) -> None:
+        """Give back one claim of :meth:`claim_study`; the lock row goes with the last one.
+
+        Never raises (it runs while an error or Ctrl-C unwinds): a row it cannot delete
+        is a stale lock, which the next writer takes over.
+        """
+        key = (self._key, study)
+        with _HELD_GUARD:
+            if self._claims[study] <= 0:
+                return
+            self._claims[study] -= 1
+            _HELD[key] -= 1
+            if _HELD[key] > 0:
+                return
+            del _HELD[key]
+        with contextlib.suppress(sqlite3.Error, GcnasError):
+            with self.transaction() as conn:
+                conn.execute("DELETE FROM study_locks WHERE study=? AND pid=? AND host=?",
+                             (study, os.getpid(), socket.gethostname()))
 
     # -- lookup table ------------------------------------------------------------------
 
@@ -396,7 +812,7 @@ class RunStore:
 
     def lut_meta(self) -> dict[str, Any]:
         row = self._conn.execute("SELECT value FROM meta WHERE key='lut'").fetchone()
-        return json.loads(row[0]) if row else {}
+        return self._json(row[0], "the lookup table's description (meta 'lut')") if row else {}
 
     def lut_size(self) -> int:
         return int(self._conn.execute("SELECT COUNT(*) FROM lut").fetchone()[0])
@@ -433,7 +849,7 @@ class RunStore:
             params.append(int(limit))
         cursor = self._conn.execute(sql, params)
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor]
+        return self._check_codes([dict(zip(names, row)) for row in cursor])
 
     def lut_values(self, archs: Sequence[Arch], column: str) -> np.ndarray:
         """Vectorised lookup of one lookup-table column, ``(n,)`` float64 (NaN where NULL).
@@ -521,7 +937,7 @@ class RunStore:
             cursor = self._conn.execute(f"SELECT * FROM lut WHERE code IN ({','.join('?' * len(chunk))})", chunk)
             names = [d[0] for d in cursor.description]
             found.update((row[0], dict(zip(names, row))) for row in cursor)
-        return [found[c] for c in codes]
+        return self._check_codes([found[c] for c in codes])
 
     def cover_lut(self, column: str) -> None:
         """Add a covering index led by ``column`` that holds every value column.
@@ -570,7 +986,7 @@ class RunStore:
                f"SELECT lut.* FROM front JOIN lut ON lut.code = front.code ORDER BY lut.{minimize}, lut.code")
         cursor = self._conn.execute(sql, params)
         columns = [d[0] for d in cursor.description]
-        return [dict(zip(columns, row)) for row in cursor]
+        return self._check_codes([dict(zip(columns, row)) for row in cursor])
 
 
 def _dumps(value: Any) -> str:
@@ -596,3 +1012,110 @@ def _real(value: float | None) -> float | None:
 
 def _nan(value: float | None) -> float:
     return math.nan if value is None else float(value)
+
+
+def _settings_json(settings: Mapping[str, Any]) -> str:
+    """A study's settings as stored (as the schema-1 files were written: unknown types as text)."""
+    return json.dumps(dict(settings), sort_keys=True, default=str)
+
+
+def _use_wal(conn: sqlite3.Connection, seconds: float = 30.0) -> None:
+    """Switch to WAL, waiting for other connections: on a new store (two processes creating it at
+    once) SQLite reports the switch busy at once instead of calling the busy handler."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _can_write(path: Path) -> bool:
+    """Whether this process may write ``path`` (judged with its effective ids, as it writes)."""
+    return os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
+
+
+def _writable(path: Path) -> bool:
+    return _can_write(path) and _can_write(path.parent)
+
+
+@functools.lru_cache(maxsize=1)
+def _reference_layout() -> dict[str, list[str]]:
+    """``table -> column names`` as this gcnas creates them."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.executescript(_SCHEMA)
+        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: [row[1] for row in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+    finally:
+        conn.close()
+
+
+def _process_stat(pid: int) -> tuple[str, str] | None:
+    """``(state, start time)`` of a process from ``/proc`` (Linux), or ``None`` where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()  # from field 3 (state); field 22 is the start time
+    return (fields[0], fields[19]) if len(fields) > 19 else None
+
+
+def _process_start(pid: int) -> str:
+    """The start time of a process (clock ticks since boot, Linux), ``""`` where unknown.
+
+    Recorded with a lock, it tells a live owner from a new process that reuses its pid."""
+    stat = _process_stat(pid)
+    return stat[1] if stat is not None else ""
+
+
+def _holder_alive(pid: int, host: str, process_start: str) -> bool:
+    """Whether the process holding a study lock still runs (one on another host is presumed to)."""
+    if host != socket.gethostname():
+        return True
+    if pid == os.getpid():
+        return False  # this process holds no claim on it (left by a store that was never closed)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, as another user
+        pass
+    stat = _process_stat(pid)
+    if stat is None:
+        return True
+    state, start = stat
+    return state not in ("Z", "X", "x") and (not process_start or start == process_start)
+
+
+def _give_back(conn: sqlite3.Connection, key: str, claims: Counter[str], owner: int) -> None:
+    """Give back every study lock claimed through one store (its connection stays open).
+
+    Only in the process that opened the store: a forked worker never touches its parent's connection.
+    """
+    if os.getpid() != owner:
+        return
+    with _HELD_GUARD:
+        released = []
+        for study, count in claims.items():
+            if count > 0:
+                _HELD[key, study] -= count
+                if _HELD[key, study] <= 0:
+                    del _HELD[key, study]
+                    released.append(study)
+        claims.clear()
+    for study in released:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("DELETE FROM study_locks WHERE study=? AND pid=? AND host=?",
+                         (study, os.getpid(), socket.gethostname()))
+
+
+def _when(seconds: float) -> str:
+    """Epoch seconds as local time, e.g. ``2025-01-31 14:05:09``."""
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(seconds)))
+    except (TypeError, ValueError, OverflowError, OSError):
+        return repr(seconds)

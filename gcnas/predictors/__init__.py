@@ -8,6 +8,9 @@ ground truth (a benchmark-table column) that reports judge rankings against.
 """
 
 from gcnas.predictors.base import Predictor, load_predictor, make_predictor, predictor_names, register_predictor
+from gcnas.predictors.cell_features import CELL_FEATURES, ProxySettings, cell_features
+from gcnas.predictors.fused import FusedRanking, anchor_cells, is_parameter_free
+from gcnas.predictors.fused_run import AnchorSchedule, fit_fused_predictor, train_anchors
 from gcnas.predictors.gbt import GBTPredictor
 from gcnas.predictors.gcn import DirectedGCN, GCNPredictor
 from gcnas.predictors.gp import GPPredictor
@@ -19,7 +22,16 @@ from gcnas.predictors.neural import NeuralPredictor, pairwise_rank_loss
 from gcnas.predictors.truth import Truth, parse_truth
 
 __all__ = [
+    "AnchorSchedule",
+    "CELL_FEATURES",
     "COST_BOUNDS",
+    "FusedRanking",
+    "ProxySettings",
+    "anchor_cells",
+    "cell_features",
+    "fit_fused_predictor",
+    "is_parameter_free",
+    "train_anchors",
     "NODE_FEATURES",
     "PREDICTOR_FILE",
     "predictor_path",

@@ -11,14 +11,13 @@ the same standardised units; the base class validates, scales and unscales.
 from __future__ import annotations
 
 import inspect
-import io
 import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError, NotFittedError
+from gcnas.exceptions import CorruptFileError, GcnasError, InvalidInputError, NotFittedError
 from gcnas.registry import Registry
 from gcnas.space import Arch
 
@@ -199,16 +198,20 @@ class Predictor:
         return float(kendall_tau(y, self.predict(archs)))
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the fitted predictor to ``path`` (a torch file, written atomically)."""
-        import torch
+        """Write the fitted predictor to ``path``, atomically: a torch file of tensors and plain
+        values (JSON settings), which :func:`load_predictor` reads without running code
+        (:mod:`gcnas.predictors.persist`).
 
-        from gcnas.data.store import atomic_write
+        Args:
+            path: e.g. ``run_dir/predictor.pt``.
+
+        Returns:
+            ``path``.
+        """
+        from gcnas.predictors.persist import write_predictor_file
 
         self._check_fitted()
-        buffer = io.BytesIO()
-        torch.save({"format": "gcnas-predictor-1", "name": self.name, "params": self.get_params(),
-                    "state": self._state()}, buffer)
-        return atomic_write(path, buffer.getvalue())
+        return write_predictor_file(path, self.name, self.get_params(), self._state())
 
     # -- hooks -------------------------------------------------------------------------
 
@@ -219,7 +222,9 @@ class Predictor:
         raise NotImplementedError
 
     def _state(self) -> dict[str, Any]:
-        """Fitted state to pickle (default: every attribute ending in ``_``)."""
+        """Fitted state to save (default: every attribute ending in ``_``): tensors, numpy
+        arrays, numbers, strings, lists and dicts with string keys only (see
+        :func:`gcnas.predictors.persist.to_plain`)."""
         return {k: v for k, v in vars(self).items() if k.endswith("_")}
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -230,28 +235,39 @@ class Predictor:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(archs, y) first")
 
 
-def load_predictor(path: str | os.PathLike) -> Predictor:
-    """Read a predictor written by :meth:`Predictor.save`.
+def load_predictor(path: str | os.PathLike, *, trust_pickle: bool = False) -> Predictor:
+    """Read a predictor written by :meth:`Predictor.save`, without running code from the file.
 
     Args:
         path: e.g. ``run_dir/predictor.pt``.
+        trust_pickle: Also read a full pickle: a predictor saved by gcnas 0.1 that holds
+            more than tensors (the GBT's scikit-learn trees). Unpickling runs whatever code
+            the file names, so only for a file from a source you trust; save it again to
+            have it in the safe format.
 
     Returns:
         The fitted predictor.
-    """
-    import torch
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataNotFoundError(f"no fitted predictor at {str(path)!r}; run `gcnas predictor fit` first")
+    Raises:
+        DataNotFoundError: No file at ``path``.
+        InvalidInputError: A full pickle, and ``trust_pickle`` is False.
+        CorruptFileError: Not a readable predictor file.
+
+    Example:
+        >>> model = load_predictor("runs/demo/predictor.pt")
+        >>> load_predictor("old_gbt.pt", trust_pickle=True).save("old_gbt.pt")   # convert, once
+    """
+    from gcnas.predictors.persist import read_predictor_file
+
+    blob = read_predictor_file(path, trust_pickle=trust_pickle)
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # noqa: BLE001  (torch raises many kinds on a bad file)
-        raise CorruptFileError(f"{str(path)!r} is not a readable predictor file ({error}); refit it") from None
-    if not isinstance(blob, dict) or blob.get("format") != "gcnas-predictor-1":
-        raise CorruptFileError(f"{str(path)!r} is not a gcnas predictor file; refit it with `gcnas predictor fit`")
-    predictor = make_predictor(blob["name"], **blob["params"])
-    predictor._set_state(blob["state"])
+        predictor = make_predictor(blob["name"], **blob["params"])
+        predictor._set_state(blob["state"])
+    except (TypeError, KeyError, ValueError, AttributeError) as error:
+        if isinstance(error, GcnasError):
+            raise
+        raise CorruptFileError(f"{str(path)!r} does not hold a valid {blob['name']} predictor ({error}); "
+                               "refit it with `gcnas predictor fit`") from None
     return predictor
 
 

@@ -74,7 +74,8 @@ class LookupTable:
 
     @classmethod
     def build(cls, store: RunStore | str | os.PathLike, predictor: Predictor | None = None, *,
-              latency: str | None = None, energy: str | None = "model", dataset: str = "cifar10") -> LookupTable:
+              latency: str | None = None, energy: str | None = "model", dataset: str = "cifar10",
+              trust_pickle: bool = False) -> LookupTable:
         """Predict every architecture, join its costs and write the ``lut`` table.
 
         Args:
@@ -90,6 +91,9 @@ class LookupTable:
                 says per cell whether the latency was measured (1) or predicted (0).
             energy: Energy source (``"model"``, ``"CSV:COLUMN"``, ``"hwnb:PICKLE:DEVICE"``) or ``None``.
             dataset: Dataset the costs refer to.
+            trust_pickle: Also read predictor files that are full pickles (saved by gcnas 0.1;
+                loading one runs its code: only from a trusted source), see
+                :func:`~gcnas.predictors.load_predictor`.
 
         Returns:
             The lookup table over the store.
@@ -98,28 +102,38 @@ class LookupTable:
 
         table = cls(store)
         started = time.perf_counter()
+        fused = False
         if predictor is None:
-            predictor = load_predictor(table.store.run_dir / PREDICTOR_FILE)
+            predictor = load_predictor(table.store.run_dir / PREDICTOR_FILE, trust_pickle=trust_pickle)
+            fused = bool((table.store.stage("predictor") or {}).get("fused"))
         space = NB201Space()
         archs = space.all_archs()  # ordered by code
         canonical = np.asarray(space.canonical_codes(), dtype=np.int64)
         classes, members = np.unique(canonical, return_inverse=True)
         mean, std = predictor.predict([archs[c] for c in classes], return_std=True)
+        guarded = 0
+        if fused:  # the collapse guard of the fused ranking: no live convolution, lowest accuracy
+            from gcnas.predictors.fused import is_parameter_free
+
+            free = is_parameter_free([archs[c] for c in classes])
+            mean = np.where(free, mean.min(), mean)
+            guarded = int(free[members].sum())
         columns: dict[str, np.ndarray] = {"accuracy": mean[members], "accuracy_std": std[members]}
         predicted_latency = isinstance(latency, str) and latency.startswith("predictor:")
         for name, values in cost_table(archs, latency=None if predicted_latency else latency, energy=energy,
                                        store=table.store, dataset=dataset, missing=np.nan).items():
             columns[name] = np.asarray(values, dtype=np.float64)
         if predicted_latency:
-            columns["latency_ms"], columns["latency_measured"] = _predicted_latency(table.store, archs,
-                                                                                   latency[len("predictor:"):])
+            columns["latency_ms"], columns["latency_measured"] = _predicted_latency(
+                table.store, archs, latency[len("predictor:"):], trust_pickle=trust_pickle)
         elif "latency_ms" in columns:
             columns["latency_measured"] = np.isfinite(columns["latency_ms"]).astype(np.float64)
         missing = {name: int(np.isnan(columns[name]).sum()) for name in ("latency_ms", "energy_mj")
                    if name in columns and np.isnan(columns[name]).any()}
         meta = {"predictor": predictor.name, "predictor_params": predictor.get_params(),
                 "n_train": getattr(predictor, "n_train_", None), "latency": latency, "energy": energy,
-                "dataset": dataset, "classes": int(len(classes)), "missing": missing, "built": time.time()}
+                "dataset": dataset, "classes": int(len(classes)), "missing": missing, "built": time.time(),
+                "fused": fused, "collapse_guarded": guarded}
         table.store.write_lut(archs, columns, canonical=canonical, meta=meta)
         for name in columns:
             if name not in ("accuracy_std", "latency_measured"):
@@ -261,14 +275,15 @@ def _thin(rows: list[dict[str, Any]], top: int | None) -> list[dict[str, Any]]:
     return [rows[i] for i in keep]
 
 
-def _predicted_latency(store: RunStore, archs: list[Arch], name: str) -> tuple[np.ndarray, np.ndarray]:
+def _predicted_latency(store: RunStore, archs: list[Arch], name: str,
+                       trust_pickle: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Latency of every cell from the run's predictor ``name``: the values it was fitted to
     (measured) where it has them, its predictions elsewhere; and a 1/0 measured flag."""
     record = store.stage(predictor_stage(name))
     if not record or record.get("target") != "latency":
         raise InvalidInputError(f"run {store.run_dir} has no latency predictor named {name!r}; fit one with "
                                 f"`gcnas predictor fit --target latency --name {name} ...`")
-    model = load_predictor(predictor_path(store.run_dir, name))
+    model = load_predictor(predictor_path(store.run_dir, name), trust_pickle=trust_pickle)
     latency = np.asarray(model.predict(archs), dtype=np.float64)
     measured = np.zeros(len(archs))
     for code, value in zip(record["train_codes"], record["train_values"]):

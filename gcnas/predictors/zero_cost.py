@@ -9,6 +9,10 @@ They are the baselines a one-shot supernet has to beat, since they cost a forwar
 - :func:`naswot` (Mellor et al., 2021, "NAS without training"): ``log det K`` of the
   Hamming-similarity kernel of the ReLU activation patterns of one batch of images;
   networks that separate the images' activation codes score higher.
+- :func:`jacov` (Mellor et al., 2021, first version; as in NAS-Bench-Suite-Zero): the
+  correlation matrix of the input Jacobians of one batch, scored by
+  ``-sum(log(lambda + k) + 1 / (lambda + k))`` over its eigenvalues (``k = 1e-5``); networks
+  whose Jacobians are less correlated across images score higher.
 
 Both run on the exact NAS-Bench-201 network (:func:`gcnas.supernet.build_network`) as
 freshly initialised, with a fixed initialisation seed so that a score is reproducible.
@@ -27,7 +31,7 @@ from gcnas.exceptions import InvalidInputError
 from gcnas.space import Arch
 from gcnas.supernet import build_network
 
-__all__ = ["synflow", "naswot", "zero_cost_scores", "ZERO_COST_PROXIES"]
+__all__ = ["synflow", "naswot", "jacov", "zero_cost_scores", "ZERO_COST_PROXIES"]
 
 
 def _fresh(arch: Arch, channels: int, cells: int, num_classes: int, seed: int) -> nn.Module:
@@ -107,7 +111,42 @@ def naswot(arch: Arch, images: torch.Tensor, *, channels: int = 16, cells: int =
     return float(torch.linalg.slogdet(kernel).logabsdet)
 
 
-ZERO_COST_PROXIES: tuple[str, ...] = ("synflow", "naswot")
+def jacov(arch: Arch, images: torch.Tensor, *, channels: int = 16, cells: int = 5, num_classes: int = 10,
+          seed: int = 0) -> float:
+    """The Jacobian-covariance score: how decorrelated the input Jacobians of one batch are.
+
+    Args:
+        arch: The cell.
+        images: ``(B, 3, H, W)`` normalised images (NAS-Bench-Suite-Zero uses B = 64); the
+            network runs where they are, in training mode (batch statistics), as in the paper.
+        channels: Channels of the first stage.
+        cells: Cells per stage.
+        num_classes: Classifier outputs.
+        seed: Seed of the initialisation.
+
+    Returns:
+        ``-sum(log(lambda + 1e-5) + 1 / (lambda + 1e-5))`` over the eigenvalues of the
+        correlation matrix of the per-image Jacobians of the summed logits; ``-inf`` when the
+        Jacobians are undefined or constant (a cell without a live path), ranking it last.
+    """
+    net = _fresh(arch, channels, cells, num_classes, seed).to(images.device).train()
+    x = images.detach().clone().requires_grad_(True)
+    net(x).sum().backward()
+    if x.grad is None:
+        return float("-inf")
+    jacobians = x.grad.reshape(x.shape[0], -1).double().cpu().numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = np.corrcoef(jacobians)
+    if not np.all(np.isfinite(corr)):
+        return float("-inf")
+    eigenvalues = np.linalg.eigvalsh(corr)  # symmetric: real eigenvalues
+    k = 1e-5
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = -np.sum(np.log(eigenvalues + k) + 1.0 / (eigenvalues + k))
+    return float(score) if np.isfinite(score) else float("-inf")
+
+
+ZERO_COST_PROXIES: tuple[str, ...] = ("synflow", "naswot", "jacov")
 
 
 def zero_cost_scores(archs: Sequence[Arch], images: torch.Tensor, *, proxies: Sequence[str] = ZERO_COST_PROXIES,
@@ -143,6 +182,8 @@ def zero_cost_scores(archs: Sequence[Arch], images: torch.Tensor, *, proxies: Se
             row["synflow"] = synflow(arch, image_size=images.shape[-1], device=device, **shape)
         if "naswot" in proxies:
             row["naswot"] = naswot(arch, images, **shape)
+        if "jacov" in proxies:
+            row["jacov"] = jacov(arch, images, **shape)
         for name, value in row.items():
             out[name][i] = value
         if callback is not None:

@@ -11,6 +11,7 @@ are the training-free live-graph statistics of :func:`gcnas.encoders.graph_stati
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -112,14 +113,34 @@ class EmbeddingFeatures:
 
     @classmethod
     def from_npz(cls, path: str | os.PathLike) -> EmbeddingFeatures:
-        """An ``.npz`` cache holding ``codes`` and ``z``."""
+        """An ``.npz`` cache holding ``codes`` (integers) and ``z`` (numbers).
+
+        Read without pickle: a file holding Python objects is refused, never loaded.
+        """
         path = Path(path)
         if not path.exists():
             raise InvalidInputError(f"embedding cache {str(path)!r} not found")
-        with np.load(path) as data:
-            if "codes" not in data or "z" not in data:
-                raise InvalidInputError(f"{str(path)!r} must hold arrays 'codes' and 'z'")
-            return cls(data["codes"], data["z"], path.stem)
+        save = f"save plain arrays instead: np.savez({path.name!r}, codes=codes, z=z)"
+        try:
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise InvalidInputError(f"embedding cache {str(path)!r} is one array, not an .npz archive; {save}")
+            with data:
+                if "codes" not in data or "z" not in data:
+                    raise InvalidInputError(f"{str(path)!r} must hold arrays 'codes' and 'z'")
+                codes, z = data["codes"], data["z"]
+        except ValueError as error:  # an object array: reading it would unpickle (and so run) code
+            if isinstance(error, InvalidInputError):
+                raise
+            raise InvalidInputError(f"embedding cache {str(path)!r} holds pickled Python objects ({error}), which "
+                                    f"gcnas does not load (unpickling can run code); {save}") from None
+        except (OSError, EOFError, zipfile.BadZipFile) as error:
+            unreadable = f"embedding cache {str(path)!r} is not a readable .npz file ({error}); {save}"
+            raise InvalidInputError(unreadable) from None
+        if not np.issubdtype(codes.dtype, np.integer) or not np.issubdtype(z.dtype, np.number):
+            raise InvalidInputError(f"embedding cache {str(path)!r} must hold integer 'codes' and numeric 'z', got "
+                                    f"{codes.dtype} and {z.dtype}; {save}")
+        return cls(codes, z, path.stem)
 
 
 def make_features(features: str | FeatureMap, *, store: Any = None) -> FeatureMap:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from gcnas.data.store import RunStore, Trial
+from gcnas.data.store import RunStore, Trial, legacy_study_file
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
 from gcnas.search.pareto import hypervolume_curve, pareto_mask
 
@@ -25,26 +25,32 @@ _TIMINGS = ("feasible", "ask_seconds", "eval_seconds")
 
 
 def study_config_name(study: str) -> str:
-    """File name (in the run directory) of a study's settings."""
-    return f"search_{study}.json"
+    """File name (in the run directory) where schema-1 stores kept a study's settings.
+
+    Only the migration to schema 2 reads it: the settings now live in the store
+    (:meth:`RunStore.study_settings`), so deleting files never unsets them.
+    """
+    return legacy_study_file(study)
 
 
 def _study_config(store: RunStore, study: str) -> dict[str, Any]:
-    """The settings :func:`run_search` wrote for ``study``, checked for the objectives' directions."""
-    name = study_config_name(study)
-    path = store.run_dir / name
-    if not path.exists():
-        raise DataNotFoundError(f"search study {study!r} in {store.run_dir} has trials but no settings file {name} "
-                                "(which objectives were maximised); rerun the same `gcnas search run` to rewrite it")
-    config = store.read_config(name)  # CorruptFileError when it is not JSON
-    names = config.get("objectives") if isinstance(config, dict) else None
-    maximize = config.get("maximize") if isinstance(config, dict) else None
+    """The settings :func:`run_search` recorded for ``study``, checked for the objectives' directions."""
+    config = store.study_settings(study)  # CorruptFileError when the row is not JSON
+    if config is None:
+        raise DataNotFoundError(f"search study {study!r} in {store.run_dir} has trials but no recorded settings "
+                                "(which objectives were maximised): its run was written by gcnas before the store "
+                                f"kept them and its {study_config_name(study)} is gone; rerun the same "
+                                "`gcnas search run` to record them")
+    names = config.get("objectives")
+    maximize = config.get("maximize")
     if (not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names)
             or not isinstance(maximize, list) or len(maximize) != len(names)
             or not all(isinstance(m, bool) for m in maximize)):
-        raise CorruptFileError(f"{str(path)!r} does not list the objectives of study {study!r} and whether each is "
-                               f"maximised (\"objectives\": [names], \"maximize\": [true/false each]); fix or delete it "
-                               "and rerun the same `gcnas search run` to rewrite it")
+        raise CorruptFileError(f"run store {str(store.path)!r}: the settings of study {study!r} do not list its "
+                               "objectives and whether each is maximised (\"objectives\": [names], \"maximize\": "
+                               "[true/false each]); delete them (sqlite3 "
+                               f"{store.path} \"DELETE FROM studies WHERE study='{study}'\") and rerun the same "
+                               "`gcnas search run` to record them again")
     return config
 
 
@@ -79,8 +85,9 @@ class SearchResult:
 
         Raises:
             InvalidInputError: The run has no such study.
-            DataNotFoundError: The study's settings file is missing.
-            CorruptFileError: The settings file cannot be read, or does not say which
+            DataNotFoundError: The store has no settings for the study (a schema-1 run
+                whose settings file was lost before the store was upgraded).
+            CorruptFileError: The recorded settings cannot be read, or do not say which
                 objectives were maximised (never guessed: a guess flips Pareto fronts).
         """
         trials = store.trials(study)

@@ -15,13 +15,14 @@ import math
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
 from gcnas.data.benchmark import BenchmarkTable
 from gcnas.data.store import DB_NAME, RunStore
 from gcnas.exceptions import DataNotFoundError, InvalidInputError
+from gcnas.search.checks import check_column
 from gcnas.space import Arch
 
 __all__ = [
@@ -72,15 +73,34 @@ class Objective:
             search (a latency table, a FLOP count): a searcher may then read it from
             :meth:`known_values` instead of modelling it. Accuracy is never cheap; a
             cost usually is.
+        value_range: ``(low, high)``, the values accepted (bounds included; keyword only).
+            ``None``: the range of the metric its name says (:mod:`gcnas.search.checks`:
+            an accuracy [0, 100], a cost > 0, anything else any finite value). Checked on
+            a table column when it is read, and on every value a user objective returns.
     """
 
     name: str
     maximize: bool = True
     cheap: bool = False
+    value_range: tuple[float, float] | None = field(default=None, kw_only=True)
+
+    user_values: ClassVar[bool] = False
+    """True where the values come from the user's code (a callable, a told value): each one
+    returned is checked against the metric's range (:func:`gcnas.search.checks.value_problem`)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise InvalidInputError(f"an objective needs a non-empty name, got {self.name!r}")
+        if self.value_range is not None:
+            try:
+                low, high = (float(v) for v in self.value_range)
+            except (TypeError, ValueError):
+                raise InvalidInputError(f"value_range of {self.name!r} must be (low, high), "
+                                        f"got {self.value_range!r}") from None
+            if math.isnan(low) or math.isnan(high) or low > high:
+                raise InvalidInputError(f"value_range of {self.name!r} must be (low, high) with low <= high, "
+                                        f"got {self.value_range!r}")
+            self.value_range = (low, high)
 
     def __call__(self, archs: Sequence[Arch]) -> np.ndarray:
         """``(n,)`` float values, NaN where the evaluation failed."""
@@ -147,9 +167,15 @@ class _StoreAt:
 class TableObjective(Objective):
     """A column of a benchmark table (``table:CSV:COLUMN``): searching on published results.
 
+    The column is checked when the objective is built: every value must be finite and in
+    the objective's range (``value_range``, or its metric's: :mod:`gcnas.search.checks`);
+    ``InvalidInputError`` names the first bad row. Empty cells are no value: those rows are
+    left out of a search (:func:`gcnas.search.checks.rows_left_out` counts them).
+
     Example:
         >>> acc = TableObjective("valid_acc", table=BenchmarkTable("nb201_cifar10_200ep.csv"))
         >>> acc([Arch.from_code(0)])
+        >>> TableObjective("score", table=t, column="acc01", value_range=(0, 1))   # another range
     """
 
     table: BenchmarkTable | None = None
@@ -163,6 +189,7 @@ class TableObjective(Objective):
         if self.column not in self.table.columns:
             raise InvalidInputError(f"table {self.table!r} has no column {self.column!r}; "
                                     f"it has {', '.join(self.table.columns)}")
+        check_column(self, self.table, self.column)
 
     def identity(self) -> dict[str, Any]:
         return {**super().identity(), "column": self.column, "table": _table_identity(self.table)}
@@ -309,6 +336,7 @@ class CallableObjective(Objective):
     """
 
     fn: Callable[[Arch], float] | None = None
+    user_values: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -331,6 +359,8 @@ class ToldObjective(Objective):
     Example:
         >>> study = Study(RandomSearch(), [ToldObjective("accuracy")])
     """
+
+    user_values: ClassVar[bool] = True
 
     def _evaluate(self, archs: list[Arch]) -> np.ndarray:
         raise InvalidInputError(f"{self.name!r} is told by the user (Study.tell), not computed by gcnas; "

@@ -18,8 +18,9 @@ from gcnas.data.store import RunStore, Trial
 from gcnas.exceptions import InfeasibleError, InvalidInputError
 from gcnas.parallel import Executor, InlineExecutor, current_worker
 from gcnas.search.base import Observations, Searcher
-from gcnas.search.history import SearchResult, study_config_name
-from gcnas.search.objectives import Constraint, CostObjective, Objective
+from gcnas.search.checks import LeftOut, notify, rows_left_out, value_problem
+from gcnas.search.history import SearchResult
+from gcnas.search.objectives import Constraint, CostObjective, LUTObjective, Objective, TableObjective
 from gcnas.space import Arch
 
 __all__ = ["run_search"]
@@ -33,11 +34,24 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
 
     Every trial is written to ``store`` (``store.add_trial(study, ...)``) as soon as it
     is evaluated; calling again with the same settings resumes, never repeating an
-    evaluation. A failing objective (exception or NaN) is recorded as a failed trial
-    and the search carries on; so is what went wrong in a searcher's step (a failed GP
+    evaluation. A failing objective (an exception, a value that is not finite, or a user
+    objective's value outside its range: :mod:`gcnas.search.checks`) is recorded as a failed
+    trial and the search carries on; so is what went wrong in a searcher's step (a failed GP
     fit, see :meth:`Searcher.note`), in the report of that step's trials. Step ``t``
     draws its randomness from ``(seed, t)``, so a resumed random search or evolution
-    proposes what the uninterrupted run would have.
+    proposes what the uninterrupted run would have (when no trial failed: see below).
+
+    A later call that continues the study (a larger budget, or a resume after a kill)
+    first evaluates each cell whose only trial failed once more, before the searcher
+    proposes new cells: a cell is retried at most once, its failed trial stays in the
+    history, and the retry is a trial of its own (``trial.report["retry_of"]``: the
+    failed trial's number), counted in the budget.
+
+    Table rows without a value in a searched column are left out of the candidates, with
+    a :class:`~gcnas.search.checks.SearchNotice` (a warning) for each column; a search that
+    runs out of candidates before ``budget`` trials stops there, with a notice too (not an
+    error). Both are recorded with the finished stage (``store.stage("search:STUDY")``:
+    ``rows_left_out`` {objective: rows}, ``short_of_budget``: trials missing).
 
     With an ``executor`` of ``W`` workers the evaluations run asynchronously: up to ``W``
     are in flight, and whenever one finishes its trial is written at once (trials are
@@ -94,7 +108,13 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
     shipped = _ship(problem, executor) if executor is not None else None
     config = study_settings(searcher, objectives, constraints, report, seed=seed, q=q)
     trials = _resume(store, study, config)
-    prepare_searcher(searcher, objectives, constraints)
+    try:
+        pool = prepare_searcher(searcher, objectives, constraints)
+    except BaseException:
+        if store is not None:
+            store.release_study(study)  # taken by _resume; the loop's own finally is not reached
+        raise
+    retries = _retries(trials)
     obs = _observations(trials, objectives, constraints)
     bar = tqdm(total=budget, initial=min(len(trials), budget), desc=f"search {study}", unit="trial",
                disable=not progress or not sys.stderr.isatty(), leave=False)
@@ -110,8 +130,12 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
 
     try:
         if executor is not None:
-            _run_parallel(executor, searcher, problem, shipped, obs, trials, budget, seed, record)
+            _run_parallel(executor, searcher, problem, shipped, obs, trials, budget, seed, record, retries)
         while executor is None and len(trials) < budget:
+            if retries:
+                arch, notes = retries.pop(0)
+                record(_evaluate(len(trials), arch, objectives, constraints, report, 0.0, notes))
+                continue
             began = time.perf_counter()
             rng = np.random.default_rng([int(seed), len(trials)])
             archs = searcher.ask(obs, min(q, budget - len(trials)), rng)
@@ -123,9 +147,15 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
                 record(_evaluate(len(trials), arch, objectives, constraints, report, ask_seconds / len(archs), notes))
     finally:
         bar.close()
+        if store is not None:
+            store.release_study(study)  # taken by _resume
+    short = max(0, budget - len(trials))
+    if short:
+        notify(f"search stopped at {len(trials)} of {budget} trials: no candidates left ({pool.detail})")
     if store is not None:
         ran_on = {"executor": executor.kind, "workers": executor.workers} if executor is not None else {}
-        store.finish_stage(f"search:{study}", {**config, "trials": len(trials), **ran_on})
+        store.finish_stage(f"search:{study}", {**config, "trials": len(trials), "short_of_budget": short,
+                                               "rows_left_out": {o.name: o.rows for o in pool.left_out}, **ran_on})
     return SearchResult(study, config["objectives"], config["maximize"], trials, config)
 
 
@@ -146,7 +176,7 @@ class _Proposal:
 
     arch: Arch
     ask_seconds: float
-    notes: dict[str, str]
+    notes: dict[str, Any]
     submitted: float
 
 
@@ -189,12 +219,23 @@ def _evaluate_on_worker(arch: Arch, problem: _Problem | None = None, shipped: tu
 
 def _run_parallel(executor: Executor, searcher: Searcher, problem: _Problem, shipped: tuple[str, bytes] | None,
                   obs: Observations, trials: list[Trial], budget: int, seed: int,
-                  record: Callable[[Trial], None]) -> None:
-    """Keep ``executor.workers`` evaluations in flight until ``budget`` trials are recorded."""
+                  record: Callable[[Trial], None], retries: list[tuple[Arch, dict[str, Any]]]) -> None:
+    """Keep ``executor.workers`` evaluations in flight until ``budget`` trials are recorded
+    (the ``retries`` first)."""
     in_flight: dict[Future[Trial], _Proposal] = {}
     exhausted = False
+
+    def submit(arch: Arch, proposal: _Proposal) -> None:
+        future = (executor.submit(_evaluate_on_worker, arch, problem) if shipped is None
+                  else executor.submit(_evaluate_on_worker, arch, shipped=shipped))
+        in_flight[future] = proposal
+
     while True:
         wanted = min(executor.workers - len(in_flight), budget - len(trials) - len(in_flight))
+        while wanted > 0 and retries:
+            arch, notes = retries.pop(0)
+            submit(arch, _Proposal(arch, 0.0, notes, time.time()))
+            wanted -= 1
         if wanted > 0 and not exhausted:
             obs.pending = [p.arch for p in in_flight.values()]
             began = time.perf_counter()
@@ -205,9 +246,7 @@ def _run_parallel(executor: Executor, searcher: Searcher, problem: _Problem, shi
             obs.pending = []
             exhausted = not archs  # the candidates ran out (in-flight cells are never proposed again)
             for arch in archs:
-                future = (executor.submit(_evaluate_on_worker, arch, problem) if shipped is None
-                          else executor.submit(_evaluate_on_worker, arch, shipped=shipped))
-                in_flight[future] = _Proposal(arch, ask_seconds, notes, time.time())
+                submit(arch, _Proposal(arch, ask_seconds, notes, time.time()))
         if not in_flight:
             return
         done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
@@ -237,13 +276,44 @@ def study_settings(searcher: Searcher, objectives: list[Objective], constraints:
             "report_sources": [r.identity() for r in report]}
 
 
-def prepare_searcher(searcher: Searcher, objectives: list[Objective], constraints: list[Constraint]) -> None:
-    """Give the searcher its candidates (pruned by the cheap constraints) and the cheap values."""
-    if searcher.enumerates:
-        candidates = _feasible_candidates(_known_candidates(searcher.default_candidates(), objectives), constraints)
-        searcher.prepare(candidates, known=_cheap_values(candidates, objectives))
-    else:
+@dataclass(frozen=True)
+class _Pool:
+    """What a searcher was given: why its candidates are what they are, and the table rows left out."""
+
+    detail: str
+    left_out: list[LeftOut]
+
+
+def prepare_searcher(searcher: Searcher, objectives: list[Objective], constraints: list[Constraint]) -> _Pool:
+    """Give the searcher its candidates (pruned by the cheap constraints) and the cheap values.
+
+    Gives a :class:`~gcnas.search.checks.SearchNotice` for each table column whose rows
+    without a value are left out. Returns what the candidates are (for a notice when they
+    run out) and those rows.
+    """
+    if not searcher.enumerates:
         searcher.prepare(None)
+        return _Pool("the searcher proposed no new cell", [])
+    every = searcher.default_candidates()
+    known, lacking = _known_candidates(every, objectives)
+    left_out = rows_left_out(objectives, constraints)
+    for rows in left_out:
+        notify(str(rows))
+    candidates = _feasible_candidates(known, constraints)
+    searcher.prepare(candidates, known=_cheap_values(candidates, objectives))
+    if len(candidates) < len(known):
+        bounds = "; ".join(c.describe() for c in constraints if c.metric.cheap and c.prune)
+        return _Pool(f"{len(candidates)} of the cells with values meet {bounds}", left_out)
+    if len(known) < len(every):
+        tables = {o.table.path or id(o.table) for o in lacking if isinstance(o, TableObjective)}
+        if len(tables) == 1 and len(lacking) == sum(isinstance(o, TableObjective) for o in lacking):
+            which = "the table has"
+        elif len(lacking) == 1:
+            which = "the lookup table has" if isinstance(lacking[0], LUTObjective) else f"{lacking[0].name} has"
+        else:
+            which = f"{', '.join(o.name for o in lacking)} have"
+        return _Pool(f"{which} values for {len(known)} cells", left_out)
+    return _Pool(f"every one of the {len(every)} candidates was evaluated", left_out)
 
 
 def _validate(searcher: Searcher, objectives: list[Objective], constraints: list[Constraint],
@@ -267,18 +337,29 @@ def _validate(searcher: Searcher, objectives: list[Objective], constraints: list
 
 
 def _resume(store: RunStore | None, study: str, config: dict[str, Any]) -> list[Trial]:
+    """The study's trials so far, once this process holds its writer lock and its settings match.
+
+    Takes the lock (``store.claim_study``: a second process on the study is refused; the
+    caller releases it with ``store.release_study``, here on a refusal), then compares the
+    settings recorded in the store, or records them for a new study: under the lock no
+    other process adds trials in between, so a study never has trials without settings.
+    """
     if store is None:
         return []
-    trials = store.trials(study)
-    name = study_config_name(study)
-    if trials:
-        old = store.read_config(name)
-        if old and old != config:
+    store.claim_study(study)
+    try:
+        trials = store.trials(study)
+        old = store.study_settings(study)
+        if trials and old is not None and old != config:
             differ = "; ".join(_differences(old, config)[:4])
             raise InvalidInputError(f"study {study!r} in {store.run_dir} was started with other settings "
                                     f"({differ}); resume it with the same settings, or start a new "
                                     "study with --study NAME (Python: study=NAME)")
-    store.write_config(config, name=name)
+        if not trials or old is None:  # a new study (or one of a schema-1 store that lost its settings file)
+            store.record_study(study, config)
+    except BaseException:
+        store.release_study(study)
+        raise
     return trials
 
 
@@ -294,17 +375,20 @@ def _differences(old: Any, new: Any, where: str = "") -> list[str]:
     return [] if old == new else [f"{where}: {old!r} -> {new!r}"]
 
 
-def _known_candidates(candidates: list[Arch], objectives: list[Objective]) -> list[Arch]:
-    """Drop candidates a lookup objective (table, LUT) has no value for."""
+def _known_candidates(candidates: list[Arch], objectives: list[Objective]) -> tuple[list[Arch], list[Objective]]:
+    """Drop candidates a lookup objective (table, LUT) has no value for; also the objectives that lack some."""
     keep = np.ones(len(candidates), dtype=bool)
+    lacking = []
     for objective in objectives:
         values = objective.known_values(candidates)
         if values is not None and not isinstance(objective, CostObjective):
-            keep &= np.isfinite(values)
+            finite = np.isfinite(values)
+            keep &= finite
+            lacking += [objective] if not finite.all() else []
     if not keep.any():
         raise InvalidInputError("no candidate architecture has a value in the lookup objectives ("
                                 + ", ".join(o.name for o in objectives) + "); check the table or LUT")
-    return [a for a, k in zip(candidates, keep) if k]
+    return [a for a, k in zip(candidates, keep) if k], lacking
 
 
 def _cheap_values(candidates: list[Arch], objectives: list[Objective]) -> np.ndarray | None:
@@ -353,9 +437,20 @@ def _safe(metric: Objective, arch: Arch) -> tuple[float, str | None]:
         value = float(metric([arch])[0])
     except Exception as error:  # noqa: BLE001 - any failure of a user objective is recorded, not raised
         return math.nan, f"{metric.name}: {type(error).__name__}: {error}"
-    if not math.isfinite(value):
-        return math.nan, f"{metric.name} returned {value}"
+    problem = value_problem(metric, value)  # not finite, or a user objective's value out of its range
+    if problem is not None:
+        return math.nan, problem
     return value, None
+
+
+def _retries(trials: list[Trial]) -> list[tuple[Arch, dict[str, Any]]]:
+    """The cells to evaluate once more: each whose only trial failed (a retry is a second trial,
+    so no cell is retried twice), in the order they failed, with ``retry_of`` for the report."""
+    by_code: dict[int, list[Trial]] = {}
+    for trial in trials:
+        by_code.setdefault(trial.arch.code, []).append(trial)
+    return [(tried[0].arch, {"retry_of": tried[0].trial}) for tried in by_code.values()
+            if len(tried) == 1 and tried[0].status == "failed"]
 
 
 def _evaluate(index: int, arch: Arch, objectives: list[Objective], constraints: list[Constraint],

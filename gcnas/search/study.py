@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -37,6 +38,9 @@ class Study:
             ``ToldObjective(name)`` (maximised).
         store: Run store for the trials; a study already in it is continued (trials told
             before are kept; cells asked but never told are forgotten and may be asked again).
+            While the study is open, this process holds its writer lock: another process
+            opening it is refused (:class:`~gcnas.data.store.StudyLockedError`) until
+            :meth:`close`.
         study: Study name in the store.
         constraints: Bounds, as in :func:`~gcnas.search.run_search` (a told metric's value
             is given to :meth:`tell`).
@@ -58,10 +62,30 @@ class Study:
         _validate(searcher, self.objectives, self.constraints, [], budget=max(getattr(searcher, "n_init", 1), 1), q=1)
         self.config = {**study_settings(searcher, self.objectives, self.constraints, [], seed=self.seed, q=1),
                        "interface": "ask/tell"}
-        self.trials: list[Trial] = _resume(store, study, self.config)
-        prepare_searcher(searcher, self.objectives, self.constraints)
+        self.trials: list[Trial] = _resume(store, study, self.config)  # takes the study's writer lock
+        self._unlock = weakref.finalize(self, store.release_study, study) if store is not None else None
+        try:
+            prepare_searcher(searcher, self.objectives, self.constraints)
+        except BaseException:
+            self.close()
+            raise
         self._obs = _observations(self.trials, self.objectives, self.constraints)
         self._pending: dict[int, tuple[Arch, float, dict[str, str]]] = {}
+
+    def close(self) -> None:
+        """Give back the study's writer lock, so another process may continue the study.
+
+        Also done by ``with Study(...) as study:``, when the study is garbage-collected,
+        when its store is closed, and when the process ends.
+        """
+        if self._unlock is not None:
+            self._unlock()  # runs once
+
+    def __enter__(self) -> Study:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def pending(self) -> list[Arch]:
@@ -158,4 +182,4 @@ class Study:
                 raise RuntimeError(error)
             return told[metric.name]
 
-        return CallableObjective(metric.name, maximize=metric.maximize, fn=value)
+        return CallableObjective(metric.name, maximize=metric.maximize, fn=value, value_range=metric.value_range)

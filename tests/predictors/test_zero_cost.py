@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.predictors.zero_cost import naswot, synflow, zero_cost_scores
+from gcnas.predictors.zero_cost import jacov, naswot, synflow, zero_cost_scores
 from gcnas.space import Arch
 
 SHAPE = dict(channels=4, cells=1)
@@ -35,10 +35,17 @@ def test_naswot_separates_images_only_through_live_cells(images):
     assert naswot(CONV, images, seed=1, **SHAPE) != conv
 
 
+def test_jacov_is_seeded_and_ranks_a_dead_cell_last(images):
+    conv, skip, dead = (jacov(a, images, **SHAPE) for a in (CONV, SKIP, DEAD))
+    assert np.isfinite(conv) and np.isfinite(skip) and dead == -np.inf  # no input gradient through dead cells
+    assert jacov(CONV, images, **SHAPE) == conv
+    assert jacov(CONV, images, seed=1, **SHAPE) != conv
+
+
 def test_scores_for_many_cells_and_bad_names(images):
     seen = []
     scores = zero_cost_scores([CONV, DEAD], images, progress=False, callback=lambda i, row: seen.append(i), **SHAPE)
-    assert set(scores) == {"synflow", "naswot"} and seen == [0, 1]
+    assert set(scores) == {"synflow", "naswot", "jacov"} and seen == [0, 1]
     assert scores["synflow"][0] == synflow(CONV, image_size=8, **SHAPE)
     with pytest.raises(InvalidInputError, match="unknown zero-cost proxy"):
         zero_cost_scores([CONV], images, proxies=["grasp"])

@@ -1,5 +1,3 @@
-import json
-
 import numpy as np
 import pytest
 
@@ -15,7 +13,6 @@ def _study(small_table, store):
     acc = TableObjective("valid_acc", table=small_table)
     lat = TableObjective("latency_ms", maximize=False, table=small_table)
     run_search(RandomSearch(candidates=small_table.archs), [acc, lat], budget=6, store=store, study="s", seed=0)
-    return store.run_dir / study_config_name("s")
 
 
 def test_load_keeps_each_objective_direction(small_table, tmp_path):
@@ -26,30 +23,32 @@ def test_load_keeps_each_objective_direction(small_table, tmp_path):
 
 
 @pytest.mark.parametrize("content, error, fragment", [
-    ("{not json", CorruptFileError, "is not valid JSON"),
-    ('["valid_acc", "latency_ms"]', CorruptFileError, "whether each is maximised"),
+    ("{not json", CorruptFileError, "settings of study 's' is not valid JSON"),
+    ('["valid_acc", "latency_ms"]', CorruptFileError, "not a JSON object"),
     ('{"objectives": ["valid_acc", "latency_ms"]}', CorruptFileError, "whether each is maximised"),
     ('{"objectives": ["valid_acc", "latency_ms"], "maximize": [true]}', CorruptFileError, "whether each is"),
-    (None, DataNotFoundError, "has trials but no settings file search_s.json"),
+    (None, DataNotFoundError, "has trials but no recorded settings"),
 ])
 def test_an_unreadable_study_config_is_a_clear_error_never_a_guess(small_table, tmp_path, content, error, fragment):
+    # the settings live in the store's studies table (schema 2); edit or delete its row
     with RunStore(tmp_path / "run") as store:
-        path = _study(small_table, store)
+        _study(small_table, store)
         if content is None:
-            path.unlink()
+            store.connection.execute("DELETE FROM studies WHERE study='s'")
         else:
-            path.write_text(content)
+            store.connection.execute("UPDATE studies SET settings=? WHERE study='s'", (content,))
         with pytest.raises(error, match=fragment) as info:
             SearchResult.load(store, "s")
     assert isinstance(info.value, GcnasError)
 
 
-def test_a_rerun_rewrites_a_missing_config(small_table, tmp_path):
+def test_a_rerun_records_missing_settings_in_the_store_not_in_a_file(small_table, tmp_path):
     with RunStore(tmp_path / "run") as store:
-        path = _study(small_table, store)
-        path.unlink()
-        _study(small_table, store)                      # the same settings: nothing to redo, the file is back
-        assert json.loads(path.read_text())["maximize"] == [True, False]
+        _study(small_table, store)
+        assert not (store.run_dir / study_config_name("s")).exists()   # nothing beside the store
+        store.connection.execute("DELETE FROM studies WHERE study='s'")
+        _study(small_table, store)                      # the same settings: nothing to redo, the settings are back
+        assert store.study_settings("s")["maximize"] == [True, False]
         assert SearchResult.load(store, "s").maximize == [True, False]
 
 

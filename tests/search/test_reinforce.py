@@ -14,7 +14,6 @@ from gcnas.data import BenchmarkTable, RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.search import (CallableObjective, Constraint, Observations, RandomSearch, ReinforceSearch, TableObjective,
                           make_searcher, run_search)
-from gcnas.search.history import study_config_name
 from gcnas.search.reinforce import Controller, penalised_reward
 from gcnas.space import Arch, NB201Space
 
@@ -220,7 +219,7 @@ def test_cli_runs_reinforce_with_a_memory_buffer_and_resumes(small_table, tmp_pa
     capsys.readouterr()
     with RunStore(run) as store:
         trials = store.trials("reinforce")
-        settings = store.read_config(study_config_name("reinforce"))
+        settings = store.study_settings("reinforce")
     assert len(trials) == 16 and len({t.arch for t in trials}) == 16
     assert settings["method"] == "reinforce" and settings["searcher"]["memory_buffer"] == 4
 
@@ -241,7 +240,7 @@ def test_cli_cheap_bounds_prune_or_evaluate(small_table, tmp_path, capsys):
         capsys.readouterr()
         with RunStore(run) as store:
             trials = store.trials(method)
-            settings = store.read_config(study_config_name(method))
+            settings = store.study_settings(method)
         over[method, mode] = sum(not t.report["feasible"] for t in trials)
         assert settings["constraints"] == [f"latency_ms <= {bound:g}" + ("" if mode in ("prune",) or
                                            (method, mode) == ("random", "auto") else " (not pruned)")]
