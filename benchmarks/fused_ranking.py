@@ -26,6 +26,10 @@ The supernet scores come from ``supernet_ranking.py`` (one file per seed, see ``
         --score-images 1024 --proxies '' --stop-after score --seed S --work runs/bench/fused/sn-seedS
     python benchmarks/fused_ranking.py --dump-scores runs/bench/fused/sn-seedS --seed S
     python benchmarks/fused_ranking.py                       # features, anchors, the table
+    python benchmarks/fused_ranking.py --summary             # the tables of the results file
+
+On a GPU: ``supernet_ranking.py --device cuda --channels 16 --cells 5 ...`` for the scores, then
+``fused_ranking.py --device cuda --anchor-channels 16 --anchor-cells 5 --label gpu``.
 
 Every stage resumes (features in a run store, anchors as kept models).
 """
@@ -131,6 +135,7 @@ def main() -> None:
     parser.add_argument("--anchor-channels", type=int, default=8)
     parser.add_argument("--anchor-cells", type=int, default=1)
     parser.add_argument("--lut-anchors", type=int, default=20, help="anchors of the lookup-table path rows")
+    parser.add_argument("--device", default="cpu", help="where the proxies and anchors run (cuda on a GPU)")
     parser.add_argument("--gcn-k", type=int, default=200, help="supernet scores the GCN is fitted to")
     parser.add_argument("--random-draws", type=int, default=200)
     parser.add_argument("--work", default="runs/bench/fused")
@@ -163,7 +168,8 @@ def main() -> None:
     with RunStore(work / "features") as store:
         for name in PROXIES:
             tick = time.perf_counter()
-            feats.update(cell_features(archs, store=store, images=images, names=[name], settings=ProxySettings()))
+            feats.update(cell_features(archs, store=store, images=images, names=[name], settings=ProxySettings(),
+                                       device=args.device))
             seconds[name] = time.perf_counter() - tick
     timing_file = work / "feature_seconds.json"
     recorded = json.loads(timing_file.read_text()) if timing_file.exists() else {}
@@ -185,7 +191,7 @@ def main() -> None:
     for position in order:
         model = train_model(work / "anchors", archs[position], dataset="imagefolder", data=data, data_root=root,
                             epochs=args.anchor_epochs, steps_per_epoch=args.anchor_steps,
-                            channels=args.anchor_channels, cells=args.anchor_cells, seed=0, device="cpu")
+                            channels=args.anchor_channels, cells=args.anchor_cells, seed=0, device=args.device)
         anchor_acc[position] = model.result["valid_accuracy"]
         anchor_seconds += model.result["seconds"]
         print(f"anchor {len(anchor_acc)}/{len(order)}: {archs[position]} valid {anchor_acc[position]:.2f}%",

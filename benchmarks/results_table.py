@@ -88,7 +88,7 @@ RERUN = {
     "supernet_methods-fused": "python benchmarks/supernet_methods.py --methods uniform+gcn,uniform+fused --plot '' "
     "--label fused",
     "fused_ranking": "python benchmarks/fused_ranking.py",
-    "zero_cost_agreement": "python benchmarks/zero_cost_agreement.py",
+    "zero_cost_agreement": "python benchmarks/zero_cost_agreement.py --num-cells 120",
     "search_single-reinforce": "python benchmarks/search_single.py --seeds 20 --budget 150 --methods "
     "reinforce,reinforce-buffer64,evolution,random --label reinforce --pairs "
     "reinforce:evolution,reinforce-buffer64:reinforce",

@@ -8,7 +8,7 @@ A second initialisation seed and batch (``--check-seed``) measures how much NASW
 move with the batch and the initialisation alone: the agreement any reimplementation can
 expect, since the published scores come from another batch and initialisation.
 
-    python benchmarks/zero_cost_agreement.py                  # 200 cells, about 12 min on one core
+    python benchmarks/zero_cost_agreement.py                  # 120 cells, about 7 min on one core
     python benchmarks/zero_cost_agreement.py --num-cells 724  # every cell of the file
 """
 
@@ -37,7 +37,7 @@ THEIRS = {"params": "params", "flops": "flops", "synflow": "synflow", "naswot": 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--num-cells", type=int, default=200)
+    parser.add_argument("--num-cells", type=int, default=120)
     parser.add_argument("--check-seed", type=int, default=1, help="second initialisation seed and batch")
     parser.add_argument("--work", default="runs/bench/zero_cost_agreement")
     parser.add_argument("--label", default=None)

@@ -22,6 +22,7 @@ __all__ = [
     "NotInTableError",
     "GcnasWarning",
     "FitFailedWarning",
+    "Notice",
 ]
 
 
@@ -62,6 +63,11 @@ class NotInTableError(GcnasError, KeyError):
 
 class GcnasWarning(UserWarning):
     """Base class of every warning gcnas issues on purpose."""
+
+
+class Notice(GcnasWarning):
+    """Not an error, but not to pass unnoticed: the CLI prints each as one line on stderr
+    (:func:`gcnas.search.checks.notices_to_stderr`); Python callers get a warning."""
 
 
 class FitFailedWarning(GcnasWarning):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from gcnas.cli._common import (add_common, add_executor_options, add_truth, emit, emit_judged, load_truth,
                                official_index, open_executor, open_store, open_table_arg, true_values)
@@ -192,31 +191,10 @@ def _judge_trials(truth: Truth, result: SearchResult) -> dict[str, Any] | None:
 def search_run(args: argparse.Namespace) -> int:
     """``gcnas search run``: the store is opened writable, so a read-only one is refused before the
     first evaluation, and closed whatever happens, which gives back the study's writer lock."""
-    with open_store(args, mode="rw") as store, _store_notices("gcnas search"):
+    from gcnas.search.checks import notices_to_stderr
+
+    with open_store(args, mode="rw") as store, notices_to_stderr("gcnas search"):
         return _search_run(args, store)
-
-
-@contextlib.contextmanager
-def _store_notices(prefix: str) -> Iterator[None]:
-    """Within the block, print each :class:`~gcnas.data.store.StoreNotice` (a stale study lock
-    taken over) as one line ``PREFIX: message`` on stderr; other warnings are shown as before."""
-    import sys
-    import warnings
-
-    from gcnas.data.store import StoreNotice
-
-    with warnings.catch_warnings():
-        shown = warnings.showwarning
-        warnings.simplefilter("always", StoreNotice)
-
-        def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-            if issubclass(category, StoreNotice):
-                print(f"{prefix}: {message}", file=sys.stderr)
-            else:
-                shown(message, category, *args, **kwargs)
-
-        warnings.showwarning = show
-        yield
 
 
 def _search_run(args: argparse.Namespace, store) -> int:

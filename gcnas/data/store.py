@@ -36,7 +36,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 import numpy as np
 
-from gcnas.exceptions import (CorruptFileError, DataNotFoundError, GcnasError, GcnasWarning, InvalidInputError,
+from gcnas.exceptions import (CorruptFileError, DataNotFoundError, GcnasError, InvalidInputError, Notice,
                               SchemaError)
 from gcnas.space import NUM_ARCHS, Arch
 
@@ -142,7 +142,7 @@ class StudyLockedError(StoreConflictError):
     """Another live process is writing the same search study."""
 
 
-class StoreNotice(GcnasWarning):
+class StoreNotice(Notice):
     """Something the run store did on its own that a user should know of: a stale study lock taken over."""
 
 

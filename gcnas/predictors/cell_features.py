@@ -94,21 +94,22 @@ def parse_feature_names(text: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def _compute(name: str, archs: Sequence[Arch], images: torch.Tensor | None, settings: ProxySettings,
-             image_size: int) -> np.ndarray:
+             image_size: int, device: torch.device | str = "cpu") -> np.ndarray:
     shape = dict(channels=settings.channels, cells=settings.cells, num_classes=settings.num_classes)
     if name in COUNTED:
         counts = network_costs_many(archs, input_size=image_size, **shape)
         return counts["params_m" if name == "params" else "flops_m"]
     seeded = dict(shape, seed=settings.seed)
     if name == "synflow":
-        return np.array([synflow(a, image_size=image_size, **seeded) for a in archs])
+        return np.array([synflow(a, image_size=image_size, device=device, **seeded) for a in archs])
     score = {"naswot": naswot, "jacov": jacov}[name]
-    return np.array([score(a, images, **seeded) for a in archs])
+    return np.array([score(a, images.to(device), **seeded) for a in archs])
 
 
 def cell_features(archs: Sequence[Arch], *, store: RunStore | None = None, images: torch.Tensor | None = None,
                   names: Sequence[str] = DEFAULT_CELL_FEATURES, settings: ProxySettings | None = None,
-                  image_size: int | None = None, chunk: int = 25, progress: bool = True) -> dict[str, np.ndarray]:
+                  image_size: int | None = None, chunk: int = 25, progress: bool = True,
+                  device: torch.device | str = "cpu") -> dict[str, np.ndarray]:
     """Every feature of ``names`` for every cell of ``archs``, from the store's cache where it is there.
 
     Args:
@@ -121,6 +122,7 @@ def cell_features(archs: Sequence[Arch], *, store: RunStore | None = None, image
         image_size: Input side for the data-free features (default: the images' side, else 32).
         chunk: Cells computed between two writes to the store (what a kill can lose).
         progress: Show a progress bar (on stderr) and a line per finished feature.
+        device: Where the proxies' networks run (the cache key does not depend on it).
 
     Returns:
         ``{name: (len(archs),) float64}``; NASWOT and jacov are ``-inf`` for a cell whose score
@@ -155,7 +157,7 @@ def cell_features(archs: Sequence[Arch], *, store: RunStore | None = None, image
                    disable=not progress or not missing or name in COUNTED)
         for start in range(0, len(missing), max(step, 1)):
             todo = missing[start:start + step]
-            computed = _compute(name, [archs[i] for i in todo], images, settings, side)
+            computed = _compute(name, [archs[i] for i in todo], images, settings, side, device)
             values[todo] = computed
             if store is not None:
                 store.write_features(name, key, [archs[i] for i in todo], computed)

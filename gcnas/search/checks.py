@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
-from gcnas.exceptions import GcnasWarning, InvalidInputError
+from gcnas.exceptions import InvalidInputError, Notice
 
 if TYPE_CHECKING:
     from gcnas.search.objectives import Constraint, Objective
@@ -155,7 +155,7 @@ def check_column(objective: Objective, table: Any, column: str) -> None:
                             f"--allow-range {flag}:LOW:HIGH (Python: value_range=(low, high))")
 
 
-class SearchNotice(GcnasWarning):
+class SearchNotice(Notice):
     """Something a search did that is not an error but should not pass unnoticed: table rows
     left out for lack of a value, a search that ended short of its budget."""
 
@@ -167,14 +167,15 @@ def notify(message: str) -> None:
 
 @contextlib.contextmanager
 def notices_to_stderr(prefix: str) -> Iterator[None]:
-    """Within the block, print each :class:`SearchNotice` as one line ``PREFIX: message`` on
-    stderr (every time, not once per place); other warnings are shown as before."""
+    """Within the block, print each :class:`~gcnas.exceptions.Notice` (a search's, the run
+    store's) as one line ``PREFIX: message`` on stderr (every time, not once per place); other
+    warnings are shown as before."""
     with warnings.catch_warnings():
         shown = warnings.showwarning
-        warnings.simplefilter("always", SearchNotice)
+        warnings.simplefilter("always", Notice)
 
         def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-            if issubclass(category, SearchNotice):
+            if issubclass(category, Notice):
                 print(f"{prefix}: {message}", file=sys.stderr)
             else:
                 shown(message, category, *args, **kwargs)

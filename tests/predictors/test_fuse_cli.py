@@ -39,7 +39,9 @@ def test_fuse_then_lut_build_uses_the_fused_predictor_with_the_guard(scored_run,
         assert len(store.samples("fused")) == 16
     # a rerun trains no anchor again and computes no proxy again: the same weights, from the cache
     assert main([*argv, "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["weights"] == out["weights"]
+    again = capsys.readouterr()
+    assert json.loads(again.out)["weights"] == out["weights"]
+    assert again.err.count(" kept: ") == 5 and " trained: " not in again.err
     assert main(["lut", "build", "--run", scored_run, "--format", "json"]) == 0
     capsys.readouterr()
     archs = NB201Space().all_archs()
