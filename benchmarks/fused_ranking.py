@@ -79,6 +79,8 @@ def dump_scores(work: Path, out: Path) -> None:
 
 
 def metrics(truth: np.ndarray, score: np.ndarray) -> dict[str, float]:
+    finite = np.isfinite(score)
+    score = np.where(finite, score, score[finite].min() - 1.0)  # an undefined proxy (dead cell) ranks last
     report = ranking_report(truth, score)
     return {"kendall_tau": report["kendall_tau"], "top10_kendall_tau": report["top10_kendall_tau"],
             "spearman": report["spearman"], "precision_at_5": report["precision_at_5"]}
