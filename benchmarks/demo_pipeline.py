@@ -35,7 +35,8 @@ def truth_figures(judged: dict) -> dict:
         figures.update({f"truth.{slug}.{k}": report[k] for k in ("n", "kendall_tau", "spearman", "precision_at_5")})
     for key in ("true_best", "best_pick", "lut_top", "random_search"):
         if judged.get(key):
-            figures.update({f"truth.{key}.{column}": judged[key][column], f"truth.{key}.regret": judged[key]["regret"],
+            true = judged[key].get(f"true_{column}", judged[key].get(column))  # judge_demo names it true_<column>
+            figures.update({f"truth.{key}.{column}": true, f"truth.{key}.regret": judged[key]["regret"],
                             f"truth.{key}.latency_ms": judged[key]["latency_ms"]})
     return figures
 
@@ -45,13 +46,16 @@ def main() -> None:
                                      epilog="flags after -- go to gcnas demo")
     parser.add_argument("--run", type=Path, default=None,
                         help="run folder, which must not exist yet (default: a temporary one, removed after)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="--run may hold a finished demo: record its figures (stage times as the run recorded "
+                             "them; the wall time is then the sum of the stages)")
     add_output_arguments(parser, "demo_pipeline")
     argv = sys.argv[1:]
     split = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:split])
     args.demo_args = argv[split + 1:]
     bench = BenchmarkRun("demo_pipeline", args)
-    if args.run is not None and args.run.exists():
+    if args.run is not None and args.run.exists() and not args.reuse:
         raise SystemExit(f"{args.run} exists: a rerun would skip its finished stages; name a new folder")
     run_dir = args.run or Path(tempfile.mkdtemp(prefix="gcnas-demo-bench-")) / "run"
     command = [sys.executable, "-m", "gcnas", "demo", "--run", str(run_dir), "--format", "json", *args.demo_args]
@@ -64,6 +68,8 @@ def main() -> None:
     summary = json.loads(finished.stdout)
     if args.run is None:
         shutil.rmtree(run_dir.parent, ignore_errors=True)
+    if args.reuse:
+        wall = summary["total_seconds"]
     figures: dict = {"command_wall_s": wall, "total_seconds": summary["total_seconds"],
                      "predictor_kendall_tau_heldout": summary["predictor_kendall_tau_heldout"],
                      "predicted_vs_trained_kendall_tau": summary["predicted_vs_trained_kendall_tau"],

@@ -39,10 +39,14 @@ def write_report(store: RunStore, summary: dict[str, Any], *, map_points: int = 
     report = Report("gcnas demo report")
 
     intro = report.section("What ran")
+    fused = "weights" in stages.get("predictor", {})
+    learned = ("those scores were fused with the parameter count and zero-cost proxies, weighted on a few cells "
+               "trained from scratch (anchors), and a GCN learned the fused values and filled the lookup table"
+               if fused else "a GCN learned those scores and filled the lookup table")
     intro.text("A weight-sharing supernet over the 15,625 NAS-Bench-201 cells was trained with uniform single-path "
-               "sampling; sub-networks were scored with inherited weights; a GCN learned those scores and filled "
-               "the lookup table; arch2vec gave the latent space for multi-objective Bayesian optimisation of "
-               "predicted accuracy, latency and energy; the chosen cells were then trained from scratch.")
+               f"sampling; sub-networks were scored with inherited weights; {learned}; arch2vec gave the latent "
+               "space for multi-objective Bayesian optimisation of predicted accuracy, latency and energy; the "
+               "chosen cells were then trained from scratch (unless a truth table judged them).")
     intro.table(["setting", "value"], [[k, v] for k, v in settings.get("settings", {}).items()]
                 + [["seed", settings.get("seed")], ["device", settings.get("device")]])
 
