@@ -1,7 +1,7 @@
 """gcnas's zero-cost proxies against NAS-Bench-Suite-Zero's published scores (NB201, CIFAR-10).
 
 For ``--num-cells`` cells of ``nb201_zc_suite_zero.csv`` (joined on ``arch``), computes params,
-FLOPs, synflow, NASWOT and jacov with :func:`gcnas.predictors.cell_features.cell_features` (the
+FLOPs, synflow, NASWOT and jacov with :func:`gcnas.predictors.features.cell_features` (the
 NAS-Bench-201 network C=16 N=5, one batch of 64 train-half CIFAR-10 images from the image folder,
 initialisation seed 0) and reports, per proxy, the Spearman correlation between ours and theirs.
 A second initialisation seed and batch (``--check-seed``) measures how much NASWOT and jacov
@@ -29,7 +29,7 @@ from _predictors_common import shared  # noqa: E402
 from _results import BenchmarkRun  # noqa: E402
 
 from gcnas.data import RunStore, load_images  # noqa: E402
-from gcnas.predictors.cell_features import ProxySettings, cell_features  # noqa: E402
+from gcnas.predictors.features import ProxySettings, cell_features  # noqa: E402
 from gcnas.space import Arch  # noqa: E402
 
 THEIRS = {"params": "params", "flops": "flops", "synflow": "synflow", "naswot": "nwot", "jacov": "jacov"}

@@ -335,7 +335,7 @@ def _fit_accuracy_predictor(store: RunStore, gcn: dict[str, Any]) -> dict[str, A
 def _fit_fused(store: RunStore, s: DemoSettings, gcn: dict[str, Any], data, *, seed: int, device: str,
                data_root: str | None, progress: bool, log: Callable[[str], None]) -> dict[str, Any]:
     """The fused accuracy predictor: proxies and anchors beside the supernet scores (RUN/predictor.pt)."""
-    from gcnas.predictors.cell_features import ProxySettings
+    from gcnas.predictors.features import ProxySettings
     from gcnas.predictors.fused_run import AnchorSchedule, fit_fused_predictor
 
     schedule = AnchorSchedule(epochs=s.anchor_epochs, steps_per_epoch=s.anchor_steps, channels=s.channels,

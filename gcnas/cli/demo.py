@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidInputError(f"--anchors must be 0 or more, got {args.anchors}")
         overrides["anchors"] = args.anchors
     if args.proxies is not None:
-        from gcnas.predictors.cell_features import parse_feature_names
+        from gcnas.predictors.features import parse_feature_names
         overrides["proxies"] = ",".join(parse_feature_names(args.proxies))
     if args.quick:
         settings = DemoSettings.quick(**overrides)

@@ -170,7 +170,7 @@ def fit_command(args: argparse.Namespace) -> int:
 
 def fuse_command(args: argparse.Namespace) -> int:
     from gcnas.exceptions import InvalidInputError
-    from gcnas.predictors.cell_features import ProxySettings
+    from gcnas.predictors.features import ProxySettings
     from gcnas.predictors.fused_run import AnchorSchedule, fit_fused_predictor
     from gcnas.supernet import load_supernet, scoring_data
 

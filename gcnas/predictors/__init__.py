@@ -8,7 +8,7 @@ ground truth (a benchmark-table column) that reports judge rankings against.
 """
 
 from gcnas.predictors.base import Predictor, load_predictor, make_predictor, predictor_names, register_predictor
-from gcnas.predictors.cell_features import CELL_FEATURES, ProxySettings, cell_features
+from gcnas.predictors.features import CELL_FEATURES, ProxySettings, cell_features
 from gcnas.predictors.fused import FusedRanking, anchor_cells, is_parameter_free
 from gcnas.predictors.fused_run import AnchorSchedule, fit_fused_predictor, train_anchors
 from gcnas.predictors.gbt import GBTPredictor

@@ -3,7 +3,7 @@
 :func:`fit_fused_predictor` is the stage that ``gcnas demo`` and ``gcnas predictor fuse`` run
 after the supernet has scored its sampled cells:
 
-1. the cheap features of the sampled cells (:func:`~gcnas.predictors.cell_features.cell_features`,
+1. the cheap features of the sampled cells (:func:`~gcnas.predictors.features.cell_features`,
    cached in the run store);
 2. the anchors (:func:`train_anchors`): ``L`` cells trained from scratch with a short schedule on
    the run's own images, chosen at evenly spread quantiles of the label-free zero-cost ranking
@@ -29,7 +29,7 @@ import numpy as np
 
 from gcnas.data.store import RunStore, Sample
 from gcnas.exceptions import InvalidInputError
-from gcnas.predictors.cell_features import ProxySettings, cell_features, parse_feature_names
+from gcnas.predictors.features import ProxySettings, cell_features, parse_feature_names
 from gcnas.predictors.fused import FusedRanking, anchor_cells, is_parameter_free
 from gcnas.space import Arch
 

@@ -7,7 +7,7 @@ import csv
 import pytest
 from scipy.stats import spearmanr
 
-from gcnas.predictors.cell_features import cell_features
+from gcnas.predictors.features import cell_features
 from gcnas.space import Arch
 
 

@@ -8,7 +8,7 @@ import torch
 
 from gcnas.data import RunStore
 from gcnas.exceptions import InvalidInputError
-from gcnas.predictors.cell_features import ProxySettings, cell_features, parse_feature_names
+from gcnas.predictors.features import ProxySettings, cell_features, parse_feature_names
 from gcnas.predictors.zero_cost import jacov, naswot, synflow
 from gcnas.space import Arch, NB201Space
 
@@ -32,7 +32,7 @@ def test_features_equal_the_proxies_and_are_cached(tmp_path, images, monkeypatch
         assert first["jacov"][2] == jacov(ARCHS[2], batch, **shape)
         assert first["jacov"][-1] == -np.inf and first["naswot"][-1] == -np.inf  # the dead cell ranks last
         # a second call computes nothing: every value comes from the store
-        import gcnas.predictors.cell_features as module
+        import gcnas.predictors.features as module
         monkeypatch.setattr(module, "_compute", lambda *a: pytest.fail("recomputed a cached feature"))
         again = cell_features(ARCHS, store=store, images=images, settings=SMALL, progress=False)
     for name in first:
@@ -40,7 +40,7 @@ def test_features_equal_the_proxies_and_are_cached(tmp_path, images, monkeypatch
 
 
 def test_an_interrupted_computation_resumes_with_the_missing_cells_only(tmp_path, images, monkeypatch):
-    import gcnas.predictors.cell_features as module
+    import gcnas.predictors.features as module
 
     real = module._compute
     calls: list[int] = []
