@@ -133,7 +133,9 @@ def main() -> None:
     parser.add_argument("--supernet-scores", default="runs/bench/fused/supernet_scores_seed{seed}.json")
     parser.add_argument("--anchors", default="10,20,40", help="anchor counts L (nested)")
     parser.add_argument("--anchor-epochs", type=int, default=3)
-    parser.add_argument("--anchor-steps", type=int, default=150, help="steps per anchor epoch")
+    parser.add_argument("--anchor-steps", type=int, default=150, help="steps per anchor epoch (0: the whole split)")
+    parser.add_argument("--anchor-work", default=None,
+                        help="folder of the anchors' models (default WORK/anchors; another schedule needs another)")
     parser.add_argument("--anchor-channels", type=int, default=8)
     parser.add_argument("--anchor-cells", type=int, default=1)
     parser.add_argument("--lut-anchors", type=int, default=20, help="anchors of the lookup-table path rows")
@@ -191,8 +193,9 @@ def main() -> None:
     anchor_acc: dict[int, float] = {}
     anchor_seconds = 0.0
     for position in order:
-        model = train_model(work / "anchors", archs[position], dataset="imagefolder", data=data, data_root=root,
-                            epochs=args.anchor_epochs, steps_per_epoch=args.anchor_steps,
+        model = train_model(Path(args.anchor_work) if args.anchor_work else work / "anchors", archs[position],
+                            dataset="imagefolder", data=data, data_root=root,
+                            epochs=args.anchor_epochs, steps_per_epoch=args.anchor_steps or None,
                             channels=args.anchor_channels, cells=args.anchor_cells, seed=0, device=args.device)
         anchor_acc[position] = model.result["valid_accuracy"]
         anchor_seconds += model.result["seconds"]
