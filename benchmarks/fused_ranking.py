@@ -227,16 +227,16 @@ def main() -> None:
         rankings = {name: feats[name] for name in PROXIES}
         rankings.update({"supernet": supernet, f"GCN on {args.gcn_k} supernet scores": gcn})
         rankings["rank average, no anchors"] = FusedRanking().fit(signals).predict()
-        weights = {}
+        weights, fitted = {}, {}
         for count in counts:
-            fused = FusedRanking().fit(signals, {p: anchor_acc[p] for p in order[:count]})
+            fused = fitted[count] = FusedRanking().fit(signals, {p: anchor_acc[p] for p in order[:count]})
             rankings[f"fused, L={count} anchors"] = fused.predict()
             weights[count] = {"weights": fused.weights(), "shrinkage": fused.shrinkage_,
                               "anchor_tau": fused.anchor_tau_}
         rows = {name: metrics(truth, score) for name, score in rankings.items()}
         # the lookup table's path: a GCN fitted to the fused values of half the cells ranks the other half
         lut_l = args.lut_anchors if args.lut_anchors in counts else max(counts)
-        fused_values = FusedRanking().fit(signals, {p: anchor_acc[p] for p in order[:lut_l]}).predict_accuracy()
+        fused_values = fitted[lut_l].predict_accuracy()
         fused_values = np.where(guard, fused_values.min(), fused_values)
         half = np.random.default_rng(100 + seed).permutation(len(archs))
         fit_half, other = half[:len(archs) // 2], half[len(archs) // 2:]

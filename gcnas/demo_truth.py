@@ -75,12 +75,11 @@ def judge_demo(store: RunStore, summary: dict[str, Any], truth: Truth) -> dict[s
     if fused:  # the fused ranking of the sampled cells beside each of its ingredients
         fused_archs = [f.arch for f in fused]
         rankings["fused ranking (sampled cells)"] = truth.judge(fused_archs, np.array([f.accuracy for f in fused]))
-        for name in fused[0].extra:
-            if name in ("fused_score", "guarded", "supernet"):
-                continue
-            values = np.array([np.nan if f.extra.get(name) is None else f.extra[name] for f in fused], dtype=float)
-            values = np.where(np.isnan(values), np.nanmin(values) - 1.0, values)  # undefined proxies rank last
-            rankings[f"{name} (sampled cells)"] = truth.judge(fused_archs, values)
+        from gcnas.predictors.fused_run import fused_ingredients
+
+        for name, values in fused_ingredients(fused).items():
+            if name != "supernet":  # judged above as the supernet scores
+                rankings[f"{name} (sampled cells)"] = truth.judge(fused_archs, values)
 
     bound = float(np.nanmedian(latency_all))
     true_best = _best_under(everything, true_all, latency_all, bound)

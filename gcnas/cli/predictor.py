@@ -181,7 +181,8 @@ def fuse_command(args: argparse.Namespace) -> int:
     data = scoring_data(trained, args.data_root)
     shape = trained.config
     schedule = AnchorSchedule(epochs=args.anchor_epochs, steps_per_epoch=args.anchor_steps,
-                              channels=int(shape.get("channels", 16)), cells=int(shape.get("cells", 1)))
+                              channels=int(shape.get("channels", 16)), cells=int(shape.get("cells", 1)),
+                              batch_size=int(shape.get("batch_size", 64)))  # the supernet's, as the demo's anchors
     gcn = {k: v for k, v in (("ensemble", args.ensemble), ("epochs", args.epochs)) if v is not None}
     store = open_store(args)
     started = time.perf_counter()
@@ -194,14 +195,13 @@ def fuse_command(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     rows = [{"signal": name, "weight": round(weight, 4)} for name, weight in info["weights"].items()]
     if truth is not None:  # read only now, after the fit: the fused ranking beside its ingredients
-        fused = store.samples("fused")
-        archs = [f.arch for f in fused]
         import numpy as np
 
-        rankings = {"fused": np.array([f.accuracy for f in fused])}
-        for name in info["weights"]:
-            values = np.array([np.nan if f.extra.get(name) is None else f.extra[name] for f in fused], dtype=float)
-            rankings[name] = np.where(np.isnan(values), np.nanmin(values) - 1.0, values)
+        from gcnas.predictors.fused_run import fused_ingredients
+
+        fused = store.samples("fused")
+        archs = [f.arch for f in fused]
+        rankings = {"fused": np.array([f.accuracy for f in fused]), **fused_ingredients(fused)}
         judged = {name: truth.judge(archs, values) for name, values in rankings.items()}
         for row in rows:
             row[f"tau vs {truth.name}"] = round(judged[row["signal"]]["kendall_tau"], 4)

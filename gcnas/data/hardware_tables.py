@@ -324,7 +324,7 @@ def _read_pickle(path: Path, what: str) -> Any:
         raise DataNotFoundError(f"{what} {str(path)!r} does not exist")
     try:
         with open(path, "rb") as handle:
-            return pickle.load(handle)
+            return pickle.load(handle)  # trusted: HW-NAS-Bench / BRP-NAS ship only as pickles (README, Security)
     except Exception as error:  # unpickling raises many types for a damaged file
         raise CorruptFileError(f"{path} is not a readable {what}: {type(error).__name__}: {error}") from None
 

@@ -254,7 +254,7 @@ def _cifar(name: str, root: str | os.PathLike | None, download: bool) -> tuple[l
 def _read_imagenet16(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         with open(path, "rb") as handle:
-            entry = pickle.load(handle, encoding="latin1")
+            entry = pickle.load(handle, encoding="latin1")  # trusted: ImageNet16's official format is pickled batches
         data = np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 16, 16)
         labels = np.asarray(entry["labels"], dtype=np.int64) - 1
         if len(data) != len(labels):

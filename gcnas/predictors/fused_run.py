@@ -33,7 +33,8 @@ from gcnas.predictors.features import ProxySettings, cell_features, parse_featur
 from gcnas.predictors.fused import FusedRanking, anchor_cells, is_parameter_free
 from gcnas.space import Arch
 
-__all__ = ["AnchorSchedule", "train_anchors", "fit_fused_predictor", "FUSED_SOURCE", "DEFAULT_FUSION_PROXIES"]
+__all__ = ["AnchorSchedule", "train_anchors", "fit_fused_predictor", "fused_ingredients", "FUSED_SOURCE",
+           "DEFAULT_FUSION_PROXIES"]
 
 FUSED_SOURCE = "fused"
 """The samples source under which the fused values of the scored cells are kept."""
@@ -153,8 +154,9 @@ def fit_fused_predictor(store: RunStore, data, *, source: str = "supernet", anch
     value = fused.predict_accuracy() if on_anchor_scale else 100.0 * fused.predict()
     value = np.where(guard, value.min(), value)
     ingredients = {source: scores, **feats}
+    fused_score = fused.predict()
     store.add_samples(FUSED_SOURCE, [
-        Sample(a, float(value[i]), None, {"fused_score": float(fused.predict()[i]), "guarded": bool(guard[i]),
+        Sample(a, float(value[i]), None, {"fused_score": float(fused_score[i]), "guarded": bool(guard[i]),
                                           **{name: _json_number(v[i]) for name, v in ingredients.items()}})
         for i, a in enumerate(archs)])
     gcn = dict(gcn or {}, seed=seed)
@@ -188,3 +190,21 @@ def _json_number(value: float) -> float | None:
     """A finite float, or None (JSON has no infinities: an undefined proxy is stored as null)."""
     value = float(value)
     return value if np.isfinite(value) else None
+
+
+def fused_ingredients(samples: Sequence[Sample]) -> dict[str, np.ndarray]:
+    """Each ingredient of the stored fused values (``samples`` of :data:`FUSED_SOURCE`), higher = better.
+
+    Args:
+        samples: The fused samples, as ``store.samples("fused")`` returns them.
+
+    Returns:
+        ``{signal: (len(samples),)}`` for every signal kept in the samples' ``extra``; a proxy
+        that was undefined for a cell (stored as null) ranks below every defined one.
+    """
+    names = [k for k in (samples[0].extra if samples else {}) if k not in ("fused_score", "guarded")]
+    out = {}
+    for name in names:
+        values = np.array([np.nan if s.extra.get(name) is None else s.extra[name] for s in samples], dtype=float)
+        out[name] = np.where(np.isnan(values), np.nanmin(values) - 1.0, values)
+    return out

@@ -235,7 +235,7 @@ def _load_trusted(path: Path) -> Any:
     import torch
 
     try:
-        return torch.load(path, map_location="cpu", weights_only=False)
+        return torch.load(path, map_location="cpu", weights_only=False)  # trusted: only with --trust-pickle
     except Exception as error:  # noqa: BLE001  (unpickling runs the file's code: anything can fail)
         raise CorruptFileError(f"{str(path)!r} is not a readable predictor file, even as a trusted pickle "
                                f"({type(error).__name__}: {_first_line(error)}); refit it") from None

@@ -212,7 +212,7 @@ def _evaluate_on_worker(arch: Arch, problem: _Problem | None = None, shipped: tu
         problem = _WORKER_PROBLEMS.get(digest)
         if problem is None:
             _WORKER_PROBLEMS.clear()  # one run at a time per worker process
-            problem = _WORKER_PROBLEMS[digest] = pickle.loads(blob)
+            problem = _WORKER_PROBLEMS[digest] = pickle.loads(blob)  # trusted: pickled by this run's own head
     trial = _evaluate(-1, arch, problem.objectives, problem.constraints, problem.report, math.nan)
     return replace(trial, report={**trial.report, "worker": current_worker()})
 
