@@ -169,8 +169,12 @@ def _check_disk(run_dir: Path, need_mb: int = 200) -> None:
 
 def run_demo(run_dir: str | Path = "runs/demo", *, settings: DemoSettings | None = None, seed: int = 0,
              device: str = "cpu", data_root: str | None = None, truth: Truth | None = None,
-             progress: bool = True, log: Callable[[str], None] = print) -> dict[str, Any]:
+             progress: bool = True, log: Callable[[str], None] = print, overwrite: bool = False) -> dict[str, Any]:
     """Run (or resume) the whole pipeline and write ``run_dir/report.html``.
+
+    A run directory that holds a demo with the same settings is resumed; one that holds
+    anything else (a demo with other settings, a predictor or lookup table of other
+    commands) is refused, or with ``overwrite`` emptied first.
 
     Args:
         run_dir: The run directory.
@@ -184,9 +188,14 @@ def run_demo(run_dir: str | Path = "runs/demo", *, settings: DemoSettings | None
             picks; it changes nothing else.
         progress: Show progress bars.
         log: Where stage messages go.
+        overwrite: Delete everything in ``run_dir`` (a gcnas run) first when it holds other work.
 
     Returns:
         A summary: stage timings, Kendall tau figures, the chosen architectures, the report path.
+
+    Raises:
+        InvalidInputError: ``run_dir`` holds other work and ``overwrite`` is False (or it is
+            not a gcnas run: then it is never emptied).
 
     Example:
         >>> summary = run_demo("runs/demo", settings=DemoSettings.quick())
@@ -195,27 +204,96 @@ def run_demo(run_dir: str | Path = "runs/demo", *, settings: DemoSettings | None
     """
     settings = settings or DemoSettings()
     run_dir = Path(run_dir)
+    config = {"settings": dataclasses.asdict(settings), "seed": seed, "device": device, "data_root": data_root}
+    _claim_run(run_dir, config["settings"], overwrite, log)
     try:
         store = RunStore(run_dir)
     except OSError as error:  # a full disk surfaces as OSError from sqlite or mkdir
         raise InvalidInputError(f"cannot use run directory {str(run_dir)!r}: {error}") from None
     _check_disk(run_dir)
-    config = {"settings": dataclasses.asdict(settings), "seed": seed, "device": device, "data_root": data_root}
-    previous = store.read_config("demo.json")
-    if previous and previous.get("settings") != config["settings"]:
-        raise InvalidInputError(f"{str(run_dir)!r} holds a demo run with other settings; rerun with the same "
-                                "flags to resume it, or choose another --run DIR")
     store.write_config(config, "demo.json")
+    finished = False
     try:
-        return _pipeline(store, settings, seed=seed, device=device, data_root=data_root, truth=truth,
-                         progress=progress, log=log)
+        summary = _pipeline(store, settings, seed=seed, device=device, data_root=data_root, truth=truth,
+                            progress=progress, log=log)
+        finished = True
+        return summary
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
             raise InvalidInputError(f"the disk of {str(run_dir)!r} is full; free space and rerun the same "
                                     "command: finished stages are kept") from None
         raise
     finally:
+        if not finished and store.is_empty() and not _held_work(run_dir):
+            (run_dir / "demo.json").unlink(missing_ok=True)  # nothing done: the settings bind no rerun
         store.close()
+
+
+_STORE_FILES = ("gcnas.sqlite", "gcnas.sqlite-wal", "gcnas.sqlite-shm", "gcnas.sqlite-journal")
+_WAYS_OUT = "add --overwrite to replace it (everything in the folder is deleted), or choose another --run DIR"
+
+
+def _claim_run(run_dir: Path, settings: dict[str, Any], overwrite: bool, log: Callable[[str], None]) -> None:
+    """Let the demo use ``run_dir``: resume its own run with these settings, refuse any other
+    work there (a demo with other settings, what other commands made) unless ``overwrite``,
+    which empties the folder first."""
+    if not run_dir.is_dir():
+        return
+    previous = _read_json(run_dir / "demo.json")
+    if previous is not None and previous.get("settings") == settings:
+        return  # the same demo: resume it
+    held = _held_work(run_dir)
+    if not held:
+        return  # an empty folder, a store nothing was written to, or a demo that did nothing yet
+    is_run = (run_dir / _STORE_FILES[0]).is_file() or previous is not None
+    if previous is not None:
+        old = previous.get("settings") or {}
+        changed = [f"{k} {old.get(k)!r} -> {v!r}" for k, v in settings.items() if old.get(k) != v]
+        what = f"a demo run with other settings ({', '.join(changed[:4])}{', ...' if len(changed) > 4 else ''})"
+        ways = f"rerun with the same flags to resume it, {_WAYS_OUT}"
+    elif is_run:
+        what, ways = f"work the demo did not make ({', '.join(held)})", f"the demo would replace it: {_WAYS_OUT}"
+    else:
+        raise InvalidInputError(f"{str(run_dir)!r} is not a gcnas run but holds files ({', '.join(held)}); the demo "
+                                "neither writes into nor deletes them: choose another --run DIR")
+    if not overwrite:
+        raise InvalidInputError(f"{str(run_dir)!r} holds {what}; {ways}")
+    RunStore.close_all(run_dir)
+    for entry in sorted(run_dir.iterdir()):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    log(f"--overwrite: emptied {run_dir} (it held {what})")
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    import json
+
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InvalidInputError(f"{str(path)!r} is not valid JSON ({error}); fix or delete it, or choose another "
+                                "--run DIR") from None
+
+
+def _held_work(run_dir: Path, shown: int = 6) -> list[str]:
+    """What ``run_dir`` holds, in a few words each: its files and folders, and what its run
+    store records (an empty store is nothing)."""
+    held = [f"{e.name}/" if e.is_dir() else e.name for e in sorted(run_dir.iterdir())
+            if e.name not in _STORE_FILES and e.name != "demo.json"]
+    if (run_dir / _STORE_FILES[0]).is_file():
+        with RunStore(run_dir, mode="ro") as store:
+            if not store.is_empty():
+                held += [f"stage {name}" for name in store.stages()]
+                held += [f"samples of {source}" for source in store.sample_sources()]
+                if store.lut_size():
+                    held.append(f"a lookup table of {store.lut_size()} rows")
+                held += [f"search study {study}" for study in store.studies()]
+                held = held or ["records in its run store"]
+    return held[:shown] + ([f"{len(held) - shown} more"] if len(held) > shown else [])
 
 
 def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_root: str | None,
@@ -292,6 +370,7 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
         "gaea_derived": str(gaea_arch) if gaea_arch else None,
         "chosen": [str(a) for a in chosen],
         "retrain": retrain_info["results"],
+        "data": _data_record(s.dataset, data, data_root),
     }
     summary["predicted_vs_trained_kendall_tau"] = _tau_predicted_vs_trained(retrain_info["results"])
     if truth is not None:  # judged only now, after every stage has fitted and picked
@@ -307,6 +386,19 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
     store.write_config(summary, "summary.json")
     log(f"report: {summary['report']}")
     return summary
+
+
+def _data_record(dataset: str, data, data_root: str | None) -> dict[str, Any]:
+    """What the demo ran on: dataset, root folder, classes, images per split (the report's data block)."""
+    root = {"digits": "built in (scikit-learn's 8x8 digits, upscaled)",
+            "synthetic": "generated (seeded)"}.get(dataset, str(Path(data_root).expanduser()) if data_root else None)
+    names = None
+    if dataset == "imagefolder" and data_root:  # the class folders, in label order (torchvision's sorted order)
+        train = Path(data_root).expanduser() / "train"
+        names = sorted(p.name for p in train.iterdir() if p.is_dir()) if train.is_dir() else None
+    return {"dataset": dataset, "root": root, "classes": data.num_classes, "class_names": names,
+            "train": len(data.train), "valid": len(data.valid), "test": len(data.test),
+            "image_size": data.image_size}
 
 
 def _holdout_split(n: int, seed: int, fraction: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
@@ -350,7 +442,7 @@ def _latency(store: RunStore, s: DemoSettings, gcn: dict[str, Any], progress: bo
     """Measure latency here for a sample; a GCN fitted to it predicts every other architecture."""
     from gcnas.hardware import measure_many
     from gcnas.hardware.latency import measurement_key
-    from gcnas.predictors import GCNPredictor
+    from gcnas.predictors import predictor_path, predictor_stage
 
     space = NB201Space()
     seed = gcn["seed"]
@@ -360,28 +452,46 @@ def _latency(store: RunStore, s: DemoSettings, gcn: dict[str, Any], progress: bo
     archs = [Arch.from_code(code) for code in sorted(measured)]
     values = np.array([measured[a.code][0] for a in archs])
     train, held = _holdout_split(len(archs), seed)
-    probe = GCNPredictor(**gcn).fit([archs[i] for i in train], values[train])
+    probe = _latency_model(len(train), gcn).fit([archs[i] for i in train], values[train])
     predicted = probe.predict([archs[i] for i in held])
     within = float(np.mean(np.abs(predicted - values[held]) <= 0.1 * values[held]))
-    model = GCNPredictor(**gcn).fit(archs, values)
-    everything = space.all_archs()
-    latency = model.predict(everything)
-    for i, arch in enumerate(archs):  # measured values win over predictions
-        latency[arch.code] = values[i]
-    store.write_costs("latency_ms", "cpu-predicted", everything, np.maximum(latency, 1e-3),
-                      source=f"GCN fitted to {len(archs)} CPU measurements; measured values where available")
+    # the run's latency predictor 'cpu': `lut build --latency predictor:cpu` keeps the measured
+    # values, predicts the rest and, when calibrated, lets the bound apply to their upper end
+    model = _latency_model(len(archs), gcn).fit(archs, values)
+    model.save(predictor_path(store.run_dir, "cpu"))
+    store.finish_stage(predictor_stage("cpu"), {"model": model.name, "target": "latency", "name": "cpu",
+                                                "source": "measured:cpu", "n_train": len(archs),
+                                                "train_codes": [a.code for a in archs],
+                                                "train_values": [float(v) for v in values]})
     return {"measured": len(archs), "heldout_within_10pct": within,
-            "measured_median_ms": float(np.median(values))}
+            "measured_median_ms": float(np.median(values)), "calibrated": hasattr(model, "calibration")}
+
+
+CALIBRATE_FROM = 20
+"""Measured cells from which the demo's latency predictor is calibrated (cross-conformal):
+fewer cannot state a 90% upper end, and the bound then compares point estimates."""
+
+
+def _latency_model(n: int, gcn: dict[str, Any]):
+    """The latency predictor of ``n`` measured cells: cross-conformal GCNs on log latency
+    (``LATENCY_GCN``), or with fewer than :data:`CALIBRATE_FROM` cells the plain GCN ensemble."""
+    from gcnas.predictors import LATENCY_GCN, ConformalPredictor, GCNPredictor
+
+    if n < CALIBRATE_FROM:
+        return GCNPredictor(**gcn)
+    return ConformalPredictor(model_params={**LATENCY_GCN, "epochs": gcn["epochs"]}, folds=5, seed=gcn["seed"])
 
 
 def _lookup_table(store: RunStore, latency: str) -> dict[str, Any]:
     from gcnas.predictors import LookupTable
 
-    source = "measured:cpu-predicted" if latency == "measured" else latency
+    source = "predictor:cpu" if latency == "measured" else latency
     table = LookupTable.build(store, latency=source, energy="model")
     bound = float(np.nanmedian(store.lut_values(NB201Space().all_archs(), "latency_ms")))
-    top = table.query(max_latency_ms=bound, top=10, distinct=True)
+    confidence = 0.9 if (store.lut_meta().get("calibration") or {}).get("latency_ms") else 0.0
+    top = table.query(max_latency_ms=bound, top=10, distinct=True, confidence=confidence)
     return {"rows": store.lut_size(), "columns": store.lut_columns(), "latency_bound_ms": bound,
+            "confidence": confidence, "picks_measured": int(sum(bool(r.get("latency_measured")) for r in top)),
             "top": [{k: r[k] for k in ("arch", "accuracy", "latency_ms", "energy_mj", "params_m", "flops_m")}
                     for r in top]}
 

@@ -1,4 +1,4 @@
-"""The demo's ``report.html``: what ran, how well the predictions held, what was chosen."""
+"""The demo's ``report.html``: what was chosen first, then the data, the evidence, the settings."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 
 from gcnas.data import RunStore
-from gcnas.report import Report, plot_curves, plot_pareto, plot_scatter, plot_stage_times
+from gcnas.report import Code, Report, plot_curves, plot_pareto, plot_scatter, plot_stage_times
 from gcnas.space import Arch
 
-__all__ = ["write_report"]
+__all__ = ["SECTIONS", "export_commands", "write_report"]
 
 
 def _history(run_dir: Path) -> list[dict[str, Any]]:
@@ -20,8 +20,22 @@ def _history(run_dir: Path) -> list[dict[str, Any]]:
     return json.loads(path.read_text())["epochs"] if path.exists() else []
 
 
+SECTIONS = ("The picks", "Data", "Multi-objective search (BO over arch2vec)", "Judged by truth",
+            "Regret under a latency bound", "Predicted vs trained from scratch", "Lookup table: top 10",
+            "Fused ranking", "GCN predictor", "arch2vec latent space", "Supernet training", "Time per stage",
+            "What ran: settings")
+"""The beginnings of the report's section titles, in order (a run has one of the two predictor
+sections; a section without content is left out): the answer first (the picks, how to export
+them), then the data, the evidence, and the settings last."""
+
+
 def write_report(store: RunStore, summary: dict[str, Any], *, map_points: int = 1500) -> Path:
     """Write ``report.html`` and its PNGs into the run directory.
+
+    The report opens with the answer: the picked cells with their predicted (and, with a
+    truth table, true) accuracy, their costs and the commands that export them; then the
+    data the demo ran on; then the evidence (search, truth, retraining, lookup table,
+    predictor, latent space, supernet training, times); the settings last (:data:`SECTIONS`).
 
     Args:
         store: The demo's run store (every stage finished).
@@ -37,42 +51,153 @@ def write_report(store: RunStore, summary: dict[str, Any], *, map_points: int = 
               if name.startswith("demo:") and not name.startswith("demo:retrain:")}
     settings = store.read_config("demo.json")
     report = Report("gcnas demo report")
-
-    intro = report.section("What ran")
-    fused = "weights" in stages.get("predictor", {})
-    learned = ("those scores were fused with the parameter count and zero-cost proxies, weighted on a few cells "
-               "trained from scratch (anchors), and a GCN learned the fused values and filled the lookup table"
-               if fused else "a GCN learned those scores and filled the lookup table")
-    intro.text("A weight-sharing supernet over the 15,625 NAS-Bench-201 cells was trained with uniform single-path "
-               f"sampling; sub-networks were scored with inherited weights; {learned}; arch2vec gave the latent "
-               "space for multi-objective Bayesian optimisation of predicted accuracy, latency and energy; the "
-               "chosen cells were then trained from scratch (unless a truth table judged them).")
-    intro.table(["setting", "value"], [[k, v] for k, v in settings.get("settings", {}).items()]
-                + [["seed", settings.get("seed")], ["device", settings.get("device")]])
-
+    _picks_section(report, store, summary, settings)
+    _data_section(report, summary.get("data"))
+    _search_section(report, store, summary, figures)
+    if "truth" in summary:
+        _truth_section(report, summary["truth"], figures)
+    _retrain_section(report, summary, figures)
+    _lut_section(report, stages["lut"])
+    _predictor_section(report, store, summary, stages, figures)
+    _latent_section(report, store, figures, map_points)
+    _training_section(report, run_dir, summary, figures)
     timing = report.section("Time per stage")
     seconds = {k: float(v) for k, v in summary["stage_seconds"].items()}
     timing.table(["stage", "seconds"], [[k, v] for k, v in seconds.items()] + [["total", sum(seconds.values())]])
     timing.image(plot_stage_times(seconds, figures / "stage_times.png"))
+    _settings_section(report, stages, settings)
+    return report.write(run_dir / "report.html")
 
-    training = report.section("Supernet training")
-    history = _history(run_dir)
-    gaea_history = _history(run_dir / "gaea")
-    if history:
-        training.image(plot_curves({"uniform": [h["loss"] for h in history],
-                                    "GAEA": [h["loss"] for h in gaea_history]},
-                                   figures / "supernet_loss.png", title="training loss", ylabel="loss"))
-        training.image(plot_curves({"uniform": [h["accuracy"] for h in history],
-                                    "GAEA": [h["accuracy"] for h in gaea_history]},
-                                   figures / "supernet_accuracy.png", title="training accuracy",
-                                   ylabel="accuracy (%)"))
-    if gaea_history and gaea_history[-1].get("entropy") is not None:
-        training.image(plot_curves({"GAEA": [h["entropy"] for h in gaea_history]}, figures / "gaea_entropy.png",
-                                   title="GAEA: mean entropy of edge weights",
-                                   ylabel="entropy (nats)"))
+
+def _named_picks(summary: dict[str, Any]) -> list[tuple[str, Arch]]:
+    """``(name, arch)`` of the search's picks (``pick 1`` ...) and GAEA's cell."""
+    named = [(f"pick {i + 1}", Arch.from_string(a)) for i, a in enumerate(summary["chosen"])]
     if summary.get("gaea_derived"):
-        training.text(f"GAEA derived <code>{summary['gaea_derived']}</code>.")
+        named.append(("GAEA", Arch.from_string(summary["gaea_derived"])))
+    return named
 
+
+def export_commands(arch: Arch, run_dir: str | Path, settings: dict[str, Any], name: str) -> list[str]:
+    """The two commands that give a picked cell's network as a file: train it, then export it.
+
+    Args:
+        arch: The picked cell.
+        run_dir: The demo's run directory (``gcnas train`` keeps the weights in ``RUN/models/``).
+        settings: The demo's ``demo.json`` (dataset, data root, network shape, epochs).
+        name: The file name stem of the export (``pick1``).
+
+    Returns:
+        ``[gcnas train ..., gcnas arch export ...]``.
+    """
+    shape = settings.get("settings", {})
+    dataset = shape.get("dataset", "digits")
+    train = (f"gcnas train code:{arch.code} --dataset {dataset}"
+             + (f" --data-root {settings['data_root']}" if settings.get("data_root") else "")
+             + (f" --image-size {shape['image_size']}" if dataset == "imagefolder" and "image_size" in shape else "")
+             + f" --channels {shape.get('channels', 16)} --cells {shape.get('cells', 5)}"
+             + f" --epochs {shape.get('retrain_epochs', 10)} --batch-size {shape.get('batch_size', 64)}"
+             + (f" --steps-per-epoch {shape['steps_per_epoch']}" if shape.get("steps_per_epoch") else "")
+             + f" --run {run_dir}")
+    export = (f"gcnas arch export code:{arch.code} --weights {Path(run_dir) / 'models' / f'{arch.code}.pt'} "
+              f"--format onnx --out {name}.onnx")
+    return [train, export]
+
+
+def _picks_section(report: Report, store: RunStore, summary: dict[str, Any], settings: dict[str, Any]) -> None:
+    named = _named_picks(summary)
+    section = report.section("The picks")
+    judged = summary.get("truth")
+    true_name = f"true_{judged['column']}" if judged else None
+    true_of = {p["name"]: p.get(true_name) for p in judged["picks"]} if judged else {}
+    trained = {r["arch"]: r["test_accuracy"] for r in summary.get("retrain", [])}
+    archs = [a for _, a in named]
+    columns = [c for c in ("latency_ms", "energy_mj", "params_m", "flops_m") if c in store.lut_columns()]
+    values = {c: store.lut_values(archs, c) for c in ["accuracy", *columns]}
+    section.text(f"{len(summary['chosen'])} cells picked from the accurate half of the searched Pareto front, "
+                 "spread over its costs" + (", and the cell GAEA derived" if summary.get("gaea_derived") else "")
+                 + f". Predicted accuracy: {summary.get('accuracy_column', 'the lookup table')}."
+                 + (f" True accuracy: {judged['column']} of the truth table, read only after every pick was made."
+                    if judged else ""))
+    header = ["pick", "arch", "code", "predicted (%)"] + ([f"true {judged['column']}"] if judged else []) + columns
+    header += ["trained from scratch, test (%)"] if trained else []
+    rows = []
+    for i, (name, arch) in enumerate(named):
+        row = [name, str(arch), arch.code, float(values["accuracy"][i])]
+        row += [true_of.get(name)] if judged else []
+        row += [float(values[c][i]) for c in columns]
+        row += [trained.get(str(arch))] if trained else []
+        rows.append(row)
+    section.table(header, rows)
+    commands = [(name, *export_commands(arch, store.run_dir, settings, name.replace(" ", "")))
+                for name, arch in named]
+    section.text("Below the picks, the two commands that make each one a file: train it with the demo's network "
+                 "shape and data (its weights go to <code>RUN/models/CODE.pt</code>), then export it (ONNX here; "
+                 "<code>--format pt</code> or <code>torchscript</code> also work).")
+    section.table(["pick", "train", "export"], [[name, Code(t), Code(e)] for name, t, e in commands])
+
+
+def _data_section(report: Report, data: dict[str, Any] | None) -> None:
+    section = report.section("Data")
+    if not data:
+        section.text("Not recorded (a report of a run written before the demo recorded its data).")
+        return
+    names = data.get("class_names")
+    section.table(["dataset", "root", "classes", "train images", "valid images", "test images", "image size"],
+                  [[data["dataset"], data.get("root") or "-",
+                    f"{data['classes']}" + (f": {', '.join(names)}" if names else ""),
+                    data["train"], data["valid"], data["test"], f"{data['image_size']}x{data['image_size']}"]])
+    section.text("The supernet trains on the train images and scores sub-networks on the valid ones; the picks "
+                 "trained from scratch are tested on the test images.")
+
+
+def _search_section(report: Report, store: RunStore, summary: dict[str, Any], figures: Path) -> None:
+    search = report.section("Multi-objective search (BO over arch2vec)")
+    trials = [t for t in store.trials("demo-bo") if t.status == "ok"]
+    objectives = ("accuracy", "latency_ms", "energy_mj")
+    front_codes = _front_codes(trials)
+    acc = np.array([t.objectives["accuracy"] for t in trials])
+    lat = np.array([t.objectives["latency_ms"] for t in trials])
+    chosen = {name: _point(store, arch) for name, arch in _named_picks(summary)}
+    search.text(f"{len(trials)} evaluations; {len(front_codes)} on the Pareto front of (accuracy, latency, "
+                "energy). The plot shows that front projected on accuracy and latency: points, not a staircase "
+                "(a front member may be slower than another and as accurate, on the front for its energy).")
+    search.image(plot_pareto(lat, acc, figures / "pareto.png", title="predicted accuracy vs latency",
+                             cost_label="latency (ms)", objectives=len(objectives),
+                             front=[i for i, t in enumerate(trials) if t.arch.code in front_codes], chosen=chosen))
+
+
+def _retrain_section(report: Report, summary: dict[str, Any], figures: Path) -> None:
+    rows = summary["retrain"]
+    if not rows:
+        return
+    trained = report.section("Predicted vs trained from scratch")
+    tau = summary.get("predicted_vs_trained_kendall_tau")
+    trained.text("Each chosen cell (and GAEA's) trained from scratch with the demo's settings. Kendall tau between "
+                 f"the GCN's prediction and the test accuracy: <b>{'n/a' if tau is None else f'{tau:.3f}'}</b>"
+                 + (" (fewer than 3 cells)" if tau is None else f" over {len(rows)} cells."))
+    trained.table(["arch", "predicted (%)", "trained test (%)", "train seconds"],
+                  [[r["arch"], r["predicted"], r["test_accuracy"], r["train_seconds"]] for r in rows])
+    if len(rows) >= 2:
+        trained.image(plot_scatter([r["predicted"] for r in rows], [r["test_accuracy"] for r in rows],
+                                   figures / "predicted_vs_trained.png", title="predicted vs trained",
+                                   xlabel="GCN prediction (%)", ylabel="trained from scratch, test (%)"))
+
+
+def _lut_section(report: Report, info: dict[str, Any]) -> None:
+    lut = report.section("Lookup table: top 10 under a latency bound")
+    confidence = info.get("confidence", 0.0)
+    bound = ("the upper end of each predicted cell at {:.0%} confidence, measured cells as measured; "
+             "{} of the picks measured".format(confidence, info.get("picks_measured", 0)) if confidence
+             else "point estimates")
+    lut.text(f"{info['rows']} rows; query: predicted accuracy, latency <= {info['latency_bound_ms']:.2f} ms "
+             f"(the median; {bound}), one cell per isomorphism class.")
+    lut.table(["arch", "accuracy", "latency_ms", "energy_mj", "params_m", "flops_m"],
+              [[r[k] for k in ("arch", "accuracy", "latency_ms", "energy_mj", "params_m", "flops_m")]
+               for r in info["top"]])
+
+
+def _predictor_section(report: Report, store: RunStore, summary: dict[str, Any], stages: dict[str, Any],
+                       figures: Path) -> None:
     fit = stages["predictor"]
     held = np.array(fit["heldout"], dtype=float)
     if "weights" in fit:  # the fused predictor
@@ -106,6 +231,8 @@ def write_report(store: RunStore, summary: dict[str, Any], *, map_points: int = 
                        f"fitted to them predicts the other cells, {100 * latency['heldout_within_10pct']:.0f}% of "
                        "held-out measurements within ±10%. Energy is the analytic estimate (not a measurement).")
 
+
+def _latent_section(report: Report, store: RunStore, figures: Path, map_points: int) -> None:
     latent = report.section("arch2vec latent space")
     archs, vectors = store.embeddings("arch2vec")
     if len(archs):
@@ -115,45 +242,39 @@ def write_report(store: RunStore, summary: dict[str, Any], *, map_points: int = 
         latent.image(latent_map(vectors, values, figures / "latent_map.png", metric="predicted accuracy",
                                 tsne_points=map_points))
 
-    search = report.section("Multi-objective search (BO over arch2vec)")
-    trials = [t for t in store.trials("demo-bo") if t.status == "ok"]
-    front_codes = _front_codes(trials)
-    acc = np.array([t.objectives["accuracy"] for t in trials])
-    lat = np.array([t.objectives["latency_ms"] for t in trials])
-    chosen = {f"pick {i + 1}": _point(store, Arch.from_string(a)) for i, a in enumerate(summary["chosen"])}
+
+def _training_section(report: Report, run_dir: Path, summary: dict[str, Any], figures: Path) -> None:
+    training = report.section("Supernet training")
+    history = _history(run_dir)
+    gaea_history = _history(run_dir / "gaea")
+    if history:
+        training.image(plot_curves({"uniform": [h["loss"] for h in history],
+                                    "GAEA": [h["loss"] for h in gaea_history]},
+                                   figures / "supernet_loss.png", title="training loss", ylabel="loss"))
+        training.image(plot_curves({"uniform": [h["accuracy"] for h in history],
+                                    "GAEA": [h["accuracy"] for h in gaea_history]},
+                                   figures / "supernet_accuracy.png", title="training accuracy",
+                                   ylabel="accuracy (%)"))
+    if gaea_history and gaea_history[-1].get("entropy") is not None:
+        training.image(plot_curves({"GAEA": [h["entropy"] for h in gaea_history]}, figures / "gaea_entropy.png",
+                                   title="GAEA: mean entropy of edge weights",
+                                   ylabel="entropy (nats)"))
     if summary.get("gaea_derived"):
-        chosen["GAEA"] = _point(store, Arch.from_string(summary["gaea_derived"]))
-    search.text(f"{len(trials)} evaluations; {len(front_codes)} on the Pareto front of (accuracy, latency, energy).")
-    search.image(plot_pareto(lat, acc, figures / "pareto.png", title="predicted accuracy vs latency",
-                             cost_label="latency (ms)",
-                             front=[i for i, t in enumerate(trials) if t.arch.code in front_codes], chosen=chosen))
+        training.text(f"GAEA derived <code>{summary['gaea_derived']}</code>.")
 
-    lut = report.section("Lookup table: top 10 under a latency bound")
-    info = stages["lut"]
-    lut.text(f"{info['rows']} rows; query: predicted accuracy, latency <= {info['latency_bound_ms']:.2f} ms "
-             "(the median), one cell per isomorphism class.")
-    lut.table(["arch", "accuracy", "latency_ms", "energy_mj", "params_m", "flops_m"],
-              [[r[k] for k in ("arch", "accuracy", "latency_ms", "energy_mj", "params_m", "flops_m")]
-               for r in info["top"]])
 
-    if "truth" in summary:
-        _truth_section(report, summary["truth"], figures)
-
-    rows = summary["retrain"]
-    if not rows:
-        return report.write(run_dir / "report.html")
-    trained = report.section("Predicted vs trained from scratch")
-    tau = summary.get("predicted_vs_trained_kendall_tau")
-    trained.text("Each chosen cell (and GAEA's) trained from scratch with the demo's settings. Kendall tau between "
-                 f"the GCN's prediction and the test accuracy: <b>{'n/a' if tau is None else f'{tau:.3f}'}</b>"
-                 + (" (fewer than 3 cells)" if tau is None else f" over {len(rows)} cells."))
-    trained.table(["arch", "predicted (%)", "trained test (%)", "train seconds"],
-                  [[r["arch"], r["predicted"], r["test_accuracy"], r["train_seconds"]] for r in rows])
-    if len(rows) >= 2:
-        trained.image(plot_scatter([r["predicted"] for r in rows], [r["test_accuracy"] for r in rows],
-                                   figures / "predicted_vs_trained.png", title="predicted vs trained",
-                                   xlabel="GCN prediction (%)", ylabel="trained from scratch, test (%)"))
-    return report.write(run_dir / "report.html")
+def _settings_section(report: Report, stages: dict[str, Any], settings: dict[str, Any]) -> None:
+    intro = report.section("What ran: settings")
+    fused = "weights" in stages.get("predictor", {})
+    learned = ("those scores were fused with the parameter count and zero-cost proxies, weighted on a few cells "
+               "trained from scratch (anchors), and a GCN learned the fused values and filled the lookup table"
+               if fused else "a GCN learned those scores and filled the lookup table")
+    intro.text("A weight-sharing supernet over the 15,625 NAS-Bench-201 cells was trained with uniform single-path "
+               f"sampling; sub-networks were scored with inherited weights; {learned}; arch2vec gave the latent "
+               "space for multi-objective Bayesian optimisation of predicted accuracy, latency and energy; the "
+               "chosen cells were then trained from scratch (unless a truth table judged them).")
+    intro.table(["setting", "value"], [[k, v] for k, v in settings.get("settings", {}).items()]
+                + [["seed", settings.get("seed")], ["device", settings.get("device")]])
 
 
 def _point(store: RunStore, arch: Arch) -> tuple[float, float]:

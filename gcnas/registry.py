@@ -66,6 +66,10 @@ class Registry(Generic[T]):
             raise InvalidInputError(f"a {self.kind} needs a non-empty name, got {name!r}")
 
         def decorate(cls: type[T]) -> type[T]:
+            if not cls.__module__.startswith("gcnas."):
+                # A user's class: the built-in entries (imported lazily) must hold their names first,
+                # so that taking one is refused here rather than breaking the first lookup later.
+                self._ensure_loaded()
             if name in self.classes:
                 raise InvalidInputError(f"{self.kind} {name!r} is already registered by "
                                         f"{self.classes[name].__name__}; choose another name")

@@ -20,7 +20,7 @@ import numpy as np
 
 from gcnas.data.store import atomic_write
 
-__all__ = ["Report", "Section", "plot_curves", "plot_scatter", "plot_pareto", "plot_stage_times"]
+__all__ = ["Code", "Report", "Section", "front_style", "plot_curves", "plot_scatter", "plot_pareto", "plot_stage_times"]
 
 _STYLE = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;
@@ -31,6 +31,10 @@ th{background:#eef;text-align:left} td.num{text-align:right;font-variant-numeric
 code{background:#f4f4f8;padding:0 .25em;font-size:.88em} .figs{display:flex;flex-wrap:wrap;gap:1em}
 .figs img{max-width:100%;border:1px solid #dde} p.note{color:#555;font-size:.9em}
 """
+
+
+class Code(str):
+    """A table cell shown as code (a command to copy)."""
 
 
 @dataclass
@@ -114,7 +118,7 @@ def _td(value: Any) -> str:
         return f"<td class='num'>{text}</td>"
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return f"<td class='num'>{value}</td>"
-    if isinstance(value, str) and value.startswith("|") and value.endswith("|"):
+    if isinstance(value, Code) or (isinstance(value, str) and value.startswith("|") and value.endswith("|")):
         return f"<td><code>{_esc(value)}</code></td>"
     if isinstance(value, Mapping):
         return f"<td><code>{_esc(json.dumps(value, default=str))}</code></td>"
@@ -178,18 +182,37 @@ def plot_scatter(x: Sequence[float], y: Sequence[float], path: str | os.PathLike
     return _save(plt, fig, path)
 
 
+def front_style(objectives: int) -> str:
+    """How a Pareto front is drawn on accuracy-vs-one-cost axes: ``staircase`` or ``points``.
+
+    A front of two objectives is a staircase on their axes. A front of three or more, drawn
+    on two of them, is a projection: its members need not dominate each other there (a slower
+    cell may be on the front for its energy), so a staircase through them would be false.
+    """
+    return "staircase" if objectives == 2 else "points"
+
+
 def plot_pareto(cost: Sequence[float], accuracy: Sequence[float], path: str | os.PathLike, *, title: str,
                 cost_label: str, front: Sequence[int] = (), chosen: Mapping[str, tuple[float, float]] | None = None,
-                points_label: str = "evaluated") -> Path:
-    """Accuracy against one cost: all points (``points_label``), the Pareto front, named picks."""
+                points_label: str = "evaluated", objectives: int = 2) -> Path:
+    """Accuracy against one cost: all points (``points_label``), the Pareto front, named picks.
+
+    Args:
+        objectives: How many objectives ``front`` is the Pareto front of: 2 draws it as a
+            staircase, more as points (the 2-D projection, see :func:`front_style`).
+    """
     plt, fig, ax = _figure()
     cost, accuracy = np.asarray(cost, float), np.asarray(accuracy, float)
     ax.scatter(cost, accuracy, s=10, alpha=0.35, color="#888888", label=points_label)
     if len(front):
         idx = np.asarray(front, int)
         order = idx[np.argsort(cost[idx])]
-        ax.step(cost[order], accuracy[order], where="post", color="#4466aa")
-        ax.scatter(cost[order], accuracy[order], s=22, color="#4466aa", label="Pareto front")
+        label = "Pareto front"
+        if front_style(objectives) == "staircase":
+            ax.step(cost[order], accuracy[order], where="post", color="#4466aa")
+        else:
+            label = f"Pareto front of {objectives} objectives (projected)"
+        ax.scatter(cost[order], accuracy[order], s=22, color="#4466aa", label=label)
     for name, (c, a) in (chosen or {}).items():
         ax.scatter([c], [a], s=80, marker="*", zorder=5, label=name)
     ax.set(title=title, xlabel=cost_label, ylabel="accuracy (%)")

@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import os
+import sys
 
 from gcnas.exceptions import InvalidInputError
 
@@ -97,12 +98,17 @@ def apply_thread_policy(threads: int | None = None) -> int:
     Returns:
         The thread count set.
     """
-    import torch
     from threadpoolctl import threadpool_limits
 
     global _applied
     count = resolve_threads(threads)
-    torch.set_num_threads(count)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(count)
+    else:
+        # torch sizes its intra-op pool from this variable when it is first imported; setting it
+        # instead of importing torch here spares the commands that never use torch (reading a
+        # lookup table, listing trials) the seconds torch takes to import.
+        os.environ["OMP_NUM_THREADS"] = str(count)
     _applied = count
     # numpy's OpenBLAS keeps its own pool (one thread per core, spinning while idle).
     threadpool_limits(limits=count, user_api="blas")

@@ -122,3 +122,32 @@ def test_unwritable_run_dir_is_a_clear_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(InvalidInputError, match="cannot create run directory"):
         run_demo(blocker / "run", settings=DemoSettings.quick(), progress=False)
+
+
+def test_report_opens_with_the_picks_and_the_data_and_ends_with_the_settings(quick_run):
+    import re
+
+    from gcnas.demo_report import SECTIONS
+
+    run_dir, _ = quick_run
+    summary = json.loads((run_dir / "summary.json").read_text())
+    html = (run_dir / "report.html").read_text()
+    headings = re.findall(r"<h2>(.*?)</h2>", html)
+    assert headings[:2] == ["The picks", "Data"] and headings[-1] == "What ran: settings"
+    order = [next(i for i, s in enumerate(SECTIONS) if h.startswith(s)) for h in headings]
+    assert order == sorted(order)  # every section in its place
+    picks = html[html.index("<h2>The picks</h2>"):html.index("<h2>Data</h2>")]
+    for i, arch in enumerate(summary["chosen"]):  # each pick: arch, predicted accuracy, costs, export
+        code = Arch.from_string(arch).code
+        assert arch in picks and f"gcnas arch export code:{code} --weights {run_dir}/models/{code}.pt" in picks
+        assert f"--out pick{i + 1}.onnx" in picks and f"gcnas train code:{code} --dataset digits" in picks
+    for column in ("predicted (%)", "latency_ms", "energy_mj", "params_m", "flops_m"):
+        assert f"<th>{column}</th>" in picks
+    data = load_images("digits")
+    assert summary["data"] == {"dataset": "digits", "root": "built in (scikit-learn's 8x8 digits, upscaled)",
+                               "classes": 10, "class_names": None, "train": len(data.train),
+                               "valid": len(data.valid), "test": len(data.test), "image_size": data.image_size}
+    block = html[html.index("<h2>Data</h2>"):]
+    block = block[:block.index("<h2>", 4)]
+    for value in ("digits", "built in", f"<td class='num'>{len(data.train)}</td>", f"{data.image_size}x"):
+        assert value in block

@@ -116,3 +116,15 @@ def test_cli_demo_with_truth_and_bad_truth(tmp_path, judged_runs, truth_csvs, la
     out = capsys.readouterr().out
     assert code == 0 and "judged by truth (test_acc" in out and "random search (24 evals)" in out
     assert out.count("skipped") == 8  # every stage but the report came from the store
+
+
+def test_report_picks_carry_their_true_accuracy(judged_runs):
+    run_dir, summary = judged_runs[0]
+    html = (run_dir / "report.html").read_text()
+    picks = html[html.index("<h2>The picks</h2>"):html.index("<h2>Data</h2>")]
+    assert "<th>predicted (%)</th><th>true test_acc</th>" in picks
+    for pick in summary["truth"]["picks"]:
+        assert pick["arch"] in picks and f"<td class='num'>{pick['true_test_acc']:.4g}</td>" in picks
+    assert summary["data"]["dataset"] == "imagefolder" and summary["data"]["class_names"]
+    data = html[html.index("<h2>Data</h2>"):]
+    assert f"{summary['data']['classes']}: {', '.join(summary['data']['class_names'])}" in data

@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 
 from gcnas.exceptions import InvalidInputError
@@ -61,11 +63,43 @@ def test_public_lookups_keep_their_behaviour():
     from gcnas.supernet import STRATEGIES, make_strategy
 
     assert set(STRATEGIES) == {"uniform", "gaea", "darts", "snas", "nasp"} and make_strategy("gaea").name == "gaea"
-    assert predictor_names() == ["gbt", "gcn", "gp", "mlp"] and make_predictor("mlp").name == "mlp"
+    assert predictor_names() == ["conformal", "gbt", "gcn", "gp", "mlp"] and make_predictor("mlp").name == "mlp"
     assert searcher_names() == ["bo", "evolution", "latent-bo", "random", "reinforce"]
     with pytest.raises(InvalidInputError, match="unknown strategy 'x'; choose one of darts, gaea, nasp, snas, uniform"):
         make_strategy("x")
-    with pytest.raises(InvalidInputError, match="unknown predictor 'x'; choose one of gbt, gcn, gp, mlp"):
+    with pytest.raises(InvalidInputError, match="unknown predictor 'x'; choose one of conformal, gbt, gcn, gp, mlp"):
         make_predictor("x")
     with pytest.raises(InvalidInputError, match="unknown search method 'x'; choose one of bo, evolution"):
         make_searcher("x")
+
+
+def test_every_registering_module_is_loaded_by_its_registry():
+    """Packages import their modules lazily (gcnas._lazy): each registry's list of built-in modules must name
+    every module that registers an entry, or its entries would be missing until someone imports it."""
+    import ast
+    from pathlib import Path
+
+    from gcnas.predictors.base import BUILTIN_PREDICTORS
+    from gcnas.search.base import BUILTIN_SEARCHERS
+
+    root = Path(importlib.import_module("gcnas").__file__).parent
+    for package, decorator, listed in (("predictors", "register_predictor", BUILTIN_PREDICTORS),
+                                       ("search", "register_searcher", BUILTIN_SEARCHERS)):
+        registering = set()
+        for path in (root / package).glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ClassDef) and any(
+                        isinstance(d, ast.Call) and getattr(d.func, "id", None) == decorator for d in node.decorator_list):
+                    registering.add(path.stem)
+        assert registering == set(listed), (package, registering)
+
+
+def test_lookups_work_in_a_fresh_process_that_imported_nothing():
+    import subprocess
+    import sys
+
+    code = ("from gcnas.predictors.base import predictor_names; from gcnas.search.base import searcher_names; "
+            "print(predictor_names(), searcher_names())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "'gcn'" in done.stdout and "'reinforce'" in done.stdout

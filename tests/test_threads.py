@@ -81,3 +81,16 @@ def test_numpy_blas_pool_follows_the_policy(monkeypatch):
     with threadpool_limits(limits=2, user_api="blas"):  # as numpy starts on 2 cores; restored after
         apply_thread_policy()
         assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} == {1}
+
+
+def test_policy_reaches_torch_imported_after_it():
+    """A command that never imports torch does not pay for it; one that does still gets the policy's count."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from gcnas.threads import apply_thread_policy; apply_thread_policy(2); "
+            "assert 'torch' not in sys.modules; import torch; print(torch.get_num_threads())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in __import__("os").environ.items() if k != "OMP_NUM_THREADS"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "2"

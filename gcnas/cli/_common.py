@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
 import math
+import os
 import sys
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from gcnas.exceptions import InvalidInputError
 
@@ -20,7 +23,8 @@ if TYPE_CHECKING:
     from gcnas.space import Arch
 
 __all__ = ["TRUTH_FORMS", "add_common", "add_executor_options", "add_truth", "executor_kind", "open_executor", "emit", "emit_judged", "format_table", "judgement_line",
-           "judgement_record", "load_truth", "open_store", "open_table_arg", "resolve_arch", "true_values"]
+           "judgement_record", "load_truth", "no_empty_run_left", "open_store", "open_table_arg", "read_store",
+           "resolve_arch", "true_values"]
 
 
 def add_executor_options(parser: argparse.ArgumentParser, verb: str, note: str = "") -> None:
@@ -98,9 +102,12 @@ def load_truth(args: argparse.Namespace) -> Truth | None:
             ``nb201:cifar10:COLUMN``, ``natsbench:PATH:DATASET:METRIC[:HP]``), or an unknown column.
         DataNotFoundError: The CSV or archive does not exist.
     """
+    spec = getattr(args, "truth", None)
+    if spec is None:  # spares a command without --truth the import of scipy (its metrics)
+        return None
     from gcnas.predictors.truth import parse_truth
 
-    return parse_truth(getattr(args, "truth", None))
+    return parse_truth(spec)
 
 
 def true_values(truth: Truth, archs: Sequence[Arch]) -> list[float | None]:
@@ -193,6 +200,10 @@ def open_store(args: argparse.Namespace, mode: str | None = None):
 
     Returns:
         The open store.
+
+    Raises:
+        DataNotFoundError: A command that only reads (``mode`` not ``"rw"``) and no run at
+            ``--run``: nothing is created.
     """
     from gcnas.data import RunStore
 
@@ -200,7 +211,104 @@ def open_store(args: argparse.Namespace, mode: str | None = None):
         command = getattr(args, "command", None)
         subcommand = getattr(args, f"{command}_command", None)
         mode = "auto" if (command, subcommand) in READ_ONLY_COMMANDS else "rw"
+    if mode != "rw":
+        return read_store(args.run)
     return RunStore(args.run, mode=mode)
+
+
+def read_store(run: str | os.PathLike):
+    """The store of an existing run, opened to read (read-only when it cannot be written).
+
+    Args:
+        run: The run directory.
+
+    Returns:
+        The open store.
+
+    Raises:
+        DataNotFoundError: No run store at ``run``; nothing is created.
+    """
+    from gcnas.data import RunStore
+    from gcnas.data.store import DB_NAME
+
+    if not (Path(run) / DB_NAME).is_file():
+        from gcnas.exceptions import DataNotFoundError
+
+        hint = "it holds no run store" if Path(run).is_dir() else "no such folder"
+        raise DataNotFoundError(f"no run at {str(run)!r} ({hint}); check --run DIR (`gcnas runs` lists the runs)")
+    return RunStore(run, mode="auto")
+
+
+@contextlib.contextmanager
+def no_empty_run_left(args: argparse.Namespace) -> Iterator[None]:
+    """Run a command so that, if it fails, the ``--run`` folder it created goes again when it
+    holds nothing but an empty run store (a typo in ``--run`` leaves nothing behind).
+
+    A folder that existed before, or that holds anything written by the command, is kept.
+
+    Args:
+        args: The parsed command line (its ``run``, when it has one).
+    """
+    run = getattr(args, "run", None)
+    created = _first_missing(Path(run).absolute()) if isinstance(run, (str, os.PathLike)) and str(run) else None
+    try:
+        yield
+    except BaseException:
+        if created is not None:
+            with contextlib.suppress(OSError):  # never in the way of the command's own error
+                discard_empty_run(Path(run).absolute(), created)
+        raise
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The outermost folder of ``path`` that does not exist yet (``None``: ``path`` exists)."""
+    if path.exists():
+        return None
+    while not path.parent.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def discard_empty_run(run: Path, created: Path) -> bool:
+    """Remove ``run`` if it holds nothing but an empty run store, with its parents up to
+    ``created`` (the outermost folder the command made) while they are empty.
+
+    Args:
+        run: The run directory (absolute).
+        created: ``run`` or one of its parents.
+
+    Returns:
+        Whether ``run`` was removed.
+    """
+    from gcnas.data.store import DB_NAME, RunStore
+    from gcnas.exceptions import GcnasError
+
+    if not run.is_dir():
+        return False
+    store_files = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal")
+    names = {entry.name for entry in run.iterdir()}
+    if names - set(store_files):
+        return False
+    if DB_NAME in names:
+        RunStore.close_all(run)
+        try:
+            with RunStore(run, mode="ro") as store:
+                if not store.is_empty():
+                    return False
+        except GcnasError:
+            return False
+    for name in store_files:  # reading it may have made its -wal and -shm files again
+        (run / name).unlink(missing_ok=True)
+    folder = run
+    while True:
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+        if folder == created or folder.parent == folder:
+            break
+        folder = folder.parent
+    return not run.exists()
 
 
 ARCH_FORMS = "an arch string |op~0|+|op~0|op~1|+|op~0|op~1|op~2|, code:N (intrinsic, 0..15624) or index:N (official)"

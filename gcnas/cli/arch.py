@@ -22,6 +22,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_common(show)
     show.set_defaults(handler=show_arch)
 
+    sample = commands.add_parser(
+        "sample", help="random distinct architectures to measure on a device (one arch string per row)",
+        description="Draw NUM distinct architectures at random (seeded). With --format csv the rows are "
+                    "`arch,code` plus an empty column named by --column: measure each cell on your device, "
+                    "fill the column (ms) and pass the file to `gcnas predictor fit --target latency --table FILE "
+                    "--metric COLUMN`.")
+    sample.add_argument("--num", type=int, required=True, metavar="K", help="how many distinct architectures")
+    sample.add_argument("--canonical", action="store_true",
+                        help="only one cell per isomorphism class (6,466 classes): no two rows compute the same "
+                             "function, so no measurement is spent twice")
+    sample.add_argument("--column", default="mydevice", metavar="NAME",
+                        help="name of the empty column to fill with your measurements (default mydevice)")
+    add_common(sample)
+    sample.set_defaults(handler=sample_archs)
+
     export = commands.add_parser(
         "export", help="write the standalone network of one architecture as ONNX, TorchScript or a pt file",
         description="Write the network of ARCH with the weights of --weights (a RUN/models/<code>.pt from "
@@ -78,6 +93,20 @@ def arch_record(arch, table_path: str | None = None) -> dict:
 def show_arch(args: argparse.Namespace) -> int:
     arch = resolve_arch(args.arch, args.table)
     emit(arch_record(arch, args.table), args.format)
+    return 0
+
+
+def sample_archs(args: argparse.Namespace) -> int:
+    from gcnas.exceptions import InvalidInputError
+    from gcnas.space import NB201Space
+
+    space = NB201Space()
+    pool = len(space.canonical_codes()) if args.canonical else len(space)
+    if not 1 <= args.num <= pool:
+        raise InvalidInputError(f"--num must be between 1 and {pool} (the distinct "
+                                f"{'canonical ' if args.canonical else ''}cells of the space), got {args.num}")
+    archs = space.sample_many(args.num, args.seed, canonical=args.canonical)
+    emit([{"arch": str(a), "code": a.code, args.column: ""} for a in archs], args.format)
     return 0
 
 

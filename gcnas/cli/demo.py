@@ -11,7 +11,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo", help="the whole pipeline on a small built-in dataset, on CPU, with an HTML report",
         description="Train a uniform supernet, score sub-networks, fit the GCN, build the lookup table, pretrain "
                     "arch2vec, run multi-objective BO, train the picks from scratch and run GAEA; writes "
-                    "RUN/report.html. Rerunning continues where an interrupted run stopped.")
+                    "RUN/report.html. Rerunning continues where an interrupted run stopped; a --run DIR holding "
+                    "other work is refused unless --overwrite.")
     parser.add_argument("--run", default="runs/demo", metavar="DIR", help="run directory (default runs/demo)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--format", choices=["table", "json"], default="table", help="output format")
@@ -46,6 +47,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--proxies", default=None, metavar="LIST",
                         help="cheap features fused beside the supernet score (default params,synflow,naswot,jacov; "
                              "also flops)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="when --run DIR holds other work (a demo with other settings, a predictor or lookup "
+                             "table of other commands), delete everything in it and start afresh; without it the "
+                             "demo refuses such a folder, and resumes its own run with the same settings")
     parser.set_defaults(handler=run)
 
 
@@ -82,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
         settings = DemoSettings(**overrides)
     log = (lambda message: print(message, file=sys.stderr)) if args.format == "json" else print
     summary = run_demo(args.run, settings=settings, seed=args.seed, device=args.device, data_root=args.data_root,
-                       truth=truth, progress=sys.stderr.isatty(), log=log)
+                       truth=truth, progress=True, log=log,  # bars on a terminal, log lines when piped
+                       overwrite=args.overwrite)
     if args.format == "json":
         emit(summary, "json")
         return 0

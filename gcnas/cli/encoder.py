@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from gcnas.cli._common import add_common, emit, open_store
 
@@ -58,7 +57,7 @@ def run_pretrain(args: argparse.Namespace) -> int:
         names = [flag[2:].replace("-", "_") for flag, *_ in _TRAINING_FLAGS]
         params = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
         encoder = pretrain(store, epochs=args.epochs, latent_dim=args.latent_dim, seed=args.seed,
-                           force=args.force, progress=sys.stderr.isatty(), **params)
+                           force=args.force, progress=True, **params)
         archs, _ = store.embeddings("arch2vec")
     last = encoder.history_[-1]
     record = {"checkpoint": str(store.run_dir / "arch2vec.pt"), "embeddings": len(archs),

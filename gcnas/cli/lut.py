@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from gcnas.cli._common import (add_common, add_truth, emit, emit_judged, load_truth, official_index, open_store,
@@ -10,7 +11,11 @@ from gcnas.cli._common import (add_common, add_truth, emit, emit_judged, load_tr
 from gcnas.cli.predictor import TRUST_PICKLE_HELP
 
 SHOWN = ("rank", "code", "index", "arch", "accuracy", "accuracy_std", "params_m", "flops_m", "latency_ms",
-         "energy_mj")
+         "latency_ms_low", "latency_ms_high", "latency_measured", "energy_mj")
+
+CONFIDENCE_HELP = ("confidence of a bound on a cost predicted for some cells (lut build --latency predictor:NAME): "
+                   "each predicted cell's upper end at this confidence, calibrated on the measured rows, must meet the "
+                   "bound; measured cells count with their value (default 0.9; 0 = compare the point estimate)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,9 +58,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     query.add_argument("--top", type=int, default=10, metavar="K", help="rows shown (default 10)")
     query.add_argument("--all-members", action="store_true",
                        help="list isomorphic architectures separately (default: one per class)")
+    query.add_argument("--confidence", type=float, default=0.9, metavar="C", help=CONFIDENCE_HELP)
     add_truth(query)
     add_common(query, formats=("table", "json", "csv"))
     query.set_defaults(handler=query_command)
+
+    following = commands.add_parser(
+        "measure-next", help="the unmeasured cells whose measurement would change the top picks most",
+        description="Lists the cells to measure on the device next: unmeasured cells at least as accurate as the "
+                    "last of the top picks whose interval reaches below the bound (picks, which a measurement "
+                    "confirms or removes, and cells left out by their upper end, which it may admit), most "
+                    "accurate first. Measure them, add the rows (arch,<value>) to the measurements, refit "
+                    "(gcnas predictor fit --target latency ...), rebuild (gcnas lut build) and query again; "
+                    "--format csv prints arch strings ready to paste into the measurement CSV.")
+    following.add_argument("--max-latency-ms", type=float, metavar="X", help="keep cells with latency <= X (ms)")
+    following.add_argument("--max-energy-mj", type=float, metavar="X", help="keep cells with energy <= X (mJ)")
+    following.add_argument("--max-params-m", type=float, metavar="X", help="keep cells with parameters <= X (millions)")
+    following.add_argument("--max-flops-m", type=float, metavar="X", help="keep cells with FLOPs <= X (millions)")
+    following.add_argument("--top", type=int, default=10, metavar="K", help="picks the answer is about (default 10)")
+    following.add_argument("--num", type=int, default=10, metavar="N", help="most cells listed (default 10)")
+    following.add_argument("--confidence", type=float, default=0.9, metavar="C", help=CONFIDENCE_HELP)
+    following.add_argument("--all-members", action="store_true",
+                           help="list isomorphic architectures separately (default: one per class)")
+    add_common(following, formats=("table", "json", "csv"))
+    following.set_defaults(handler=measure_next_command)
 
 
 def build_command(args: argparse.Namespace) -> int:
@@ -65,7 +91,7 @@ def build_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     energy = None if args.energy == "none" else args.energy
     table = LookupTable.build(store, latency=args.latency, energy=energy, dataset=args.dataset,
-                              trust_pickle=args.trust_pickle)
+                              trust_pickle=args.trust_pickle, progress=True)
     missing = store.lut_meta().get("missing") or {}
     emit({"rows": store.lut_size(), "columns": ", ".join(table.columns), "latency": args.latency,
           "energy": energy, **{f"{name}_missing": count for name, count in missing.items()},
@@ -83,7 +109,7 @@ def query_command(args: argparse.Namespace) -> int:
     rows = lut.query(
         max_latency_ms=args.max_latency_ms, max_energy_mj=args.max_energy_mj, max_params_m=args.max_params_m,
         max_flops_m=args.max_flops_m, sort=args.sort, pareto_cost=args.pareto_cost, top=args.top,
-        distinct=not args.all_members)
+        distinct=not args.all_members, confidence=args.confidence)
     seconds = time.perf_counter() - started
     for row in rows:
         row["index"] = official_index(Arch.from_code(int(row["code"])))
@@ -97,4 +123,51 @@ def query_command(args: argparse.Namespace) -> int:
     emit_judged(rows, args.format, truth, judgement, columns)
     if args.format == "table":
         print(f"({len(rows)} rows, {1000 * seconds:.1f} ms)")
+    line = picks_line(rows, args.confidence, args.max_latency_ms)
+    if line:  # on stderr for json / csv, which stay machine-readable
+        print(line, file=sys.stdout if args.format == "table" else sys.stderr)
+    return 0
+
+
+def picks_line(rows: list[dict], confidence: float, bound: float | None) -> str | None:
+    """``7 of 10 picks measured; the other 3 predicted 6.1-7.9 ms (...)``, or None without a
+    measured flag on the latency column."""
+    from gcnas.predictors.lut_bounds import picks_summary
+
+    summary = picks_summary(rows, "latency_ms")
+    if summary is None:
+        return None
+    text = f"latency: {summary['measured']} of {summary['rows']} picks measured"
+    if summary["predicted"]:
+        interval = "latency_ms_high" in rows[0]
+        text += (f"; the other {summary['predicted']} predicted, "
+                 f"{summary['low']:.3g}-{summary['high']:.3g} ms" +
+                 (f" (ends at {confidence:g} confidence; chosen so that at most {1 - confidence:.0%} of the "
+                  f"predicted picks are expected over {bound:g} ms)" if interval and bound
+                  else " (point estimates: no interval applied)"))
+    return text
+
+
+def measure_next_command(args: argparse.Namespace) -> int:
+    from gcnas.predictors import LookupTable
+
+    lut = LookupTable(open_store(args))
+    rows = lut.measure_next(max_latency_ms=args.max_latency_ms, max_energy_mj=args.max_energy_mj,
+                            max_params_m=args.max_params_m, max_flops_m=args.max_flops_m, confidence=args.confidence,
+                            top=args.top, num=args.num, distinct=not args.all_members)
+    if args.format == "csv":  # arch strings to paste into the device's measurement CSV
+        emit(rows, "csv", ["arch", "code", "accuracy", "latency_ms", "latency_ms_low", "latency_ms_high", "reason"])
+        return 0
+    if args.format == "json":
+        emit(rows, "json")
+        return 0
+    if not rows:
+        print(f"nothing to measure: the top {args.top} picks are settled at {args.confidence:g} confidence "
+              "(measured, or no unmeasured cell could change them)")
+        return 0
+    shown = [c for c in ("rank", "code", "arch", "accuracy", "latency_ms", "latency_ms_low", "latency_ms_high",
+                         "energy_mj", "energy_mj_low", "energy_mj_high", "reason") if c in rows[0]]
+    emit(rows, "table", shown)
+    print(f"measure these {len(rows)} on the device, add them (arch,<value>) to the measurements, refit with "
+          "`gcnas predictor fit --target latency ...`, rebuild with `gcnas lut build` and query again")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 
@@ -25,8 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "fit", help="fit a predictor to supernet samples, measured latencies or a table column",
         description="Fit to the run store's scored sub-networks (--samples), to the latencies measured by "
                     "`gcnas hw measure` (--from measured[:DEVICE]), or to K architectures drawn (seeded) from a "
-                    "benchmark table column (--table CSV --metric COL --num-train K; cells without a value are "
-                    "skipped). Writes RUN/predictor.pt, or RUN/predictors/NAME.pt with --name.")
+                    "benchmark table column (--table CSV --metric COL [--num-train K]; cells without a value are "
+                    "skipped). Latency targets must be finite and >= 0, as in `gcnas lut build`. Writes "
+                    "RUN/predictor.pt, or RUN/predictors/NAME.pt with --name.")
     fit.add_argument("--model", choices=MODELS, default="gcn", help="predictor (default gcn)")
     fit.add_argument("--target", choices=("accuracy", "latency"), default="accuracy",
                      help="what the predictor predicts (default accuracy); a latency predictor fills the lookup "
@@ -45,9 +47,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "valid_acc, test_acc), nb201:latency (packaged: pixel3, fpga, eyeriss) or "
                              "natsbench:PATH:DATASET[:HP]")
     fit.add_argument("--metric", default="valid_acc", help="table column to fit (default valid_acc)")
-    fit.add_argument("--num-train", type=int, default=100, metavar="K",
-                     help="architectures drawn from the table (default 100; 0 = all)")
-    fit.add_argument("--ensemble", type=int, help="ensemble members (gcn, mlp, gbt)")
+    fit.add_argument("--num-train", type=int, default=None, metavar="K",
+                     help="architectures drawn from the table (0 = all). Default: all of them for --target latency "
+                          "and for your own CSV; 100 from a benchmark (nb201:..., natsbench:...), whose every "
+                          "cell would be known")
+    fit.add_argument("--ensemble", type=int,
+                     help="ensemble members (gcn, mlp, gbt); with --target latency the cross-conformal folds "
+                          "(default 5, at least 2): one model per fold, fitted without it, calibrates the intervals")
     fit.add_argument("--epochs", type=int, help="most training epochs (gcn, mlp)")
     add_common(fit)
     fit.set_defaults(handler=fit_command)
@@ -98,6 +104,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _training_set(args: argparse.Namespace, store) -> tuple[list, list, str]:
     from gcnas.exceptions import InvalidInputError
+    from gcnas.hardware.sources import check_costs
     from gcnas.space import as_generator
 
     if args.from_store is not None:
@@ -122,19 +129,41 @@ def _training_set(args: argparse.Namespace, store) -> tuple[list, list, str]:
             raise InvalidInputError(
                 f"run {args.run!r} has no samples from {args.samples!r}; score sub-networks with "
                 "`gcnas supernet sample --num K` first, or fit to a table with --table CSV --metric COL")
-        return [s.arch for s in samples], [s.accuracy for s in samples], f"samples:{args.samples}"
+        values = [s.accuracy for s in samples]
+        if args.target != "accuracy":
+            check_costs(values, TARGET_COLUMNS[args.target], f"samples:{args.samples}")
+        return [s.arch for s in samples], values, f"samples:{args.samples}"
     import numpy as np
 
     table = open_table_arg(args.table)
     values = np.asarray(table.column(args.metric), dtype=np.float64)
-    valued = np.flatnonzero(np.isfinite(values))  # a partial table: cells without a value are skipped
-    if args.num_train < 0 or args.num_train > len(valued):
+    valued = np.flatnonzero(~np.isnan(values))  # a partial table: cells without a value are skipped
+    source = f"table:{args.table}:{args.metric}"
+    if args.target != "accuracy":  # every value, before a draw could leave one out; named as `lut build` does
+        check_costs(values[valued], TARGET_COLUMNS[args.target], f"{args.table}:{args.metric}")
+    num_train = _default_num_train(args) if args.num_train is None else args.num_train
+    if num_train < 0 or num_train > len(valued):
         raise InvalidInputError(f"--num-train must be in 0..{len(valued)} (the table's rows with a "
-                                f"{args.metric} value), got {args.num_train}")
-    count = args.num_train or len(valued)
+                                f"{args.metric} value), got {num_train}")
+    count = num_train or len(valued)
     rows = valued[as_generator(args.seed).choice(len(valued), size=count, replace=False)]
     archs = table.archs
-    return [archs[r] for r in rows], [float(values[r]) for r in rows], f"table:{args.table}:{args.metric}"
+    return [archs[r] for r in rows], [float(values[r]) for r in rows], source
+
+
+BENCHMARK_TABLES = ("nb201", "natsbench")
+"""``--table`` prefixes of published benchmarks: tables whose every cell is known, where a
+predictor fit to all of them would be pointless; ``--num-train`` draws 100 of them by default."""
+
+TARGET_COLUMNS = {"latency": "latency_ms"}
+"""Cost targets and the cost each one is (checked as ``gcnas lut build`` checks it)."""
+
+
+def _default_num_train(args: argparse.Namespace) -> int:
+    """``--num-train`` when not given: 0 (every row) for a cost target or a user's own table,
+    100 from a benchmark table."""
+    benchmark = args.table.partition(":")[0] in BENCHMARK_TABLES
+    return 100 if args.target == "accuracy" and benchmark else 0
 
 
 def fit_command(args: argparse.Namespace) -> int:
@@ -149,13 +178,21 @@ def fit_command(args: argparse.Namespace) -> int:
     archs, y, source = _training_set(args, store)
     options = {"seed": args.seed}
     if args.model in ("gcn", "mlp"):
-        options["progress"] = sys.stderr.isatty()
+        options["progress"] = True  # a bar on a terminal, log lines when piped (gcnas.progress)
         if args.epochs is not None:
             options["epochs"] = args.epochs
     if args.ensemble is not None and args.model != "gp":
         options["ensemble"] = args.ensemble
     started = time.perf_counter()
-    predictor = make_predictor(args.model, **options).fit(archs, y)
+    if args.target in TARGET_COLUMNS:  # a cost: calibrated intervals (cross-conformal), see gcnas.predictors.conformal
+        from gcnas.predictors import LATENCY_GCN, ConformalPredictor
+
+        inner = {**(LATENCY_GCN if args.model == "gcn" else {}),
+                 **{k: v for k, v in options.items() if k not in ("seed", "ensemble", "progress")}}
+        predictor = ConformalPredictor(model=args.model, model_params=inner, folds=max(2, options.get("ensemble", 5)),
+                                       seed=args.seed).fit(archs, y)
+    else:
+        predictor = make_predictor(args.model, **options).fit(archs, y)
     seconds = time.perf_counter() - started
     path = predictor.save(predictor_path(store.run_dir, args.name))
     info = {"model": args.model, "target": args.target, "name": args.name, "source": source, "n_train": len(archs),
@@ -164,8 +201,24 @@ def fit_command(args: argparse.Namespace) -> int:
     store.finish_stage(predictor_stage(args.name), info, seconds)
     emit({"model": args.model, "target": args.target, "source": source, "n_train": len(archs),
           "train_kendall_tau": round(kendall_tau(y, predictor.predict(archs)), 4),
-          "seconds": round(seconds, 2), "saved": str(path)}, args.format)
+          **_interval_record(predictor), "seconds": round(seconds, 2), "saved": str(path)}, args.format)
     return 0
+
+
+def _interval_record(predictor) -> dict[str, str]:
+    """The calibrated interval of a cost predictor at 90% confidence, as the fit prints it."""
+    if not hasattr(predictor, "calibration"):
+        return {}
+    from gcnas.predictors import conformal_quantile
+
+    scores = predictor.calibration()["scores"]
+    if len(scores) < 9:
+        return {}
+    low, high = conformal_quantile(scores, 0.9, upper=False), conformal_quantile(scores, 0.9)
+    if predictor.scale == "log":
+        return {"interval_90": f"x{math.exp(low):.3f} .. x{math.exp(high):.3f} of the prediction "
+                               f"(cross-conformal, {len(scores)} rows)"}
+    return {"interval_90": f"{low:+.4g} .. {high:+.4g} (cross-conformal, {len(scores)} rows)"}
 
 
 def fuse_command(args: argparse.Namespace) -> int:
@@ -191,7 +244,7 @@ def fuse_command(args: argparse.Namespace) -> int:
                                                             num_classes=data.num_classes),
                                schedule=schedule, gcn=gcn, seed=args.seed, device=args.device,
                                data_root=args.data_root or shape.get("data_root"),
-                               progress=sys.stderr.isatty(), log=lambda m: print(m, file=sys.stderr, flush=True))
+                               progress=True, log=lambda m: print(m, file=sys.stderr, flush=True))
     seconds = time.perf_counter() - started
     rows = [{"signal": name, "weight": round(weight, 4)} for name, weight in info["weights"].items()]
     if truth is not None:  # read only now, after the fit: the fused ranking beside its ingredients

@@ -48,6 +48,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "stops the command, naming the row")
     for flag, _, unit in _BOUNDS:
         run.add_argument("--" + flag.replace("_", "-"), type=float, metavar="X", help=f"constraint {unit} <= X")
+    run.add_argument("--confidence", type=float, default=0.9, metavar="C",
+                     help="confidence of a bound on a cost the lookup table predicts for some cells (--latency-from "
+                          "lut on a table built with --latency predictor:NAME): each predicted cell's upper end at "
+                          "this confidence must meet the bound, measured cells count as they are (default 0.9; "
+                          "0 = the point estimate)")
     run.add_argument("--features", default="arch2vec+stats",
                      help="BO features: arch2vec | onehot | stats | FILE.npz, or several joined with '+' "
                           "(default arch2vec+stats; arch2vec needs `gcnas encoder pretrain`)")
@@ -114,7 +119,7 @@ def _floats(text: str | None, what: str) -> list[float] | None:
 def _problem(args: argparse.Namespace, store):
     from gcnas.exceptions import InvalidInputError
     from gcnas.data.table_specs import COLUMN_SPECS, is_column_spec
-    from gcnas.search import Constraint
+    from gcnas.search import Constraint, LUTObjective
     from gcnas.search.specs import check_ranges_used, cost_objective, objective_from_spec, parse_value_ranges
 
     names = [n.strip() for n in args.objectives.split(",") if n.strip()]
@@ -135,6 +140,10 @@ def _problem(args: argparse.Namespace, store):
         bound = getattr(args, flag)
         if bound is not None:
             metric = by_name.get(column) or cost_objective(short, **costs)
+            if isinstance(metric, LUTObjective) and args.confidence:  # checked on the upper end, own name
+                upper = LUTObjective(f"{column}_upper", False, cheap=True, store=store, column=metric.column,
+                                     confidence=args.confidence)
+                metric = upper if upper.widens() else metric
             prune = args.cheap_bounds == "prune" or (args.cheap_bounds == "auto" and args.method != "reinforce")
             constraints.append(Constraint(metric, upper=bound, prune=prune))
     report = []
@@ -285,7 +294,7 @@ def _search_run(args: argparse.Namespace, store) -> int:
 def search_compare(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from gcnas.data import RunStore
+    from gcnas.cli._common import read_store
     from gcnas.exceptions import InvalidInputError
     from gcnas.search import SearchResult
 
@@ -294,7 +303,7 @@ def search_compare(args: argparse.Namespace) -> int:
     ref = _floats(args.ref_point, "--ref-point")
     groups: dict[str, list[SearchResult]] = {}
     for run in runs:
-        with RunStore(run, mode="auto") as store:  # only reads: a read-only run is read as it is
+        with read_store(run) as store:  # only reads: a read-only run is read as it is, a missing one refused
             for study in store.studies():
                 groups.setdefault(study, []).append(SearchResult.load(store, study))
     if not groups:

@@ -158,7 +158,7 @@ def sample_command(args: argparse.Namespace) -> int:
         store = open_store(args)
         samples = sample_subnets(store, trained, data, num=args.num, seed=args.seed,
                                  bn_recalibrate=args.bn_recalibrate, batch_size=args.batch_size, limit=args.limit,
-                                 progress=args.format == "table")
+                                 progress=True)
     else:
         from gcnas.supernet.checkpoint import checkpoint_path, read_checkpoint
 
@@ -168,7 +168,7 @@ def sample_command(args: argparse.Namespace) -> int:
         store = open_store(args)
         with open_executor(args) as executor:
             samples = sample_subnets_sharded(store, source, executor, num=args.num, seed=args.seed,
-                                             chunk=args.chunk, progress=args.format == "table")
+                                             chunk=args.chunk, progress=True)
     rows = [{"code": s.arch.code, "index": official_index(s.arch), "arch": str(s.arch), "accuracy": s.accuracy,
              "loss": s.loss} for s in samples]
     judgement = None

@@ -48,7 +48,7 @@ def train_command(args: argparse.Namespace) -> int:
                         image_size=args.image_size, epochs=args.epochs, channels=args.channels, cells=args.cells,
                         seed=args.seed, device=args.device, batch_size=args.batch_size, lr=args.lr,
                         weight_decay=args.weight_decay, steps_per_epoch=args.steps_per_epoch,
-                        progress=args.format == "table")
+                        progress=True)
     if args.format == "json":
         emit({"path": str(model.path), "arch": str(model.arch), "code": model.arch.code,
               "epochs_run": model.epochs_run, "settings": model.settings, "history": model.history,

@@ -86,11 +86,10 @@ def _fingerprint(root: Path, listings: dict[str, list[tuple[str, int]]], image_s
 def _decode(samples: list[tuple[str, int]], image_size: int, desc: str, progress: bool) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
     from torchvision.datasets.folder import default_loader
-    from tqdm.auto import tqdm
+    from gcnas.progress import progress as show_progress
 
     out = np.empty((len(samples), 3, image_size, image_size), dtype=np.uint8)
-    for i, (path, _) in enumerate(tqdm(samples, desc=desc, unit="img", disable=True if not progress else None,
-                                       mininterval=1.0)):
+    for i, (path, _) in enumerate(show_progress(samples, desc=desc, unit="img", enabled=progress)):
         try:
             image = default_loader(path)  # ImageFolder's own loader: PIL, converted to RGB
             if image.size != (image_size, image_size):

@@ -217,12 +217,12 @@ class NATSBench:
             hp: ``"12"`` or ``"200"`` (default: the instance's).
             metrics: Columns to include (default: all of :data:`METRICS`).
             archs: Rows to include (default: every index with a results file).
-            progress: Show a tqdm bar (reading 15,625 files takes minutes).
+            progress: Show progress (reading 15,625 files takes minutes).
 
         Returns:
             The table, rows in official index order when ``archs`` is ``None``.
         """
-        from tqdm import tqdm
+        from gcnas.progress import progress as show_progress
 
         metrics = list(METRICS if metrics is None else metrics)
         for metric in metrics:
@@ -230,7 +230,7 @@ class NATSBench:
         indices = (self.available_indices() if archs is None
                    else np.array([self.index(a) for a in archs], dtype=np.int64))
         columns = {metric: np.empty(len(indices)) for metric in metrics}
-        for row, index in enumerate(tqdm(indices, desc="NATS-Bench", unit="arch", disable=not progress)):
+        for row, index in enumerate(show_progress(indices, desc="NATS-Bench", unit="arch", enabled=progress)):
             record = self.record(int(index), dataset=dataset, hp=hp)
             for metric in metrics:
                 columns[metric][row] = record[metric]
@@ -250,7 +250,7 @@ class NATSBench:
             dataset: One of :data:`DATASETS` (default: the instance's).
             hp: ``"12"`` or ``"200"`` (default: the instance's).
             cache_dir: Where to keep the table (default :func:`default_cache_dir`).
-            progress: Show a tqdm bar while reading the archive.
+            progress: Show progress while reading the archive.
 
         Returns:
             A :class:`BenchmarkTable` with every :data:`METRICS` column, rows in official

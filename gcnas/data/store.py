@@ -131,7 +131,7 @@ _REPAIR = "restore it from a backup, or move it away to start the run afresh"
 _READERS = "gcnas search trials, search compare and lut query"
 _BUGS = (sqlite3.ProgrammingError, sqlite3.InterfaceError, sqlite3.InternalError)
 """sqlite3 errors that mean a bug in gcnas, not a problem of the store: kept as they are."""
-_UNGUARDED = ("transaction", "close", "release_study", "write_config", "read_config")
+_UNGUARDED = ("transaction", "close", "close_all", "release_study", "write_config", "read_config")
 
 
 class StoreConflictError(GcnasError, RuntimeError):
@@ -154,6 +154,8 @@ def legacy_study_file(study: str) -> str:
 _HELD: Counter[tuple[str, str]] = Counter()
 """The study locks this process holds: ``(database path, study) -> number of claims``."""
 _HELD_GUARD = threading.Lock()
+_OPEN: weakref.WeakSet[RunStore] = weakref.WeakSet()
+"""The stores this process has open (:meth:`RunStore.close_all`)."""
 
 
 def _guarded(method: Callable[..., _T]) -> Callable[..., _T]:
@@ -283,6 +285,7 @@ class RunStore:
             self._check_layout()
             # gives back this store's study locks: on close(), when garbage-collected, at exit
             self._finalizer = weakref.finalize(self, _give_back, self._conn, self._key, self._claims, os.getpid())
+            _OPEN.add(self)
         except BaseException as error:
             if self._conn is not None:
                 self._conn.close()
@@ -486,6 +489,20 @@ class RunStore:
         self._finalizer()
         self._conn.close()
 
+    @staticmethod
+    def close_all(run_dir: str | os.PathLike) -> None:
+        """Close every store of this process open on ``run_dir`` (before its folder is removed,
+        so that no connection left open writes into a new store made there later)."""
+        key = os.path.realpath(Path(run_dir) / DB_NAME)
+        for store in list(_OPEN):
+            if store._key == key:
+                store.close()
+
+    def is_empty(self) -> bool:
+        """Whether nothing was ever written: no row in any table but the store's own ``meta``."""
+        tables = [r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return not any(self._conn.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone() for t in tables if t != "meta")
+
     def __enter__(self) -> RunStore:
         return self
 
@@ -531,6 +548,11 @@ class RunStore:
         info.setdefault("seconds", row[1])
         return info
 
+    def stage_times(self) -> dict[str, tuple[float, float | None]]:
+        """``stage -> (finished, seconds)``: when each finished stage finished (epoch seconds), in that order."""
+        return {name: (finished, seconds) for name, finished, seconds in self._conn.execute(
+            "SELECT name, finished, seconds FROM stages ORDER BY finished")}
+
     def stages(self) -> dict[str, dict[str, Any]]:
         """Every finished stage with its info, in finishing order."""
         rows = self._conn.execute("SELECT name, info, seconds FROM stages ORDER BY finished").fetchall()
@@ -566,6 +588,11 @@ class RunStore:
 
     def sample_sources(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT DISTINCT source FROM samples ORDER BY source")]
+
+    def sample_kinds(self) -> list[tuple[str, int, float | None, float | None]]:
+        """``(source, count, lowest accuracy, highest accuracy)`` for every source of samples."""
+        return list(self._conn.execute("SELECT source, COUNT(*), MIN(accuracy), MAX(accuracy) FROM samples "
+                                       "GROUP BY source ORDER BY source"))
 
     # -- costs -------------------------------------------------------------------------
 
@@ -627,6 +654,11 @@ class RunStore:
             conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)", rows)
         return len(rows)
 
+    def embedding_kinds(self) -> list[tuple[str, int, int]]:
+        """``(encoder, count, dimension)`` for every encoder with stored embeddings."""
+        return [(encoder, count, size // 4) for encoder, count, size in self._conn.execute(
+            "SELECT encoder, COUNT(*), MAX(LENGTH(vector)) FROM embeddings GROUP BY encoder ORDER BY encoder")]
+
     def embeddings(self, encoder: str) -> tuple[list[Arch], np.ndarray]:
         """``(archs, (n, d) float32)`` stored for ``encoder``, ordered by code."""
         rows = self._conn.execute("SELECT code, vector FROM embeddings WHERE encoder=? ORDER BY code",
@@ -673,6 +705,19 @@ class RunStore:
 
     def studies(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT DISTINCT study FROM trials ORDER BY study")]
+
+    def study_sizes(self) -> dict[str, tuple[int, int]]:
+        """``study -> (trials, failed trials)`` for every study with trials."""
+        return {study: (total, failed) for study, total, failed in self._conn.execute(
+            "SELECT study, COUNT(*), SUM(status = 'failed') FROM trials GROUP BY study ORDER BY study")}
+
+    def study_running(self, study: str) -> bool:
+        """Whether a live process holds ``study``'s writer lock (a search running now)."""
+        if self._version < 2:
+            return False
+        row = self._conn.execute("SELECT pid, host, process_start FROM study_locks WHERE study=?",
+                                 (study,)).fetchone()
+        return row is not None and _holder_alive(*row)
 
     # -- study settings and writer locks ------------------------------------------------
 

@@ -7,21 +7,32 @@ every architecture's embedding in the run store; :func:`latent_map` draws it.
 of the live cell.
 """
 
-from gcnas.encoders.arch2vec import Arch2Vec, graph_tensors
-from gcnas.encoders.graph_stats import graph_statistics, statistic_names
-from gcnas.encoders.latent_map import latent_map
-from gcnas.encoders.model import GraphVAE
-from gcnas.encoders.pretrain import CHECKPOINT, ENCODER_NAME, load_pretrained, pretrain
+from __future__ import annotations
 
-__all__ = [
-    "Arch2Vec",
-    "CHECKPOINT",
-    "ENCODER_NAME",
-    "GraphVAE",
-    "graph_statistics",
-    "graph_tensors",
-    "latent_map",
-    "load_pretrained",
-    "pretrain",
-    "statistic_names",
-]
+from typing import TYPE_CHECKING
+
+from gcnas._lazy import lazy_exports
+
+_EXPORTS = {
+    'Arch2Vec': 'arch2vec',
+    'CHECKPOINT': 'pretrain',
+    'ENCODER_NAME': 'pretrain',
+    'GraphVAE': 'model',
+    'graph_statistics': 'graph_stats',
+    'graph_tensors': 'arch2vec',
+    'latent_map': 'latent_map',
+    'load_pretrained': 'pretrain',
+    'pretrain': 'pretrain',
+    'statistic_names': 'graph_stats',
+}
+"""Public name -> the submodule that defines it (loaded on first use: gcnas._lazy)."""
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
+    from gcnas.encoders.arch2vec import Arch2Vec, graph_tensors
+    from gcnas.encoders.graph_stats import graph_statistics, statistic_names
+    from gcnas.encoders.latent_map import latent_map
+    from gcnas.encoders.model import GraphVAE
+    from gcnas.encoders.pretrain import CHECKPOINT, ENCODER_NAME, load_pretrained, pretrain

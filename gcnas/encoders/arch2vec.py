@@ -17,11 +17,11 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from gcnas.data.store import atomic_write
 from gcnas.encoders.model import GraphVAE, reconstruction_stats, vae_loss
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError, NotFittedError
+from gcnas.progress import progress as show_progress
 from gcnas.space import EDGES, NODE_TYPES, OPS, Arch, NB201Space
 
 __all__ = ["Arch2Vec", "graph_tensors"]
@@ -147,7 +147,7 @@ class Arch2Vec:
             archs: Architectures to train on; ``None`` means the whole space (15,625).
                 A seeded ``holdout`` share of them is kept out for reconstruction checks.
             epochs: Passes over the training part (default ``self.epochs``).
-            progress: Show a tqdm bar.
+            progress: Show progress (:func:`gcnas.progress.progress`: a bar on a terminal, log lines elsewhere).
             checkpoint: File to save the training state to after every epoch; when it
                 exists, training resumes from it (same settings and archs required)
                 and gives the same model as an uninterrupted run of as many epochs.
@@ -174,8 +174,8 @@ class Arch2Vec:
         start = self._resume(checkpoint, optimizer) if checkpoint is not None else 0
         adj, features, types = graph_tensors(train)
         steps = math.ceil(len(train) / self.batch_size)
-        bar = tqdm(total=(epochs - start) * steps, desc="arch2vec", unit="step", disable=not progress,
-                   leave=False)
+        bar = show_progress(total=epochs * steps, initial=start * steps, desc="encoder pretrain (arch2vec)",
+                            unit="step", enabled=progress)
         for epoch in range(start, epochs):
             began = time.perf_counter()
             model.train()

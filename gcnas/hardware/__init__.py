@@ -7,36 +7,48 @@ is the analytic energy estimate; ``measure_energy`` reads NVML on NVIDIA GPUs; a
 :mod:`gcnas.data.hardware_tables` behind one source-spec string per cost.
 """
 
-from gcnas.hardware.counts import DATASETS, Layer, dataset_shape, network_costs, network_costs_many, network_layers
-from gcnas.hardware.energy import PRESETS, EnergyModel, estimate_energy
-from gcnas.hardware.latency import (LatencyResult, measure_latencies, measure_latency, measure_many, measurement_key,
-                                    resolve_clock, resolve_device, sweep)
-from gcnas.hardware.nvml import measure_energy, measure_energy_many, nvml_available
-from gcnas.hardware.sources import ENERGY_SPECS, LATENCY_SPECS, cost_table, costs
+from __future__ import annotations
 
-__all__ = [
-    "DATASETS",
-    "ENERGY_SPECS",
-    "LATENCY_SPECS",
-    "PRESETS",
-    "EnergyModel",
-    "Layer",
-    "LatencyResult",
-    "cost_table",
-    "costs",
-    "dataset_shape",
-    "estimate_energy",
-    "measure_energy",
-    "measure_energy_many",
-    "measure_latencies",
-    "measure_latency",
-    "resolve_clock",
-    "measure_many",
-    "measurement_key",
-    "network_costs",
-    "network_costs_many",
-    "network_layers",
-    "nvml_available",
-    "resolve_device",
-    "sweep",
-]
+from typing import TYPE_CHECKING
+
+from gcnas._lazy import lazy_exports
+
+_EXPORTS = {
+    'DATASETS': 'counts',
+    'ENERGY_SPECS': 'sources',
+    'LATENCY_SPECS': 'sources',
+    'PRESETS': 'energy',
+    'EnergyModel': 'energy',
+    'Layer': 'counts',
+    'LatencyResult': 'latency',
+    'check_costs': 'sources',
+    'cost_table': 'sources',
+    'costs': 'sources',
+    'dataset_shape': 'counts',
+    'estimate_energy': 'energy',
+    'measure_energy': 'nvml',
+    'measure_energy_many': 'nvml',
+    'measure_latencies': 'latency',
+    'measure_latency': 'latency',
+    'resolve_clock': 'latency',
+    'measure_many': 'latency',
+    'measurement_key': 'latency',
+    'network_costs': 'counts',
+    'network_costs_many': 'counts',
+    'network_layers': 'counts',
+    'nvml_available': 'nvml',
+    'resolve_device': 'latency',
+    'sweep': 'latency',
+}
+"""Public name -> the submodule that defines it (loaded on first use: gcnas._lazy)."""
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
+    from gcnas.hardware.counts import DATASETS, Layer, dataset_shape, network_costs, network_costs_many, network_layers
+    from gcnas.hardware.energy import PRESETS, EnergyModel, estimate_energy
+    from gcnas.hardware.latency import (LatencyResult, measure_latencies, measure_latency, measure_many, measurement_key,
+                                        resolve_clock, resolve_device, sweep)
+    from gcnas.hardware.nvml import measure_energy, measure_energy_many, nvml_available
+    from gcnas.hardware.sources import ENERGY_SPECS, LATENCY_SPECS, check_costs, cost_table, costs

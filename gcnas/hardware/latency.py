@@ -295,7 +295,7 @@ def measure_many(archs: Sequence[Arch], store: RunStore, *, device: str = "cpu",
         warmup: Untimed passes per architecture.
         threads: CPU threads during the measurement.
         dataset: Input size and class count.
-        progress: Show a tqdm bar.
+        progress: Show progress (:func:`gcnas.progress.progress`: a bar on a terminal, log lines elsewhere).
         seed: Seeds weights and inputs.
         interleave: Architectures timed in interleaved rounds together (1: one after the other).
         clock: ``wall``, ``cpu`` or ``auto`` (see :func:`measure_latencies`).
@@ -349,7 +349,7 @@ def sweep(archs: Sequence[Arch], store: RunStore, metric: str, key: str,
             for up to ``group`` architectures at once. With ``executor``, a picklable callable
             (a module-level function or a ``functools.partial`` of one).
         source: Label stored with each value (with ``executor``, followed by ``:worker=HOST:PID``).
-        progress: Show a tqdm bar.
+        progress: Show progress (:func:`gcnas.progress.progress`: a bar on a terminal, log lines elsewhere).
         group: Measure (and commit) this many architectures per call of ``measure``;
             ``None``: one per call, ``measure`` taking a single architecture.
         executor: Run the calls of ``measure`` on these workers; their results are written
@@ -358,7 +358,7 @@ def sweep(archs: Sequence[Arch], store: RunStore, metric: str, key: str,
     Returns:
         ``{"measured": n_new, "skipped": n_already_stored, "total": n_distinct}``.
     """
-    from tqdm import tqdm
+    from gcnas.progress import progress as show_progress
 
     done = store.costs(metric, key)
     todo, seen = [], set()
@@ -370,7 +370,7 @@ def sweep(archs: Sequence[Arch], store: RunStore, metric: str, key: str,
     size = 1 if group is None else group
     chunks = [todo[start:start + size] for start in range(0, len(todo), size)]
     written = [0]
-    with tqdm(total=len(todo), desc=f"{metric} on {key}", unit="arch", disable=not progress) as bar:
+    with show_progress(total=len(todo), desc=f"{metric} on {key}", unit="arch", enabled=progress) as bar:
         def write(chunk: list[Arch], measured: list[tuple[float, float]], label: str) -> None:
             store.write_costs(metric, key, chunk, [v for v, _ in measured], [s for _, s in measured], source=label)
             written[0] += len(chunk)

@@ -51,7 +51,7 @@ from gcnas.hardware.energy import EnergyModel
 from gcnas.hardware.latency import measurement_key
 from gcnas.space import Arch
 
-__all__ = ["cost_table", "costs", "LATENCY_SPECS", "ENERGY_SPECS"]
+__all__ = ["check_costs", "cost_table", "costs", "LATENCY_SPECS", "ENERGY_SPECS"]
 
 LATENCY_SPECS = ("CSV:COLUMN", "nb201:latency:DEVICE", "measured[:DEVICE]", "hwnb:PICKLE:DEVICE", "help:DIR:DEVICE",
                  "brp:PICKLE")
@@ -154,13 +154,32 @@ def _energy_source(spec: str, store: RunStore | None, dataset: str,
     raise InvalidInputError(f"unknown energy source {spec!r}; use one of {', '.join(ENERGY_SPECS)}")
 
 
-def _checked(values: np.ndarray, name: str, spec: str, missing: float | None = None) -> np.ndarray:
+def check_costs(values: Sequence[float], name: str, spec: str, missing: float | None = None) -> np.ndarray:
+    """Refuse costs that no device has: NaN, infinite or negative values (a cost may be 0).
+
+    The one check of latency and energy values, wherever they enter: ``cost_table`` (the
+    lookup table) and the targets of a latency predictor (``gcnas predictor fit``).
+
+    Args:
+        values: ``(n,)`` costs.
+        name: The cost, e.g. ``latency_ms``.
+        spec: Where they come from (the source spec), named in the error.
+        missing: ``np.nan``: NaN marks a cell the source lacks and is let through.
+
+    Returns:
+        ``values`` as float64.
+
+    Raises:
+        CorruptFileError: A value that is not finite, or below 0.
+    """
     values = np.asarray(values, dtype=np.float64)
     bad = ~np.isfinite(values) | (values < 0)
     if missing is not None and np.isnan(missing):
         bad &= ~np.isnan(values)  # the cells the table lacks, asked for as NaN
     if bad.any():
-        raise CorruptFileError(f"{name} from {spec!r} holds {int(bad.sum())} non-finite or negative value(s)")
+        first = float(values[np.flatnonzero(bad)[0]])
+        raise CorruptFileError(f"{name} from {spec!r} holds {int(bad.sum())} non-finite or negative value(s), e.g. "
+                               f"{first}; a cost is a finite number >= 0: fix or remove those values")
     return values
 
 
@@ -197,11 +216,11 @@ def cost_table(archs: Sequence[Arch], *, latency: str | None = None, energy: str
     num_classes, size = dataset_shape(dataset)
     out = network_costs_many(archs, num_classes=num_classes, input_size=size)
     if latency is not None:
-        out["latency_ms"] = _checked(_latency_source(str(latency), store, dataset, missing)(archs), "latency_ms",
-                                     latency, missing)
+        out["latency_ms"] = check_costs(_latency_source(str(latency), store, dataset, missing)(archs), "latency_ms",
+                                        latency, missing)
     if energy is not None:
-        out["energy_mj"] = _checked(_energy_source(str(energy), store, dataset, missing)(archs), "energy_mj",
-                                    energy, missing)
+        out["energy_mj"] = check_costs(_energy_source(str(energy), store, dataset, missing)(archs), "energy_mj",
+                                       energy, missing)
     return out
 
 

@@ -1,21 +1,25 @@
 """The plumbing every predictor shares: input checks, target scaling, the registry,
 ``save`` / :func:`load_predictor`.
 
-A predictor maps architectures to one number each, scikit-learn style: keyword
-arguments are stored unchanged in ``__init__``, :meth:`Predictor.fit` returns
-``self``, fitted state ends in ``_``. A subclass implements two hooks,
+A predictor maps architectures to one number each and is a scikit-learn regressor
+(``RegressorMixin``, ``BaseEstimator``): keyword arguments are stored unchanged in
+``__init__``, :meth:`Predictor.fit` returns ``self``, fitted state ends in ``_``, so
+``clone``, ``cross_val_score``, ``GridSearchCV``, ``Pipeline`` and ``is_regressor`` take
+it; ``X`` is a list (or a numpy object array) of architectures. A subclass implements two hooks,
 ``_fit(archs, z)`` on standardised targets and ``_predict(archs) -> (mean, std)`` in
 the same standardised units; the base class validates, scales and unscales.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
 
 from gcnas.exceptions import CorruptFileError, GcnasError, InvalidInputError, NotFittedError
 from gcnas.registry import Registry
@@ -27,8 +31,13 @@ ArchLike = Arch | str | int
 __all__ = ["Predictor", "ArchLike", "keep_params", "register_predictor", "make_predictor", "predictor_names", "load_predictor"]
 
 
+BUILTIN_PREDICTORS = ("gcn", "mlp", "gbt", "gp", "conformal")
+"""The modules of :mod:`gcnas.predictors` whose classes register themselves (imported on the first lookup)."""
+
+
 def _load_builtin() -> None:
-    import gcnas.predictors  # noqa: F401  (importing the package registers every model)
+    for module in BUILTIN_PREDICTORS:
+        importlib.import_module(f"gcnas.predictors.{module}")
 
 
 _REGISTRY: Registry[Predictor] = Registry("predictor", load=_load_builtin)
@@ -75,10 +84,11 @@ def make_predictor(name: str, **kwargs: Any) -> Predictor:
     return _REGISTRY.make(name, **kwargs)
 
 
-class Predictor:
-    """Base class: validation, standardised targets, persistence.
+class Predictor(RegressorMixin, BaseEstimator):
+    """Base class: validation, standardised targets, persistence; a scikit-learn regressor.
 
-    Subclasses set ``min_train`` and implement ``_fit`` and ``_predict``.
+    Subclasses set ``min_train`` and implement ``_fit`` and ``_predict``. :meth:`score` is
+    Kendall tau (what ``cross_val_score`` and ``GridSearchCV`` maximise by default), not R².
     """
 
     name = "predictor"
@@ -121,6 +131,16 @@ class Predictor:
             setattr(self, name, value)
         return self
 
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's tags: a regressor whose ``X`` is a list of architectures, not a 2-D array."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True  # arch strings are valid input
+        return tags
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "y_mean_")
+
     def __repr__(self) -> str:
         defaults = {n: p.default for n, p in inspect.signature(type(self).__init__).parameters.items()}
         changed = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k) != v)
@@ -139,7 +159,7 @@ class Predictor:
         Returns:
             ``self``.
         """
-        archs = _check_archs(archs)
+        archs = self._check_archs(archs)
         y = np.asarray(y, dtype=np.float64).reshape(-1)
         if len(y) != len(archs):
             raise InvalidInputError(f"fit needs one target per architecture: got {len(archs)} archs, {len(y)} targets")
@@ -169,7 +189,7 @@ class Predictor:
             ``(n,)`` float64 means, or ``(mean, std)`` when ``return_std``.
         """
         self._check_fitted()
-        archs = _check_archs(archs, allow_empty=True)
+        archs = self._check_archs(archs, allow_empty=True)
         if not archs:
             empty = np.zeros(0)
             return (empty, empty.copy()) if return_std else empty
@@ -191,7 +211,7 @@ class Predictor:
         """
         from gcnas.predictors.metrics import kendall_tau
 
-        archs = _check_archs(archs)
+        archs = self._check_archs(archs)
         y = np.asarray(y, dtype=np.float64).reshape(-1)
         if len(y) != len(archs):
             raise InvalidInputError(f"score needs one value per architecture: got {len(archs)} archs, {len(y)} values")
@@ -214,6 +234,11 @@ class Predictor:
         return write_predictor_file(path, self.name, self.get_params(), self._state())
 
     # -- hooks -------------------------------------------------------------------------
+
+    def _check_archs(self, archs: Sequence[ArchLike], allow_empty: bool = False) -> list[Arch]:
+        """The cells given to fit / predict / score, checked (NAS-Bench-201 cells here; a predictor
+        of another search space overrides it, see :class:`~gcnas.predictors.cells.SpaceInputs`)."""
+        return _check_archs(archs, allow_empty)
 
     def _fit(self, archs: list[Arch], z: np.ndarray) -> None:
         raise NotImplementedError

@@ -18,12 +18,12 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from gcnas.data.store import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.hardware import network_costs_many
 from gcnas.predictors.zero_cost import ZERO_COST_PROXIES, jacov, naswot, synflow
+from gcnas.progress import progress as show_progress
 from gcnas.space import Arch
 
 __all__ = ["CELL_FEATURES", "DEFAULT_CELL_FEATURES", "ProxySettings", "cell_features", "parse_feature_names"]
@@ -153,8 +153,8 @@ def cell_features(archs: Sequence[Arch], *, store: RunStore | None = None, image
         # a stored NULL is an undefined score (-inf for the proxies), not a missing one
         missing = [i for i, a in enumerate(archs) if a.code not in known]
         step = len(missing) if name in COUNTED else chunk
-        bar = tqdm(total=len(missing), desc=f"cell features: {name}", unit="cell", file=sys.stderr,
-                   disable=not progress or not missing or name in COUNTED)
+        bar = show_progress(total=len(missing), desc=f"cell features: {name}", unit="cell",
+                            enabled=progress and bool(missing) and name not in COUNTED)
         for start in range(0, len(missing), max(step, 1)):
             todo = missing[start:start + step]
             computed = _compute(name, [archs[i] for i in todo], images, settings, side, device)

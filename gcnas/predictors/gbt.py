@@ -1,5 +1,8 @@
 """Baseline: gradient-boosted trees (scikit-learn) on one-hot ops, a small ensemble.
 
+The one-hot is the space's (:func:`~gcnas.predictors.mlp.cell_one_hot`); graph-level
+``features`` (:mod:`gcnas.predictors.cells`) are further columns.
+
 scikit-learn fits the trees; each fitted ensemble member is then kept as plain arrays (its
 trees' children, split features, thresholds and leaf values, and the boosting baseline),
 and predictions walk those arrays exactly as scikit-learn's ``predict`` does (the same
@@ -14,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from gcnas.predictors.base import Predictor, keep_params, register_predictor
-from gcnas.predictors.mlp import one_hot_matrix
+from gcnas.predictors.cells import SpaceInputs
+from gcnas.predictors.mlp import cell_one_hot
 from gcnas.space import Arch, as_generator
 
 __all__ = ["GBTPredictor"]
@@ -24,7 +28,7 @@ _CHUNK = 4096
 
 
 @register_predictor("gbt")
-class GBTPredictor(Predictor):
+class GBTPredictor(SpaceInputs, Predictor):
     """Gradient-boosted regression trees; ``ensemble`` members on row subsamples give a spread.
 
     Args:
@@ -34,6 +38,8 @@ class GBTPredictor(Predictor):
         subsample: Row share per tree (stochastic boosting; < 1 makes members differ).
         ensemble: Members, each with its own seed.
         seed: Seed of the members.
+        space, features: As in :class:`~gcnas.predictors.GCNPredictor` (the features are
+            further columns beside the one-hot).
 
     Example:
         >>> GBTPredictor(seed=0).fit(archs, acc).predict(archs[:3])
@@ -42,20 +48,25 @@ class GBTPredictor(Predictor):
     min_train = 5
 
     def __init__(self, n_estimators: int = 300, learning_rate: float = 0.05, max_depth: int = 3,
-                 subsample: float = 0.8, ensemble: int = 3, seed: int = 0) -> None:
+                 subsample: float = 0.8, ensemble: int = 3, seed: int = 0, space: Any = None,
+                 features: Any = None) -> None:
         keep_params(self, locals())
+
+    def _inputs(self, archs: list[Any], extra: np.ndarray | None) -> np.ndarray:
+        x = cell_one_hot(self._space(), archs)
+        return x if extra is None else np.concatenate([x, extra], axis=1)
 
     def _fit(self, archs: list[Arch], z: np.ndarray) -> None:
         from sklearn.ensemble import GradientBoostingRegressor
 
-        x = one_hot_matrix(archs)
+        x = self._inputs(archs, self._fit_graph_features(archs))
         seeds = as_generator(self.seed).integers(2**31, size=self.ensemble)
         self.forest_ = [forest_arrays(GradientBoostingRegressor(
             n_estimators=self.n_estimators, learning_rate=self.learning_rate, max_depth=self.max_depth,
             subsample=self.subsample, random_state=int(s)).fit(x, z)) for s in seeds]
 
     def _predict(self, archs: list[Arch]) -> tuple[np.ndarray, np.ndarray]:
-        x = one_hot_matrix(archs).astype(np.float32)
+        x = self._inputs(archs, self._graph_features(archs)).astype(np.float32)
         stacked = np.stack([forest_predict(member, x) for member in self.forest_])
         return stacked.mean(0), stacked.std(0)
 

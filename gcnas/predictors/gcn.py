@@ -9,6 +9,12 @@ number. Training minimises MSE (or L1: ``loss="l1"``) on standardised targets pl
 pairwise ranking loss (RankNet: logistic loss on every ordered pair of the batch), with
 early stopping on a held-out part; an ensemble of ``ensemble`` members, each with its own seed and
 held-out split, gives a mean and a spread.
+
+Cells of any :class:`~gcnas.spaces.SearchSpace` (``space=``): each of the cell's graphs
+(``space.to_graph``: DARTS' normal and reduction cell) passes through the same message
+passing (a node also knows which graph it is in), and the head reads their readouts side by
+side. Per-cell numbers (``features=``, see :mod:`gcnas.predictors.cells`) join the readout as
+graph-level inputs.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from torch import nn
 
 from gcnas._thirdparty import quiet_jit_deprecation
 from gcnas.predictors.base import keep_params, register_predictor
-from gcnas.predictors.graph import NODE_FEATURES, NUM_NODES, arch_batch
+from gcnas.predictors.cells import CostFeatures
+from gcnas.predictors.graph import NODE_FEATURES, NUM_NODES, arch_batch, space_graphs, space_node_features
 from gcnas.predictors.neural import NeuralPredictor
 from gcnas.space import Arch, NB201Space
 
@@ -34,10 +41,10 @@ __all__ = ["DirectedGCN", "GCNPredictor"]
 
 
 class DirectedGCN(nn.Module):
-    """Bidirectional GCN over the 8-node cell graph (PyG dense GCN layers).
+    """Bidirectional GCN over cell graphs (PyG dense GCN layers).
 
-    The cell graphs are tiny and all have 8 nodes, so the layers work on dense
-    adjacency batches (``torch_geometric.nn.DenseGCNConv``): one batched matmul per
+    The cell graphs are tiny (8 nodes for NAS-Bench-201, 11 for DARTS), so the layers work
+    on dense adjacency batches (``torch_geometric.nn.DenseGCNConv``): one batched matmul per
     layer and direction instead of a scatter over an edge list.
 
     Args:
@@ -45,36 +52,52 @@ class DirectedGCN(nn.Module):
         layers: Rounds of message passing.
         dropout: Dropout in the head.
         bidirectional: Also pass messages against the data flow.
+        graph_features: Width of the graph-level input ``extra`` fed to the head.
+        node_features: Width of a node feature vector (NAS-Bench-201's 15 by default).
+        graphs: Graphs per cell (``S``); each is encoded by the same layers and their
+            readouts are concatenated.
 
     Shapes:
-        ``forward(x (G, 8, 15), adjacency (G, 8, 8), extra (G, graph_features) | None) -> (G,)``,
-        ``adjacency[g, u, v] = 1`` when data flows from node ``u`` to node ``v``; ``extra``
-        are graph-level features fed to the head.
+        ``forward(x (G, N, F) | (G, S, N, F), adjacency (G, N, N) | (G, S, N, N),
+        extra (G, graph_features) | None, mask (G, N) | (G, S, N) | None) -> (G,)``;
+        ``adjacency[.., u, v] = 1`` when data flows from node ``u`` to node ``v``; ``mask``
+        marks real nodes (None: every node is real and the last one is the output).
     """
 
     def __init__(self, hidden: int = 64, layers: int = 3, dropout: float = 0.1, bidirectional: bool = True,
-                 graph_features: int = 0) -> None:
+                 graph_features: int = 0, node_features: int = NODE_FEATURES, graphs: int = 1) -> None:
         super().__init__()
-        self.embed = nn.Linear(NODE_FEATURES, hidden)
+        self.embed = nn.Linear(node_features, hidden)
         self.forward_convs = nn.ModuleList(DenseGCNConv(hidden, hidden) for _ in range(layers))
         self.backward_convs = (nn.ModuleList(DenseGCNConv(hidden, hidden) for _ in range(layers))
                                if bidirectional else None)
         self.norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(layers))
-        self.head = nn.Sequential(nn.Linear(2 * hidden + graph_features, hidden), nn.ReLU(), nn.Dropout(dropout),
-                                  nn.Linear(hidden, 1))
+        self.head = nn.Sequential(nn.Linear(2 * hidden * graphs + graph_features, hidden), nn.ReLU(),
+                                  nn.Dropout(dropout), nn.Linear(hidden, 1))
 
-    def forward(self, x: torch.Tensor, adjacency: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, adjacency: torch.Tensor, extra: torch.Tensor | None = None,
+                mask: torch.Tensor | None = None) -> torch.Tensor:
+        cells = x.shape[0]
+        if x.dim() == 4:  # several graphs per cell: encode them as one batch
+            x, adjacency = x.flatten(0, 1), adjacency.flatten(0, 1)
+            mask = None if mask is None else mask.flatten(0, 1)
         h = self.embed(x)
         incoming = adjacency.transpose(1, 2)  # row v lists the nodes that feed v
         for i, conv in enumerate(self.forward_convs):
-            message = conv(h, incoming)
+            message = conv(h, incoming, mask)
             if self.backward_convs is not None:
-                message = message + self.backward_convs[i](h, adjacency)
+                message = message + self.backward_convs[i](h, adjacency, mask)
             h = self.norms[i](h + torch.relu(message))
-        parts = [h.mean(dim=1), h[:, -1]]  # mean of all nodes, the output node
+        if mask is None:
+            parts = [h.mean(dim=1), h[:, -1]]  # mean of all nodes, the output node
+        else:
+            weight = mask.unsqueeze(-1).to(h.dtype)
+            last = mask.sum(dim=1).clamp(min=1) - 1  # the output is the last real node
+            parts = [(h * weight).sum(dim=1) / weight.sum(dim=1).clamp(min=1),
+                     h[torch.arange(h.shape[0]), last]]
+        graph = torch.cat(parts, dim=1).reshape(cells, -1)
         if extra is not None:
-            parts.append(extra)
-        graph = torch.cat(parts, dim=1)
+            graph = torch.cat([graph, extra], dim=1)
         return self.head(graph).squeeze(-1)
 
 
@@ -96,20 +119,31 @@ class GCNPredictor(NeuralPredictor):
         patience: Epochs without held-out improvement before stopping.
         dropout: Dropout in the head.
         bidirectional: Backward message passing too.
-        prune: Drop edges that cannot carry a signal (see :mod:`gcnas.predictors.graph`).
+        prune: Drop edges that cannot carry a signal (see :mod:`gcnas.predictors.graph`;
+            NAS-Bench-201 cells only).
         cost_feature: Feed the network's log parameter count (exact, label-free) to the
-            head next to the graph readout.
+            head next to the graph readout (NAS-Bench-201: standardised over the whole space;
+            another space: ``space.costs``, standardised over the training cells).
         isomorphs: Isomorphic twins added per training architecture with its label
             (0 = none; ``None`` = ``min(4, 400 // n)``, so small training sets get the most
             help and large ones stay cheap); see :func:`~gcnas.predictors.neural.with_isomorphs`.
+            NAS-Bench-201 only (other spaces: no twins).
         seed: Seed of initialisation, splits and minibatch order.
-        progress: Show a progress bar over ensemble members.
+        progress: Show the training epochs of every member (:func:`gcnas.progress.progress`: a bar on a
+            terminal, log lines elsewhere).
         loss: Regression loss, ``mse`` or ``l1`` (see :data:`~gcnas.predictors.neural.LOSSES`);
             ``l1`` on log latency is the relative-error loss of the latency predictor.
+        space: The cells' search space: None (NAS-Bench-201 :class:`~gcnas.space.Arch`), a
+            :class:`~gcnas.spaces.SearchSpace` or its name (``"darts"``); see
+            :mod:`gcnas.predictors.cells`.
+        features: Per-cell numbers fed to the head beside the readout: a callable
+            ``cells -> (n, d)`` (e.g. :class:`~gcnas.predictors.cells.CostFeatures`,
+            :class:`~gcnas.predictors.cells.TableFeatures`), standardised on the training cells.
 
     Example:
         >>> model = GCNPredictor(ensemble=3, seed=0).fit(train_archs, train_acc)
         >>> mean, std = model.predict(all_archs, return_std=True)
+        >>> darts = GCNPredictor(space="darts", features=CostFeatures("darts")).fit(genotypes, acc)
     """
 
     def __init__(self, hidden: int = 64, layers: int = 3, ensemble: int = 5, epochs: int = 300,
@@ -117,24 +151,43 @@ class GCNPredictor(NeuralPredictor):
                  batch_size: int = 128, valid_fraction: float = 0.15, patience: int = 60,
                  dropout: float = 0.1, bidirectional: bool = True, prune: bool = True,
                  cost_feature: bool = True, isomorphs: int | None = None, seed: int = 0, progress: bool = False,
-                 loss: str = "mse") -> None:
+                 loss: str = "mse", space: Any = None, features: Any = None) -> None:
         keep_params(self, locals())
 
     # -- hooks -------------------------------------------------------------------------
 
+    def _feature_maps(self) -> list[Any]:
+        maps = super()._feature_maps()
+        if self.cost_feature and self._space() is not None:  # NAS-Bench-201's cost feature: size_feature
+            maps = [CostFeatures(self.space, names=("params",)), *maps]
+        return maps
+
     def _network(self) -> DirectedGCN:
+        space = self._space()
+        if space is None:
+            return DirectedGCN(self.hidden, self.layers, self.dropout, self.bidirectional,
+                               graph_features=(1 if self.cost_feature else 0) + self._feature_width)
         return DirectedGCN(self.hidden, self.layers, self.dropout, self.bidirectional,
-                           graph_features=1 if self.cost_feature else 0)
+                           graph_features=self._feature_width, node_features=space_node_features(space),
+                           graphs=len(space.graph_names))
 
-    def _encode(self, archs: list[Arch]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    def _encode(self, archs: list[Any], extra: np.ndarray | None) -> tuple[torch.Tensor, ...]:
+        space = self._space()
+        extra_t = None if extra is None else torch.from_numpy(extra)
+        if space is not None:
+            x, adjacency, mask = space_graphs(space, archs)
+            return x, adjacency, extra_t, mask
         x, adjacency = _dense_parts(arch_batch(archs, prune=self.prune))
-        return x, adjacency, (size_feature(archs) if self.cost_feature else None)
+        if self.cost_feature:
+            size = size_feature(archs)
+            extra_t = size if extra_t is None else torch.cat([size, extra_t], dim=1)
+        return x, adjacency, extra_t, None
 
-    def _forward(self, net: nn.Module, inputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None],
-                 rows: np.ndarray) -> torch.Tensor:
-        x, adjacency, extra = inputs
+    def _forward(self, net: nn.Module, inputs: tuple[torch.Tensor, ...], rows: np.ndarray) -> torch.Tensor:
+        x, adjacency, extra, mask = inputs
         rows_t = torch.as_tensor(rows, dtype=torch.long)
-        return net(x[rows_t], adjacency[rows_t], None if extra is None else extra[rows_t])
+        return net(x[rows_t], adjacency[rows_t], None if extra is None else extra[rows_t],
+                   None if mask is None else mask[rows_t])
 
 
 def size_feature(archs: list[Arch]) -> torch.Tensor:

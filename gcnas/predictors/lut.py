@@ -13,14 +13,17 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gcnas.data.store import RunStore
 from gcnas.exceptions import InfeasibleError, InvalidInputError
-from gcnas.predictors.base import Predictor, load_predictor
+from gcnas.progress import progress as show_progress
 from gcnas.space import Arch, NB201Space
+
+if TYPE_CHECKING:
+    from gcnas.predictors.base import Predictor
 
 __all__ = ["LookupTable", "COST_BOUNDS", "PREDICTOR_FILE", "predictor_path", "predictor_stage"]
 
@@ -75,7 +78,7 @@ class LookupTable:
     @classmethod
     def build(cls, store: RunStore | str | os.PathLike, predictor: Predictor | None = None, *,
               latency: str | None = None, energy: str | None = "model", dataset: str = "cifar10",
-              trust_pickle: bool = False) -> LookupTable:
+              trust_pickle: bool = False, progress: bool = False) -> LookupTable:
         """Predict every architecture, join its costs and write the ``lut`` table.
 
         Args:
@@ -94,6 +97,7 @@ class LookupTable:
             trust_pickle: Also read predictor files that are full pickles (saved by gcnas 0.1;
                 loading one runs its code: only from a trusted source), see
                 :func:`~gcnas.predictors.load_predictor`.
+            progress: Show its three steps (predict, costs, write; :func:`gcnas.progress.progress`).
 
         Returns:
             The lookup table over the store.
@@ -104,13 +108,19 @@ class LookupTable:
         started = time.perf_counter()
         fused = False
         if predictor is None:
+            from gcnas.predictors.base import load_predictor  # (scikit-learn: only building needs it, not a query)
+
             predictor = load_predictor(table.store.run_dir / PREDICTOR_FILE, trust_pickle=trust_pickle)
             fused = bool((table.store.stage("predictor") or {}).get("fused"))
         space = NB201Space()
         archs = space.all_archs()  # ordered by code
         canonical = np.asarray(space.canonical_codes(), dtype=np.int64)
         classes, members = np.unique(canonical, return_inverse=True)
+        bar = show_progress(total=3, desc="lut build", unit="step", enabled=progress)
+        bar.set_postfix(doing=f"predicting {len(classes)} isomorphism classes")
         mean, std = predictor.predict([archs[c] for c in classes], return_std=True)
+        bar.set_postfix(doing=f"costs (latency {latency or 'none'}, energy {energy or 'none'})")
+        bar.update()
         guarded = 0
         if fused:  # the collapse guard of the fused ranking: no live convolution, lowest accuracy
             from gcnas.predictors.fused import is_parameter_free
@@ -123,9 +133,13 @@ class LookupTable:
         for name, values in cost_table(archs, latency=None if predicted_latency else latency, energy=energy,
                                        store=table.store, dataset=dataset, missing=np.nan).items():
             columns[name] = np.asarray(values, dtype=np.float64)
+        calibration: dict[str, Any] = {}
         if predicted_latency:
-            columns["latency_ms"], columns["latency_measured"] = _predicted_latency(
+            columns["latency_ms"], columns["latency_measured"], latency_calibration, folds = _predicted_latency(
                 table.store, archs, latency[len("predictor:"):], trust_pickle=trust_pickle)
+            if latency_calibration is not None:
+                calibration["latency_ms"] = latency_calibration
+                columns.update({f"latency_ms_fold{k}": values for k, values in enumerate(folds)})
         elif "latency_ms" in columns:
             columns["latency_measured"] = np.isfinite(columns["latency_ms"]).astype(np.float64)
         missing = {name: int(np.isnan(columns[name]).sum()) for name in ("latency_ms", "energy_mj")
@@ -133,13 +147,18 @@ class LookupTable:
         meta = {"predictor": predictor.name, "predictor_params": predictor.get_params(),
                 "n_train": getattr(predictor, "n_train_", None), "latency": latency, "energy": energy,
                 "dataset": dataset, "classes": int(len(classes)), "missing": missing, "built": time.time(),
-                "fused": fused, "collapse_guarded": guarded}
+                "fused": fused, "collapse_guarded": guarded, "calibration": calibration}
+        bar.set_postfix(doing=f"writing {len(archs)} rows")
+        bar.update()
         table.store.write_lut(archs, columns, canonical=canonical, meta=meta)
         for name in columns:
-            if name not in ("accuracy_std", "latency_measured"):
+            if name not in ("accuracy_std", "latency_measured") and "_fold" not in name:
                 table.store.cover_lut(name)
         seconds = time.perf_counter() - started
         table.store.finish_stage("lut", {**meta, "rows": len(archs), "columns": list(columns)}, seconds)
+        bar.set_postfix(rows=len(archs))
+        bar.update()
+        bar.close()
         return table
 
     # -- query -------------------------------------------------------------------------
@@ -178,7 +197,7 @@ class LookupTable:
     def query(self, *, max_latency_ms: float | None = None, max_energy_mj: float | None = None,
               max_params_m: float | None = None, max_flops_m: float | None = None,
               sort: str = "accuracy", pareto_cost: str = "latency_ms", top: int | None = 10,
-              distinct: bool = True) -> list[dict[str, Any]]:
+              distinct: bool = True, confidence: float = 0.9, selection: str = "fdr") -> list[dict[str, Any]]:
         """The best architectures under upper bounds on their costs.
 
         Args:
@@ -192,6 +211,17 @@ class LookupTable:
             top: Most rows returned (``None`` = all). A Pareto front longer than ``top``
                 is thinned to ``top`` points spread evenly along it, both ends kept.
             distinct: One architecture per isomorphism class (they share a prediction).
+            confidence: A bound on a cost that is predicted for some cells (``lut build
+                --latency predictor:NAME``) is applied to each cell's upper end at this
+                confidence, calibrated on the measured rows (:mod:`gcnas.predictors.lut_bounds`);
+                measured cells count with their value. Rows then carry ``latency_ms_low``,
+                ``latency_ms_high`` and ``latency_ms_p_over``. 0 compares the point estimate
+                (the behaviour before intervals).
+            selection: With ``confidence``: ``"fdr"`` (default) admits predicted cells so that
+                the expected share of predicted picks over a bound is at most ``1 - confidence``;
+                ``"each"`` admits every predicted cell whose own upper end meets the bounds,
+                which, picked from many, break it more often (see
+                :func:`~gcnas.predictors.lut_bounds.confident_rows`).
 
         Returns:
             Rows as dicts: ``rank``, ``code``, ``arch``, ``canonical`` and every column.
@@ -206,14 +236,39 @@ class LookupTable:
                   "max_params_m": max_params_m, "max_flops_m": max_flops_m}
         maxima = {COST_BOUNDS[k]: float(v) for k, v in bounds.items() if v is not None}
         self._check_columns(maxima, sort, pareto_cost, top)
-        if sort == "accuracy":
+        from gcnas.predictors.lut_bounds import calibrated_bounds, confident_rows
+
+        if calibrated_bounds(self, maxima, confidence):
+            rows = confident_rows(self, maxima, confidence, sort=sort, pareto_cost=pareto_cost, top=top,
+                                  distinct=distinct, selection=selection)
+        elif sort == "accuracy":
             rows = self._best(maxima, top, distinct)
         else:
             rows = self.store.pareto_lut("accuracy", pareto_cost, maxima=maxima)
             rows = _thin(rows, top)
         if not rows:
-            raise self._infeasible(maxima)
+            raise self._infeasible(maxima, confidence)
         return [{"rank": i, **row} for i, row in enumerate(rows, start=1)]
+
+    def measure_next(self, *, max_latency_ms: float | None = None, max_energy_mj: float | None = None,
+                     max_params_m: float | None = None, max_flops_m: float | None = None, confidence: float = 0.9,
+                     top: int = 10, num: int = 10, distinct: bool = True,
+                     selection: str = "fdr") -> list[dict[str, Any]]:
+        """The unmeasured cells whose measurement would change the top-``top`` answer most
+        (:func:`gcnas.predictors.lut_bounds.measure_next`; bounds as in :meth:`query`).
+
+        Example:
+            >>> for row in LookupTable(store).measure_next(max_latency_ms=8, num=10):
+            ...     print(row["arch"])   # measure these on the device, refit, rebuild, query again
+        """
+        from gcnas.predictors.lut_bounds import measure_next
+
+        bounds = {"max_latency_ms": max_latency_ms, "max_energy_mj": max_energy_mj,
+                  "max_params_m": max_params_m, "max_flops_m": max_flops_m}
+        maxima = {COST_BOUNDS[k]: float(v) for k, v in bounds.items() if v is not None}
+        self._check_columns(maxima, "accuracy", "latency_ms", top)
+        return measure_next(self, maxima, confidence=confidence, top=top, num=num, distinct=distinct,
+                            selection=selection)
 
     def _check_columns(self, maxima: dict[str, float], sort: str, pareto_cost: str, top: int | None) -> None:
         have = self.columns
@@ -247,8 +302,14 @@ class LookupTable:
                 return unique[:top]
             limit *= 4
 
-    def _infeasible(self, maxima: dict[str, float]) -> InfeasibleError:
+    def _infeasible(self, maxima: dict[str, float], confidence: float = 0.0) -> InfeasibleError:
+        from gcnas.predictors.lut_bounds import calibrated_bounds
+
         reasons = []
+        calibrated = calibrated_bounds(self, maxima, confidence)
+        if calibrated:
+            reasons.append(f"{', '.join(calibrated)} compared at the upper end of {confidence:g} confidence for "
+                           "predicted cells (measure more of the cells near the bound, or lower --confidence)")
         for column, bound in maxima.items():
             others = {c: b for c, b in maxima.items() if c != column}
             smallest = self.store.lut_min(column, maxima=others)
@@ -276,16 +337,26 @@ def _thin(rows: list[dict[str, Any]], top: int | None) -> list[dict[str, Any]]:
 
 
 def _predicted_latency(store: RunStore, archs: list[Arch], name: str,
-                       trust_pickle: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                       trust_pickle: bool = False
+                       ) -> tuple[np.ndarray, np.ndarray, dict[str, Any] | None, np.ndarray | None]:
     """Latency of every cell from the run's predictor ``name``: the values it was fitted to
-    (measured) where it has them, its predictions elsewhere; and a 1/0 measured flag."""
+    (measured) where it has them, its predictions elsewhere; a 1/0 measured flag; and, for a
+    calibrated predictor (:class:`~gcnas.predictors.ConformalPredictor`), its calibration and
+    each fold model's prediction ``(folds, n)`` (else ``None, None``)."""
     record = store.stage(predictor_stage(name))
     if not record or record.get("target") != "latency":
         raise InvalidInputError(f"run {store.run_dir} has no latency predictor named {name!r}; fit one with "
                                 f"`gcnas predictor fit --target latency --name {name} ...`")
+    from gcnas.predictors.base import load_predictor
+
     model = load_predictor(predictor_path(store.run_dir, name), trust_pickle=trust_pickle)
-    latency = np.asarray(model.predict(archs), dtype=np.float64)
+    folds = model.fold_predictions(archs) if hasattr(model, "fold_predictions") else None
+    if folds is None:
+        latency = np.asarray(model.predict(archs), dtype=np.float64)
+    else:  # the point prediction from the fold predictions, as ConformalPredictor.predict makes it
+        latency = np.exp(np.log(folds).mean(0)) if model.log_target else folds.mean(0)
     measured = np.zeros(len(archs))
     for code, value in zip(record["train_codes"], record["train_values"]):
         latency[code], measured[code] = value, 1.0  # archs are in code order
-    return np.maximum(latency, 1e-6), measured
+    calibration = model.calibration() if folds is not None else None
+    return np.maximum(latency, 1e-6), measured, calibration, folds

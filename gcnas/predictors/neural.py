@@ -3,15 +3,17 @@ networks fitted with MSE (or L1: see :data:`LOSSES`) plus a pairwise ranking los
 early stopping.
 
 A subclass implements three hooks: ``_network()`` (a fresh ``nn.Module``),
-``_encode(archs)`` (all inputs, computed once) and ``_forward(net, inputs, rows)``
-(predictions for the rows ``rows`` of those inputs, shape ``(len(rows),)``).
+``_encode(archs, extra)`` (all inputs, computed once; ``extra`` the standardised graph-level
+features of :class:`~gcnas.predictors.cells.SpaceInputs`, ``(n, d)`` or None) and
+``_forward(net, inputs, rows)`` (predictions for the rows ``rows`` of those inputs, shape
+``(len(rows),)``).
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -19,6 +21,7 @@ from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.base import Predictor
+from gcnas.predictors.cells import SpaceInputs
 from gcnas.space import Arch, NB201Space, as_generator
 
 __all__ = ["LOSSES", "NeuralPredictor", "pairwise_rank_loss", "with_isomorphs"]
@@ -83,14 +86,15 @@ def _classes() -> dict[int, list[int]]:
     return classes
 
 
-class NeuralPredictor(Predictor):
+class NeuralPredictor(SpaceInputs, Predictor):
     """An ensemble of torch networks; subclasses supply the network and its inputs.
 
     The constructor arguments every subclass accepts (and stores unchanged):
     ``ensemble, epochs, lr, weight_decay, rank_weight, batch_size, valid_fraction,
-    patience, seed, progress`` (documented on :class:`~gcnas.predictors.GCNPredictor`),
-    and optionally ``isomorphs`` (twins added per labelled architecture, see
-    :func:`with_isomorphs`) and ``loss`` (one of :data:`LOSSES`; ``mse`` when absent).
+    patience, seed, progress, space, features`` (documented on
+    :class:`~gcnas.predictors.GCNPredictor`), and optionally ``isomorphs`` (twins added per
+    labelled architecture, see :func:`with_isomorphs`; NAS-Bench-201 only) and ``loss`` (one
+    of :data:`LOSSES`; ``mse`` when absent).
     """
 
     min_train = 5
@@ -110,7 +114,7 @@ class NeuralPredictor(Predictor):
     def _network(self) -> nn.Module:
         raise NotImplementedError
 
-    def _encode(self, archs: list[Arch]) -> Any:
+    def _encode(self, archs: list[Arch], extra: np.ndarray | None) -> Any:
         raise NotImplementedError
 
     def _forward(self, net: nn.Module, inputs: Any, rows: np.ndarray) -> torch.Tensor:
@@ -119,24 +123,39 @@ class NeuralPredictor(Predictor):
     # -- training ----------------------------------------------------------------------
 
     def _fit(self, archs: list[Arch], z: np.ndarray) -> None:
-        from tqdm.auto import tqdm
+        from gcnas.progress import progress
 
         loss = getattr(self, "loss", "mse")
         if loss not in LOSSES:
             raise InvalidInputError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
         rng = as_generator(self.seed)
         owner = np.arange(len(archs))
+        extra = self._fit_graph_features(archs)  # of the labelled cells; a twin shares its original's
         twins = getattr(self, "isomorphs", 0)
+        if self._space() is not None:  # twins come from NAS-Bench-201's isomorphism classes
+            if twins:
+                raise InvalidInputError(f"isomorphs={twins} adds NAS-Bench-201's isomorphic twins; the space "
+                                        f"{self._space().name!r} has none: leave isomorphs=None or 0")
+            twins = 0
         twins = min(4, 400 // len(archs)) if twins is None else twins
         if twins:
             archs, owner = with_isomorphs(archs, twins, rng)
-        inputs = self._encode(archs)
+        inputs = self._encode(archs, None if extra is None else extra[owner])
         target = torch.tensor(z[owner], dtype=torch.float32)
         seeds = [int(s) for s in rng.integers(2**31, size=self.ensemble)]
-        self.states_ = [self._fit_member(inputs, target, owner, s)
-                        for s in tqdm(seeds, desc=f"{self.name} ensemble", disable=not self.progress, leave=False)]
+        with progress(total=self.ensemble * self.epochs, desc=f"{self.name} fit", unit="epoch",
+                      enabled=self.progress) as bar:  # early stopping skips a member's remaining epochs
+            self.states_ = []
+            for member, s in enumerate(seeds):
+                def epoch_done(loss: float, label: str = f"{member + 1}/{self.ensemble}") -> None:
+                    bar.set_postfix(member=label, loss=loss)
+                    bar.update()
 
-    def _fit_member(self, inputs: Any, target: torch.Tensor, owner: np.ndarray, seed: int) -> dict[str, torch.Tensor]:
+                self.states_.append(self._fit_member(inputs, target, owner, s, epoch_done))
+                bar.update((member + 1) * self.epochs - bar.n)
+
+    def _fit_member(self, inputs: Any, target: torch.Tensor, owner: np.ndarray, seed: int,
+                    epoch_done: Callable[[float], None] | None = None) -> dict[str, torch.Tensor]:
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
         n = int(owner.max()) + 1  # labelled architectures; rows >= n are their isomorphs
@@ -159,6 +178,8 @@ class NeuralPredictor(Predictor):
                 loss.backward()
                 optimizer.step()
             scheduler.step()
+            if epoch_done is not None:
+                epoch_done(loss.item())  # the last batch's training loss
             if n_valid == 0:
                 continue
             net.eval()
@@ -180,7 +201,7 @@ class NeuralPredictor(Predictor):
         return loss
 
     def _predict(self, archs: list[Arch]) -> tuple[np.ndarray, np.ndarray]:
-        inputs = self._encode(archs)
+        inputs = self._encode(archs, self._graph_features(archs))
         rows = np.arange(len(archs))
         net = self._network()
         outputs = []

@@ -25,9 +25,9 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from gcnas.exceptions import InvalidInputError
+from gcnas.progress import progress as show_progress
 from gcnas.space import Arch
 from gcnas.supernet import build_network
 
@@ -176,7 +176,7 @@ def zero_cost_scores(archs: Sequence[Arch], images: torch.Tensor, *, proxies: Se
     out = {p: np.empty(len(archs)) for p in proxies}
     shape = dict(channels=channels, cells=cells, num_classes=num_classes, seed=seed)
     images = images.to(device)
-    for i, arch in enumerate(tqdm(archs, desc="zero-cost proxies", unit="arch", disable=True if not progress else None)):
+    for i, arch in enumerate(show_progress(archs, desc="zero-cost proxies", unit="arch", enabled=progress)):
         row = {}
         if "synflow" in proxies:
             row["synflow"] = synflow(arch, image_size=images.shape[-1], device=device, **shape)

@@ -7,6 +7,7 @@ so a run rebuilt from the run store after a kill continues exactly where it stop
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -20,8 +21,13 @@ from gcnas.space import Arch, NB201Space, Space
 __all__ = ["Observations", "Searcher", "register_searcher", "make_searcher", "searcher_names"]
 
 
+BUILTIN_SEARCHERS = ("bo", "evolution", "latent_bo", "random_search", "reinforce")
+"""The modules of :mod:`gcnas.search` whose classes register themselves (imported on the first lookup)."""
+
+
 def _load_builtin() -> None:
-    import gcnas.search  # noqa: F401  (registers the built-in searchers)
+    for module in BUILTIN_SEARCHERS:
+        importlib.import_module(f"gcnas.search.{module}")
 
 
 _REGISTRY: Registry[Searcher] = Registry("search method", load=_load_builtin)

@@ -4,7 +4,9 @@
 the pretrained graph autoencoder (from an ``Arch2Vec`` encoder, the run store's
 ``embeddings("arch2vec")``, or an ``.npz`` cache with ``codes`` and ``z``); ``"stats"``
 are the training-free live-graph statistics of :func:`gcnas.encoders.graph_statistics`;
-``"a+b"`` joins maps side by side (``"arch2vec+stats"``); any callable
+``"zc"`` are per-cell proxies (params, FLOPs, synflow by default; ``"zc:params,naswot"`` names
+them) read from the run store's ``features`` cache (:class:`ProxyFeatures`);
+``"a+b"`` joins maps side by side (``"arch2vec+stats+zc"``); any callable
 ``archs -> (n, d) array`` works too.
 """
 
@@ -20,7 +22,8 @@ import numpy as np
 from gcnas.exceptions import InvalidInputError
 from gcnas.space import Arch
 
-__all__ = ["FeatureMap", "onehot_features", "stats_features", "EmbeddingFeatures", "ConcatFeatures", "make_features"]
+__all__ = ["FeatureMap", "onehot_features", "stats_features", "EmbeddingFeatures", "ConcatFeatures", "ProxyFeatures",
+           "make_features"]
 
 FeatureMap = Callable[[Sequence[Arch]], np.ndarray]
 
@@ -143,14 +146,130 @@ class EmbeddingFeatures:
         return cls(codes, z, path.stem)
 
 
+LOGGED = ("params", "flops")
+"""Proxies counted on a linear scale (millions), taken as logs; synflow, NASWOT and jacov are
+stored as logs already (``log1p`` of the synaptic flow, ``log |det K|``, a sum of logs)."""
+
+
+class ProxyFeatures:
+    """Per-cell proxies as surrogate features: one column per name, ``(n, len(names))``.
+
+    Each cell takes the value of its canonical cell (:meth:`Arch.canonical`: isomorphic
+    cells compute one function and the cache holds one value per class), read from the
+    run store's ``features`` table (:func:`gcnas.predictors.cell_features` fills it, keyed by
+    the :class:`~gcnas.predictors.ProxySettings` that made each value). Params and FLOPs
+    are counted when missing (instant, written to a writable store); synflow, NASWOT and
+    jacov must be there already for every cell asked for: a cell without one is an error
+    naming the call that computes them. Values are logs (``log`` of params and FLOPs; the
+    proxies are stored as logs); an undefined score (``-inf``, no live path) becomes the
+    lowest defined value of its feature in the cache. Columns are not rescaled: BO scales
+    each column to [0, 1] itself. The store is read on the first call (keep it open till then),
+    each feature once.
+
+    Args:
+        names: Features, any of :data:`gcnas.predictors.CELL_FEATURES`, in column order
+            (default params, flops, synflow: the ones that need no images).
+        store: Run store holding (or receiving) the cached values; ``None`` allows only
+            params and FLOPs.
+        settings: The proxies' network (default ``ProxySettings()``: NAS-Bench-201's C=16,
+            N=5, 10 classes, seed 0).
+        image_size: Input side the data-free features were computed for (default 32).
+        images: The batch NASWOT and jacov were scored on, if known (it is part of their
+            cache key); without it the one batch the store holds for those settings is used.
+
+    Example:
+        >>> feats = ProxyFeatures(store=RunStore("runs/nb201-zc", mode="ro"))
+        >>> feats([Arch.from_code(7), Arch.from_code(15624)]).shape
+        (2, 3)
+    """
+
+    def __init__(self, names: Sequence[str] = ("params", "flops", "synflow"), *, store: Any = None,
+                 settings: Any = None, image_size: int = 32, images: Any = None) -> None:
+        from gcnas.predictors.features import ProxySettings, parse_feature_names
+
+        self.names = parse_feature_names(names)
+        if not self.names:
+            raise InvalidInputError("ProxyFeatures needs at least one feature name, e.g. zc:params,flops,synflow")
+        if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1:
+            raise InvalidInputError(f"image_size must be a positive integer, got {image_size!r}")
+        self.store = store
+        self.settings = settings or ProxySettings()
+        self.image_size = image_size
+        self.images = images
+        self.name = "zc:" + ",".join(self.names)
+        self._known: dict[str, dict[int, float]] = {}
+
+    def __call__(self, archs: Sequence[Arch]) -> np.ndarray:
+        canonical = [a.canonical() for a in archs]
+        columns = [self._column(name, canonical) for name in self.names]
+        return np.column_stack(columns) if columns else np.zeros((len(archs), 0))
+
+    def _column(self, name: str, archs: Sequence[Arch]) -> np.ndarray:
+        known = self._values(name)
+        todo = sorted({a.code for a in archs} - known.keys())
+        if todo and name in LOGGED:
+            from gcnas.predictors.features import cell_features
+
+            writable = self.store is not None and not getattr(self.store, "read_only", False)
+            new = [Arch.from_code(c) for c in todo]
+            counted = cell_features(new, store=self.store if writable else None, names=[name],
+                                    settings=self.settings, image_size=self.image_size, progress=False)[name]
+            known.update(zip(todo, counted.tolist()))
+        elif todo:
+            raise InvalidInputError(self._missing(name, todo, len({a.code for a in archs})))
+        values = np.array([known[a.code] for a in archs], dtype=np.float64)
+        defined = np.array([v for v in known.values() if np.isfinite(v)])
+        floor = defined.min() if len(defined) else 0.0
+        values = np.where(np.isfinite(values), values, floor)
+        return np.log(values) if name in LOGGED else values
+
+    def _values(self, name: str) -> dict[int, float]:
+        """``code -> value`` of the cache (read once), ``{}`` without a store."""
+        if name not in self._known:
+            self._known[name] = dict(self.store.features(name, self._key(name))) if self.store is not None else {}
+        return self._known[name]
+
+    def _key(self, name: str) -> str:
+        from gcnas.predictors.features import DATA_FREE
+
+        if name in DATA_FREE or self.images is not None:
+            return self.settings.key(name, self.images, self.image_size)
+        # NASWOT and jacov are keyed by their batch too: take the one batch stored for these settings
+        prefix = self.settings.key(name, None, self.image_size).rsplit("-batch", 1)[0] + "-batch"
+        stored = [s for n, s, _ in self.store.feature_kinds() if n == name and s.startswith(prefix)]
+        if len(stored) > 1:
+            raise InvalidInputError(f"run {self.store.run_dir} holds {name} for {len(stored)} image batches "
+                                    f"({', '.join(stored)}); pass ProxyFeatures(images=BATCH) to choose one")
+        return stored[0] if stored else prefix + "*"
+
+    def _missing(self, name: str, todo: Sequence[int], asked: int) -> str:
+        images = "" if name == "synflow" else ", images=BATCH"
+        compute = (f"python -c \"from gcnas.data import RunStore; from gcnas.space import NB201Space; "
+                   f"from gcnas.predictors import cell_features; cell_features([a for a in NB201Space().all_archs() "
+                   f"if a.is_canonical()], store=RunStore('RUN'), names=['{name}']{images})\"")
+        fix = (f"compute it once for the whole space ({compute}; resumable, synflow ~0.1 s a cell, NASWOT and jacov "
+               f"~1 s; `gcnas predictor fuse --proxies {name}` caches it for the sampled cells only), or leave "
+               f"{name} out of the features (zc = params,flops,synflow)")
+        if self.store is None:
+            return f"features {self.name!r} need a run store holding {name}: pass store=, or {fix}"
+        other = [f"{setting} ({count} cells)" for feature, setting, count in self.store.feature_kinds()
+                 if feature == name and setting != self._key(name)]
+        holds = f" (it holds {name} under other settings: {', '.join(other)})" if other else ""
+        return (f"run {self.store.run_dir} has no cached {name} under settings {self._key(name)} for {len(todo)} of "
+                f"the {asked} canonical cells asked for, e.g. {Arch.from_code(todo[0])}{holds}; {fix}")
+
+
 def make_features(features: str | FeatureMap, *, store: Any = None) -> FeatureMap:
     """Resolve a feature spec: ``"onehot"``, ``"stats"``, ``"arch2vec"`` (needs ``store``),
-    a path to an ``.npz`` cache, ``"a+b"`` for several side by side, or a callable
-    (returned as is).
+    ``"zc"`` (params, FLOPs, synflow of :class:`ProxyFeatures`, from ``store``) or
+    ``"zc:NAME,NAME"`` (any cached cell features), a path to an ``.npz`` cache, ``"a+b"``
+    for several side by side, or a callable (returned as is).
 
     Example:
         >>> make_features("arch2vec+stats", store=store)([Arch.from_code(7)]).shape
         (1, 26)
+        >>> make_features("arch2vec+stats+zc", store=store)([Arch.from_code(7)]).shape
+        (1, 29)
     """
     if callable(features):
         return features
@@ -168,7 +287,11 @@ def make_features(features: str | FeatureMap, *, store: Any = None) -> FeatureMa
             raise InvalidInputError("features='arch2vec' needs a run store holding the embeddings, "
                                     "or pass EmbeddingFeatures(...) directly")
         return EmbeddingFeatures.from_store(store)
+    if features == "zc" or (isinstance(features, str) and features.startswith("zc:")):
+        names = features[len("zc:"):] if features != "zc" else ("params", "flops", "synflow")
+        return ProxyFeatures(names, store=store)
     if isinstance(features, (str, os.PathLike)) and str(features).endswith(".npz"):
         return EmbeddingFeatures.from_npz(features)
-    raise InvalidInputError(f"unknown features {features!r}; choose onehot, stats, arch2vec, a .npz cache, "
-                            "several joined with '+' (arch2vec+stats), or a callable")
+    raise InvalidInputError(f"unknown features {features!r}; choose onehot, stats, arch2vec, zc (or zc:NAME,NAME: "
+                            "params, flops, synflow, naswot, jacov), a .npz cache, several joined with '+' "
+                            "(arch2vec+stats+zc), or a callable")

@@ -205,13 +205,28 @@ class TableObjective(Objective):
 
 @dataclass
 class LUTObjective(Objective):
-    """A column of the run's lookup table (``gcnas lut build``), e.g. predicted accuracy."""
+    """A column of the run's lookup table (``gcnas lut build``), e.g. predicted accuracy.
+
+    ``confidence`` > 0 on a cost that the table predicts for some cells (``lut build --latency
+    predictor:NAME``) gives each predicted cell's upper end at that confidence instead of its
+    point value (measured cells: their value; :mod:`gcnas.predictors.lut_bounds`): the value a
+    bound is checked against.
+
+    Example:
+        >>> upper = LUTObjective("latency_ms_upper", False, cheap=True, store=store, column="latency_ms",
+        ...                      confidence=0.9)
+        >>> Constraint(upper, upper=8.0)     # every proposal under 8 ms at 90% confidence
+    """
 
     store: RunStore | None = None
     column: str | None = None
+    confidence: float = 0.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        from gcnas.predictors.intervals import check_confidence
+
+        self.confidence = check_confidence(self.confidence)
         if self.store is None:
             raise InvalidInputError(f"LUTObjective {self.name!r} needs a run store")
         self.column = self.column or self.name
@@ -223,11 +238,25 @@ class LUTObjective(Objective):
                                     f"it has {', '.join(columns)}")
 
     def identity(self) -> dict[str, Any]:
-        return {**super().identity(), "column": self.column, "run": str(Path(self.store.run_dir).resolve()),
-                "lut": _values_checksum(self.store.lut_meta())}
+        identity = {**super().identity(), "column": self.column, "run": str(Path(self.store.run_dir).resolve()),
+                    "lut": _values_checksum(self.store.lut_meta())}
+        return {**identity, "confidence": self.confidence} if self.confidence else identity
+
+    def widens(self) -> bool:
+        """True when ``confidence`` changes the values: the column is predicted for some cells."""
+        from gcnas.predictors import LookupTable
+        from gcnas.predictors.lut_bounds import calibrated_bounds
+
+        return bool(calibrated_bounds(LookupTable(self.store), {self.column: math.inf}, self.confidence))
 
     def _evaluate(self, archs: list[Arch]) -> np.ndarray:
-        return self.store.lut_values(archs, self.column)
+        values = self.store.lut_values(archs, self.column)
+        if self.confidence:
+            from gcnas.predictors import LookupTable
+            from gcnas.predictors.lut_bounds import upper_ends
+
+            values = upper_ends(LookupTable(self.store), archs, self.column, values, self.confidence)
+        return values
 
     def known_values(self, archs: Sequence[Arch]) -> np.ndarray | None:
         return self._evaluate(list(archs))

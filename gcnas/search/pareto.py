@@ -9,17 +9,26 @@ hypervolume (a sort for two objectives, an exact box decomposition for more).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-import torch
 
 from gcnas._thirdparty import quiet_jit_deprecation
 from gcnas.exceptions import InvalidInputError
 
-with quiet_jit_deprecation():  # linear_operator (under BoTorch) scripts functions on import: see gcnas._thirdparty
-    from botorch.utils.multi_objective.box_decompositions.dominated import DominatedPartitioning
-    from botorch.utils.multi_objective.pareto import is_non_dominated
-
 __all__ = ["pareto_mask", "hypervolume", "hypervolume_curve", "nadir_reference"]
+
+
+@functools.cache
+def _botorch():
+    """BoTorch's front and box decomposition, imported on first use (torch takes seconds to import,
+    and listing one objective's trials needs neither)."""
+    import torch
+
+    with quiet_jit_deprecation():  # linear_operator (under BoTorch) scripts functions on import: see gcnas._thirdparty
+        from botorch.utils.multi_objective.box_decompositions.dominated import DominatedPartitioning
+        from botorch.utils.multi_objective.pareto import is_non_dominated
+    return torch, is_non_dominated, DominatedPartitioning
 
 
 def _matrix(Y: np.ndarray, what: str = "Y") -> np.ndarray:
@@ -49,6 +58,7 @@ def pareto_mask(Y: np.ndarray) -> np.ndarray:
         # A dominating row has the larger sum: visited first, it rules out many rows at once
         # (BoTorch's loop over a large set then runs in about half the time).
         order = idx[np.argsort(-Y[idx].sum(axis=1), kind="stable")]
+        torch, is_non_dominated, _ = _botorch()
         mask[order] = is_non_dominated(torch.from_numpy(Y[order]), deduplicate=False).numpy()
     return mask
 
@@ -83,6 +93,7 @@ def hypervolume(Y: np.ndarray, ref_point: np.ndarray) -> float:
     if Y.shape[1] == 1:
         return float(Y.max() - ref[0])
     Y = Y[pareto_mask(Y)]
+    torch, _, DominatedPartitioning = _botorch()
     partitioning = DominatedPartitioning(ref_point=torch.from_numpy(ref), Y=torch.from_numpy(Y))
     return float(partitioning.compute_hypervolume())
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 import hashlib
 import math
 import pickle
-import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from gcnas.data.store import RunStore, Trial
 from gcnas.exceptions import InfeasibleError, InvalidInputError
 from gcnas.parallel import Executor, InlineExecutor, current_worker
+from gcnas.progress import progress as show_progress
 from gcnas.search.base import Observations, Searcher
 from gcnas.search.checks import LeftOut, notify, rows_left_out, value_problem
 from gcnas.search.history import SearchResult
@@ -83,7 +82,7 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
         q: Batch size of each proposal (without an executor; with one, each proposal
             fills the free workers).
         seed: Seed of the whole run.
-        progress: Show a progress bar.
+        progress: Show progress (:func:`gcnas.progress.progress`: a bar on a terminal, log lines elsewhere).
         callback: Called with each finished trial (after it is stored).
         executor: Evaluate on these workers (:func:`gcnas.parallel.make_executor`); None
             evaluates one batch at a time in this process. The objectives are pickled to
@@ -116,8 +115,8 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
         raise
     retries = _retries(trials)
     obs = _observations(trials, objectives, constraints)
-    bar = tqdm(total=budget, initial=min(len(trials), budget), desc=f"search {study}", unit="trial",
-               disable=not progress or not sys.stderr.isatty(), leave=False)
+    bar = show_progress(total=budget, initial=min(len(trials), budget), desc=f"search {study}", unit="trial",
+                        enabled=progress)
 
     def record(trial: Trial) -> None:
         if store is not None:

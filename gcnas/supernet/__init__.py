@@ -2,52 +2,67 @@
 
 ``build_network`` gives the exact standalone network of one architecture; ``SuperNet``
 holds one set of shared weights for every op on every edge; strategies (uniform single
-path, GAEA, DARTS, SNAS) train it (``train_supernet``); ``sample_subnets`` scores
-sub-networks with inherited weights into the run store (``sample_subnets_sharded``: on
-parallel workers); ``train_standalone`` trains one
-architecture from scratch.
+path, GAEA, DARTS, SNAS, NASP) train it (``train_supernet``), or any supernet that offers
+``routes`` (a :class:`RouteSpace`; DARTS' ``gcnas.spaces.darts.supernet.DartsSuperNet``:
+``train_supernet(..., supernet=DartsSuperNet)``); ``sample_subnets`` scores sub-networks
+with inherited weights into the run store (``sample_subnets_sharded``: on parallel
+workers); ``train_standalone`` trains one architecture from scratch.
 """
 
-from gcnas.supernet.checkpoint import TrainedSupernet, checkpoint_path, load_supernet, resolve_device
-from gcnas.supernet.network import build_network
-from gcnas.supernet.ops import make_op
-from gcnas.supernet.score import (ScoringBatches, ScoringSource, derive, evaluate, sample_subnets,
-                                  sample_subnets_sharded, score_subnet, scoring_data)
-from gcnas.supernet.export import EXPORT_FORMATS, export_model
-from gcnas.supernet.standalone import TrainedModel, load_model, train_model, train_standalone
-from gcnas.supernet.strategies import DARTS, GAEA, NASP, SNAS, STRATEGIES, Strategy, Uniform, make_strategy
-from gcnas.supernet.supernet import SuperNet
-from gcnas.supernet.train import train_supernet
+from __future__ import annotations
 
-__all__ = [
-    "EXPORT_FORMATS",
-    "TrainedModel",
-    "export_model",
-    "load_model",
-    "train_model",
-    "DARTS",
-    "GAEA",
-    "NASP",
-    "SNAS",
-    "STRATEGIES",
-    "ScoringBatches",
-    "ScoringSource",
-    "Strategy",
-    "SuperNet",
-    "TrainedSupernet",
-    "Uniform",
-    "build_network",
-    "checkpoint_path",
-    "derive",
-    "evaluate",
-    "load_supernet",
-    "make_op",
-    "make_strategy",
-    "resolve_device",
-    "sample_subnets",
-    "sample_subnets_sharded",
-    "score_subnet",
-    "scoring_data",
-    "train_standalone",
-    "train_supernet",
-]
+from typing import TYPE_CHECKING
+
+from gcnas._lazy import lazy_exports
+
+_EXPORTS = {
+    'EXPORT_FORMATS': 'export',
+    'TrainedModel': 'standalone',
+    'export_model': 'export',
+    'load_model': 'standalone',
+    'train_model': 'standalone',
+    'DARTS': 'strategies',
+    'GAEA': 'strategies',
+    'NASP': 'strategies',
+    'SNAS': 'strategies',
+    'STRATEGIES': 'strategies',
+    'NB201Routes': 'supernet',
+    'RouteSpace': 'strategies',
+    'ScoringBatches': 'score',
+    'ScoringSource': 'score',
+    'Strategy': 'strategies',
+    'SuperNet': 'supernet',
+    'TrainedSupernet': 'checkpoint',
+    'Uniform': 'strategies',
+    'build_network': 'network',
+    'checkpoint_path': 'checkpoint',
+    'derive': 'score',
+    'evaluate': 'score',
+    'load_supernet': 'checkpoint',
+    'make_op': 'ops',
+    'make_strategy': 'strategies',
+    'resolve_device': 'checkpoint',
+    'sample_subnets': 'score',
+    'sample_subnets_sharded': 'score',
+    'score_subnet': 'score',
+    'scoring_data': 'score',
+    'train_standalone': 'standalone',
+    'train_supernet': 'train',
+}
+"""Public name -> the submodule that defines it (loaded on first use: gcnas._lazy)."""
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
+    from gcnas.supernet.checkpoint import TrainedSupernet, checkpoint_path, load_supernet, resolve_device
+    from gcnas.supernet.network import build_network
+    from gcnas.supernet.ops import make_op
+    from gcnas.supernet.score import (ScoringBatches, ScoringSource, derive, evaluate, sample_subnets,
+                                      sample_subnets_sharded, score_subnet, scoring_data)
+    from gcnas.supernet.export import EXPORT_FORMATS, export_model
+    from gcnas.supernet.standalone import TrainedModel, load_model, train_model, train_standalone
+    from gcnas.supernet.strategies import (DARTS, GAEA, NASP, SNAS, STRATEGIES, RouteSpace, Strategy, Uniform,
+                                           make_strategy)
+    from gcnas.supernet.supernet import NB201Routes, SuperNet
+    from gcnas.supernet.train import train_supernet

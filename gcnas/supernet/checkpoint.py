@@ -6,7 +6,7 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -17,7 +17,7 @@ from gcnas.supernet.strategies import Strategy, make_strategy
 from gcnas.supernet.supernet import SuperNet
 
 __all__ = ["TrainedSupernet", "checkpoint_path", "read_checkpoint", "write_checkpoint", "load_supernet",
-           "resolve_device"]
+           "resolve_device", "supernet_space"]
 
 FORMAT = "gcnas-supernet"
 VERSION = 1
@@ -28,19 +28,23 @@ class TrainedSupernet:
     """A supernet with its strategy, per-epoch history and training configuration.
 
     Attributes:
-        supernet: The shared-weight network (in eval mode after loading).
+        supernet: The shared-weight network (in eval mode after loading): a :class:`SuperNet`,
+            or a ``DartsSuperNet`` when ``config["space"] == "darts"``.
         strategy: The strategy that trained it (holds the architecture weights).
         history: One dict per finished epoch (loss, accuracy, entropy, seconds, ...).
         config: The keyword arguments the training ran with.
     """
 
-    supernet: SuperNet
+    supernet: torch.nn.Module
     strategy: Strategy
     history: list[dict[str, Any]] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
 
-    def derive(self) -> Arch:
-        """The architecture the strategy chose (argmax per edge); gradient strategies only."""
+    def derive(self) -> Arch | Any:
+        """The architecture the strategy chose (its supernet's derivation); gradient strategies only.
+
+        An :class:`~gcnas.space.Arch` on NAS-Bench-201, a DARTS ``Genotype`` on DARTS.
+        """
         return self.strategy.derive()
 
 
@@ -91,19 +95,54 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     return state
 
 
-def build_from_config(config: dict[str, Any]) -> tuple[SuperNet, Strategy]:
-    """A fresh supernet and strategy of the shape and kind ``config`` names."""
-    supernet = SuperNet(config["channels"], config["cells"], config["num_classes"])
-    strategy = make_strategy(config["strategy"], seed=config["seed"], **config.get("strategy_kwargs", {}))
-    return supernet, strategy
+def supernet_space(build: Callable[..., torch.nn.Module]) -> str:
+    """The space a supernet class trains over: ``build.routes.name`` (``nb201``, ``darts``).
+
+    Raises:
+        InvalidInputError: ``build`` has no ``routes`` (it is not a supernet class).
+    """
+    name = getattr(getattr(build, "routes", None), "name", None)
+    if not isinstance(name, str):
+        raise InvalidInputError(f"supernet must be a supernet class with `routes` (SuperNet, DartsSuperNet), "
+                                f"got {getattr(build, '__name__', type(build).__name__)}")
+    return name
 
 
-def load_supernet(run_dir: str | os.PathLike, device: str | torch.device = "cpu") -> TrainedSupernet:
+def build_from_config(config: dict[str, Any], supernet: Callable[..., torch.nn.Module] | None = None
+                      ) -> tuple[torch.nn.Module, Strategy]:
+    """A fresh supernet and strategy of the shape and kind ``config`` names.
+
+    Args:
+        config: The training configuration (``channels``, ``cells``, ``num_classes``,
+            ``strategy``, ``seed``, ``strategy_kwargs``, ``space``).
+        supernet: The supernet class, called as ``supernet(channels, cells, num_classes)``;
+            ``None``: NAS-Bench-201's :class:`SuperNet`. Its ``routes.name`` must equal
+            ``config["space"]`` (absent in checkpoints from before the DARTS supernet: ``nb201``).
+
+    Returns:
+        The supernet and its strategy.
+    """
+    build = SuperNet if supernet is None else supernet
+    space, built = config.get("space", "nb201"), supernet_space(build)
+    if space != built:
+        raise InvalidInputError(f"this run's supernet is over the {space!r} space, but "
+                                f"{getattr(build, '__name__', build)} is {built!r}'s; pass the supernet class of "
+                                f"{space!r} (e.g. supernet=DartsSuperNet for 'darts')")
+    net = build(config["channels"], config["cells"], config["num_classes"])
+    strategy = make_strategy(config["strategy"], seed=config["seed"], supernet=net,
+                             **config.get("strategy_kwargs", {}))
+    return net, strategy
+
+
+def load_supernet(run_dir: str | os.PathLike, device: str | torch.device = "cpu",
+                  supernet: Callable[..., torch.nn.Module] | None = None) -> TrainedSupernet:
     """The supernet trained in ``run_dir`` (its latest checkpoint), ready to score.
 
     Args:
         run_dir: The run directory given to :func:`train_supernet`.
         device: Where to put the weights.
+        supernet: The supernet class it was trained with (``None``: NAS-Bench-201's
+            :class:`SuperNet`; ``DartsSuperNet`` for a DARTS run).
 
     Returns:
         A :class:`TrainedSupernet` in eval mode.
@@ -114,7 +153,7 @@ def load_supernet(run_dir: str | os.PathLike, device: str | torch.device = "cpu"
         ('uniform', 10)
     """
     state = read_checkpoint(checkpoint_path(run_dir))
-    supernet, strategy = build_from_config(state["config"])
+    supernet, strategy = build_from_config(state["config"], supernet)
     try:
         supernet.load_state_dict(state["model"])
     except RuntimeError as error:

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TypeVar
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from gcnas.data.images import ImageDataset, ImageSplit, load_images
 from gcnas.data.store import RunStore, Sample
 from gcnas.exceptions import GcnasError, InvalidInputError
+from gcnas.progress import progress as show_progress
 from gcnas.space import Arch, NB201Space
 from gcnas.supernet.checkpoint import TrainedSupernet, checkpoint_path, load_supernet
 from gcnas.supernet.supernet import SuperNet
@@ -204,7 +204,7 @@ def sample_subnets(store: RunStore, supernet: SuperNet | TrainedSupernet, data: 
         bn_recalibrate: Training batches for BatchNorm recalibration per architecture.
         batch_size: Images per forward pass.
         limit: Validation batches per architecture (``None``: the whole split).
-        progress: Show a tqdm bar.
+        progress: Show progress (:func:`gcnas.progress.progress`: a bar on a terminal, log lines elsewhere).
         chunk: Architectures per store transaction.
 
     Returns:
@@ -216,7 +216,7 @@ def sample_subnets(store: RunStore, supernet: SuperNet | TrainedSupernet, data: 
     if todo:
         batches = ScoringBatches(data, bn_recalibrate=bn_recalibrate, batch_size=batch_size, limit=limit,
                                  device=next(_unwrap(supernet).parameters()).device)
-    for arch in tqdm(todo, desc="scoring sub-networks", disable=True if not progress else None, unit="arch"):
+    for arch in show_progress(todo, desc="scoring sub-networks", unit="arch", enabled=progress):
         tick = time.perf_counter()
         accuracy, loss = score_subnet(supernet, arch, batches=batches)
         pending.append(Sample(arch, accuracy, loss, {"bn_recalibrate": bn_recalibrate, "split": "valid",
@@ -410,7 +410,7 @@ def sample_subnets_sharded(store: RunStore, source: ScoringSource, executor: Exe
         seed: Seed of the architecture draw (distinct canonical cells).
         archs: Score these instead of drawing.
         chunk: Cells per task (small chunks balance the work and fill the store steadily).
-        progress: Show a tqdm bar.
+        progress: Show progress (:func:`gcnas.progress.progress`: a bar on a terminal, log lines elsewhere).
         callback: Called with each chunk's samples after they are written in order.
 
     Returns:
@@ -427,8 +427,8 @@ def sample_subnets_sharded(store: RunStore, source: ScoringSource, executor: Exe
         raise InvalidInputError(f"source must be a ScoringSource, got {type(source).__name__}")
     archs, done, todo = _plan(store, num, seed, archs)
     tasks = [(source, [a.code for a in todo[i:i + chunk]]) for i in range(0, len(todo), chunk)]
-    bar = tqdm(total=len(todo), desc=f"scoring sub-networks ({executor.workers} {executor.kind} workers)",
-               disable=True if not progress else None, unit="arch")
+    bar = show_progress(total=len(todo), desc=f"scoring sub-networks ({executor.workers} {executor.kind} workers)",
+                        unit="arch", enabled=progress)
 
     def keep(samples: list[Sample]) -> None:
         store.add_samples(SOURCE, samples)

@@ -22,11 +22,11 @@ from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from gcnas.data.images import DATASETS, ImageDataset, load_images
 from gcnas.data.store import atomic_write
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
+from gcnas.progress import progress as show_progress
 from gcnas.space import Arch
 from gcnas.supernet.checkpoint import resolve_device
 from gcnas.supernet.network import build_network
@@ -245,10 +245,10 @@ def _fit(arch: Arch, data: ImageDataset, settings: dict[str, Any], device: torch
         history, start = _resume(partial, arch, settings, net, optimizer, scheduler)
     for epoch in range(start, epochs):
         tick = time.perf_counter()
-        batches = tqdm(data.train.batches(batch_size, shuffle=True, seed=seed * 1_000_003 + epoch, limit=limit),
-                       total=data.train.num_batches(batch_size, limit=limit), leave=False, unit="batch",
-                       desc=f"standalone {arch.code} epoch {epoch + 1}/{epochs}",
-                       disable=True if not progress else None)
+        batches = show_progress(data.train.batches(batch_size, shuffle=True, seed=seed * 1_000_003 + epoch,
+                                                   limit=limit),
+                                total=data.train.num_batches(batch_size, limit=limit), leave=False, unit="batch",
+                                desc=f"standalone {arch.code} epoch {epoch + 1}/{epochs}", enabled=progress)
         loss, accuracy = _train_epoch(net, optimizer, batches, device)
         batches.close()
         lr_now = optimizer.param_groups[0]["lr"]
@@ -330,7 +330,7 @@ def train_standalone(arch: Arch, *, dataset: str = "digits", epochs: int = 10, c
         data_root: Folder of the dataset files.
         data: An already loaded dataset (overrides ``dataset``/``data_root``).
         steps_per_epoch: Cap on the steps of an epoch.
-        progress: Show a tqdm bar per epoch and a line after each.
+        progress: Show progress per epoch (a bar on a terminal, log lines elsewhere) and a line after each.
         callback: Called with each epoch's record.
 
     Returns:
@@ -387,7 +387,7 @@ def train_model(run_dir: str | os.PathLike, arch: Arch, *, dataset: str = "digit
         weight_decay: SGD weight decay.
         steps_per_epoch: Cap on the steps of an epoch (``None``: the whole train split).
         data: An already loaded dataset (its ``name`` must equal ``dataset``).
-        progress: Show a tqdm bar per epoch and a line after each.
+        progress: Show progress per epoch (a bar on a terminal, log lines elsewhere) and a line after each.
         callback: Called with each epoch's record after its partial file is written.
 
     Returns:

@@ -1,7 +1,7 @@
 """Training strategies of the supernet: one small class each, one interface.
 
-A strategy decides which route (an ``Arch`` or a ``(6, 5)`` op-weight tensor) each
-training step takes and how the architecture parameters (if any) learn:
+A strategy decides which route (a single path, or an op-weight tensor of the supernet's
+``arch_shape``) each training step takes and how the architecture parameters (if any) learn:
 
 - ``uniform``: single-path one-shot, one architecture drawn uniformly per step.
 - ``gaea``: GAEA (Li et al., 2021) — op weights on the simplex updated by exponentiated
@@ -11,15 +11,22 @@ training step takes and how the architecture parameters (if any) learn:
 - ``snas``: Gumbel-softmax samples with a temperature annealed per epoch (single-level).
 - ``nasp``: NASP (Yao et al., 2020) — continuous op weights in the box ``[0, 1]``, but every
   forward and backward pass runs only the discrete architecture of their proximal step (one
-  op per edge); bilevel by default.
+  op per edge, and on a space whose nodes choose their inputs, two edges per node); bilevel by default.
 
 The base class does the plumbing (:meth:`Strategy.train_step`); subclasses implement
 :meth:`Strategy.route` and, for gradient strategies, :meth:`Strategy.update_arch`.
+
+Strategies name no search space: what they know of a supernet is its ``routes``, a
+:class:`RouteSpace` (the shape of its weights, how to draw a path, how to derive an
+architecture from weights, NASP's discrete route). ``SuperNet.routes`` (NAS-Bench-201,
+the default) and ``DartsSuperNet.routes`` (:mod:`gcnas.spaces.darts.supernet`) implement it::
+
+    strategy = make_strategy("gaea", supernet=DartsSuperNet(C=4, layers=3), arch_lr=0.5)
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Protocol, TypeVar, runtime_checkable
 
 import torch
 import torch.nn.functional as F
@@ -27,10 +34,66 @@ from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.registry import Registry
-from gcnas.space import EDGES, OPS, Arch
-from gcnas.supernet.supernet import DiscreteRoute
+from gcnas.supernet.supernet import SuperNet
 
-__all__ = ["Strategy", "Uniform", "GAEA", "DARTS", "SNAS", "NASP", "STRATEGIES", "make_strategy", "register_strategy"]
+__all__ = ["RouteSpace", "Strategy", "Uniform", "GAEA", "DARTS", "SNAS", "NASP", "STRATEGIES", "make_strategy",
+           "register_strategy"]
+
+P = TypeVar("P")
+"""A single path of a supernet: NAS-Bench-201's ``Arch``, DARTS' ``Genotype``."""
+
+
+@runtime_checkable
+class RouteSpace(Protocol[P]):
+    """What a strategy knows of the supernet it trains (``supernet.routes``).
+
+    Weight routes are ``arch_shape = (rows, columns)`` tensors: one row per edge, one
+    column per op, each row one distribution over ops (the supernet runs
+    ``sum_k w[row, k] op_k``). A path ``P`` is one sub-network, run as ``supernet(x, path)``.
+
+    Attributes:
+        name: Short name of the space, stored with a strategy's state.
+        arch_shape: ``(rows, columns)`` of the architecture weights.
+        op_names: The op of each column.
+        path_ops: The columns a single path may use (ids into ``op_names``).
+        samplings: The ``Uniform`` samplings offered: ``fair`` (:meth:`fair_paths`) and the
+            names :meth:`sample_path` takes.
+    """
+
+    name: str
+    arch_shape: tuple[int, int]
+    op_names: tuple[str, ...]
+    path_ops: tuple[int, ...]
+    samplings: tuple[str, ...]
+
+    def sample_path(self, generator: torch.Generator, allowed: torch.Tensor, sampling: str = "code") -> P:
+        """One path drawn with ``generator``, its ops in ``allowed`` (column ids)."""
+        ...
+
+    def fair_paths(self, generator: torch.Generator, allowed: torch.Tensor) -> list[P]:
+        """``len(allowed)`` paths in which every op choice takes every allowed op once (FairNAS)."""
+        ...
+
+    def path_state(self, path: P) -> int | str:
+        """A checkpoint-safe value of ``path``; :meth:`path_from_state` reads it back."""
+        ...
+
+    def path_from_state(self, state: int | str) -> P:
+        """Inverse of :meth:`path_state`."""
+        ...
+
+    def derive(self, weights: torch.Tensor) -> P:
+        """The architecture of ``arch_shape`` weights (their discretisation: argmax per edge,
+        and where nodes choose their inputs, the strongest edges per node)."""
+        ...
+
+    def one_hot(self, path: P) -> torch.Tensor:
+        """``arch_shape`` 0/1 tensor of the path's ``(row, column)`` entries."""
+        ...
+
+    def discrete_route(self, path: P, weights: torch.Tensor, *, all_ops: bool = False) -> Any:
+        """The route running ``path`` with each op's output scaled by ``weights[row, column]``."""
+        ...
 
 _REGISTRY: Registry[Strategy] = Registry("strategy")
 STRATEGIES: dict[str, type[Strategy]] = _REGISTRY.classes
@@ -70,24 +133,36 @@ class Strategy:
         bilevel: Update architecture parameters on validation batches (bilevel) instead of
             on the training batch (single-level).
         grad_clip: Gradient-norm clip of the network weights.
+        supernet: The supernet to train, or anything with its ``routes`` (a :class:`RouteSpace`);
+            ``None``: NAS-Bench-201's :class:`~gcnas.supernet.SuperNet`.
     """
 
     name = "base"
     bilevel = False
 
-    def __init__(self, *, seed: int = 0, bilevel: bool | None = None, grad_clip: float = 5.0) -> None:
+    def __init__(self, *, seed: int = 0, bilevel: bool | None = None, grad_clip: float = 5.0,
+                 supernet: Any = None) -> None:
         self.seed = seed
         if bilevel is not None:
             self.bilevel = bool(bilevel)
         self.grad_clip = grad_clip
+        routes = getattr(SuperNet if supernet is None else supernet, "routes", None)
+        if not isinstance(routes, RouteSpace):
+            raise InvalidInputError(f"supernet must offer `routes` (a RouteSpace), got {type(supernet).__name__}")
+        self.routes: RouteSpace = routes
         self.generator = torch.Generator().manual_seed(seed)
 
+    @property
+    def arch_shape(self) -> tuple[int, int]:
+        """``(edges, ops)`` of the architecture weights, from the supernet."""
+        return tuple(self.routes.arch_shape)
+
     # -- hooks ------------------------------------------------------------------------
-    def route(self) -> Arch | torch.Tensor | DiscreteRoute:
-        """What the next training forward pass runs."""
+    def route(self) -> Any:
+        """What the next training forward pass runs: a path, a weight tensor or a discrete route."""
         raise NotImplementedError
 
-    def weight_route(self) -> Arch | torch.Tensor | DiscreteRoute:
+    def weight_route(self) -> Any:
         """What the forward pass of the weight update runs (by default :meth:`route`)."""
         return self.route()
 
@@ -99,7 +174,7 @@ class Strategy:
         return []
 
     def probabilities(self) -> torch.Tensor | None:
-        """``(6, 5)`` op distribution per edge, or ``None`` for strategies without one."""
+        """``arch_shape`` op distribution per edge (``(6, 5)`` on NAS-Bench-201), or ``None``."""
         return None
 
     def start_epoch(self, epoch: int, epochs: int) -> None:
@@ -166,7 +241,7 @@ class Strategy:
                     p.grad /= world
 
     def entropy(self) -> float | None:
-        """Mean entropy (nats) of the per-edge op distributions; ``log 5`` is uniform."""
+        """Mean entropy (nats) of the per-edge op distributions; ``log(columns)`` is uniform."""
         probs = self.probabilities()
         if probs is None:
             return None
@@ -178,23 +253,29 @@ class Strategy:
         probs = self.probabilities()
         return None if probs is None else float(probs.detach().max(1).values.mean())
 
-    def derive(self) -> Arch:
-        """The chosen architecture: the most probable op on each edge."""
+    def derive(self) -> Any:
+        """The chosen architecture: the supernet's derivation of :meth:`probabilities` (on
+        NAS-Bench-201 the most probable op on each edge; on DARTS also the two strongest edges
+        per node, ``none`` excluded)."""
         probs = self.probabilities()
         if probs is None:
             raise InvalidInputError(f"strategy {self.name!r} has no architecture weights to derive from; "
                                     "train with --strategy gaea, darts, snas or nasp")
-        return Arch(tuple(int(i) for i in probs.detach().argmax(1).tolist()))
+        return self.routes.derive(probs.detach())
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to continue exactly: parameters, optimizer, random stream."""
-        return {"name": self.name, "generator": self.generator.get_state(),
+        """Everything needed to continue exactly: parameters, optimizer, random stream, space."""
+        return {"name": self.name, "space": self.routes.name, "generator": self.generator.get_state(),
                 "arch": [p.detach().cpu().clone() for p in self.arch_parameters()], **self._extra_state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` output."""
         if state.get("name") != self.name:
             raise InvalidInputError(f"checkpoint was trained with strategy {state.get('name')!r}, not {self.name!r}")
+        space = state.get("space", "nb201")   # checkpoints before the DARTS supernet are NAS-Bench-201's
+        if space != self.routes.name:
+            raise InvalidInputError(f"checkpoint's strategy state is for the {space!r} supernet, "
+                                    f"not {self.routes.name!r}")
         self.generator.set_state(state["generator"])
         for p, saved in zip(self.arch_parameters(), state["arch"]):
             p.data.copy_(saved.to(p.device))
@@ -217,7 +298,7 @@ class _null_context:
 
 @register_strategy("uniform")
 class Uniform(Strategy):
-    """Single-path one-shot training: one architecture drawn per step.
+    """Single-path one-shot training: one architecture drawn per step, through the supernet's routes.
 
     Args:
         sampling: ``fair`` (the default; it ranked real cells best on CIFAR-10, see
@@ -227,8 +308,10 @@ class Uniform(Strategy):
             representative; ``fair`` (FairNAS's strict fairness) walks, per edge, through a
             fresh random permutation of the allowed ops, so within each group of
             ``len(ops)`` consecutive steps every op of every edge is trained exactly once.
+            On DARTS, ``code`` and ``canonical`` are both the space's uniform draw and ``fair``
+            walks each node's two op choices through permutations (inputs drawn uniformly).
         exclude_ops: Ops never drawn (e.g. ``("none",)``: a zero edge trains no weight).
-        **kwargs: Passed to :class:`Strategy`.
+        **kwargs: Passed to :class:`Strategy` (``supernet=`` for another space).
     """
 
     SAMPLINGS = ("code", "canonical", "fair")
@@ -236,56 +319,38 @@ class Uniform(Strategy):
     def __init__(self, *, sampling: str = "fair", exclude_ops: tuple[str, ...] | list[str] = (),
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if sampling not in self.SAMPLINGS:
-            raise InvalidInputError(f"unknown sampling {sampling!r}; choose one of {', '.join(self.SAMPLINGS)}")
-        unknown = [op for op in exclude_ops if op not in OPS]
+        samplings, ops = self.routes.samplings, self.routes.op_names
+        if sampling not in samplings:
+            raise InvalidInputError(f"unknown sampling {sampling!r}; choose one of {', '.join(samplings)}")
+        unknown = [op for op in exclude_ops if op not in ops]
         if unknown:
-            raise InvalidInputError(f"cannot exclude unknown op(s) {unknown}; ops are {', '.join(OPS)}")
+            raise InvalidInputError(f"cannot exclude unknown op(s) {unknown}; ops are {', '.join(ops)}")
         self.sampling = sampling
-        self.allowed = torch.tensor([k for k, op in enumerate(OPS) if op not in exclude_ops])
+        self.allowed = torch.tensor([k for k in self.routes.path_ops if ops[k] not in exclude_ops], dtype=torch.int64)
         if len(self.allowed) == 0:
             raise InvalidInputError("exclude_ops leaves no op to train")
-        self._pool: torch.Tensor | None = None
-        self._fair_queue: list[Arch] = []
+        self._fair_queue: list[Any] = []
 
-    def _canonical_pool(self) -> torch.Tensor:
-        if self._pool is None:
-            import numpy as np
-
-            from gcnas.space import NB201Space
-
-            representatives = np.unique(NB201Space().canonical_codes())
-            allowed = set(self.allowed.tolist())
-            keep = [int(c) for c in representatives if set(Arch.from_code(int(c)).ops) <= allowed]
-            self._pool = torch.tensor(keep)
-        return self._pool
-
-    def route(self) -> Arch:
-        if self.sampling == "canonical":
-            pool = self._canonical_pool()
-            return Arch.from_code(int(pool[torch.randint(0, len(pool), (1,), generator=self.generator)]))
+    def route(self) -> Any:
         if self.sampling == "fair":
             if not self._fair_queue:
-                perms = torch.stack([self.allowed[torch.randperm(len(self.allowed), generator=self.generator)]
-                                     for _ in EDGES])
-                self._fair_queue = [Arch(tuple(int(i) for i in perms[:, step])) for step in range(len(self.allowed))]
+                self._fair_queue = self.routes.fair_paths(self.generator, self.allowed)
             return self._fair_queue.pop(0)
-        ops = self.allowed[torch.randint(0, len(self.allowed), (len(EDGES),), generator=self.generator)]
-        return Arch(tuple(int(i) for i in ops))
+        return self.routes.sample_path(self.generator, self.allowed, self.sampling)
 
     def _extra_state(self) -> dict[str, Any]:
-        return {"fair_queue": [a.code for a in self._fair_queue]}
+        return {"fair_queue": [self.routes.path_state(a) for a in self._fair_queue]}
 
     def _load_extra_state(self, state: dict[str, Any]) -> None:
-        self._fair_queue = [Arch.from_code(c) for c in state.get("fair_queue", [])]
+        self._fair_queue = [self.routes.path_from_state(c) for c in state.get("fair_queue", [])]
 
 
 class _Logits(Strategy):
-    """Shared by DARTS and SNAS: logits ``alpha (6, 5)`` learned by Adam."""
+    """Shared by DARTS and SNAS: logits ``alpha`` (``arch_shape``, ``(6, 5)`` on NAS-Bench-201) learned by Adam."""
 
     def __init__(self, *, arch_lr: float = 3e-4, arch_weight_decay: float = 1e-3, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.alpha = (1e-3 * torch.randn(len(EDGES), len(OPS), generator=self.generator)).requires_grad_()
+        self.alpha = (1e-3 * torch.randn(*self.arch_shape, generator=self.generator)).requires_grad_()
         self.optimizer = torch.optim.Adam([self.alpha], lr=arch_lr, betas=(0.5, 0.999),
                                           weight_decay=arch_weight_decay)
 
@@ -369,7 +434,8 @@ class GAEA(Strategy):
         if not arch_lr > 0:
             raise InvalidInputError(f"arch_lr must be positive, got {arch_lr}")
         self.arch_lr = arch_lr
-        self.weights = torch.full((len(EDGES), len(OPS)), 1.0 / len(OPS)).requires_grad_()
+        edges, ops = self.arch_shape
+        self.weights = torch.full((edges, ops), 1.0 / ops).requires_grad_()
 
     def arch_parameters(self) -> list[torch.Tensor]:
         return [self.weights]
@@ -394,11 +460,15 @@ class GAEA(Strategy):
 class NASP(Strategy):
     """NASP (Yao et al., AAAI 2020): continuous architecture, discrete forward and backward.
 
-    The architecture parameters ``A`` (``(6, 5)``, one row per edge) live in the box
-    ``[0, 1]``, initialised at ``0.5`` plus ``1e-3`` noise as in the official code. Each step:
+    The architecture parameters ``A`` (``arch_shape``: ``(6, 5)`` on NAS-Bench-201, one row per
+    edge) live in the box ``[0, 1]``, initialised at ``0.5`` plus ``1e-3`` noise as in the
+    official code. Each step:
 
-    1. proximal step onto one op per edge: ``A_bar = one_hot(argmax A)`` (with probability
-       ``explore``, a uniformly drawn op per edge instead: the official code's e-greedy);
+    1. proximal step onto the discrete architectures: ``A_bar = one_hot(derive(A))``, the
+       supernet's derivation of ``A`` itself (NAS-Bench-201: the argmax op of each edge; DARTS:
+       that op on the two edges of each node whose best op other than ``none`` weighs most,
+       NASP's two constraints on that space); with probability ``explore``, a uniformly drawn
+       path instead (the official code's e-greedy);
     2. forward and backward of the supernet along ``A_bar``, on a validation batch (bilevel,
        the default) or on the training batch (``bilevel=False``);
     3. the gradient with respect to ``A_bar`` updates ``A`` (Adam, as in the official code),
@@ -422,7 +492,8 @@ class NASP(Strategy):
       becomes ``none`` keeps it unless ``explore > 0``. On the same tiny problem it lowered
       the loss from 1 of 6 starts, and 2 of 6 ended on a cell with no path to the output.
 
-    Reported probabilities (entropy, max weight, ``derive``) are ``A`` normalised per edge.
+    Reported probabilities (entropy, max weight) are ``A`` normalised per edge; :meth:`derive`
+    is the proximal step of ``A`` (:meth:`discrete`).
 
     Args:
         arch_lr: Adam learning rate of ``A`` (about the box distance one step moves an entry).
@@ -435,6 +506,10 @@ class NASP(Strategy):
         >>> route = nasp.route()          # a DiscreteRoute: one-hot weights of argmax A
         >>> route.arch == nasp.derive(), route.weights.sum(1).tolist()
         (True, [1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+        >>> from gcnas.spaces.darts.supernet import DartsSuperNet
+        >>> route = NASP(seed=0, supernet=DartsSuperNet).route()   # a ScaledPath: two edges per node
+        >>> route.genotype == NASP(seed=0, supernet=DartsSuperNet).derive(), int(route.weights.sum())
+        (True, 16)
     """
 
     bilevel = True
@@ -450,10 +525,11 @@ class NASP(Strategy):
         if not 0.0 <= explore <= 1.0:
             raise InvalidInputError(f"explore must be a probability in [0, 1], got {explore}")
         self.arch_grad, self.explore = arch_grad, float(explore)
-        noise = 1e-3 * torch.randn(len(EDGES), len(OPS), generator=self.generator)
+        noise = 1e-3 * torch.randn(*self.arch_shape, generator=self.generator)
         self.alpha = (0.5 + noise).clamp(0.0, 1.0).requires_grad_()
         self.optimizer = torch.optim.Adam([self.alpha], lr=arch_lr, betas=(0.5, 0.999))
         self._discrete: torch.Tensor | None = None
+        self._path_ops = torch.tensor(self.routes.path_ops, dtype=torch.int64)
 
     def arch_parameters(self) -> list[torch.Tensor]:
         return [self.alpha]
@@ -461,26 +537,31 @@ class NASP(Strategy):
     def probabilities(self) -> torch.Tensor:
         a = self.alpha.detach()
         total = a.sum(1, keepdim=True)
-        return torch.where(total > 0, a / total.clamp_min(1e-12), torch.full_like(a, 1.0 / len(OPS)))
+        return torch.where(total > 0, a / total.clamp_min(1e-12), torch.full_like(a, 1.0 / a.shape[1]))
 
-    def discrete(self) -> Arch:
-        """The proximal step of ``A``: the op of largest weight on each edge."""
-        return Arch(tuple(int(i) for i in self.alpha.detach().argmax(1).tolist()))
+    def discrete(self) -> Any:
+        """The proximal step of ``A``: the supernet's derivation of ``A`` (on NAS-Bench-201 the op of
+        largest weight on each edge; on DARTS also the two strongest edges per node)."""
+        return self.routes.derive(self.alpha.detach())
 
-    def route(self) -> DiscreteRoute:
+    def derive(self) -> Any:
+        """The architecture NASP chose: the proximal step of ``A`` (:meth:`discrete`)."""
+        return self.discrete()
+
+    def route(self) -> Any:
         return self._route(all_ops=self.arch_grad == "full", arch_grad=True)
 
-    def weight_route(self) -> DiscreteRoute:
+    def weight_route(self) -> Any:
         # the bilevel weight update needs no gradient of A_bar, hence no other op either
         return self.route() if not self.needs_valid else self._route(all_ops=False, arch_grad=False)
 
-    def _route(self, *, all_ops: bool, arch_grad: bool) -> DiscreteRoute:
+    def _route(self, *, all_ops: bool, arch_grad: bool) -> Any:
         arch = self.discrete()
         if self.explore and float(torch.rand((), generator=self.generator)) < self.explore:
-            arch = Arch(tuple(int(i) for i in torch.randint(0, len(OPS), (len(EDGES),), generator=self.generator)))
-        one_hot = F.one_hot(torch.tensor(arch.ops), len(OPS)).to(self.alpha.device, self.alpha.dtype)
+            arch = self.routes.sample_path(self.generator, self._path_ops, "code")
+        one_hot = self.routes.one_hot(arch).to(self.alpha.device, self.alpha.dtype)
         self._discrete = one_hot.requires_grad_(arch_grad)
-        return DiscreteRoute(arch, self._discrete, all_ops=all_ops)
+        return self.routes.discrete_route(arch, self._discrete, all_ops=all_ops)
 
     @torch.no_grad()
     def update_arch(self) -> None:

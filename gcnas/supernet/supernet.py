@@ -5,6 +5,10 @@ edge is evaluated); ``SuperNet(x, weights)`` with a ``(6, 5)`` tensor runs the r
 mixture ``sum_k weights[e, k] * op_k(x)`` on every edge, as DARTS-style strategies need;
 ``SuperNet(x, DiscreteRoute(arch, weights))`` runs one sub-network whose op outputs are
 scaled by differentiable weights (1.0 for a one-hot route), as NASP needs.
+
+``SuperNet.routes`` (:class:`NB201Routes`) is what the training strategies know of this
+supernet: the shape of its weight routes, how to draw a path, how to derive an
+architecture from weights (the ``RouteSpace`` interface of :mod:`gcnas.supernet.strategies`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from gcnas.exceptions import InvalidInputError
@@ -19,7 +24,7 @@ from gcnas.space import EDGES, OPS, Arch
 from gcnas.supernet.network import MacroNetwork, live_edges, run_cell
 from gcnas.supernet.ops import make_op
 
-__all__ = ["DiscreteRoute", "SearchCell", "SuperNet"]
+__all__ = ["DiscreteRoute", "NB201Routes", "SearchCell", "SuperNet"]
 
 NUM_EDGES, NUM_OPS = len(EDGES), len(OPS)
 _SKIP, _CONV1, _CONV3, _POOL = (OPS.index(n) for n in ("skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"))
@@ -53,6 +58,81 @@ class DiscreteRoute:
         if not isinstance(self.weights, torch.Tensor) or tuple(self.weights.shape) != (NUM_EDGES, NUM_OPS):
             shape = tuple(self.weights.shape) if isinstance(self.weights, torch.Tensor) else type(self.weights).__name__
             raise InvalidInputError(f"DiscreteRoute.weights must be a ({NUM_EDGES}, {NUM_OPS}) tensor, got {shape}")
+
+
+class NB201Routes:
+    """The routes of the NAS-Bench-201 supernet, as the strategies use them (their ``RouteSpace``).
+
+    A path is an :class:`~gcnas.space.Arch`; weights are ``(6, 5)``, one row per edge of
+    :data:`~gcnas.space.EDGES`, one column per op of :data:`~gcnas.space.OPS`.
+
+    Example:
+        >>> routes = NB201Routes()
+        >>> block = routes.fair_paths(torch.Generator().manual_seed(0), torch.arange(5))
+        >>> sorted(a.ops[0] for a in block)             # edge 0 takes every op once in 5 paths
+        [0, 1, 2, 3, 4]
+        >>> str(routes.derive(torch.eye(6, 5)))
+        '|none~0|+|skip_connect~0|nor_conv_1x1~1|+|nor_conv_3x3~0|avg_pool_3x3~1|none~2|'
+    """
+
+    name = "nb201"
+    arch_shape: tuple[int, int] = (NUM_EDGES, NUM_OPS)
+    op_names: tuple[str, ...] = OPS
+    path_ops: tuple[int, ...] = tuple(range(NUM_OPS))
+    samplings: tuple[str, ...] = ("code", "canonical", "fair")
+
+    def __init__(self) -> None:
+        self._pools: dict[tuple[int, ...], torch.Tensor] = {}
+
+    def sample_path(self, generator: torch.Generator, allowed: torch.Tensor, sampling: str = "code") -> Arch:
+        """One architecture with ops in ``allowed`` (op ids): each edge's op uniformly (``code``),
+        or an isomorphism class uniformly, run as its representative (``canonical``)."""
+        if sampling == "canonical":
+            pool = self._canonical_pool(allowed)
+            return Arch.from_code(int(pool[torch.randint(0, len(pool), (1,), generator=generator)]))
+        if sampling != "code":
+            raise InvalidInputError(f"unknown sampling {sampling!r} for sample_path; choose code or canonical")
+        ops = allowed[torch.randint(0, len(allowed), (NUM_EDGES,), generator=generator)]
+        return Arch(tuple(int(i) for i in ops))
+
+    def fair_paths(self, generator: torch.Generator, allowed: torch.Tensor) -> list[Arch]:
+        """``len(allowed)`` architectures in which every edge takes every allowed op once (FairNAS)."""
+        perms = torch.stack([allowed[torch.randperm(len(allowed), generator=generator)] for _ in EDGES])
+        return [Arch(tuple(int(i) for i in perms[:, step])) for step in range(len(allowed))]
+
+    def path_state(self, path: Arch) -> int:
+        """The architecture's code (what a checkpoint stores)."""
+        return path.code
+
+    def path_from_state(self, state: int) -> Arch:
+        """Inverse of :meth:`path_state`."""
+        return Arch.from_code(int(state))
+
+    def derive(self, weights: torch.Tensor) -> Arch:
+        """The op of largest weight on each edge of a ``(6, 5)`` tensor."""
+        if not isinstance(weights, torch.Tensor) or tuple(weights.shape) != self.arch_shape:
+            raise InvalidInputError(f"weights must be a {self.arch_shape} tensor")
+        return Arch(tuple(int(i) for i in weights.detach().argmax(1).tolist()))
+
+    def one_hot(self, path: Arch) -> torch.Tensor:
+        """``(6, 5)`` int64: 1 at each edge's op."""
+        return F.one_hot(torch.tensor(path.ops), NUM_OPS)
+
+    def discrete_route(self, path: Arch, weights: torch.Tensor, *, all_ops: bool = False) -> DiscreteRoute:
+        """The route running ``path`` with op outputs scaled by ``weights`` (see :class:`DiscreteRoute`)."""
+        return DiscreteRoute(path, weights, all_ops=all_ops)
+
+    def _canonical_pool(self, allowed: torch.Tensor) -> torch.Tensor:
+        key = tuple(int(k) for k in allowed.tolist())
+        if key not in self._pools:
+            import numpy as np
+
+            from gcnas.space import NB201Space
+
+            representatives = np.unique(NB201Space().canonical_codes())
+            keep = [int(c) for c in representatives if set(Arch.from_code(int(c)).ops) <= set(key)]
+            self._pools[key] = torch.tensor(keep)
+        return self._pools[key]
 
 
 class SearchCell(nn.Module):
@@ -153,9 +233,21 @@ class SuperNet(MacroNetwork):
         torch.Size([2, 10])
     """
 
+    routes: NB201Routes = NB201Routes()
+    """What the training strategies know of this supernet (shared by every instance)."""
+
     def __init__(self, channels: int = 16, cells: int = 5, num_classes: int = 10, affine: bool = False) -> None:
         self.affine = affine
         super().__init__(channels, cells, num_classes)
+
+    @property
+    def arch_shape(self) -> tuple[int, int]:
+        """``(6, 5)``: the shape of a weight route, one row per edge, one column per op."""
+        return self.routes.arch_shape
+
+    def derive(self, weights: torch.Tensor) -> Arch:
+        """The architecture of a ``(6, 5)`` weight tensor: the strongest op per edge."""
+        return self.routes.derive(weights)
 
     def make_cell(self, channels: int) -> nn.Module:
         return SearchCell(channels, affine=self.affine)

@@ -17,19 +17,23 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from tqdm.auto import tqdm
 
 from gcnas.data.images import ImageDataset, load_images
 from gcnas.data.store import RunStore, atomic_write
 from gcnas.exceptions import GcnasError, InvalidInputError
+from gcnas.progress import progress as show_progress
+from gcnas.supernet.supernet import SuperNet
 from gcnas.supernet.checkpoint import (TrainedSupernet, build_from_config, checkpoint_path, read_checkpoint,
-                                       resolve_device, write_checkpoint)
+                                       resolve_device, supernet_space, write_checkpoint)
 
 __all__ = ["train_supernet", "STRICT_KEYS"]
 
-STRICT_KEYS: tuple[str, ...] = ("dataset", "channels", "cells", "num_classes", "strategy", "strategy_kwargs",
-                                "epochs", "seed")
+STRICT_KEYS: tuple[str, ...] = ("dataset", "space", "channels", "cells", "num_classes", "strategy",
+                                "strategy_kwargs", "epochs", "seed")
 """Config entries a resumed run must share with its checkpoint."""
+
+_MISSING_MEANS = {"space": "nb201"}
+"""What a config entry absent from an older checkpoint meant."""
 
 
 def _distributed() -> tuple[int, int, bool]:
@@ -68,7 +72,7 @@ def _rank0_checkpoint(path: Path, rank: int, world: int, device: torch.device) -
 
 def _check_resume(saved: dict[str, Any], config: dict[str, Any], run_dir: Path) -> None:
     for key in STRICT_KEYS:
-        if saved.get(key) != config.get(key):
+        if saved.get(key, _MISSING_MEANS.get(key)) != config.get(key):
             raise InvalidInputError(
                 f"the checkpoint in {str(run_dir)!r} was trained with {key}={saved.get(key)!r}, "
                 f"not {config.get(key)!r}; "
@@ -92,7 +96,7 @@ def _epoch_record(epoch: int, totals: torch.Tensor, seconds: float, lr: float, s
 
 def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_root: str | None = None,
                    download: bool = False, image_size: int | None = None, strategy: str = "uniform",
-                   channels: int = 16, cells: int = 5,
+                   channels: int = 16, cells: int = 5, supernet: Callable[..., torch.nn.Module] | None = None,
                    epochs: int = 10, batch_size: int = 64, lr: float = 0.025, momentum: float = 0.9,
                    weight_decay: float = 5e-4, seed: int = 0, device: str = "auto", resume: bool = False,
                    strategy_kwargs: dict[str, Any] | None = None, steps_per_epoch: int | None = None,
@@ -107,9 +111,13 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
         data_root: Folder of the dataset files (CIFAR, ImageNet16-120).
         download: Let torchvision download CIFAR.
         image_size: Side ``imagefolder`` images are resized to (default 32).
-        strategy: ``uniform``, ``gaea``, ``darts`` or ``snas``.
+        strategy: ``uniform``, ``gaea``, ``darts``, ``snas`` or ``nasp``.
         channels: Channels of the first stage (``C``).
-        cells: Cells per stage (``N``).
+        cells: Cells per stage (``N``); for ``DartsSuperNet`` the cells in all (DARTS' ``layers``).
+        supernet: The supernet class, built as ``supernet(channels, cells, num_classes)``:
+            ``None`` is NAS-Bench-201's :class:`~gcnas.supernet.SuperNet`;
+            ``gcnas.spaces.darts.supernet.DartsSuperNet`` trains over the DARTS space (both
+            cell types). Its ``routes.name`` is recorded as ``config["space"]``.
         epochs: Epochs in total (a resumed run continues up to this).
         batch_size: Images per step and process.
         lr: Initial SGD learning rate of the network weights (cosine to 0).
@@ -124,7 +132,7 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
         channels_last: Channels-last memory format (default on: faster on CPU and CUDA alike).
         compile: Wrap the supernet in ``torch.compile``.
         data: An already loaded dataset (its ``name`` must equal ``dataset``).
-        progress: Show a tqdm bar per epoch.
+        progress: Show progress per epoch (a bar on a terminal, log lines elsewhere).
         callback: Called with each epoch's record after its checkpoint is written.
 
     Returns:
@@ -140,6 +148,7 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
         raise InvalidInputError(f"epochs must be positive, got {epochs}")
     if batch_size < 1:
         raise InvalidInputError(f"batch_size must be positive, got {batch_size}")
+    space = supernet_space(SuperNet if supernet is None else supernet)
     run_dir = Path(run_dir)
     rank, world, created_group = _distributed()
     device_ = resolve_device(device)
@@ -152,7 +161,7 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
     elif data.name != dataset:
         raise InvalidInputError(f"data is {data.name!r} but dataset={dataset!r}")
     config = {"dataset": dataset, "data_root": None if data_root is None else str(data_root),
-              "image_size": data.image_size,
+              "image_size": data.image_size, "space": space,
               "channels": channels, "cells": cells, "num_classes": data.num_classes,
               "strategy": strategy, "strategy_kwargs": dict(strategy_kwargs or {}), "epochs": epochs,
               "batch_size": batch_size, "lr": lr, "momentum": momentum, "weight_decay": weight_decay,
@@ -165,7 +174,7 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
             f"{str(run_dir)!r} already holds a supernet checkpoint ({saved['epoch']} of {saved['config']['epochs']} "
             "epochs); pass --resume to continue it, or choose another --run")
     torch.manual_seed(seed)
-    supernet, strat = build_from_config(config)
+    supernet, strat = build_from_config(config, supernet)
     optimizer = torch.optim.SGD(supernet.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay,
                                 nesterov=momentum > 0)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs, eta_min=0.0)
@@ -201,9 +210,9 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
                                      world_size=world, limit=steps_per_epoch)
         valid = (_cycle(data.valid, batch_size, seed * 1_000_003 + epoch + 500_000, rank, world)
                  if strat.needs_valid else None)
-        bar = tqdm(batches, total=data.train.num_batches(batch_size, world, steps_per_epoch),
-                   desc=f"{strategy} epoch {epoch + 1}/{epochs}", disable=True if not progress or rank else None,
-                   leave=False, unit="batch")
+        bar = show_progress(batches, total=data.train.num_batches(batch_size, world, steps_per_epoch),
+                            desc=f"{strategy} epoch {epoch + 1}/{epochs}", enabled=progress and rank == 0,
+                            leave=False, unit="batch")
         try:
             for x, y in bar:
                 x, y = _to(x, device_, channels_last), y.to(device_, non_blocking=True)
@@ -256,7 +265,7 @@ def _summary(record: dict[str, Any], epochs: int) -> str:
     text = (f"epoch {record['epoch']}/{epochs}  loss {record['loss']:.4f}  acc {record['accuracy']:.2f}%  "
             f"{record['images_per_s']:.0f} img/s  {record['seconds']:.1f}s")
     if record.get("entropy") is not None:
-        text += f"  entropy {record['entropy']:.3f}/{math.log(5):.3f}"
+        text += f"  entropy {record['entropy']:.3f}/{math.log(len(record['weights'][0])):.3f}"
     return text
 
 

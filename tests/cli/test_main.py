@@ -12,8 +12,9 @@ BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_con
 def test_every_command_group_is_registered():
     parser = build_parser()
     choices = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse has no public accessor
-    assert {"arch", "supernet", "train", "hw", "encoder", "predictor", "lut", "search", "demo"} <= set(choices)
-    assert len(COMMAND_MODULES) == 9
+    assert {"arch", "supernet", "train", "hw", "encoder", "predictor", "lut", "search", "demo", "runs",
+            "status"} <= set(choices)
+    assert len(COMMAND_MODULES) == 10
 
 
 def test_arch_show_prints_code_canonical_and_costs(capsys):

@@ -53,11 +53,12 @@ def test_fit_on_supernet_samples(tmp_path, capsys):
     (["predictor", "fit", "--samples"], "has no samples from 'supernet'; score sub-networks"),
     (["predictor", "fit", "--table", "/nonexistent.csv"], "does not exist"),
     (["lut", "build"], "no fitted predictor"),
-    (["lut", "query"], "has no lookup table"),
+    (["lut", "query"], "no run at"),
 ])
 def test_cli_errors(tmp_path, capsys, argv, message):
     code, _, err = _run(capsys, *argv, "--run", str(tmp_path / "run"))
     assert code == 1 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()  # a failed command leaves no empty run behind
 
 
 def test_cli_bad_table_column_and_size(tmp_path, capsys, small_table):

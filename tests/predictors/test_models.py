@@ -64,10 +64,10 @@ def test_gcn_fits_latency_like_targets(data):
 
 
 def test_registry_and_repr():
-    assert predictor_names() == ["gbt", "gcn", "gp", "mlp"]
+    assert predictor_names() == ["conformal", "gbt", "gcn", "gp", "mlp"]
     assert isinstance(make_predictor("mlp"), MLPPredictor)
     assert repr(GCNPredictor(ensemble=3)) == "GCNPredictor(ensemble=3)"
-    with pytest.raises(InvalidInputError, match="unknown predictor 'xgb'; choose one of gbt, gcn, gp, mlp"):
+    with pytest.raises(InvalidInputError, match="unknown predictor 'xgb'; choose one of conformal, gbt, gcn, gp, mlp"):
         make_predictor("xgb")
 
 

@@ -70,8 +70,13 @@ def test_search_run_bad_input(small_table, tmp_path, capsys, extra, message):
 
 
 def test_search_compare_without_studies(tmp_path, capsys):
+    from gcnas.data import RunStore
+
+    RunStore(tmp_path / "empty").close()
     assert main(["search", "compare", "--run", str(tmp_path / "empty")]) == 1
     assert "no search studies" in capsys.readouterr().err
+    assert main(["search", "compare", "--run", str(tmp_path / "missing")]) == 1
+    assert "no run at" in capsys.readouterr().err and not (tmp_path / "missing").exists()
 
 
 def test_search_run_bo_with_cheap_latency_uses_pareto_probability(small_table, tmp_path, capsys):

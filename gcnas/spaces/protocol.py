@@ -1,0 +1,251 @@
+"""The protocol a search space implements, and the two small value types it speaks in.
+
+Everything above the spaces (predictors, encoders, searchers, the supernet strategies) is
+to be written against :class:`SearchSpace`, never against one space's details. A space
+brings its own architecture type ``A`` (an immutable, hashable value: NAS-Bench-201's
+``Arch``, the DARTS ``Genotype``); the protocol is generic in it.
+
+Three views of an architecture serve the three families of consumers:
+
+- text (:meth:`SearchSpace.parse` / :meth:`SearchSpace.format` / :meth:`SearchSpace.key`):
+  storage, CLI, interchange with published benchmarks;
+- decisions (:attr:`SearchSpace.decisions`, :meth:`SearchSpace.to_decisions`,
+  :meth:`SearchSpace.from_decisions`): a fixed list of categorical choices, for one-hot
+  features, REINFORCE controllers and Bayesian optimisation over categories;
+- graphs (:meth:`SearchSpace.to_graph`, :attr:`SearchSpace.node_types`,
+  :attr:`SearchSpace.max_nodes`): the DAGs the GCN predictor and arch2vec read.
+
+This module imports nothing of gcnas but :mod:`gcnas.exceptions`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Hashable, Iterator, NamedTuple, Protocol, Sequence, TypeVar, runtime_checkable
+
+import numpy as np
+
+from gcnas.exceptions import InvalidInputError
+
+__all__ = ["A", "Decision", "SpaceGraph", "SearchSpace", "one_hot", "check_decisions"]
+
+A = TypeVar("A", bound=Hashable)
+"""The architecture type of a space: immutable and hashable."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One categorical choice of the architecture.
+
+    Args:
+        name: Where the choice sits, unique within the space (``"normal.node3.inputs"``).
+        choices: A label for each alternative, in the order of the integer values that
+            :meth:`SearchSpace.to_decisions` uses (``("max_pool_3x3", ...)``).
+
+    Example:
+        >>> Decision("edge0", ("none", "skip_connect")).size
+        2
+    """
+
+    name: str
+    choices: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise InvalidInputError(f"Decision name must be a non-empty string, got {self.name!r}")
+        choices = tuple(self.choices)
+        if not choices:
+            raise InvalidInputError(f"Decision {self.name!r} needs at least one choice")
+        if len(set(choices)) != len(choices):
+            raise InvalidInputError(f"Decision {self.name!r} lists a choice twice: {choices!r}")
+        object.__setattr__(self, "choices", choices)
+
+    @property
+    def size(self) -> int:
+        """The number of alternatives."""
+        return len(self.choices)
+
+
+class SpaceGraph(NamedTuple):
+    """One cell as a DAG with typed nodes (nodes in topological order).
+
+    Attributes:
+        adjacency: ``(n, n)`` uint8; ``adjacency[u, v] == 1`` means data flows ``u -> v``.
+        features: ``(n, len(space.node_types))`` float32 one-hot node types.
+    """
+
+    adjacency: np.ndarray
+    features: np.ndarray
+
+    @property
+    def node_ids(self) -> np.ndarray:
+        """``(n,)`` int64: each node's index into the space's ``node_types``."""
+        return np.asarray(self.features).argmax(axis=-1).astype(np.int64)
+
+    @property
+    def num_nodes(self) -> int:
+        """``n``, the number of nodes."""
+        return int(np.asarray(self.adjacency).shape[0])
+
+
+@runtime_checkable
+class SearchSpace(Protocol[A]):
+    """What every search space offers; code above the spaces uses nothing else.
+
+    Attributes:
+        name: Short identifier (``"nb201"``, ``"darts"``), used in run stores and the CLI.
+        decisions: The choice structure: one :class:`Decision` per categorical choice,
+            in the order of :meth:`to_decisions`. Every valid decision vector is one
+            architecture in canonical form, and every canonical architecture one vector.
+        node_types: The node vocabulary of :meth:`to_graph` (the one-hot columns).
+        max_nodes: The largest node count of any graph :meth:`to_graph` returns.
+        graph_names: One name per graph :meth:`to_graph` returns (``("cell",)``,
+            ``("normal", "reduce")``).
+    """
+
+    name: str
+    decisions: tuple[Decision, ...]
+    node_types: tuple[str, ...]
+    max_nodes: int
+    graph_names: tuple[str, ...]
+
+    # -- text ---------------------------------------------------------------------------
+
+    def parse(self, text: str) -> A:
+        """Read an architecture from the space's published notation.
+
+        Args:
+            text: The string form (the notation of the space's benchmark).
+
+        Returns:
+            The architecture, exactly as written (not canonicalised).
+
+        Raises:
+            InvalidInputError: naming the part of ``text`` that is wrong.
+        """
+        ...
+
+    def format(self, arch: A) -> str:
+        """Write ``arch`` in the space's published notation; ``parse(format(a)) == a``."""
+        ...
+
+    def key(self, arch: A) -> str:
+        """A string equal for two architectures exactly when their canonical forms are equal.
+
+        Use it to deduplicate and as a database key.
+        """
+        ...
+
+    # -- listing and drawing -----------------------------------------------------------------
+
+    def size(self) -> int | None:
+        """The number of canonical architectures when :meth:`enumerate` can list them, else None."""
+        ...
+
+    def enumerate(self) -> Iterator[A]:
+        """Every canonical architecture once, in a fixed order.
+
+        Raises:
+            InvalidInputError: The space is too large to list (then :meth:`size` is None).
+        """
+        ...
+
+    def sample(self, seed: int | np.random.Generator | None = None) -> A:
+        """Draw one canonical architecture uniformly at random.
+
+        Args:
+            seed: An int seed, a NumPy generator (advanced in place) or None.
+        """
+        ...
+
+    def mutate(self, arch: A, seed: int | np.random.Generator | None = None) -> A:
+        """A random architecture one elementary change away, canonically different from ``arch``."""
+        ...
+
+    def neighbours(self, arch: A) -> list[A]:
+        """Every canonical architecture one elementary change away from ``arch`` (each once)."""
+        ...
+
+    def canonical(self, arch: A) -> A:
+        """The representative of ``arch``'s equivalence class (``arch`` where none applies)."""
+        ...
+
+    # -- the three encodings ---------------------------------------------------------------
+
+    def to_decisions(self, arch: A) -> list[int]:
+        """The value of every :attr:`decisions` entry for ``canonical(arch)``."""
+        ...
+
+    def from_decisions(self, values: Sequence[int]) -> A:
+        """The canonical architecture of a decision vector (inverse of :meth:`to_decisions`).
+
+        Raises:
+            InvalidInputError: Wrong length or a value out of its decision's range.
+        """
+        ...
+
+    def to_graph(self, arch: A) -> tuple[SpaceGraph, ...]:
+        """One graph per entry of :attr:`graph_names`, each with at most :attr:`max_nodes` nodes."""
+        ...
+
+    # -- the real network ------------------------------------------------------------------
+
+    def network(self, arch: A, **shape: Any) -> Any:
+        """The trainable ``torch.nn.Module`` of ``arch``; ``shape`` sets channels, depth, classes."""
+        ...
+
+    def costs(self, arch: A) -> dict[str, float]:
+        """Costs known without training: at least ``params`` (millions) and ``flops`` (millions)."""
+        ...
+
+
+def check_decisions(space: SearchSpace[Any], values: Sequence[int]) -> list[int]:
+    """``values`` as plain ints, checked against ``space.decisions``.
+
+    Args:
+        space: The space whose :attr:`~SearchSpace.decisions` the vector follows.
+        values: One integer per decision.
+
+    Returns:
+        The values as a list of ``int``.
+
+    Raises:
+        InvalidInputError: A wrong length, a non-integer, or a value out of range (named).
+    """
+    values = list(values)
+    if len(values) != len(space.decisions):
+        raise InvalidInputError(f"{space.name}: expected {len(space.decisions)} decision values, got {len(values)}")
+    out = []
+    for decision, value in zip(space.decisions, values):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise InvalidInputError(f"{space.name}: decision {decision.name!r} needs an integer, got {value!r}")
+        if not 0 <= value < decision.size:
+            raise InvalidInputError(f"{space.name}: decision {decision.name!r} is {value}, "
+                                    f"outside 0..{decision.size - 1}")
+        out.append(int(value))
+    return out
+
+
+def one_hot(space: SearchSpace[Any], archs: Sequence[Any]) -> np.ndarray:
+    """One-hot features of architectures, built from the space's choice structure.
+
+    Args:
+        space: Any space.
+        archs: ``N`` architectures of it.
+
+    Returns:
+        ``(N, sum(d.size for d in space.decisions))`` float32: for each decision, a block
+        with a single 1 at the chosen value.
+
+    Example:
+        >>> from gcnas.spaces.darts import DartsSpace
+        >>> space = DartsSpace()
+        >>> float(one_hot(space, [space.sample(0)]).sum())
+        24.0
+    """
+    sizes = np.array([d.size for d in space.decisions])
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    out = np.zeros((len(archs), int(sizes.sum())), dtype=np.float32)
+    for row, arch in enumerate(archs):
+        out[row, offsets + np.asarray(space.to_decisions(arch))] = 1.0
+    return out
