@@ -209,6 +209,8 @@ def run_example(example: Example, env: dict[str, str], workdir: Path) -> list[li
             raise RuntimeError(f"example {example.name!r}: `{step.command}` exited {done.returncode}:\n"
                                f"{done.stderr[-2000:]}")
         text = done.stdout.rstrip("\n")
+        if env.get("T"):  # the README shows the tables' folder as $T, never this machine's path
+            text = text.replace(env["T"], "$T")
         outputs.append(text.split("\n") if text else [])
     return outputs
 

@@ -54,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "this confidence must meet the bound, measured cells count as they are (default 0.9; "
                           "0 = the point estimate)")
     run.add_argument("--features", default="arch2vec+stats",
-                     help="BO features: arch2vec | onehot | stats | FILE.npz, or several joined with '+' "
+                     help="BO features: arch2vec | onehot | stats | zc (params, FLOPs, synflow of the run's "
+                          "features table) | zc:NAME,NAME | FILE.npz, or several joined with '+' "
                           "(default arch2vec+stats; arch2vec needs `gcnas encoder pretrain`)")
     run.add_argument("--acquisition", choices=["auto", "qlognei", "qlognehvi", "pareto"], default="auto",
                      help="BO acquisition (default auto: qLogNEI for one objective; the probability of being "

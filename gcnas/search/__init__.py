@@ -19,6 +19,7 @@ _EXPORTS = {
     'Constraint': 'objectives',
     'CostObjective': 'objectives',
     'EmbeddingFeatures': 'features',
+    'ProxyFeatures': 'features',
     'LUTObjective': 'objectives',
     'LatentSpaceBO': 'latent_bo',
     'Objective': 'objectives',
@@ -56,7 +57,8 @@ if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from gcnas.search.base import Observations, Searcher, make_searcher, register_searcher, searcher_names
     from gcnas.search.bo import BayesianOptimization
     from gcnas.search.evolution import RegularizedEvolution
-    from gcnas.search.features import ConcatFeatures, EmbeddingFeatures, make_features, onehot_features, stats_features
+    from gcnas.search.features import (ConcatFeatures, EmbeddingFeatures, ProxyFeatures, make_features, onehot_features,
+                                       stats_features)
     from gcnas.search.history import SearchResult
     from gcnas.search.latent_bo import LatentSpaceBO
     from gcnas.search.objectives import (CallableObjective, Constraint, CostObjective, LUTObjective, Objective,
