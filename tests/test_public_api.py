@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 
 import pytest
 
@@ -69,3 +70,17 @@ def test_importing_gcnas_shows_no_third_party_jit_deprecation():
             "from gcnas.predictors import GCNPredictor, GPPredictor; from gcnas.search import BayesianOptimization")
     done = subprocess.run([sys.executable, "-W", "error::FutureWarning", "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_no_public_name_is_also_a_submodule_name():
+    """A package loads its names on first use (gcnas._lazy); importing a submodule binds the package
+    attribute of the same name to the module, so a function named like its module would turn into a
+    module as soon as anything imported that module directly."""
+    import pkgutil
+
+    for package in ("data", "hardware", "encoders", "supernet", "predictors", "search"):
+        module = importlib.import_module(f"gcnas.{package}")
+        submodules = {info.name for info in pkgutil.iter_modules(module.__path__)}
+        assert not submodules & set(module.__all__), (package, submodules & set(module.__all__))
+        for name in module.__all__:
+            assert not inspect.ismodule(getattr(module, name)), (package, name)

@@ -15,14 +15,14 @@ from gcnas._lazy import lazy_exports
 
 _EXPORTS = {
     'Arch2Vec': 'arch2vec',
-    'CHECKPOINT': 'pretrain',
-    'ENCODER_NAME': 'pretrain',
+    'CHECKPOINT': 'pretraining',
+    'ENCODER_NAME': 'pretraining',
     'GraphVAE': 'model',
     'graph_statistics': 'graph_stats',
     'graph_tensors': 'arch2vec',
-    'latent_map': 'latent_map',
-    'load_pretrained': 'pretrain',
-    'pretrain': 'pretrain',
+    'latent_map': 'latent_maps',
+    'load_pretrained': 'pretraining',
+    'pretrain': 'pretraining',
     'statistic_names': 'graph_stats',
 }
 """Public name -> the submodule that defines it (loaded on first use: gcnas._lazy)."""
@@ -33,6 +33,6 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from gcnas.encoders.arch2vec import Arch2Vec, graph_tensors
     from gcnas.encoders.graph_stats import graph_statistics, statistic_names
-    from gcnas.encoders.latent_map import latent_map
+    from gcnas.encoders.latent_maps import latent_map
     from gcnas.encoders.model import GraphVAE
-    from gcnas.encoders.pretrain import CHECKPOINT, ENCODER_NAME, load_pretrained, pretrain
+    from gcnas.encoders.pretraining import CHECKPOINT, ENCODER_NAME, load_pretrained, pretrain
