@@ -83,7 +83,21 @@ def _launch(runs: tuple[Path, Path], program: list[str]) -> list[subprocess.Pope
                    *[part.format(run=run) for part in program]]
         nodes.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       text=True, start_new_session=True))
+        if len(nodes) == 1:
+            # Both agents see the loopback endpoint as their own and race to host the rendezvous store;
+            # when the second node won, its agent could exit first and leave node 0 a broken pipe. Node 0
+            # hosts it, as on a real cluster where the endpoint is the first node's address.
+            _wait_for_port(port, nodes[0])
     return nodes
+
+
+def _wait_for_port(port: int, node: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and node.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
 
 
 def _finish(nodes: list[subprocess.Popen], timeout: float = 300) -> list[tuple[int, str]]:
