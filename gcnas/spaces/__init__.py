@@ -11,6 +11,7 @@ still lives in :mod:`gcnas.space` and moves behind the protocol later.
 from gcnas.spaces.counts import Counts, count_module
 from gcnas.spaces.darts import DartsSpace, Genotype
 from gcnas.spaces.protocol import Decision, SearchSpace, SpaceGraph, check_decisions, one_hot
+from gcnas.spaces.registry import get_space, register_space, space_name, space_names
 
 __all__ = [
     "SearchSpace",
@@ -18,6 +19,10 @@ __all__ = [
     "SpaceGraph",
     "check_decisions",
     "one_hot",
+    "get_space",
+    "register_space",
+    "space_name",
+    "space_names",
     "Counts",
     "count_module",
     "DartsSpace",
