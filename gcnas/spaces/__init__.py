@@ -8,10 +8,16 @@ Spaces: :class:`~gcnas.spaces.darts.DartsSpace` (DARTS / NAS-Bench-301). NAS-Ben
 still lives in :mod:`gcnas.space` and moves behind the protocol later.
 """
 
-from gcnas.spaces.counts import Counts, count_module
-from gcnas.spaces.darts import DartsSpace, Genotype
-from gcnas.spaces.protocol import Decision, SearchSpace, SpaceGraph, check_decisions, one_hot
-from gcnas.spaces.registry import get_space, register_space, space_name, space_names
+from gcnas._lazy import lazy_exports
+
+# names load on first use (gcnas._lazy): the run store reads a space by name without importing torch
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "Counts": "counts", "count_module": "counts",
+    "DartsSpace": "darts", "Genotype": "darts",
+    "Decision": "protocol", "SearchSpace": "protocol", "SpaceGraph": "protocol", "check_decisions": "protocol",
+    "one_hot": "protocol",
+    "get_space": "registry", "register_space": "registry", "space_name": "registry", "space_names": "registry",
+})
 
 __all__ = [
     "SearchSpace",
