@@ -66,8 +66,8 @@ def test_pareto_front_is_non_dominated(lut, cost):
     for a, c in values:  # nobody is at least as good on both and strictly better on one
         assert not np.any((acc >= a) & (cst <= c) & ((acc > a) | (cst < c)))
     thin = lut.query(sort="pareto", pareto_cost=cost, top=3, max_flops_m=150)
-    assert len(thin) == min(3, len(front)) and thin[0]["code"] == front[0]["code"]
-    assert thin[-1]["code"] == front[-1]["code"]
+    assert len(thin) == min(3, len(front)) and thin[0]["arch"] == front[0]["arch"]
+    assert thin[-1]["arch"] == front[-1]["arch"]
 
 
 def test_infeasible_single_bound(lut):
@@ -88,9 +88,9 @@ def test_infeasible_combination_names_the_admitting_value(tmp_path):
         "no architecture meets the constraints: latency_ms <= 1.5 excludes every architecture meeting the "
         "other bounds; latency_ms <= 2 would admit one; params_m <= 1.5 excludes every architecture meeting "
         "the other bounds; params_m <= 2 would admit one")
-    assert [r["code"] for r in table.query(max_latency_ms=2, max_params_m=1.5)] == [200]
+    assert [r["arch"] for r in table.query(max_latency_ms=2, max_params_m=1.5)] == [str(archs[1])]
     front = table.query(sort="pareto", pareto_cost="params_m")
-    assert [(r["code"], r["rank"]) for r in front] == [(200, 1), (100, 2)]
+    assert [(r["arch"], r["rank"]) for r in front] == [(str(archs[1]), 1), (str(archs[0]), 2)]
 
 
 def test_missing_cost_column(tmp_path, fitted_gbt):
