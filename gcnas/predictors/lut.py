@@ -27,7 +27,8 @@ from gcnas.progress import progress as show_progress
 if TYPE_CHECKING:
     from gcnas.predictors.base import Predictor
 
-__all__ = ["LookupTable", "COST_BOUNDS", "PREDICTOR_FILE", "predictor_path", "predictor_stage", "hardware_covers"]
+__all__ = ["LookupTable", "COST_BOUNDS", "PREDICTOR_FILE", "predictor_path", "predictor_stage", "hardware_covers",
+           "train_cells"]
 
 HARDWARE_SPACES: tuple[str, ...] = ("nb201",)
 """Spaces whose cells :func:`gcnas.hardware.cost_table` costs (latency tables, the energy model,
@@ -406,14 +407,14 @@ def _predicted_latency(store: RunStore, archs: list, name: str,
         latency = np.exp(np.log(folds).mean(0)) if model.log_target else folds.mean(0)
     measured = np.zeros(len(archs))
     where = {store.space.format(a): i for i, a in enumerate(archs)}
-    for text, value in zip(_train_cells(store, record), record["train_values"]):
+    for text, value in zip(train_cells(store, record), record["train_values"]):
         if text in where:  # (a cell outside a pool has no row)
             latency[where[text]], measured[where[text]] = value, 1.0
     calibration = model.calibration() if folds is not None else None
     return np.maximum(latency, 1e-6), measured, calibration, folds
 
 
-def _train_cells(store: RunStore, record: dict[str, Any]) -> list[str]:
+def train_cells(store: RunStore, record: dict[str, Any]) -> list[str]:
     """The training cells of a predictor's stage record, as text (``space.format``).
 
     Records write them as ``train_archs``; those of gcnas before schema 3 as NAS-Bench-201
