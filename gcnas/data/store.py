@@ -413,9 +413,7 @@ class RunStore:
             with self.transaction() as conn:
                 version = self._read_version(conn)  # (another process may have migrated it meanwhile)
                 _upgrade(conn, version, self.run_dir)
-        except GcnasError:
-            raise
-        except sqlite3.DatabaseError:
+        except (GcnasError, sqlite3.DatabaseError):
             raise
         except Exception as error:  # an old row the NAS-Bench-201 space cannot read
             kept = f"; a copy of it from before is at {str(backup)!r}" if backup else ""

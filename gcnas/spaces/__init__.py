@@ -8,16 +8,32 @@ Spaces: :class:`~gcnas.spaces.darts.DartsSpace` (DARTS / NAS-Bench-301). NAS-Ben
 still lives in :mod:`gcnas.space` and moves behind the protocol later.
 """
 
-from gcnas._lazy import lazy_exports
+import importlib
+from typing import Any
 
-# names load on first use (gcnas._lazy): the run store reads a space by name without importing torch
-__getattr__, __dir__ = lazy_exports(__name__, {
+_EXPORTS = {
     "Counts": "counts", "count_module": "counts",
     "DartsSpace": "darts", "Genotype": "darts",
     "Decision": "protocol", "SearchSpace": "protocol", "SpaceGraph": "protocol", "check_decisions": "protocol",
     "one_hot": "protocol",
     "get_space": "registry", "register_space": "registry", "space_name": "registry", "space_names": "registry",
-})
+}
+"""Public name -> the submodule defining it, imported on first use (PEP 562), so that the run store
+reads a space by name without importing torch (which ``counts`` does). This package imports
+nothing of gcnas but :mod:`gcnas.exceptions`, so it does not use :mod:`gcnas._lazy`."""
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
     "SearchSpace",

@@ -12,7 +12,7 @@ from gcnas.data import RunStore
 from gcnas.data.store import DB_NAME
 from gcnas.hardware import measure_many, sweep
 from gcnas.parallel import make_executor
-from gcnas.space import NB201Space
+from gcnas.space import Arch, NB201Space
 
 TINY = dict(repeats=2, warmup=0)
 ARCHS = NB201Space().sample_many(7, seed=4)
@@ -28,9 +28,12 @@ def _fake_latency(group):
 
 
 def _costs(run_dir) -> list[tuple]:
+    """``(code, value, spread, source)`` of every stored latency, in the order written (the store keys
+    rows by the architecture's text since schema 3: the code is read back from it)."""
     with sqlite3.connect(run_dir / DB_NAME) as conn:
-        return conn.execute("SELECT code, value, spread, source FROM costs WHERE metric='latency_ms' "
+        rows = conn.execute("SELECT arch, value, spread, source FROM costs WHERE metric='latency_ms' "
                             "ORDER BY rowid").fetchall()
+    return [(Arch.parse(arch).code, *rest) for arch, *rest in rows]
 
 
 def test_sharded_sweep_writes_the_sequential_rows_in_order(tmp_path):
