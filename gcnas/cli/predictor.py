@@ -228,12 +228,13 @@ def fuse_command(args: argparse.Namespace) -> int:
     from gcnas.exceptions import InvalidInputError
     from gcnas.predictors.features import ProxySettings
     from gcnas.predictors.fused_run import AnchorSchedule, fit_fused_predictor
-    from gcnas.supernet import load_supernet, scoring_data
+    from gcnas.supernet import scoring_data
+    from gcnas.supernet.train import load_run_supernet
 
     truth = load_truth(args)
     if args.anchors < 0:
         raise InvalidInputError(f"--anchors must be 0 or more, got {args.anchors}")
-    trained = load_supernet(args.run)
+    trained = load_run_supernet(args.run)
     data = scoring_data(trained, args.data_root)
     shape = trained.config
     schedule = AnchorSchedule(epochs=args.anchor_epochs, steps_per_epoch=args.anchor_steps,

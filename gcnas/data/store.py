@@ -558,6 +558,10 @@ class RunStore:
 
     def _texts(self, archs: Sequence[Any]) -> list[tuple[str, str]]:
         """``(space.format(a), space.key(a))`` of each architecture, refusing one of another space."""
+        return list(zip(self._formats(archs), (self.space.key(arch) for arch in archs)))
+
+    def _formats(self, archs: Sequence[Any]) -> list[str]:
+        """``space.format(a)`` of each architecture, refusing one of another space."""
         if self._arch_type is None:
             self._arch_type = type(self.space.sample(0))
         out = []
@@ -567,7 +571,7 @@ class RunStore:
                                         f"architectures are {self._arch_type.__name__} values; got "
                                         f"{type(arch).__name__} {str(arch)[:60]!r} (of another space?); use a run "
                                         "made for that space (--space NAME when it is created)")
-            out.append((self.space.format(arch), self.space.key(arch)))
+            out.append(self.space.format(arch))
         return out
 
     def _check_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -1036,7 +1040,7 @@ class RunStore:
             raise InvalidInputError(f"the lookup table has no column {column!r}; it has: "
                                     f"{', '.join(self.lut_columns()) or '(no lookup table built)'}")
         found = dict(self._conn.execute(f"SELECT arch, {column} FROM lut"))
-        texts = [arch for arch, _ in self._texts(archs)]
+        texts = self._formats(archs)
         missing = [text for text in texts if text not in found]
         if missing:
             raise InvalidInputError(f"{len(missing)} architecture(s) have no lookup-table row, e.g. "
