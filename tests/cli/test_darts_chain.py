@@ -83,3 +83,20 @@ def test_a_contradicting_space_is_refused_in_one_line(darts_run, tmp_path, capsy
     code, _, err = _run(capsys, "supernet", "train", "--space", "darts", "--strategy", "uniform", "--exclude-ops",
                         "nor_conv_3x3", "--run", str(tmp_path / "bad"), *TOY)
     assert code == 1 and "nor_conv_3x3" in err and not (tmp_path / "bad").exists()
+
+
+def test_sharded_scoring_of_darts_genotypes_equals_the_sequential_one(darts_run, tmp_path):
+    from gcnas.data import load_images
+    from gcnas.parallel import make_executor
+    from gcnas.supernet import ScoringSource, sample_subnets, sample_subnets_sharded
+    from gcnas.supernet.train import load_run_supernet
+
+    scoring = dict(bn_recalibrate=1, batch_size=16, limit=1)
+    trained = load_run_supernet(darts_run)
+    data = load_images("synthetic", image_size=trained.config["image_size"])
+    with RunStore(tmp_path / "seq", space="darts") as store:
+        sequential = sample_subnets(store, trained, data, num=4, seed=3, progress=False, **scoring)
+    with RunStore(tmp_path / "sharded", space="darts") as store, make_executor("inline") as inline:
+        sharded = sample_subnets_sharded(store, ScoringSource(darts_run, **scoring), inline, num=4, seed=3, chunk=3,
+                                         progress=False)
+    assert [(s.arch, s.accuracy, s.loss) for s in sharded] == [(s.arch, s.accuracy, s.loss) for s in sequential]
