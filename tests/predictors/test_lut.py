@@ -113,3 +113,13 @@ def test_bad_queries(lut, tmp_path):
 def test_build_without_predictor_file(tmp_path):
     with pytest.raises(DataNotFoundError, match="gcnas predictor fit"):
         LookupTable.build(tmp_path)
+
+
+def test_a_pool_tables_distinct_canonical_cells_and_a_space_too_large_to_list_needs_one(tmp_path, fitted_gbt):
+    table = LookupTable.build(RunStore(tmp_path / "pool"), fitted_gbt, latency=None, energy=None, pool=50, seed=1)
+    archs, predicted = table.predictions(distinct=False)
+    assert len(archs) == 50 == len({a.canonical() for a in archs}) and all(a.is_canonical() for a in archs)
+    np.testing.assert_allclose(predicted, fitted_gbt.predict(archs))
+    assert table.store.lut_meta()["pool"] == 50 and table.query(top=3)[0]["accuracy"] == predicted.max()
+    with pytest.raises(InvalidInputError, match="'darts' space cannot be listed.*--pool N"):
+        LookupTable.build(RunStore(tmp_path / "darts", space="darts"), fitted_gbt)
