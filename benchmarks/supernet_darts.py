@@ -83,7 +83,8 @@ def read_sample(path: Path, num: int | None) -> tuple[list, dict[str, np.ndarray
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-root", default=None, help="image folder (default: shared images/cifar10-jpg)")
-    parser.add_argument("--csv", default=None, help="genotypes and truth (default: shared nb301/nb301_sample_cifar10.csv)")
+    parser.add_argument("--csv", default=None,
+                        help="genotypes and truth (default: shared nb301/nb301_sample_cifar10.csv)")
     parser.add_argument("--channels", type=int, default=8)
     parser.add_argument("--cells", type=int, default=5, help="cells in all (two of them reductions)")
     parser.add_argument("--epochs", type=int, default=15)

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from gcnas.parallel import Executor
     from gcnas.predictors.truth import Truth
 
-__all__ = ["TRUTH_FORMS", "add_common", "add_space", "arch_ids", "run_space", "add_executor_options", "add_truth", "executor_kind", "open_executor", "emit", "emit_judged", "format_table", "judgement_line",
+__all__ = ["TRUTH_FORMS", "PACKAGED_TABLES", "add_common", "add_space", "arch_ids", "run_space", "add_executor_options",
+           "add_truth", "executor_kind", "open_executor", "emit", "emit_judged", "format_table", "judgement_line",
            "judgement_record", "load_truth", "no_empty_run_left", "open_store", "open_table_arg", "read_store",
            "resolve_arch", "true_values"]
 

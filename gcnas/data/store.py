@@ -56,8 +56,8 @@ from gcnas.exceptions import (CorruptFileError, DataNotFoundError, GcnasError, I
                               SchemaError)
 from gcnas.spaces.registry import get_space, space_name
 
-__all__ = ["RunStore", "Sample", "Trial", "SCHEMA_VERSION", "DEFAULT_SPACE", "class_representatives", "StoreConflictError", "StoreNotice", "StudyLockedError",
-           "atomic_write", "legacy_study_file"]
+__all__ = ["RunStore", "Sample", "Trial", "SCHEMA_VERSION", "DEFAULT_SPACE", "class_representatives",
+           "StoreConflictError", "StoreNotice", "StudyLockedError", "atomic_write", "legacy_study_file"]
 
 SCHEMA_VERSION = 3
 """1: the first layout; 2: adds ``studies`` (settings, formerly ``RUN/search_STUDY.json``) and ``study_locks``;
@@ -408,7 +408,8 @@ class RunStore:
         with self.transaction() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             version = self._read_version(conn)
-        backup = self._backup() if version is not None and version < 3 and not self.is_empty() else None
+        rewrites = version is not None and version < 3 and not self.is_empty()  # schema 3 rewrites every row
+        backup = self._backup() if rewrites else None
         try:
             with self.transaction() as conn:
                 version = self._read_version(conn)  # (another process may have migrated it meanwhile)
@@ -1164,7 +1165,8 @@ class RunStore:
                f"UNION ALL SELECT (SELECT position FROM lut INDEXED BY {index} WHERE {where} "
                f"AND {minimize} >= {here.format(minimize)} AND {maximize} > {here.format(maximize)} {order}) "
                f"FROM front WHERE front.position IS NOT NULL) "
-               f"SELECT lut.* FROM front JOIN lut ON lut.position = front.position ORDER BY lut.{minimize}, lut.position")
+               f"SELECT lut.* FROM front JOIN lut ON lut.position = front.position "
+               f"ORDER BY lut.{minimize}, lut.position")
         cursor = self._conn.execute(sql, params)
         columns = [d[0] for d in cursor.description]
         return self._check_rows([dict(zip(columns, row)) for row in cursor])
@@ -1186,8 +1188,9 @@ def class_representatives(space: Any, archs: Sequence[Any], texts: Sequence[tupl
         ``(n,)`` int64 indices into ``archs``.
 
     Example:
-        >>> class_representatives(space, list(space.enumerate()))[:3]   # NAS-Bench-201: the canonical codes
-        array([0, 0, 0])
+        >>> reps = class_representatives(space, list(space.enumerate()))   # NAS-Bench-201, in code order
+        >>> len(set(reps)), bool((reps == space.canonical_codes()).all())   # the 6,466 canonical codes
+        (6466, True)
     """
     texts = [(space.format(a), space.key(a)) for a in archs] if texts is None else list(texts)
     where = {arch: i for i, (arch, _) in enumerate(texts)}
