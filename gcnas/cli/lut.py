@@ -67,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="list isomorphic architectures separately (default: one per class)")
     query.add_argument("--confidence", type=float, default=0.9, metavar="C", help=CONFIDENCE_HELP)
     add_truth(query)
+    add_space(query)
     add_common(query, formats=("table", "json", "csv"))
     query.set_defaults(handler=query_command)
 
@@ -87,6 +88,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     following.add_argument("--confidence", type=float, default=0.9, metavar="C", help=CONFIDENCE_HELP)
     following.add_argument("--all-members", action="store_true",
                            help="list isomorphic architectures separately (default: one per class)")
+    add_space(following)
     add_common(following, formats=("table", "json", "csv"))
     following.set_defaults(handler=measure_next_command)
 

@@ -7,8 +7,8 @@ import math
 import sys
 import time
 
-from gcnas.cli._common import (add_common, add_truth, emit, judgement_line, judgement_record, load_truth, open_store,
-                               open_table_arg)
+from gcnas.cli._common import (add_common, add_space, add_truth, emit, judgement_line, judgement_record, load_truth,
+                               open_store, open_table_arg)
 
 MODELS = ("gcn", "mlp", "gbt", "gp")
 
@@ -55,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="ensemble members (gcn, mlp, gbt); with --target latency the cross-conformal folds "
                           "(default 5, at least 2): one model per fold, fitted without it, calibrates the intervals")
     fit.add_argument("--epochs", type=int, help="most training epochs (gcn, mlp)")
+    add_space(fit)
     add_common(fit)
     fit.set_defaults(handler=fit_command)
 
@@ -81,6 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fuse.add_argument("--ensemble", type=int, help="GCN ensemble members")
     fuse.add_argument("--epochs", type=int, help="most GCN training epochs")
     add_truth(fuse)
+    add_space(fuse)
     add_common(fuse)
     fuse.set_defaults(handler=fuse_command)
 
@@ -98,6 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="evaluate RUN/predictors/NAME.pt (default RUN/predictor.pt)")
     evaluate.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
     add_truth(evaluate)
+    add_space(evaluate)
     add_common(evaluate)
     evaluate.set_defaults(handler=eval_command)
 

@@ -103,6 +103,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     trials.add_argument("--study", help="study name (default: the run's only study)")
     trials.add_argument("--table", metavar="TABLE", help="benchmark table giving each cell's official index "
                         "(default: the packaged NAS-Bench-201 table)")
+    add_space(trials)
     add_common(trials, formats=("table", "json", "csv"))
     trials.set_defaults(handler=search_trials)
 

@@ -210,14 +210,16 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
               "batch_size": batch_size, "lr": lr, "momentum": momentum, "weight_decay": weight_decay,
               "seed": seed, "steps_per_epoch": steps_per_epoch, "world_size": world}
 
-    if rank == 0:  # the run records its space; one of another space is refused before any training
-        RunStore(run_dir, space=space).close()
     path = checkpoint_path(run_dir)
     saved = _rank0_checkpoint(path, rank, world, device_)
     if saved is not None and not resume:
         raise InvalidInputError(
             f"{str(run_dir)!r} already holds a supernet checkpoint ({saved['epoch']} of {saved['config']['epochs']} "
             "epochs); pass --resume to continue it, or choose another --run")
+    if saved is not None:
+        _check_resume(saved["config"], config, run_dir)
+    if rank == 0:  # the run records its space; one of another space is refused before any training
+        RunStore(run_dir, space=space).close()
     torch.manual_seed(seed)
     supernet, strat = build_from_config(config, supernet)
     optimizer = torch.optim.SGD(supernet.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay,
@@ -226,7 +228,6 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
     history: list[dict[str, Any]] = []
     start = 0
     if saved is not None:
-        _check_resume(saved["config"], config, run_dir)
         supernet.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
