@@ -142,3 +142,17 @@ def test_a_store_records_its_space_and_refuses_cells_of_another(tmp_path):
         assert fresh.space_name == "darts"
     with pytest.raises(InvalidInputError, match="unknown search space 'nope'"):
         RunStore(tmp_path / "other", space="nope")
+
+
+def test_the_cli_opens_an_old_run_migrating_it_and_keeps_answering(old_run, capsys):
+    import json
+
+    from gcnas.cli import main
+
+    with pytest.warns(StoreNotice, match="kept at"):        # a writable run is migrated by whichever command opens it
+        assert main(["lut", "query", "--run", str(old_run), "--top", "2", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["arch"] for r in rows] == [CELLS[6], CELLS[5]] and rows[0]["code"] == NB201.parse(CELLS[6]).code
+    assert (old_run / "gcnas.sqlite.v2.bak").exists()
+    assert main(["lut", "build", "--run", str(old_run), "--space", "darts", "--pool", "2"]) == 1
+    assert "holds architectures of the 'nb201' space, not 'darts'" in capsys.readouterr().err
