@@ -69,7 +69,7 @@ def _oracle(latency_true, valid, test, bound: float) -> dict:
 
 
 def _judge(rows, latency_true, test, bound: float) -> dict:
-    codes = [r["code"] for r in rows]
+    codes = [r["position"] for r in rows]  # (rows in code order: position is the code)
     within = [c for c in codes if latency_true[c] <= bound]
     best = float(test[latency_true <= bound].max())
     return {"within": len(within), "picks": len(codes), "measured": int(sum(r["latency_measured"] for r in rows)),
@@ -115,7 +115,7 @@ def run_one(device: str, seed: int, args, archs, table, valid, test) -> dict:
         for round_ in range(1, args.rounds + 1):
             following = lut.measure_next(max_latency_ms=bound, num=args.per_round, top=10, distinct=False,
                                          confidence=args.confidence)
-            known = sorted(set(known) | {r["code"] for r in following})
+            known = sorted(set(known) | {r["position"] for r in following})
             _build(store, archs, latency_true, known, valid, seed)
             rows = lut.query(max_latency_ms=bound, top=10, distinct=False, confidence=args.confidence)
             out.update({f"round{round_}.{k}": v for k, v in _judge(rows, latency_true, test, bound).items()})

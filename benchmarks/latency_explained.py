@@ -372,7 +372,7 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
                 measure_many(archs, store, repeats=10, warmup=2, progress=False, seed=0, **kwargs)
                 seconds = time.perf_counter() - started
                 stored = store.costs("latency_ms", "cpu")
-            values = np.array([stored[a.code][0] for a in archs])
+            values = np.array([stored[a][0] for a in archs])
             model = GCNPredictor(ensemble=3, epochs=200, seed=0).fit([archs[i] for i in train], values[train])
             predicted = model.predict([archs[i] for i in held])
             # the latency GCN of the published tables ("after" of part gcn), with the demo's ensemble and epochs

@@ -448,7 +448,7 @@ def _latency(store: RunStore, s: DemoSettings, gcn: dict[str, Any], progress: bo
     seed = gcn["seed"]
     sample = space.sample_many(s.measure, seed=seed + 1, canonical=True)
     measure_many(sample, store, device="cpu", repeats=s.latency_repeats, warmup=2, progress=progress, seed=seed)
-    measured = store.costs("latency_ms", measurement_key("cpu"))
+    measured = {a.code: v for a, v in store.costs("latency_ms", measurement_key("cpu")).items()}
     archs = [Arch.from_code(code) for code in sorted(measured)]
     values = np.array([measured[a.code][0] for a in archs])
     train, held = _holdout_split(len(archs), seed)

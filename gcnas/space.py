@@ -481,6 +481,18 @@ class NB201Space(Space):
     def canonical(self, arch: Arch) -> Arch:
         return arch.canonical()
 
+    def format(self, arch: Arch) -> str:
+        """The NATS-Bench string of ``arch`` (``parse(format(a)) == a``)."""
+        return str(arch)
+
+    def key(self, arch: Arch) -> str:
+        """The string of the isomorphism class's representative: equal exactly for equal canonical forms."""
+        return str(arch.canonical())
+
+    def size(self) -> int:
+        """15,625: every cell can be listed (:meth:`enumerate`)."""
+        return NUM_ARCHS
+
     def canonical_codes(self) -> np.ndarray:
         """``(15625,)`` int64: the representative's code for every code."""
         return _canonical_codes()

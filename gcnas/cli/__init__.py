@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="gcnas",
-        description="Predictor-based neural architecture search on NAS-Bench-201 with graph learning.")
+        description="Predictor-based neural architecture search with graph learning, on NAS-Bench-201 and the "
+                    "DARTS space (--space).")
     parser.add_argument("--version", action="version", version=f"gcnas {__version__}")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="torch CPU threads for the whole command (default: $GCNAS_THREADS, else 1; "

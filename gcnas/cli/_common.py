@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
     from gcnas.parallel import Executor
     from gcnas.predictors.truth import Truth
-    from gcnas.space import Arch
 
-__all__ = ["TRUTH_FORMS", "add_common", "add_executor_options", "add_truth", "executor_kind", "open_executor", "emit", "emit_judged", "format_table", "judgement_line",
+__all__ = ["TRUTH_FORMS", "PACKAGED_TABLES", "add_common", "add_space", "arch_ids", "run_space", "add_executor_options",
+           "add_truth", "executor_kind", "open_executor", "emit", "emit_judged", "format_table", "judgement_line",
            "judgement_record", "load_truth", "no_empty_run_left", "open_store", "open_table_arg", "read_store",
            "resolve_arch", "true_values"]
 
@@ -110,7 +110,7 @@ def load_truth(args: argparse.Namespace) -> Truth | None:
     return parse_truth(spec)
 
 
-def true_values(truth: Truth, archs: Sequence[Arch]) -> list[float | None]:
+def true_values(truth: Truth, archs: Sequence[Any]) -> list[float | None]:
     """The true value of each architecture, ``None`` where the table lacks it (JSON-safe)."""
     return [None if math.isnan(v) else float(v) for v in truth.values(list(archs))]
 
@@ -184,6 +184,60 @@ def emit_judged(rows: Sequence[Mapping[str, Any]], fmt: str, truth: Truth | None
         print(judgement_line(truth, judgement), file=side)
 
 
+def add_space(parser: argparse.ArgumentParser, *, creates: bool = True) -> None:
+    """Add ``--space NAME``: the search space of a run this command creates (or of the cells it reads).
+
+    Args:
+        parser: The command's parser.
+        creates: Whether the command may create a run (the help says how an existing run answers).
+    """
+    from gcnas.spaces import space_names
+
+    where = ("a new run records it; an existing run is read with its own space and a different --space is "
+             "refused" if creates else "the space the architectures are written in")
+    parser.add_argument("--space", choices=space_names(), default=None, metavar="NAME",
+                        help=f"search space: {', '.join(space_names())} (default: the run's, else nb201); {where}")
+
+
+def run_space(args: argparse.Namespace, store: Any = None) -> Any:
+    """The search space a command works in: ``store``'s when given, else ``--space``, else the default.
+
+    Raises:
+        InvalidInputError: ``--space`` contradicts the run's space.
+    """
+    from gcnas.data.store import DEFAULT_SPACE
+    from gcnas.spaces import get_space
+
+    asked = getattr(args, "space", None)
+    if store is not None:
+        if asked is not None and asked != store.space_name:
+            raise InvalidInputError(f"run {str(store.run_dir)!r} is over the {store.space_name!r} space, not "
+                                    f"{asked!r}; leave --space out (a run's space is read from it)")
+        return store.space
+    return get_space(asked or DEFAULT_SPACE)
+
+
+PACKAGED_TABLES: dict[str, str] = {"nb201": "nb201:cifar10"}
+"""The benchmark table packaged with gcnas for a space, whose row numbers are the official
+indices that ``index:N`` names and that commands print beside a cell."""
+
+
+def arch_ids(space: Any, arch: Any) -> dict[str, Any]:
+    """The identifiers a command prints beside a cell, where its space has them: ``code`` (an
+    integer the architecture itself carries) and ``index`` (its row in the space's packaged
+    benchmark table, :data:`PACKAGED_TABLES`). ``{}`` for a space with neither (DARTS)."""
+    ids: dict[str, Any] = {}
+    code = getattr(arch, "code", None)
+    if isinstance(code, int):
+        ids["code"] = code
+    if space.name in PACKAGED_TABLES:
+        from gcnas.data import BenchmarkTable
+
+        table = BenchmarkTable.packaged(PACKAGED_TABLES[space.name])
+        ids["index"] = table.index(arch) if arch in table else None
+    return ids
+
+
 READ_ONLY_COMMANDS: tuple[tuple[str, str], ...] = (("lut", "query"), ("search", "trials"), ("search", "compare"))
 """Commands that only read the run store: they read a run that cannot be written (a shared,
 read-only copy) as it is; every other command refuses one before doing any work."""
@@ -211,16 +265,18 @@ def open_store(args: argparse.Namespace, mode: str | None = None):
         command = getattr(args, "command", None)
         subcommand = getattr(args, f"{command}_command", None)
         mode = "auto" if (command, subcommand) in READ_ONLY_COMMANDS else "rw"
+    space = getattr(args, "space", None)
     if mode != "rw":
-        return read_store(args.run)
-    return RunStore(args.run, mode=mode)
+        return read_store(args.run, space=space)
+    return RunStore(args.run, mode=mode, space=space)
 
 
-def read_store(run: str | os.PathLike):
+def read_store(run: str | os.PathLike, space: str | None = None):
     """The store of an existing run, opened to read (read-only when it cannot be written).
 
     Args:
         run: The run directory.
+        space: The space the run must be over (``None``: whatever it is).
 
     Returns:
         The open store.
@@ -236,7 +292,7 @@ def read_store(run: str | os.PathLike):
 
         hint = "it holds no run store" if Path(run).is_dir() else "no such folder"
         raise DataNotFoundError(f"no run at {str(run)!r} ({hint}); check --run DIR (`gcnas runs` lists the runs)")
-    return RunStore(run, mode="auto")
+    return RunStore(run, mode="auto", space=space)
 
 
 @contextlib.contextmanager
@@ -311,56 +367,68 @@ def discard_empty_run(run: Path, created: Path) -> bool:
     return not run.exists()
 
 
-ARCH_FORMS = "an arch string |op~0|+|op~0|op~1|+|op~0|op~1|op~2|, code:N (intrinsic, 0..15624) or index:N (official)"
+ARCH_FORMS = ("an architecture in its space's notation (nb201: |op~0|+|op~0|op~1|+|op~0|op~1|op~2|, code:N "
+              "(intrinsic, 0..15624) or index:N (official); darts: Genotype(normal=[...], ...))")
 """How a cell may be named on the command line (help texts)."""
 
 
-def resolve_arch(text: str, table: str | None = None) -> Arch:
-    """An ``Arch`` from a NATS-Bench string, ``code:N`` or ``index:N``.
+def resolve_arch(text: str, table: str | None = None, space: Any = None) -> Any:
+    """An architecture of ``space`` from its notation, ``code:N`` or ``index:N``.
 
-    ``code:N`` is gcnas's intrinsic code (the six op ids as base-5 digits); ``index:N`` the
-    official NATS-Bench index, looked up in ``table`` (default: the packaged NAS-Bench-201
-    table). A bare number is read as a code, except beside a ``--table``, where it would be
-    ambiguous and is refused.
+    ``index:N`` is the row of a benchmark table, ``table`` (default: the space's packaged
+    table, :data:`PACKAGED_TABLES`). ``code:N`` is read by the space (NAS-Bench-201's intrinsic
+    code; a bare number too, except beside a ``--table``, where it would be ambiguous).
 
     Args:
-        text: ``|op~0|+|...|``, ``code:N``, ``index:N`` or (without ``table``) ``N``.
-        table: A benchmark CSV mapping official indices to cells, or a table name
-            (``nb201:cifar10``, ``natsbench:PATH:DATASET``; :func:`open_table_arg`).
+        text: The architecture as written on the command line.
+        table: A benchmark CSV mapping indices to cells, or a table name (:func:`open_table_arg`).
+        space: The search space (default: :data:`gcnas.data.store.DEFAULT_SPACE`).
 
     Returns:
         The architecture.
 
     Raises:
-        InvalidInputError: A malformed string or an out-of-range code (``gcnas.space``
-            raises plain ``ValueError``; here, where user input is parsed, it becomes a
-            user error).
+        InvalidInputError: Text the space cannot read, or an index the table lacks.
     """
-    from gcnas.space import Arch
+    from gcnas.exceptions import GcnasError
 
+    if space is None:
+        from gcnas.data.store import DEFAULT_SPACE
+        from gcnas.spaces import get_space
+
+        space = get_space(DEFAULT_SPACE)
     text = text.strip()
     kind, sep, number = text.partition(":")
     if sep and kind in ("index", "code"):
         if not number.isdigit():
             raise InvalidInputError(f"{text!r}: {kind}:N needs a non-negative integer N")
         if kind == "index":
-            return open_table_arg(table or "nb201:cifar10").arch(int(number))
+            table = table or PACKAGED_TABLES.get(space.name)
+            if table is None:
+                raise InvalidInputError(f"{text!r}: the {space.name!r} space has no packaged benchmark table; name "
+                                        "the table the index refers to with --table")
+            return open_table_arg(table).arch(int(number))
         text = number
     elif text.isdigit() and table is not None:
         raise InvalidInputError(f"{text!r} beside --table is ambiguous: write index:{text} (the table's official "
                                 f"index) or code:{text} (gcnas's intrinsic code)")
     try:
-        return Arch.parse(text)
-    except ValueError as error:
-        raise InvalidInputError(str(error)) from error
+        return space.parse(text)
+    except GcnasError:
+        raise
+    except (ValueError, TypeError) as error:  # a space may raise plain ValueError (NAS-Bench-201's Arch)
+        raise InvalidInputError(f"not an architecture of the {space.name!r} space: {error}") from error
 
 
-def official_index(arch: Arch) -> int:
-    """The official NATS-Bench index of a cell (from the packaged NAS-Bench-201 table), shown
-    beside gcnas's intrinsic code wherever a command prints a cell."""
-    from gcnas.data import BenchmarkTable
+def official_index(arch: Any, space: Any = None) -> int | None:
+    """The official index of a cell in its space's packaged benchmark table (``None`` where the
+    space has none, or the table lacks the cell), shown wherever a command prints a cell."""
+    if space is None:
+        from gcnas.data.store import DEFAULT_SPACE
+        from gcnas.spaces import get_space
 
-    return BenchmarkTable.packaged("nb201:cifar10").index(arch)
+        space = get_space(DEFAULT_SPACE)
+    return arch_ids(space, arch).get("index")
 
 
 def open_table_arg(text: str):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from gcnas.cli._common import ARCH_FORMS, add_common, emit, resolve_arch
+from gcnas.cli._common import ARCH_FORMS, add_common, add_space, arch_ids, emit, resolve_arch, run_space
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("arch", help="inspect architectures of the NAS-Bench-201 space")
+    parser = subparsers.add_parser("arch", help="inspect architectures of a search space (--space; default nb201)")
     commands = parser.add_subparsers(dest="arch_command", metavar="SUBCOMMAND")
     commands.required = True
     show = commands.add_parser(
@@ -19,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("arch", metavar="ARCH_OR_CODE", help=ARCH_FORMS)
     show.add_argument("--table", metavar="TABLE", help="benchmark table (CSV, nb201:cifar10, natsbench:...): "
                       "index:N refers to it, and its metric columns are printed")
+    add_space(show, creates=False)
     add_common(show)
     show.set_defaults(handler=show_arch)
 
@@ -34,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "function, so no measurement is spent twice")
     sample.add_argument("--column", default="mydevice", metavar="NAME",
                         help="name of the empty column to fill with your measurements (default mydevice)")
+    add_space(sample, creates=False)
     add_common(sample)
     sample.set_defaults(handler=sample_archs)
 
@@ -61,24 +63,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(handler=export_arch)
 
 
-def arch_record(arch, table_path: str | None = None) -> dict:
-    """Everything known about one architecture without training anything."""
-    from gcnas.hardware import network_costs
+def arch_record(arch, table_path: str | None = None, space=None) -> dict:
+    """Everything known about one architecture of ``space`` (default nb201) without training anything."""
+    from gcnas.predictors.lut import hardware_covers
 
-    canonical = arch.canonical()
-    record = {
-        "string": str(arch),
-        "code": arch.code,
-        "ops": ", ".join(arch.op_names),
-        "canonical": str(canonical),
-        "canonical_code": canonical.code,
-        "is_canonical": canonical == arch,
-    }
-    record.update(network_costs(arch))
-    if table_path is None:  # the official index is always known: NAS-Bench-201's table ships with gcnas
-        from gcnas.data import BenchmarkTable
+    space = space if space is not None else run_space(argparse.Namespace())
+    canonical = space.canonical(arch)
+    ids = arch_ids(space, arch)
+    record = {"string": space.format(arch), **{k: v for k, v in ids.items() if k == "code"}}
+    if getattr(arch, "op_names", None) is not None:
+        record["ops"] = ", ".join(arch.op_names)
+    record.update({"canonical": space.format(canonical),
+                   **{"canonical_code": v for k, v in arch_ids(space, canonical).items() if k == "code"},
+                   "is_canonical": canonical == arch})
+    if hardware_covers(space):
+        from gcnas.hardware import network_costs
 
-        record["index"] = BenchmarkTable.packaged("nb201:cifar10").index(arch)
+        record.update(network_costs(arch))
+    else:
+        costs = space.costs(arch)
+        record.update({"params_m": costs["params"], "flops_m": costs["flops"]})
+    if table_path is None:  # the official index, where the space's benchmark table ships with gcnas
+        if "index" in ids:
+            record["index"] = ids["index"]
     else:
         from gcnas.cli._common import open_table_arg
 
@@ -91,22 +98,31 @@ def arch_record(arch, table_path: str | None = None) -> dict:
 
 
 def show_arch(args: argparse.Namespace) -> int:
-    arch = resolve_arch(args.arch, args.table)
-    emit(arch_record(arch, args.table), args.format)
+    space = run_space(args)
+    arch = resolve_arch(args.arch, args.table, space)
+    emit(arch_record(arch, args.table, space), args.format)
     return 0
 
 
 def sample_archs(args: argparse.Namespace) -> int:
-    from gcnas.exceptions import InvalidInputError
-    from gcnas.space import NB201Space
+    import numpy as np
 
-    space = NB201Space()
-    pool = len(space.canonical_codes()) if args.canonical else len(space)
-    if not 1 <= args.num <= pool:
-        raise InvalidInputError(f"--num must be between 1 and {pool} (the distinct "
-                                f"{'canonical ' if args.canonical else ''}cells of the space), got {args.num}")
-    archs = space.sample_many(args.num, args.seed, canonical=args.canonical)
-    emit([{"arch": str(a), "code": a.code, args.column: ""} for a in archs], args.format)
+    from gcnas.exceptions import InvalidInputError
+    from gcnas.supernet.score import sample_distinct
+
+    space = run_space(args)
+    if space.size() is None or args.canonical:  # distinct canonical cells (all there are of a space too large to list)
+        if args.num < 1:
+            raise InvalidInputError(f"--num must be at least 1, got {args.num}")
+        archs = sample_distinct(space, args.num, args.seed)
+    else:
+        pool = list(space.enumerate())
+        if not 1 <= args.num <= len(pool):
+            raise InvalidInputError(f"--num must be between 1 and {len(pool)} (the distinct cells of the space), "
+                                    f"got {args.num}")
+        archs = [pool[int(i)] for i in np.random.default_rng(args.seed).choice(len(pool), args.num, replace=False)]
+    emit([{"arch": space.format(a), **{k: v for k, v in arch_ids(space, a).items() if k == "code"}, args.column: ""}
+          for a in archs], args.format)
     return 0
 
 

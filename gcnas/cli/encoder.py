@@ -84,13 +84,13 @@ def run_map(args: argparse.Namespace) -> int:
         if len(stored) == 0:
             encoder = load_pretrained(store)
             stored, vectors = table.archs, encoder.encode(table.archs)
-        row = {a.code: i for i, a in enumerate(stored)}
-        archs = [a for a in table.archs if a.code in row]
+        row = {a: i for i, a in enumerate(stored)}
+        archs = [a for a in table.archs if a in row]
         if not archs:
             raise InvalidInputError(f"none of the {len(table.archs)} cells of {args.table!r} has an embedding in "
                                     f"{str(store.run_dir)!r}; rerun `gcnas encoder pretrain`")
         out = Path(args.out) if args.out else store.run_dir / "arch2vec_map.png"
-        vectors = vectors[[row[a.code] for a in archs]]
+        vectors = vectors[[row[a] for a in archs]]
         path = latent_map(vectors, table.values(archs, args.metric), out, metric=args.metric,
                           tsne_points=args.tsne_points, seed=args.seed)
     emit({"png": str(path), "points": len(archs), "metric": args.metric,

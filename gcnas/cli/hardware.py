@@ -84,7 +84,7 @@ def cost_rows(arch, *, latency: list[str], energy: list[str], store, dataset: st
     ]
     if store is not None:
         for metric, device, _ in store.cost_kinds():
-            stored = store.costs(metric, device).get(arch.code)
+            stored = store.costs(metric, device).get(arch)
             if stored is not None:
                 spread = "" if stored[1] is None else f", spread {stored[1]:.3g}"
                 rows.append({"cost": metric, "value": stored[0], "unit": UNITS.get(metric, ""),
@@ -156,7 +156,7 @@ def measure_costs(args: argparse.Namespace) -> int:
     out = []
     for metric, summary in rows:
         stored = store.costs(metric, key)
-        values = np.array([stored[a.code][0] for a in archs if a.code in stored])
+        values = np.array([stored[a][0] for a in archs if a in stored])
         out.append({"metric": metric, "device": key, **summary, "stored": len(stored),
                     "median": float(np.median(values)), "min": float(values.min()), "max": float(values.max()),
                     "seconds": seconds})

@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from gcnas.cli._common import (add_common, add_truth, emit, emit_judged, load_truth, official_index, open_store,
+from gcnas.cli._common import (add_common, add_space, add_truth, arch_ids, emit, emit_judged, load_truth, open_store,
                                true_values)
 from gcnas.cli.predictor import TRUST_PICKLE_HELP
 
@@ -24,9 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands.required = True
 
     build = commands.add_parser(
-        "build", help="predict all 15,625 architectures with RUN/predictor.pt and join their costs",
-        description="Predicts once per isomorphism class, joins params/FLOPs and the chosen latency and "
-                    "energy sources, and writes the run store's lut table.")
+        "build", help="predict every architecture of the space (nb201: 15,625), or a pool, with RUN/predictor.pt "
+                      "and join their costs",
+        description="Predicts once per class (space.key: NAS-Bench-201's isomorphism classes), joins params/FLOPs "
+                    "and the chosen latency and energy sources, and writes the run store's lut table. A space that "
+                    "cannot be listed (darts) is tabled over a pool of --pool N distinct canonical cells drawn "
+                    "with --seed.")
     build.add_argument("--latency-from", "--latency", dest="latency", metavar="SPEC",
                        help="latency source: CSV:COLUMN (a latency table; it may hold any subset of the cells, "
                             "keyed by arch or index: the others stay missing), nb201:latency:DEVICE (packaged: "
@@ -34,11 +37,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "(the run's latency predictor NAME: measured where it was fitted, predicted elsewhere; "
                             "the column latency_measured says which); "
                             "omitted = no latency column")
-    build.add_argument("--energy-from", "--energy", dest="energy", default="model", metavar="SPEC",
-                       help="energy source: 'model' (analytic estimate, default), CSV:COLUMN (an energy table, mJ), "
-                            "hwnb:PICKLE:DEVICE, or 'none'")
+    build.add_argument("--energy-from", "--energy", dest="energy", default=None, metavar="SPEC",
+                       help="energy source: 'model' (analytic estimate, the default where the hardware module covers "
+                            "the space: nb201), CSV:COLUMN (an energy table, mJ), hwnb:PICKLE:DEVICE, or 'none'")
+    build.add_argument("--pool", type=int, default=None, metavar="N",
+                       help="table a pool of N distinct canonical cells drawn with --seed instead of the whole space "
+                            "(required where the space cannot be listed: darts)")
     build.add_argument("--dataset", default="cifar10", help="dataset the costs refer to (default cifar10)")
     build.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
+    add_space(build)
     add_common(build)
     build.set_defaults(handler=build_command)
 
@@ -60,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="list isomorphic architectures separately (default: one per class)")
     query.add_argument("--confidence", type=float, default=0.9, metavar="C", help=CONFIDENCE_HELP)
     add_truth(query)
+    add_space(query)
     add_common(query, formats=("table", "json", "csv"))
     query.set_defaults(handler=query_command)
 
@@ -80,20 +88,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     following.add_argument("--confidence", type=float, default=0.9, metavar="C", help=CONFIDENCE_HELP)
     following.add_argument("--all-members", action="store_true",
                            help="list isomorphic architectures separately (default: one per class)")
+    add_space(following)
     add_common(following, formats=("table", "json", "csv"))
     following.set_defaults(handler=measure_next_command)
 
 
 def build_command(args: argparse.Namespace) -> int:
+    from gcnas.exceptions import InvalidInputError
     from gcnas.predictors import LookupTable
+    from gcnas.predictors.lut import hardware_covers
 
     store = open_store(args)
     started = time.perf_counter()
+    if args.pool is None and store.space.size() is None:
+        raise InvalidInputError(f"the {store.space_name!r} space cannot be listed; build its lookup table over a pool "
+                                "of sampled cells: add --pool N (e.g. --pool 10000)")
+    if args.energy is None:  # the energy model where the hardware module knows the space's cells
+        args.energy = "model" if hardware_covers(store.space) else "none"
     energy = None if args.energy == "none" else args.energy
     table = LookupTable.build(store, latency=args.latency, energy=energy, dataset=args.dataset,
-                              trust_pickle=args.trust_pickle, progress=True)
+                              trust_pickle=args.trust_pickle, progress=True, pool=args.pool, seed=args.seed)
     missing = store.lut_meta().get("missing") or {}
-    emit({"rows": store.lut_size(), "columns": ", ".join(table.columns), "latency": args.latency,
+    emit({"space": store.space_name, "rows": store.lut_size(), "columns": ", ".join(table.columns),
+          "latency": args.latency,
           "energy": energy, **{f"{name}_missing": count for name, count in missing.items()},
           "seconds": round(time.perf_counter() - started, 2)}, args.format)
     return 0
@@ -101,7 +118,6 @@ def build_command(args: argparse.Namespace) -> int:
 
 def query_command(args: argparse.Namespace) -> int:
     from gcnas.predictors import LookupTable
-    from gcnas.space import Arch
 
     truth = load_truth(args)
     started = time.perf_counter()
@@ -111,12 +127,14 @@ def query_command(args: argparse.Namespace) -> int:
         max_flops_m=args.max_flops_m, sort=args.sort, pareto_cost=args.pareto_cost, top=args.top,
         distinct=not args.all_members, confidence=args.confidence)
     seconds = time.perf_counter() - started
-    for row in rows:
-        row["index"] = official_index(Arch.from_code(int(row["code"])))
+    space = lut.store.space
+    archs = [space.parse(row["arch"]) for row in rows]
+    for row, arch in zip(rows, archs):
+        row.update(arch_ids(space, arch))
     columns = [c for c in SHOWN if c in rows[0]] if args.format != "json" else None
     judgement = None
     if truth is not None:  # read only now, after the query answered
-        for row, value in zip(rows, true_values(truth, [Arch.from_code(int(r["code"])) for r in rows])):
+        for row, value in zip(rows, true_values(truth, archs)):
             row[truth.name] = value
         columns = None if columns is None else [*columns, truth.name]
         judgement = truth.judge(*lut.predictions(distinct=not args.all_members))
@@ -156,7 +174,7 @@ def measure_next_command(args: argparse.Namespace) -> int:
                             max_params_m=args.max_params_m, max_flops_m=args.max_flops_m, confidence=args.confidence,
                             top=args.top, num=args.num, distinct=not args.all_members)
     if args.format == "csv":  # arch strings to paste into the device's measurement CSV
-        emit(rows, "csv", ["arch", "code", "accuracy", "latency_ms", "latency_ms_low", "latency_ms_high", "reason"])
+        emit(rows, "csv", ["arch", "accuracy", "latency_ms", "latency_ms_low", "latency_ms_high", "reason"])
         return 0
     if args.format == "json":
         emit(rows, "json")
@@ -165,7 +183,7 @@ def measure_next_command(args: argparse.Namespace) -> int:
         print(f"nothing to measure: the top {args.top} picks are settled at {args.confidence:g} confidence "
               "(measured, or no unmeasured cell could change them)")
         return 0
-    shown = [c for c in ("rank", "code", "arch", "accuracy", "latency_ms", "latency_ms_low", "latency_ms_high",
+    shown = [c for c in ("rank", "arch", "accuracy", "latency_ms", "latency_ms_low", "latency_ms_high",
                          "energy_mj", "energy_mj_low", "energy_mj_high", "reason") if c in rows[0]]
     emit(rows, "table", shown)
     print(f"measure these {len(rows)} on the device, add them (arch,<value>) to the measurements, refit with "

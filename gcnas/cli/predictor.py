@@ -7,8 +7,8 @@ import math
 import sys
 import time
 
-from gcnas.cli._common import (add_common, add_truth, emit, judgement_line, judgement_record, load_truth, open_store,
-                               open_table_arg)
+from gcnas.cli._common import (add_common, add_space, add_truth, emit, judgement_line, judgement_record, load_truth,
+                               open_store, open_table_arg)
 
 MODELS = ("gcn", "mlp", "gbt", "gp")
 
@@ -55,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="ensemble members (gcn, mlp, gbt); with --target latency the cross-conformal folds "
                           "(default 5, at least 2): one model per fold, fitted without it, calibrates the intervals")
     fit.add_argument("--epochs", type=int, help="most training epochs (gcn, mlp)")
+    add_space(fit)
     add_common(fit)
     fit.set_defaults(handler=fit_command)
 
@@ -81,6 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fuse.add_argument("--ensemble", type=int, help="GCN ensemble members")
     fuse.add_argument("--epochs", type=int, help="most GCN training epochs")
     add_truth(fuse)
+    add_space(fuse)
     add_common(fuse)
     fuse.set_defaults(handler=fuse_command)
 
@@ -98,31 +100,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="evaluate RUN/predictors/NAME.pt (default RUN/predictor.pt)")
     evaluate.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
     add_truth(evaluate)
+    add_space(evaluate)
     add_common(evaluate)
     evaluate.set_defaults(handler=eval_command)
 
 
 def _training_set(args: argparse.Namespace, store) -> tuple[list, list, str]:
     from gcnas.exceptions import InvalidInputError
+    import numpy as np
+
     from gcnas.hardware.sources import check_costs
-    from gcnas.space import as_generator
 
     if args.from_store is not None:
         import math
 
         from gcnas.hardware.latency import measurement_key
-        from gcnas.space import Arch
 
         kind, _, device = args.from_store.partition(":")
         if kind != "measured":
             raise InvalidInputError(f"--from takes measured[:DEVICE], got {args.from_store!r}")
         key = measurement_key(device or "cpu")
-        measured = {c: v for c, (v, _) in store.costs("latency_ms", key).items() if math.isfinite(v)}
+        measured = {a: v for a, (v, _) in store.costs("latency_ms", key).items() if math.isfinite(v)}
         if not measured:
             raise InvalidInputError(f"run {args.run!r} has no latency measured on {key!r}; run "
                                     f"`gcnas hw measure --num K --run {args.run}` first")
-        codes = sorted(measured)
-        return [Arch.from_code(c) for c in codes], [measured[c] for c in codes], f"measured:{key}"
+        archs = sorted(measured)  # (architectures are ordered values: NB201 by code, as before)
+        return archs, [measured[a] for a in archs], f"measured:{key}"
     if args.samples is not None:
         samples = store.samples(args.samples)
         if not samples:
@@ -133,8 +136,6 @@ def _training_set(args: argparse.Namespace, store) -> tuple[list, list, str]:
         if args.target != "accuracy":
             check_costs(values, TARGET_COLUMNS[args.target], f"samples:{args.samples}")
         return [s.arch for s in samples], values, f"samples:{args.samples}"
-    import numpy as np
-
     table = open_table_arg(args.table)
     values = np.asarray(table.column(args.metric), dtype=np.float64)
     valued = np.flatnonzero(~np.isnan(values))  # a partial table: cells without a value are skipped
@@ -146,7 +147,7 @@ def _training_set(args: argparse.Namespace, store) -> tuple[list, list, str]:
         raise InvalidInputError(f"--num-train must be in 0..{len(valued)} (the table's rows with a "
                                 f"{args.metric} value), got {num_train}")
     count = num_train or len(valued)
-    rows = valued[as_generator(args.seed).choice(len(valued), size=count, replace=False)]
+    rows = valued[np.random.default_rng(args.seed).choice(len(valued), size=count, replace=False)]
     archs = table.archs
     return [archs[r] for r in rows], [float(values[r]) for r in rows], source
 
@@ -177,6 +178,10 @@ def fit_command(args: argparse.Namespace) -> int:
     predictor_path(store.run_dir, args.name)  # a bad name fails before any training
     archs, y, source = _training_set(args, store)
     options = {"seed": args.seed}
+    from gcnas.data.store import DEFAULT_SPACE
+
+    if store.space_name != DEFAULT_SPACE:  # the predictors read NAS-Bench-201 cells without being told
+        options["space"] = store.space_name
     if args.model in ("gcn", "mlp"):
         options["progress"] = True  # a bar on a terminal, log lines when piped (gcnas.progress)
         if args.epochs is not None:
@@ -196,7 +201,8 @@ def fit_command(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     path = predictor.save(predictor_path(store.run_dir, args.name))
     info = {"model": args.model, "target": args.target, "name": args.name, "source": source, "n_train": len(archs),
-            "params": predictor.get_params(), "train_codes": [a.code for a in archs],
+            "params": predictor.get_params(), "space": store.space_name,
+            "train_archs": [store.space.format(a) for a in archs],
             "train_values": [float(v) for v in y]}
     store.finish_stage(predictor_stage(args.name), info, seconds)
     emit({"model": args.model, "target": args.target, "source": source, "n_train": len(archs),
@@ -225,12 +231,13 @@ def fuse_command(args: argparse.Namespace) -> int:
     from gcnas.exceptions import InvalidInputError
     from gcnas.predictors.features import ProxySettings
     from gcnas.predictors.fused_run import AnchorSchedule, fit_fused_predictor
-    from gcnas.supernet import load_supernet, scoring_data
+    from gcnas.supernet import scoring_data
+    from gcnas.supernet.train import load_run_supernet
 
     truth = load_truth(args)
     if args.anchors < 0:
         raise InvalidInputError(f"--anchors must be 0 or more, got {args.anchors}")
-    trained = load_supernet(args.run)
+    trained = load_run_supernet(args.run)
     data = scoring_data(trained, args.data_root)
     shape = trained.config
     schedule = AnchorSchedule(epochs=args.anchor_epochs, steps_per_epoch=args.anchor_steps,
@@ -292,14 +299,15 @@ def _eval_table(args: argparse.Namespace, truth) -> tuple:
 def eval_command(args: argparse.Namespace) -> int:
     from gcnas.exceptions import InvalidInputError
     from gcnas.predictors import load_predictor, predictor_path, predictor_stage, ranking_report
+    from gcnas.predictors.lut import train_cells
 
     truth = load_truth(args)
     table, metric = _eval_table(args, truth)
     store = open_store(args)
     predictor = load_predictor(predictor_path(store.run_dir, args.name), trust_pickle=args.trust_pickle)
     values = table.column(metric)
-    trained = set() if args.include_train else set((store.stage(predictor_stage(args.name)) or {}).get("train_codes", []))
-    keep = [i for i, a in enumerate(table.archs) if a.code not in trained and values[i] == values[i]]
+    trained = set() if args.include_train else set(train_cells(store, store.stage(predictor_stage(args.name)) or {}))
+    keep = [i for i, a in enumerate(table.archs) if store.space.format(a) not in trained and values[i] == values[i]]
     if len(keep) < 2:
         raise InvalidInputError(f"{str(table.path)!r} has fewer than 2 architectures with a {metric} value "
                                 "outside the training set; nothing to rank")

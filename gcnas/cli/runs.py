@@ -115,11 +115,11 @@ def _run_row(folder: Path, run: Path) -> dict[str, Any]:
         with RunStore(run, mode="ro") as store:
             times = store.stage_times()
             sizes = store.study_sizes()
-            return {"run": name, "stages": ", ".join(stages_done(store)) or "-",
+            return {"run": name, "space": store.space_name, "stages": ", ".join(stages_done(store)) or "-",
                     "studies": ", ".join(f"{study} ({total})" for study, (total, _) in sizes.items()) or "-",
                     "last": _when(max((f for f, _ in times.values()), default=None)), "error": None}
     except GcnasError as error:  # one damaged run does not hide the others
-        return {"run": name, "stages": "-", "studies": "-", "last": None, "error": str(error)}
+        return {"run": name, "space": None, "stages": "-", "studies": "-", "last": None, "error": str(error)}
 
 
 def runs_command(args: argparse.Namespace) -> int:
@@ -136,7 +136,7 @@ def runs_command(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no runs under {str(folder)!r} (a run is a folder holding gcnas.sqlite)")
         return 0
-    columns = ["run", "stages", "studies", "last"] + (["error"] if any(r["error"] for r in rows) else [])
+    columns = ["run", "space", "stages", "studies", "last"] + (["error"] if any(r["error"] for r in rows) else [])
     if args.format == "table":  # `gcnas status RUN` says the whole message
         rows = [{**r, "error": _short(r["error"])} for r in rows]
     emit(rows, args.format, columns)
@@ -215,7 +215,7 @@ def run_status(store: RunStore) -> dict[str, Any]:
         store: The run store (opened read-only).
 
     Returns:
-        ``run``, ``schema_version``, ``stages`` (name, finished, seconds, settings), ``samples``,
+        ``run``, ``space``, ``schema_version``, ``stages`` (name, finished, seconds, settings), ``samples``,
         ``costs``, ``features``, ``embeddings``, ``lut`` and ``studies``.
     """
     infos = store.stages()
@@ -227,7 +227,8 @@ def run_status(store: RunStore) -> dict[str, Any]:
         lut = {"rows": store.lut_size(), "columns": store.lut_columns(), "predictor": meta.get("predictor"),
                "latency": meta.get("latency"), "energy": meta.get("energy")}
     return {
-        "run": str(store.run_dir), "schema_version": store.schema_version, "stages": stages,
+        "run": str(store.run_dir), "space": store.space_name, "schema_version": store.schema_version,
+        "stages": stages,
         "samples": [{"source": s, "count": n, "accuracy_min": lo, "accuracy_max": hi}
                     for s, n, lo, hi in store.sample_kinds()],
         "costs": [{"metric": m, "device": d, "count": n} for m, d, n in store.cost_kinds()],

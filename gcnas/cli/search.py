@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from gcnas.cli._common import (add_common, add_executor_options, add_truth, emit, emit_judged, load_truth,
-                               official_index, open_executor, open_store, open_table_arg, true_values)
+from gcnas.cli._common import (PACKAGED_TABLES, add_common, add_executor_options, add_space, add_truth, arch_ids, emit,
+                               emit_judged, load_truth, open_executor, open_store, open_table_arg, true_values)
 
 if TYPE_CHECKING:
     from gcnas.predictors import Truth
@@ -79,6 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--ref-point", help="hypervolume reference point, one value per objective, comma separated")
     run.add_argument("--plot", metavar="FILE", help="write the best-so-far curve (or Pareto scatter) here")
     add_truth(run)
+    add_space(run)
     add_common(run)
     run.set_defaults(handler=search_run)
 
@@ -102,6 +103,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     trials.add_argument("--study", help="study name (default: the run's only study)")
     trials.add_argument("--table", metavar="TABLE", help="benchmark table giving each cell's official index "
                         "(default: the packaged NAS-Bench-201 table)")
+    add_space(trials)
     add_common(trials, formats=("table", "json", "csv"))
     trials.set_defaults(handler=search_trials)
 
@@ -198,6 +200,21 @@ def _judge_trials(truth: Truth, result: SearchResult) -> dict[str, Any] | None:
     return truth.judge([t.arch for t in trials], [t.objectives["accuracy"] for t in trials])
 
 
+def _space_options(method: str, store) -> dict[str, Any]:
+    """The searcher's ``space`` (and, for a space that cannot be listed, its ``candidates``: the
+    cells of the run's pooled lookup table) in a run over another space than the default."""
+    from gcnas.data.store import DEFAULT_SPACE
+
+    if store.space_name == DEFAULT_SPACE or method == "latent-bo":
+        return {}
+    options: dict[str, Any] = {"space": store.space}
+    if store.space.size() is None and store.lut_size() and method != "reinforce":
+        from gcnas.predictors import LookupTable
+
+        options["candidates"] = LookupTable(store).predictions(distinct=True)[0]
+    return options
+
+
 def search_run(args: argparse.Namespace) -> int:
     """``gcnas search run``: the store is opened writable, so a read-only one is refused before the
     first evaluation, and closed whatever happens, which gives back the study's writer lock."""
@@ -236,6 +253,7 @@ def _search_run(args: argparse.Namespace, store) -> int:
                   "penalty": args.penalty, "seed": args.seed}
     else:
         kwargs = {}
+    kwargs.update(_space_options(args.method, store))
     searcher = make_searcher(args.method, **kwargs)
     study = args.study or args.method
     with open_executor(args) as executor, notices_to_stderr("gcnas search"):  # rows left out, short of budget
@@ -251,8 +269,9 @@ def _search_run(args: argparse.Namespace, store) -> int:
     if len(objectives) == 1:
         best = result.trials[int(result.incumbent_index()[-1])]
         picks = [best]
-        rows = [{"study": study, "trials": len(result), "failed": failed, "index": official_index(best.arch),
-                 "arch": str(best.arch),
+        rows = [{"study": study, "trials": len(result), "failed": failed,
+                 **{k: v for k, v in arch_ids(store.space, best.arch).items() if k == "index"},
+                 "arch": store.space.format(best.arch),
                  **best.objectives, **{n: best.report.get(n) for n in report_names}}]
         if args.plot:
             from gcnas.search import plot_best_so_far
@@ -261,7 +280,8 @@ def _search_run(args: argparse.Namespace, store) -> int:
             plot_best_so_far({study: [result.best_so_far(column)]}, args.plot, ylabel=f"{column} of incumbent")
     else:
         front = picks = result.pareto_front()
-        rows = [{"trial": t.trial, "index": official_index(t.arch), "arch": str(t.arch), **t.objectives,
+        rows = [{"trial": t.trial, **{k: v for k, v in arch_ids(store.space, t.arch).items() if k == "index"},
+                 "arch": store.space.format(t.arch), **t.objectives,
                  **{n: t.report.get(n) for n in report_names}} for t in front]
         if ref is not None:
             hv = float(result.hypervolume_curve(ref)[-1])
@@ -339,8 +359,10 @@ def search_trials(args: argparse.Namespace) -> int:
     from gcnas.exceptions import InvalidInputError
     from gcnas.search import SearchResult
 
-    table = open_table_arg(args.table or "nb201:cifar10")  # the packaged table knows every official index
     with open_store(args) as store:
+        # the space's packaged table knows every official index (a space without one: no index column)
+        packaged = PACKAGED_TABLES.get(store.space_name)
+        table = open_table_arg(args.table or packaged) if (args.table or packaged) else None
         study = args.study
         if study is None:
             studies = store.studies()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from gcnas.cli._common import (add_common, add_executor_options, add_truth, emit, emit_judged, executor_kind,
-                               load_truth, official_index, open_executor, open_store, true_values)
+from gcnas.cli._common import (add_common, add_executor_options, add_space, add_truth, arch_ids, emit, emit_judged,
+                               executor_kind, load_truth, open_executor, open_store, true_values)
 
 DATASET_CHOICES = ("digits", "synthetic", "cifar10", "cifar100", "imagenet16-120", "imagefolder")
 STRATEGY_CHOICES = ("uniform", "gaea", "darts", "snas", "nasp")
@@ -18,8 +18,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     train = commands.add_parser(
         "train", help="train a supernet (checkpoint each epoch into RUN/supernet/)",
-        description="Train the NAS-Bench-201 supernet. Under `torchrun --nproc_per_node K` it trains with "
-                    "DistributedDataParallel. Interrupt it at any time; --resume continues exactly.")
+        description="Train the weight-sharing supernet of the run's space (--space nb201: NAS-Bench-201's, --space "
+                    "darts: DARTS' search network over the normal and reduction cell, --cells cells in all). Under "
+                    "`torchrun --nproc_per_node K` it trains with DistributedDataParallel. Interrupt it at any time; "
+                    "--resume continues exactly.")
     train.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASET_CHOICES)} (default digits)")
     train.add_argument("--data-root", metavar="DIR",
                        help="folder of the dataset files (CIFAR, ImageNet16-120), or the image folder "
@@ -28,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--download", action="store_true", help="download CIFAR through torchvision")
     train.add_argument("--strategy", default="uniform", help=f"one of {', '.join(STRATEGY_CHOICES)} (default uniform)")
     train.add_argument("--channels", type=int, default=16, metavar="C", help="channels of the first stage (16)")
-    train.add_argument("--cells", type=int, default=5, metavar="N", help="cells per stage (5)")
+    train.add_argument("--cells", type=int, default=None, metavar="N",
+                       help="cells per stage (nb201, default 5), or cells in all (darts, default 8)")
     train.add_argument("--epochs", type=int, default=10, metavar="E", help="training epochs (default 10)")
     train.add_argument("--batch-size", type=int, default=64, help="images per step (default 64)")
     train.add_argument("--lr", type=float, default=0.025, help="initial SGD learning rate (cosine to 0)")
@@ -36,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="uniform strategy: FairNAS's strict fairness (default: every op of every edge once "
                             "per 5 steps), op codes uniformly, or isomorphism classes uniformly")
     train.add_argument("--exclude-ops", default=None, metavar="OPS",
-                       help="uniform strategy: comma-separated ops never trained (e.g. none)")
+                       help="uniform strategy: comma-separated ops never trained, named as the space names them "
+                            "(e.g. none; darts: max_pool_3x3,skip_connect,...)")
     train.add_argument("--arch-lr", type=float, help="step size of the architecture weights (gradient strategies)")
     train.add_argument("--bilevel", choices=("yes", "no"), help="architecture updates on validation batches "
                        "(default: no for gaea/snas, yes for darts/nasp)")
@@ -49,11 +53,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
     train.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
     train.add_argument("--compile", action="store_true", help="torch.compile the supernet")
+    add_space(train)
     add_common(train)
     train.set_defaults(handler=train_command)
 
-    derive = commands.add_parser("derive", help="the architecture a gradient strategy chose (argmax per edge)")
+    derive = commands.add_parser("derive", help="the architecture a gradient strategy chose (argmax per edge)",
+                                 description="Prints the architecture in its space's notation (darts: the "
+                                             "Genotype(...) DARTS prints).")
     derive.add_argument("--table", metavar="CSV", help="benchmark table: also print the true metrics of the choice")
+    add_space(derive)
     add_common(derive)
     derive.set_defaults(handler=derive_command)
 
@@ -74,6 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="with --workers/--executor: cells per task; each is stored as soon as it and those "
                              "before it are back (default 4)")
     add_truth(sample)
+    add_space(sample)
     add_common(sample)
     sample.set_defaults(handler=sample_command)
 
@@ -99,18 +108,26 @@ def _strategy_kwargs(args: argparse.Namespace) -> dict:
     return kwargs
 
 
+CELLS_DEFAULT = {"darts": 8}
+"""``--cells`` when not given, per space (others: 5 cells per stage, NAS-Bench-201's)."""
+
+
 def train_command(args: argparse.Namespace) -> int:
     from gcnas.exceptions import InvalidInputError
+    from gcnas.spaces import get_space
     from gcnas.supernet import STRATEGIES, train_supernet
+    from gcnas.supernet.train import supernet_class
 
     if args.strategy not in STRATEGIES:
         raise InvalidInputError(f"unknown strategy {args.strategy!r}; choose one of {', '.join(STRATEGY_CHOICES)}")
     if args.dataset not in DATASET_CHOICES:
         raise InvalidInputError(f"unknown dataset {args.dataset!r}; choose one of {', '.join(DATASET_CHOICES)}")
+    space = _train_space(args)
+    cells = args.cells if args.cells is not None else CELLS_DEFAULT.get(space, 5)
     trained = train_supernet(
         args.run, dataset=args.dataset, data_root=args.data_root, download=args.download, strategy=args.strategy,
-        image_size=args.image_size,
-        channels=args.channels, cells=args.cells, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        image_size=args.image_size, supernet=supernet_class(space),
+        channels=args.channels, cells=cells, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         seed=args.seed, device=args.device, resume=args.resume, strategy_kwargs=_strategy_kwargs(args),
         steps_per_epoch=args.steps_per_epoch, amp=False if args.no_amp else None, compile=args.compile,
         progress=True)
@@ -121,16 +138,49 @@ def train_command(args: argparse.Namespace) -> int:
     else:
         emit(rows, "table")
         if trained.strategy.probabilities() is not None:
-            print(f"derived: {trained.derive()}")
+            print(f"derived: {get_space(space).format(trained.derive())}")
     return 0
 
 
-def derive_command(args: argparse.Namespace) -> int:
-    from gcnas.supernet import load_supernet
+def _train_space(args: argparse.Namespace) -> str:
+    """The space a training run is over: ``--space``, else the run's (a resumed or prepared run), else the default.
 
-    trained = load_supernet(args.run)
+    Raises:
+        InvalidInputError: ``--space`` contradicts the space of the run's store or checkpoint.
+    """
+    from gcnas.data.store import DB_NAME, DEFAULT_SPACE
+    from gcnas.exceptions import InvalidInputError
+    from pathlib import Path
+
+    from gcnas.supernet.checkpoint import checkpoint_path
+    from gcnas.supernet.train import checkpoint_space
+
+    recorded = None
+    if checkpoint_path(args.run).exists():
+        recorded = checkpoint_space(args.run)
+    elif (Path(args.run) / DB_NAME).is_file():
+        with open_store(argparse.Namespace(run=args.run), mode="auto") as store:
+            recorded = None if store.is_empty() else store.space_name
+    if args.space is not None and recorded is not None and args.space != recorded:
+        raise InvalidInputError(f"run {args.run!r} is over the {recorded!r} space, not {args.space!r}; leave "
+                                "--space out (a run's space is read from it) or choose another --run DIR")
+    args.space = args.space or recorded or DEFAULT_SPACE
+    return args.space
+
+
+def derive_command(args: argparse.Namespace) -> int:
+    from gcnas.exceptions import InvalidInputError
+    from gcnas.spaces import get_space
+    from gcnas.supernet.train import checkpoint_space, load_run_supernet
+
+    trained = load_run_supernet(args.run)
+    space = get_space(checkpoint_space(args.run))
+    if args.space is not None and args.space != space.name:
+        raise InvalidInputError(f"the supernet of run {args.run!r} is over the {space.name!r} space, not "
+                                f"{args.space!r}; leave --space out (a run's space is read from it)")
     arch = trained.derive()
-    record = {"string": str(arch), "code": arch.code, "strategy": trained.config["strategy"],
+    record = {"string": space.format(arch), **{k: v for k, v in arch_ids(space, arch).items() if k == "code"},
+              "strategy": trained.config["strategy"],
               "epochs": len(trained.history), "entropy": trained.strategy.entropy(),
               "max_weight": trained.strategy.max_weight()}
     if args.table:
@@ -147,13 +197,13 @@ def derive_command(args: argparse.Namespace) -> int:
 
 
 def sample_command(args: argparse.Namespace) -> int:
-    from gcnas.supernet import (ScoringSource, load_supernet, sample_subnets, sample_subnets_sharded,
-                                scoring_data)
+    from gcnas.supernet import ScoringSource, sample_subnets, sample_subnets_sharded, scoring_data
+    from gcnas.supernet.train import load_run_supernet
 
     truth = load_truth(args)
     kind = executor_kind(args)
     if kind is None:
-        trained = load_supernet(args.run, device=args.device)
+        trained = load_run_supernet(args.run, device=args.device)
         data = scoring_data(trained, args.data_root)
         store = open_store(args)
         samples = sample_subnets(store, trained, data, num=args.num, seed=args.seed,
@@ -169,8 +219,9 @@ def sample_command(args: argparse.Namespace) -> int:
         with open_executor(args) as executor:
             samples = sample_subnets_sharded(store, source, executor, num=args.num, seed=args.seed,
                                              chunk=args.chunk, progress=True)
-    rows = [{"code": s.arch.code, "index": official_index(s.arch), "arch": str(s.arch), "accuracy": s.accuracy,
-             "loss": s.loss} for s in samples]
+    space = store.space
+    rows = [{**arch_ids(space, s.arch), "arch": space.format(s.arch), "accuracy": s.accuracy, "loss": s.loss}
+            for s in samples]
     judgement = None
     if truth is not None:  # read only now, after every sample was scored
         for row, value in zip(rows, true_values(truth, [s.arch for s in samples])):

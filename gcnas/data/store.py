@@ -1,11 +1,26 @@
 """The run store: one embedded SQLite database per run (``runs/NAME/gcnas.sqlite``).
 
 It holds what the pipeline produces — scored sub-networks (``samples``), hardware
-costs (``costs``), the lookup table (``lut``), encoder embeddings (``embeddings``),
-search trials (``trials``), each search study's settings (``studies``) and its writer lock
-(``study_locks``), and finished pipeline stages (``stages``). The database runs in WAL mode;
-every write is one transaction, so a process killed mid-write leaves the previous state
-intact and never half a batch of rows.
+costs (``costs``), per-cell features (``features``), the lookup table (``lut``), encoder
+embeddings (``embeddings``), search trials (``trials``), each search study's settings
+(``studies``) and its writer lock (``study_locks``), and finished pipeline stages
+(``stages``). The database runs in WAL mode; every write is one transaction, so a process
+killed mid-write leaves the previous state intact and never half a batch of rows.
+
+A run is over one search space, recorded by name in ``meta`` (``space``; see
+:func:`gcnas.spaces.get_space`). Every row about an architecture names it twice, as text:
+
+- ``arch``: the space's notation of the exact architecture (``space.format(arch)``), read
+  back with ``space.parse``. It is the row's identity, as NAS-Bench-201's integer code was
+  before schema 3: samples, costs, features and embeddings are per architecture, not per
+  equivalence class (two isomorphic NAS-Bench-201 cells keep two rows).
+- ``key``: ``space.key(arch)``, equal exactly for architectures with equal canonical forms,
+  to group or deduplicate rows by class (the lookup table's ``canonical`` column, ``distinct``
+  queries).
+
+Stores of schema 1 and 2 (NAS-Bench-201 only, rows keyed by the integer code) are migrated
+on open: in one transaction, after a copy of the file is kept beside it (``gcnas.sqlite.v2.bak``);
+opened read-only, they are migrated in memory and the file is left as it is.
 
 A store can be opened read-only (``mode="ro"``, or ``"auto"``: read-only when the file or its
 folder cannot be written), so a run shared read-only can still be read. Whatever goes wrong
@@ -17,6 +32,7 @@ and what to do, never as a raw ``sqlite3`` error.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import math
@@ -38,58 +54,67 @@ import numpy as np
 
 from gcnas.exceptions import (CorruptFileError, DataNotFoundError, GcnasError, InvalidInputError, Notice,
                               SchemaError)
-from gcnas.space import NUM_ARCHS, Arch
+from gcnas.spaces.registry import get_space, space_name
 
-__all__ = ["RunStore", "Sample", "Trial", "SCHEMA_VERSION", "StoreConflictError", "StoreNotice", "StudyLockedError",
-           "atomic_write", "legacy_study_file"]
+__all__ = ["RunStore", "Sample", "Trial", "SCHEMA_VERSION", "DEFAULT_SPACE", "class_representatives",
+           "StoreConflictError", "StoreNotice", "StudyLockedError", "atomic_write", "legacy_study_file"]
 
-SCHEMA_VERSION = 2
-"""1: the first layout; 2: adds ``studies`` (settings, formerly ``RUN/search_STUDY.json``) and ``study_locks``."""
+SCHEMA_VERSION = 3
+"""1: the first layout; 2: adds ``studies`` (settings, formerly ``RUN/search_STUDY.json``) and ``study_locks``;
+3: the run's space in ``meta``, rows keyed by the architecture's text (``arch``, ``key``) instead of
+NAS-Bench-201's integer ``code``."""
 DB_NAME = "gcnas.sqlite"
-LUT_FIXED_COLUMNS = ("code", "arch", "canonical")
+DEFAULT_SPACE = "nb201"
+"""The space of a run created without naming one, and of every store written before schema 3."""
+LEGACY_SPACE = "nb201"
+"""The space of stores of schema 1 and 2: their integer codes are read with ``get_space(LEGACY_SPACE).parse``."""
+LUT_FIXED_COLUMNS = ("position", "arch", "key", "canonical")
 _COLUMN_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS samples (
     source TEXT NOT NULL,
-    code INTEGER NOT NULL,
     arch TEXT NOT NULL,
+    key TEXT NOT NULL,
     accuracy REAL,
     loss REAL,
     extra TEXT NOT NULL DEFAULT '{}',
     created REAL NOT NULL,
-    PRIMARY KEY (source, code)
+    PRIMARY KEY (source, arch)
 );
 CREATE TABLE IF NOT EXISTS costs (
     metric TEXT NOT NULL,
     device TEXT NOT NULL,
-    code INTEGER NOT NULL,
+    arch TEXT NOT NULL,
+    key TEXT NOT NULL,
     value REAL NOT NULL,
     spread REAL,
     source TEXT NOT NULL DEFAULT '',
     created REAL NOT NULL,
-    PRIMARY KEY (metric, device, code)
+    PRIMARY KEY (metric, device, arch)
 );
 CREATE TABLE IF NOT EXISTS features (
     name TEXT NOT NULL,
     setting TEXT NOT NULL,
-    code INTEGER NOT NULL,
+    arch TEXT NOT NULL,
+    key TEXT NOT NULL,
     value REAL,
     created REAL NOT NULL,
-    PRIMARY KEY (name, setting, code)
+    PRIMARY KEY (name, setting, arch)
 );
 CREATE TABLE IF NOT EXISTS embeddings (
     encoder TEXT NOT NULL,
-    code INTEGER NOT NULL,
+    arch TEXT NOT NULL,
+    key TEXT NOT NULL,
     vector BLOB NOT NULL,
-    PRIMARY KEY (encoder, code)
+    PRIMARY KEY (encoder, arch)
 );
 CREATE TABLE IF NOT EXISTS trials (
     study TEXT NOT NULL,
     trial INTEGER NOT NULL,
-    code INTEGER NOT NULL,
     arch TEXT NOT NULL,
+    key TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
     objectives TEXT NOT NULL DEFAULT '{}',
     report TEXT NOT NULL DEFAULT '{}',
@@ -116,8 +141,9 @@ CREATE TABLE IF NOT EXISTS stages (
     finished REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS lut (
-    code INTEGER PRIMARY KEY,
-    arch TEXT NOT NULL,
+    position INTEGER PRIMARY KEY,
+    arch TEXT NOT NULL UNIQUE,
+    key TEXT NOT NULL,
     canonical INTEGER NOT NULL
 );
 """
@@ -183,9 +209,9 @@ def _guard_public_methods(cls: type) -> type:
 
 @dataclass(frozen=True)
 class Sample:
-    """One scored sub-network."""
+    """One scored sub-network (``arch``: an architecture of the run's space)."""
 
-    arch: Arch
+    arch: Any
     accuracy: float
     loss: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -196,7 +222,7 @@ class Trial:
     """One evaluation of a search study."""
 
     trial: int
-    arch: Arch
+    arch: Any
     status: str
     objectives: dict[str, float]
     report: dict[str, Any] = field(default_factory=dict)
@@ -236,6 +262,10 @@ class RunStore:
 
     Args:
         run_dir: The run directory; the database is ``run_dir/gcnas.sqlite``.
+        space: The run's search space (a name of :func:`gcnas.spaces.space_names` or a
+            registered space). A new store records it (``None``: :data:`DEFAULT_SPACE`); an
+            existing one must have been made for it, unless nothing was written yet
+            (``None``: whatever the store records).
         mode: ``"rw"`` (default) reads and writes, creating the directory and the store
             when needed, and refuses at once a store or folder it cannot write (before any
             work is done); ``"ro"`` only reads an existing store (SQLite's ``mode=ro``; in a
@@ -247,6 +277,7 @@ class RunStore:
         DataNotFoundError: Mode ``"ro"`` and the run has no store.
         CorruptFileError: Not a SQLite database, damaged, or a layout this gcnas did not write.
         SchemaError: A store written by a newer gcnas.
+        InvalidInputError: ``space`` contradicts the space the run holds architectures of.
 
     Example:
         >>> with RunStore("runs/demo") as store:
@@ -255,9 +286,11 @@ class RunStore:
         71.5
         >>> RunStore("/shared/runs/demo", mode="ro").trials("bo")[0].objectives   # a read-only copy
         {'accuracy': 91.2}
+        >>> RunStore("runs/darts", space="darts").space.name
+        'darts'
     """
 
-    def __init__(self, run_dir: str | os.PathLike, mode: str = "rw") -> None:
+    def __init__(self, run_dir: str | os.PathLike, mode: str = "rw", *, space: Any = None) -> None:
         if mode not in ("rw", "ro", "auto"):
             raise InvalidInputError(f"RunStore mode must be 'rw', 'ro' or 'auto', got {mode!r}")
         self.run_dir = Path(run_dir)
@@ -268,6 +301,9 @@ class RunStore:
         self._key = os.path.realpath(self.path)
         self._claims: Counter[str] = Counter()
         self._conn: sqlite3.Connection | None = None
+        self._parsed: dict[str, Any] = {}
+        self._arch_type: type | None = None
+        asked = None if space is None else (space if isinstance(space, str) else space_name(space))
         try:
             if self.read_only:
                 self._conn = self._connect_read_only()
@@ -275,6 +311,8 @@ class RunStore:
                 if self._version is None:
                     raise CorruptFileError(f"run store {str(self.path)!r} holds no gcnas tables (an empty "
                                            "database); check --run DIR")
+                if self._version < SCHEMA_VERSION:  # read an older layout through a migrated copy in memory
+                    self._conn = self._migrated_copy(self._conn)
             else:
                 self._check_writable()
                 self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
@@ -283,6 +321,8 @@ class RunStore:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
                 self._version = self._migrate()
             self._check_layout()
+            self._space_name = self._settle_space(asked)
+            self.space = get_space(self._space_name)
             # gives back this store's study locks: on close(), when garbage-collected, at exit
             self._finalizer = weakref.finalize(self, _give_back, self._conn, self._key, self._claims, os.getpid())
             _OPEN.add(self)
@@ -336,7 +376,8 @@ class RunStore:
         """The store's schema version, checked; ``None`` for a new, empty database."""
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() if "meta" in tables else None
-        likely = 2 if "studies" in tables else 1  # the version this layout was written with
+        samples = [r[1] for r in conn.execute("PRAGMA table_info(samples)")]
+        likely = 3 if "key" in samples else 2 if "studies" in tables else 1  # the version this layout was written with
         restore = (f"if gcnas wrote this store, restore it with: sqlite3 {self.path} \"INSERT OR REPLACE INTO meta "
                    f"VALUES ('schema_version', '{likely}')\"; otherwise move it away to start the run afresh")
         if row is None:
@@ -358,36 +399,93 @@ class RunStore:
         return version
 
     def _migrate(self) -> int:
-        """Create the tables of a new store, or bring an older one to :data:`SCHEMA_VERSION`."""
+        """Create the tables of a new store, or bring an older one to :data:`SCHEMA_VERSION`.
+
+        An older store with rows keyed by NAS-Bench-201 codes is first copied beside itself
+        (:meth:`_backup`); the migration then runs in one transaction, so it is done wholly or
+        not at all, and a failure names the copy and leaves the store as it was.
+        """
         with self.transaction() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             version = self._read_version(conn)
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            if version is None:
-                conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                conn.execute("INSERT INTO meta VALUES ('created', ?)", (repr(time.time()),))
-            elif version < SCHEMA_VERSION:
-                self._import_legacy_settings(conn)  # 1 -> 2: study settings move into the store
-                conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
+        rewrites = version is not None and version < 3 and not self.is_empty()  # schema 3 rewrites every row
+        backup = self._backup() if rewrites else None
+        try:
+            with self.transaction() as conn:
+                version = self._read_version(conn)  # (another process may have migrated it meanwhile)
+                _upgrade(conn, version, self.run_dir)
+        except (GcnasError, sqlite3.DatabaseError):
+            raise
+        except Exception as error:  # an old row the NAS-Bench-201 space cannot read
+            kept = f"; a copy of it from before is at {str(backup)!r}" if backup else ""
+            raise CorruptFileError(f"cannot migrate run store {str(self.path)!r} from schema {version} to "
+                                   f"{SCHEMA_VERSION} ({type(error).__name__}: {error}); the store was left as it "
+                                   f"was{kept}; {_REPAIR}") from None
+        if backup is not None:
+            warnings.warn(f"run store {self.path} was migrated from schema {version} to {SCHEMA_VERSION} (rows keyed "
+                          f"by the architecture's text); the store as it was is kept at {backup}", StoreNotice,
+                          stacklevel=3)
         return SCHEMA_VERSION
 
-    def _import_legacy_settings(self, conn: sqlite3.Connection) -> None:
-        """Copy each study's ``search_STUDY.json`` (schema 1) into ``studies``; the files are left alone."""
-        for (study,) in conn.execute("SELECT DISTINCT study FROM trials").fetchall():
-            settings = self._legacy_settings(study)
-            if settings is not None:
-                conn.execute("INSERT OR IGNORE INTO studies VALUES (?, ?, ?)",
-                             (study, _settings_json(settings), time.time()))
+    def _backup(self) -> Path:
+        """A consistent copy of the store beside it, ``gcnas.sqlite.v<N>.bak`` (an existing one is kept)."""
+        version = self._read_version(self._conn)
+        path = self.path.with_name(f"{DB_NAME}.v{version}.bak")
+        if not path.exists():
+            tmp = path.with_name(f".{path.name}.tmp")
+            target = sqlite3.connect(tmp)
+            try:
+                self._conn.backup(target)
+            finally:
+                target.close()
+            os.replace(tmp, path)
+        return path
+
+    def _migrated_copy(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        """An in-memory copy of an older store (opened read-only), migrated to :data:`SCHEMA_VERSION`."""
+        memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        try:
+            conn.backup(memory)
+            conn.close()
+            memory.execute("BEGIN")
+            _upgrade(memory, self._read_version(memory), self.run_dir)
+            memory.execute("COMMIT")
+        except BaseException as error:
+            memory.close()
+            if isinstance(error, (GcnasError, sqlite3.DatabaseError)):
+                raise
+            raise CorruptFileError(f"cannot read run store {str(self.path)!r} of schema {self._version} "
+                                   f"({type(error).__name__}: {error}); {_REPAIR}") from None
+        return memory
+
+    def _settle_space(self, asked: str | None) -> str:
+        """The run's space name: the one recorded, checked against ``asked`` (recorded when new)."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key='space'").fetchone()
+        recorded = None if row is None else str(row[0])
+        if recorded is None and self.read_only:
+            return asked or DEFAULT_SPACE
+        if recorded is not None and (asked is None or asked == recorded):
+            return recorded
+        if recorded is not None and not self.is_empty():
+            raise InvalidInputError(f"run {str(self.run_dir)!r} holds architectures of the {recorded!r} space, not "
+                                    f"{asked!r}; leave --space out (a run's space is read from it) or choose another "
+                                    "--run DIR")
+        if self.read_only:
+            raise InvalidInputError(f"run {str(self.run_dir)!r} is over the {recorded!r} space, not {asked!r}")
+        name = asked or DEFAULT_SPACE
+        get_space(name)  # an unknown name is refused before it is recorded
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('space', ?)", (name,))
+        return name
+
+    @property
+    def space_name(self) -> str:
+        """The name of the run's search space (:func:`gcnas.spaces.get_space` rebuilds it)."""
+        return self._space_name
 
     def _legacy_settings(self, study: str) -> dict[str, Any] | None:
         """A study's schema-1 settings file, or ``None`` when it is missing or unreadable."""
-        try:
-            settings = json.loads((self.run_dir / legacy_study_file(study)).read_text())
-        except (OSError, ValueError):
-            return None
-        return settings if isinstance(settings, dict) else None
+        return _read_legacy_settings(self.run_dir, study)
 
     def _check_layout(self) -> None:
         """Refuse a table whose columns are not the ones this gcnas writes (altered by hand or another program)."""
@@ -444,19 +542,43 @@ class RunStore:
             raise CorruptFileError(f"run store {str(self.path)!r}: {what} is not valid JSON ({shown!r}: {error}); "
                                    f"{fix or _REPAIR}") from None
 
-    def _arch(self, code: Any, what: str, fix: str = "") -> Arch:
-        """``Arch.from_code(code)``; a code out of range is a clear error naming the row."""
-        if isinstance(code, bool) or not isinstance(code, int) or not 0 <= code < NUM_ARCHS:
-            raise CorruptFileError(f"run store {str(self.path)!r}: {what} has architecture code {code!r}, not one of "
-                                   f"0..{NUM_ARCHS - 1}; {fix or _REPAIR}")
-        return Arch.from_code(code)
+    def _arch(self, text: Any, what: str, fix: str = "") -> Any:
+        """``space.parse(text)`` (memoised); text the run's space cannot read is a clear error naming the row."""
+        arch = self._parsed.get(text)
+        if arch is None:
+            try:
+                if not isinstance(text, str):
+                    raise TypeError(f"{type(text).__name__}, not text")
+                arch = self.space.parse(text)
+            except Exception as error:  # each space raises its own (ValueError, InvalidInputError...)
+                shown = text if not isinstance(text, str) or len(text) <= 60 else text[:57] + "..."
+                raise CorruptFileError(f"run store {str(self.path)!r}: {what} has architecture {shown!r}, which the "
+                                       f"{self._space_name!r} space cannot read ({error}); {fix or _REPAIR}") from None
+            self._parsed[text] = arch
+        return arch
 
-    def _check_codes(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Lookup-table rows, each with a valid architecture code."""
+    def _texts(self, archs: Sequence[Any]) -> list[tuple[str, str]]:
+        """``(space.format(a), space.key(a))`` of each architecture, refusing one of another space."""
+        return list(zip(self._formats(archs), (self.space.key(arch) for arch in archs)))
+
+    def _formats(self, archs: Sequence[Any]) -> list[str]:
+        """``space.format(a)`` of each architecture, refusing one of another space."""
+        if self._arch_type is None:
+            self._arch_type = type(self.space.sample(0))
+        out = []
+        for arch in archs:
+            if not isinstance(arch, self._arch_type):
+                raise InvalidInputError(f"run {str(self.run_dir)!r} is over the {self._space_name!r} space, whose "
+                                        f"architectures are {self._arch_type.__name__} values; got "
+                                        f"{type(arch).__name__} {str(arch)[:60]!r} (of another space?); use a run "
+                                        "made for that space (--space NAME when it is created)")
+            out.append(self.space.format(arch))
+        return out
+
+    def _check_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Lookup-table rows, each with an architecture the run's space reads."""
         for row in rows:
-            code = row.get("code")
-            if isinstance(code, bool) or not isinstance(code, int) or not 0 <= code < NUM_ARCHS:
-                self._arch(code, "a lookup-table row", "rebuild the table with `gcnas lut build`")  # raises
+            self._arch(row.get("arch"), "a lookup-table row", "rebuild the table with `gcnas lut build`")
         return rows
 
     @contextlib.contextmanager
@@ -566,25 +688,27 @@ class RunStore:
 
         Args:
             source: What scored them, e.g. ``"supernet"``.
-            samples: The scores.
+            samples: The scores (one row per exact architecture and source).
 
         Returns:
             The number of rows written.
         """
         now = time.time()
-        rows = [(source, s.arch.code, str(s.arch), _real(s.accuracy), _real(s.loss), _dumps(s.extra), now)
-                for s in samples]
+        samples = list(samples)
+        texts = self._texts([s.arch for s in samples])
+        rows = [(source, arch, key, _real(s.accuracy), _real(s.loss), _dumps(s.extra), now)
+                for s, (arch, key) in zip(samples, texts)]
         with self.transaction() as conn:
             conn.executemany("INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         return len(rows)
 
     def samples(self, source: str | None = None) -> list[Sample]:
         """Scored sub-networks, in insertion order (all sources when ``source`` is None)."""
-        query = "SELECT code, accuracy, loss, extra FROM samples"
+        query = "SELECT arch, accuracy, loss, extra FROM samples"
         rows = (self._conn.execute(query + " WHERE source=? ORDER BY rowid", (source,)) if source is not None
                 else self._conn.execute(query + " ORDER BY rowid"))
-        return [Sample(self._arch(code, "a sample"), _nan(acc), loss, self._json(extra, f"the extra of sample {code}"))
-                for code, acc, loss, extra in rows]
+        return [Sample(self._arch(text, "a sample"), _nan(acc), loss,
+                       self._json(extra, f"the extra of sample {text!r}")) for text, acc, loss, extra in rows]
 
     def sample_sources(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT DISTINCT source FROM samples ORDER BY source")]
@@ -596,23 +720,28 @@ class RunStore:
 
     # -- costs -------------------------------------------------------------------------
 
-    def write_costs(self, metric: str, device: str, archs: Sequence[Arch], values: Sequence[float],
+    def write_costs(self, metric: str, device: str, archs: Sequence[Any], values: Sequence[float],
                     spreads: Sequence[float] | None = None, source: str = "") -> int:
         """Store one cost (``metric`` on ``device``) for many architectures, in one transaction."""
         if len(values) != len(archs) or (spreads is not None and len(spreads) != len(archs)):
             raise InvalidInputError("write_costs needs one value (and spread) per architecture")
         now = time.time()
-        rows = [(metric, device, a.code, float(v), None if spreads is None else _real(spreads[i]), source, now)
-                for i, (a, v) in enumerate(zip(archs, values))]
+        rows = [(metric, device, arch, key, float(v), None if spreads is None else _real(spreads[i]), source, now)
+                for i, ((arch, key), v) in enumerate(zip(self._texts(archs), values))]
         with self.transaction() as conn:
-            conn.executemany("INSERT OR REPLACE INTO costs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany("INSERT OR REPLACE INTO costs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return len(rows)
 
-    def costs(self, metric: str, device: str) -> dict[int, tuple[float, float | None]]:
-        """``code -> (value, spread)`` for one stored cost."""
-        rows = self._conn.execute("SELECT code, value, spread FROM costs WHERE metric=? AND device=?",
+    def costs(self, metric: str, device: str) -> dict[Any, tuple[float, float | None]]:
+        """``arch -> (value, spread)`` for one stored cost (architectures of the run's space).
+
+        Example:
+            >>> store.costs("latency_ms", "cpu")[arch]
+            (2.0, 0.1)
+        """
+        rows = self._conn.execute("SELECT arch, value, spread FROM costs WHERE metric=? AND device=?",
                                   (metric, device))
-        return {code: (value, spread) for code, value, spread in rows}
+        return {self._arch(text, f"a {metric} cost on {device!r}"): (value, spread) for text, value, spread in rows}
 
     def cost_kinds(self) -> list[tuple[str, str, int]]:
         """``(metric, device, count)`` for every cost stored."""
@@ -621,21 +750,21 @@ class RunStore:
 
     # -- per-cell features (zero-cost proxies) ---------------------------------------------
 
-    def write_features(self, name: str, setting: str, archs: Sequence[Arch], values: Sequence[float]) -> int:
+    def write_features(self, name: str, setting: str, archs: Sequence[Any], values: Sequence[float]) -> int:
         """Store one per-cell feature (``name`` computed under ``setting``) for many cells, in one
         transaction. A non-finite value is stored as NULL (a proxy that is undefined for a cell)."""
         if len(values) != len(archs):
             raise InvalidInputError("write_features needs one value per architecture")
         now = time.time()
-        rows = [(name, setting, a.code, _real(v), now) for a, v in zip(archs, values)]
+        rows = [(name, setting, arch, key, _real(v), now) for (arch, key), v in zip(self._texts(archs), values)]
         with self.transaction() as conn:
-            conn.executemany("INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?, ?)", rows)
+            conn.executemany("INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?, ?, ?)", rows)
         return len(rows)
 
-    def features(self, name: str, setting: str) -> dict[int, float]:
-        """``code -> value`` of one stored feature (NaN where it was undefined)."""
-        rows = self._conn.execute("SELECT code, value FROM features WHERE name=? AND setting=?", (name, setting))
-        return {code: _nan(value) for code, value in rows}
+    def features(self, name: str, setting: str) -> dict[Any, float]:
+        """``arch -> value`` of one stored feature (NaN where it was undefined)."""
+        rows = self._conn.execute("SELECT arch, value FROM features WHERE name=? AND setting=?", (name, setting))
+        return {self._arch(text, f"feature {name!r}"): _nan(value) for text, value in rows}
 
     def feature_kinds(self) -> list[tuple[str, str, int]]:
         """``(name, setting, count)`` for every feature stored."""
@@ -644,14 +773,14 @@ class RunStore:
 
     # -- embeddings --------------------------------------------------------------------
 
-    def write_embeddings(self, encoder: str, archs: Sequence[Arch], vectors: np.ndarray) -> int:
+    def write_embeddings(self, encoder: str, archs: Sequence[Any], vectors: np.ndarray) -> int:
         """Store one vector per architecture (float32), replacing earlier ones."""
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or len(vectors) != len(archs):
             raise InvalidInputError(f"expected an (n, d) array for {len(archs)} archs, got {vectors.shape}")
-        rows = [(encoder, a.code, vectors[i].tobytes()) for i, a in enumerate(archs)]
+        rows = [(encoder, arch, key, vectors[i].tobytes()) for i, (arch, key) in enumerate(self._texts(archs))]
         with self.transaction() as conn:
-            conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)", rows)
+            conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)", rows)
         return len(rows)
 
     def embedding_kinds(self) -> list[tuple[str, int, int]]:
@@ -659,9 +788,10 @@ class RunStore:
         return [(encoder, count, size // 4) for encoder, count, size in self._conn.execute(
             "SELECT encoder, COUNT(*), MAX(LENGTH(vector)) FROM embeddings GROUP BY encoder ORDER BY encoder")]
 
-    def embeddings(self, encoder: str) -> tuple[list[Arch], np.ndarray]:
-        """``(archs, (n, d) float32)`` stored for ``encoder``, ordered by code."""
-        rows = self._conn.execute("SELECT code, vector FROM embeddings WHERE encoder=? ORDER BY code",
+    def embeddings(self, encoder: str) -> tuple[list[Any], np.ndarray]:
+        """``(archs, (n, d) float32)`` stored for ``encoder``, in the order they were written
+        (a replaced vector moves to the end; stores migrated from schema 2: NAS-Bench-201 code order)."""
+        rows = self._conn.execute("SELECT arch, vector FROM embeddings WHERE encoder=? ORDER BY rowid",
                                   (encoder,)).fetchall()
         if not rows:
             return [], np.zeros((0, 0), dtype=np.float32)
@@ -672,27 +802,28 @@ class RunStore:
 
     def add_trial(self, study: str, trial: Trial) -> None:
         """Record one finished evaluation of a search study (its own transaction)."""
+        (arch, key), = self._texts([trial.arch])
         with self.transaction() as conn:
             conn.execute("INSERT INTO trials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (study, trial.trial, trial.arch.code, str(trial.arch), trial.status,
+                         (study, trial.trial, arch, key, trial.status,
                           _dumps(trial.objectives), _dumps(trial.report), trial.error, time.time()))
 
     def trials(self, study: str) -> list[Trial]:
         """The trials of a study, in order.
 
         Raises:
-            CorruptFileError: A row that does not parse (its JSON, its code), naming it.
+            CorruptFileError: A row that does not parse (its JSON, its architecture), naming it.
         """
-        rows = self._conn.execute("SELECT trial, code, status, objectives, report, error FROM trials "
+        rows = self._conn.execute("SELECT trial, arch, status, objectives, report, error FROM trials "
                                   "WHERE study=? ORDER BY trial", (study,)).fetchall()
         return [self._trial(study, *row) for row in rows]
 
-    def _trial(self, study: str, trial: Any, code: Any, status: Any, objectives: Any, report: Any,
+    def _trial(self, study: str, trial: Any, text: Any, status: Any, objectives: Any, report: Any,
                error: Any) -> Trial:
         what = f"trial {trial!r} of study {study!r}"
         fix = (f"delete that trial and the later ones to evaluate them again (sqlite3 {self.path} \"DELETE FROM trials "
                f"WHERE study='{study}' AND trial >= {trial}\"), or {_REPAIR}")
-        values = {name: self._json(text, f"the {name} column of {what}", fix) for name, text in
+        values = {name: self._json(raw, f"the {name} column of {what}", fix) for name, raw in
                   (("objectives", objectives), ("report", report))}
         for name, value in values.items():
             if not isinstance(value, dict):
@@ -701,7 +832,7 @@ class RunStore:
         if isinstance(trial, bool) or not isinstance(trial, int):
             raise CorruptFileError(f"run store {str(self.path)!r}: study {study!r} has a trial numbered {trial!r}; "
                                    f"{_REPAIR}")
-        return Trial(trial, self._arch(code, what, fix), status, values["objectives"], values["report"], error)
+        return Trial(trial, self._arch(text, what, fix), status, values["objectives"], values["report"], error)
 
     def studies(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT DISTINCT study FROM trials ORDER BY study")]
@@ -813,16 +944,18 @@ class RunStore:
 
     # -- lookup table ------------------------------------------------------------------
 
-    def write_lut(self, archs: Sequence[Arch], columns: Mapping[str, Sequence[float]],
-                  canonical: Sequence[int] | None = None, meta: Mapping[str, Any] | None = None) -> int:
+    def write_lut(self, archs: Sequence[Any], columns: Mapping[str, Sequence[float]],
+                  meta: Mapping[str, Any] | None = None) -> int:
         """Replace the lookup table in one transaction; every column gets an index.
 
+        Rows keep the order of ``archs`` (their ``position``, which breaks ties in every
+        query); ``key`` is ``space.key(arch)`` and ``canonical`` the position of the row
+        that stands for the class (:func:`class_representatives`).
+
         Args:
-            archs: The rows' architectures.
+            archs: The rows' architectures (distinct), e.g. ``space.enumerate()`` or a pool.
             columns: Column name (lower-case identifier) -> one float per row, e.g.
                 ``accuracy``, ``params_m``, ``latency_ms``. NaN is stored as NULL.
-            canonical: Isomorphism-class representative code per row (defaults to
-                ``arch.canonical().code``).
             meta: Free-form description (sources of each column), kept in ``meta``.
 
         Returns:
@@ -835,15 +968,17 @@ class RunStore:
             if len(columns[name]) != len(archs):
                 raise InvalidInputError(f"lookup-table column {name!r} has {len(columns[name])} "
                                         f"values for {len(archs)} architectures")
-        canon = [a.canonical().code for a in archs] if canonical is None else [int(c) for c in canonical]
+        texts = self._texts(archs)
+        if len({arch for arch, _ in texts}) != len(texts):
+            raise InvalidInputError("the lookup table's architectures must be distinct (one row each)")
+        canonical = class_representatives(self.space, archs, texts)
         arrays = [np.asarray(columns[n], dtype=np.float64) for n in names]
-        rows = [(a.code, str(a), canon[i], *(_real(col[i]) for col in arrays)) for i, a in enumerate(archs)]
+        rows = [(i, arch, key, int(canonical[i]), *(_real(col[i]) for col in arrays))
+                for i, (arch, key) in enumerate(texts)]
         with self.transaction() as conn:
             conn.execute("DROP TABLE IF EXISTS lut")
-            definition = ", ".join(["code INTEGER PRIMARY KEY", "arch TEXT NOT NULL", "canonical INTEGER NOT NULL",
-                                    *(f"{n} REAL" for n in names)])
-            conn.execute(f"CREATE TABLE lut ({definition})")
-            placeholders = ", ".join("?" * (3 + len(names)))
+            conn.execute(_lut_sql(names))
+            placeholders = ", ".join("?" * (len(LUT_FIXED_COLUMNS) + len(names)))
             conn.executemany(f"INSERT INTO lut VALUES ({placeholders})", rows)
             for n in names:
                 conn.execute(f"CREATE INDEX lut_{n} ON lut({n})")
@@ -875,12 +1010,12 @@ class RunStore:
             distinct_canonical: One row per isomorphism class (its representative).
 
         Returns:
-            A list of ``{column: value}`` including ``code``, ``arch``, ``canonical``.
+            A list of ``{column: value}`` including ``position``, ``arch``, ``key``, ``canonical``.
         """
         available = set(self.lut_columns())
         clauses, params = self._lut_bounds(maxima, available)
         if distinct_canonical:
-            clauses.append("code = canonical")
+            clauses.append("position = canonical")
         sql = "SELECT * FROM lut"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
@@ -888,15 +1023,15 @@ class RunStore:
             if order_by not in available:
                 raise InvalidInputError(f"cannot sort by {order_by!r}; lookup-table columns: "
                                         f"{', '.join(sorted(available))}")
-            sql += f" ORDER BY {order_by} IS NULL, {order_by} {'DESC' if descending else 'ASC'}, code"
+            sql += f" ORDER BY {order_by} IS NULL, {order_by} {'DESC' if descending else 'ASC'}, position"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
         cursor = self._conn.execute(sql, params)
         names = [d[0] for d in cursor.description]
-        return self._check_codes([dict(zip(names, row)) for row in cursor])
+        return self._check_rows([dict(zip(names, row)) for row in cursor])
 
-    def lut_values(self, archs: Sequence[Arch], column: str) -> np.ndarray:
+    def lut_values(self, archs: Sequence[Any], column: str) -> np.ndarray:
         """Vectorised lookup of one lookup-table column, ``(n,)`` float64 (NaN where NULL).
 
         Raises:
@@ -905,12 +1040,13 @@ class RunStore:
         if column not in self.lut_columns():
             raise InvalidInputError(f"the lookup table has no column {column!r}; it has: "
                                     f"{', '.join(self.lut_columns()) or '(no lookup table built)'}")
-        found = dict(self._conn.execute(f"SELECT code, {column} FROM lut"))
-        missing = [a for a in archs if a.code not in found]
+        found = dict(self._conn.execute(f"SELECT arch, {column} FROM lut"))
+        texts = self._formats(archs)
+        missing = [text for text in texts if text not in found]
         if missing:
             raise InvalidInputError(f"{len(missing)} architecture(s) have no lookup-table row, e.g. "
-                                    f"{missing[0]}; rebuild it with `gcnas lut build`")
-        return np.array([_nan(found[a.code]) for a in archs], dtype=np.float64)
+                                    f"{missing[0]}; rebuild it with `gcnas lut build` (over a pool holding them)")
+        return np.array([_nan(found[text]) for text in texts], dtype=np.float64)
 
     def lut_min(self, column: str, *, maxima: Mapping[str, float] | None = None) -> float | None:
         """Smallest value of ``column`` among rows meeting ``maxima`` (``None`` if none)."""
@@ -951,7 +1087,7 @@ class RunStore:
             limit: Most rows returned.
 
         Returns:
-            Rows as dicts, ties broken by ``code``.
+            Rows as dicts, ties broken by ``position``.
         """
         # Walk the sort column's index, unless one bound admits few rows: then read
         # those few through that bound's index and sort them.
@@ -966,23 +1102,24 @@ class RunStore:
                     break
         clauses, params = self._lut_bounds(maxima, available, not_null=(column,),
                                            index=None if selective else column)
-        sql = (f"SELECT code FROM lut WHERE {' AND '.join(clauses)} "
-               f"ORDER BY {column} {'DESC' if descending else 'ASC'}, code")
+        sql = (f"SELECT position FROM lut WHERE {' AND '.join(clauses)} "
+               f"ORDER BY {column} {'DESC' if descending else 'ASC'}, position")
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
-        codes = [row[0] for row in self._conn.execute(sql, params)]  # a covering index answers this
-        return self._lut_rows(codes)
+        positions = [row[0] for row in self._conn.execute(sql, params)]  # a covering index answers this
+        return self._lut_rows(positions)
 
-    def _lut_rows(self, codes: Sequence[int]) -> list[dict[str, Any]]:
-        """Full lookup-table rows of ``codes``, in that order."""
+    def _lut_rows(self, positions: Sequence[int]) -> list[dict[str, Any]]:
+        """Full lookup-table rows at ``positions``, in that order."""
         found: dict[int, dict[str, Any]] = {}
-        for start in range(0, len(codes), 900):
-            chunk = list(codes[start:start + 900])
-            cursor = self._conn.execute(f"SELECT * FROM lut WHERE code IN ({','.join('?' * len(chunk))})", chunk)
+        for start in range(0, len(positions), 900):
+            chunk = list(positions[start:start + 900])
+            cursor = self._conn.execute(f"SELECT * FROM lut WHERE position IN ({','.join('?' * len(chunk))})",
+                                        chunk)
             names = [d[0] for d in cursor.description]
             found.update((row[0], dict(zip(names, row))) for row in cursor)
-        return self._check_codes([found[c] for c in codes])
+        return self._check_rows([found[p] for p in positions])
 
     def cover_lut(self, column: str) -> None:
         """Add a covering index led by ``column`` that holds every value column.
@@ -1012,26 +1149,157 @@ class RunStore:
             maxima: Upper bounds as in :meth:`select_lut`.
 
         Returns:
-            The non-dominated rows as dicts, cheapest first (ties: one row, lowest code).
+            The non-dominated rows as dicts, cheapest first (ties: one row, lowest position).
         """
         clauses, values = self._lut_bounds(maxima, set(self.lut_columns()), not_null=(maximize, minimize),
                                            index=minimize)
         names = iter(f":b{i}" for i in range(len(values)))
         where = " AND ".join(c.replace("?", next(names)) if "?" in c else c for c in clauses)
         params = {f"b{i}": v for i, v in enumerate(values)}
-        order = f"ORDER BY {minimize}, {maximize} DESC, code LIMIT 1"
+        order = f"ORDER BY {minimize}, {maximize} DESC, position LIMIT 1"
         indexes = {row[1] for row in self._conn.execute("PRAGMA index_list(lut)")}
         index = f"lut_cover_{minimize}" if f"lut_cover_{minimize}" in indexes else f"lut_{minimize}"
-        here = "(SELECT {0} FROM lut WHERE code = front.code)"
-        sql = (f"WITH RECURSIVE front(code) AS ("
-               f"SELECT (SELECT code FROM lut INDEXED BY {index} WHERE {where} {order}) "
-               f"UNION ALL SELECT (SELECT code FROM lut INDEXED BY {index} WHERE {where} "
+        here = "(SELECT {0} FROM lut WHERE position = front.position)"
+        sql = (f"WITH RECURSIVE front(position) AS ("
+               f"SELECT (SELECT position FROM lut INDEXED BY {index} WHERE {where} {order}) "
+               f"UNION ALL SELECT (SELECT position FROM lut INDEXED BY {index} WHERE {where} "
                f"AND {minimize} >= {here.format(minimize)} AND {maximize} > {here.format(maximize)} {order}) "
-               f"FROM front WHERE front.code IS NOT NULL) "
-               f"SELECT lut.* FROM front JOIN lut ON lut.code = front.code ORDER BY lut.{minimize}, lut.code")
+               f"FROM front WHERE front.position IS NOT NULL) "
+               f"SELECT lut.* FROM front JOIN lut ON lut.position = front.position "
+               f"ORDER BY lut.{minimize}, lut.position")
         cursor = self._conn.execute(sql, params)
         columns = [d[0] for d in cursor.description]
-        return self._check_codes([dict(zip(columns, row)) for row in cursor])
+        return self._check_rows([dict(zip(columns, row)) for row in cursor])
+
+
+def class_representatives(space: Any, archs: Sequence[Any], texts: Sequence[tuple[str, str]] | None = None
+                          ) -> np.ndarray:
+    """For each architecture, the index in ``archs`` of the one that stands for its class.
+
+    The stand-in of a class (architectures with one ``space.key``) is its canonical form
+    (``space.canonical``) where ``archs`` holds it, else its first member in ``archs``.
+
+    Args:
+        space: The search space.
+        archs: Distinct architectures of it.
+        texts: ``(space.format(a), space.key(a))`` of each, when already computed.
+
+    Returns:
+        ``(n,)`` int64 indices into ``archs``.
+
+    Example:
+        >>> reps = class_representatives(space, list(space.enumerate()))   # NAS-Bench-201, in code order
+        >>> len(set(reps)), bool((reps == space.canonical_codes()).all())   # the 6,466 canonical codes
+        (6466, True)
+    """
+    texts = [(space.format(a), space.key(a)) for a in archs] if texts is None else list(texts)
+    where = {arch: i for i, (arch, _) in enumerate(texts)}
+    chosen: dict[str, int] = {}
+    for i, (arch, key) in enumerate(texts):
+        if key not in chosen:
+            canonical = where.get(space.format(space.canonical(archs[i])))
+            chosen[key] = i if canonical is None else canonical
+    return np.array([chosen[key] for _, key in texts], dtype=np.int64)
+
+
+def _read_legacy_settings(run_dir: Path, study: str) -> dict[str, Any] | None:
+    """A study's schema-1 settings file, or ``None`` when it is missing or unreadable."""
+    try:
+        settings = json.loads((run_dir / legacy_study_file(study)).read_text())
+    except (OSError, ValueError):
+        return None
+    return settings if isinstance(settings, dict) else None
+
+
+def _upgrade(conn: sqlite3.Connection, version: int | None, run_dir: Path) -> None:
+    """Create the missing tables and bring a store of ``version`` to :data:`SCHEMA_VERSION`
+    (inside the caller's transaction; ``None``: a new store)."""
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    if version is None:
+        conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        conn.execute("INSERT INTO meta VALUES ('created', ?)", (repr(time.time()),))
+        return
+    if version >= SCHEMA_VERSION:
+        return
+    if version < 2:  # 1 -> 2: study settings move into the store; the files are left alone
+        for (study,) in conn.execute("SELECT DISTINCT study FROM trials").fetchall():
+            settings = _read_legacy_settings(run_dir, study)
+            if settings is not None:
+                conn.execute("INSERT OR IGNORE INTO studies VALUES (?, ?, ?)",
+                             (study, _settings_json(settings), time.time()))
+    if version < 3:  # 2 -> 3: NAS-Bench-201 codes become the architecture's text and key
+        _rekey(conn)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('space', ?)", (LEGACY_SPACE,))
+    conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
+
+
+_REKEYED = {
+    # table -> (columns of schema 2 read, in the order of schema 3's columns; "code" becomes arch, key)
+    "samples": ("source", "code", "accuracy", "loss", "extra", "created"),
+    "costs": ("metric", "device", "code", "value", "spread", "source", "created"),
+    "features": ("name", "setting", "code", "value", "created"),
+    "embeddings": ("encoder", "code", "vector"),
+    "trials": ("study", "trial", "code", "status", "objectives", "report", "error", "created"),
+}
+
+
+def _rekey(conn: sqlite3.Connection) -> None:
+    """Rewrite every table keyed by a NAS-Bench-201 code (schema 1, 2) with ``arch`` and ``key`` text.
+
+    Rows keep the order they are read in (embeddings: code order); the lookup table's ``position`` is the old code (its
+    rows were written in code order), ``canonical`` the representative's code, as before.
+    """
+    space = get_space(LEGACY_SPACE)
+    texts: dict[int, tuple[str, str]] = {}
+
+    def text(code: Any) -> tuple[str, str]:
+        if code not in texts:
+            if isinstance(code, bool) or not isinstance(code, int):
+                raise ValueError(f"architecture code {code!r} is not an integer")
+            arch = space.parse(str(code))
+            texts[code] = (space.format(arch), space.key(arch))
+        return texts[code]
+
+    reference = _reference_layout()
+    for table, old in _REKEYED.items():
+        if "code" not in [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]:
+            continue
+        at = old.index("code")
+        order = "code" if table == "embeddings" else "rowid"  # the order schema 2 read them in
+        rows = [(*row[:at], *text(row[at]), *row[at + 1:]) for row in
+                conn.execute(f"SELECT {', '.join(old)} FROM {table} ORDER BY {order}")]
+        conn.execute(f"DROP TABLE {table}")
+        conn.execute(_table_sql(table))
+        conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(reference[table]))})", rows)
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(lut)")]
+    if "code" in columns:
+        values = [c for c in columns if c not in ("code", "arch", "canonical")]
+        indexes = [row[0] for row in conn.execute("SELECT sql FROM sqlite_master WHERE type='index' AND "
+                                                  "tbl_name='lut' AND sql IS NOT NULL")]
+        rows = [(code, *text(code), canonical, *rest) for code, canonical, *rest in
+                conn.execute(f"SELECT {', '.join(['code', 'canonical', *values])} FROM lut ORDER BY code")]
+        conn.execute("DROP TABLE lut")
+        conn.execute(_lut_sql(values))
+        conn.executemany(f"INSERT INTO lut VALUES ({', '.join('?' * (4 + len(values)))})", rows)
+        for sql in indexes:
+            conn.execute(sql)
+
+
+def _table_sql(table: str) -> str:
+    """The ``CREATE TABLE`` statement of ``table`` in :data:`_SCHEMA`."""
+    for statement in _SCHEMA.split(";"):
+        if re.search(rf"CREATE TABLE IF NOT EXISTS {table} \(", statement):
+            return statement.strip()
+    raise KeyError(table)
+
+
+def _lut_sql(values: Sequence[str]) -> str:
+    """``CREATE TABLE lut`` with the fixed columns and one REAL column per name of ``values``."""
+    return "CREATE TABLE lut (" + ", ".join(["position INTEGER PRIMARY KEY", "arch TEXT NOT NULL UNIQUE",
+                                             "key TEXT NOT NULL", "canonical INTEGER NOT NULL",
+                                             *(f"{n} REAL" for n in values)]) + ")"
 
 
 def _dumps(value: Any) -> str:
@@ -1043,7 +1311,7 @@ def _json_default(value: Any) -> Any:
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
-    if isinstance(value, Arch):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # an architecture (Arch, Genotype)
         return str(value)
     raise TypeError(f"cannot store {type(value).__name__} in the run store")
 

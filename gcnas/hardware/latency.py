@@ -360,7 +360,7 @@ def sweep(archs: Sequence[Arch], store: RunStore, metric: str, key: str,
     """
     from gcnas.progress import progress as show_progress
 
-    done = store.costs(metric, key)
+    done = {a.code for a in store.costs(metric, key)}  # (the run store keys rows by architecture)
     todo, seen = [], set()
     for arch in archs:
         if arch.code not in seen:

@@ -88,7 +88,7 @@ def _measured(store: RunStore | None, metric: str, spec: str, dataset: str) -> C
     key = measurement_key(device, dataset=dataset)
 
     def read(archs: Sequence[Arch]) -> np.ndarray:
-        stored = store.costs(metric, key)
+        stored = {a.code: v for a, v in store.costs(metric, key).items()}  # (the store keys rows by architecture)
         missing = [a for a in archs if a.code not in stored]
         if missing:
             flag = (" --energy" if metric == "energy_mj" else "") + (

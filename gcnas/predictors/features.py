@@ -148,7 +148,7 @@ def cell_features(archs: Sequence[Arch], *, store: RunStore | None = None, image
     out: dict[str, np.ndarray] = {}
     for name in names:
         key = settings.key(name, images, side)
-        known = store.features(name, key) if store is not None else {}
+        known = {a.code: v for a, v in store.features(name, key).items()} if store is not None else {}
         values = np.array([known.get(a.code, np.nan) for a in archs], dtype=np.float64)
         # a stored NULL is an undefined score (-inf for the proxies), not a missing one
         missing = [i for i, a in enumerate(archs) if a.code not in known]

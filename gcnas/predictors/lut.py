@@ -1,9 +1,12 @@
 """The lookup table: a predicted accuracy and every hardware cost for each architecture.
 
-:meth:`LookupTable.build` predicts once per isomorphism class (6,466 for NB201),
-broadcasts the prediction to the class members (15,625), joins the hardware costs of
-:func:`gcnas.hardware.cost_table`, and writes the run store's ``lut`` table (SQLite,
-an index on every column). :meth:`LookupTable.query` answers "the best architectures
+:meth:`LookupTable.build` lists the run's space (``space.enumerate()``: the 15,625
+NAS-Bench-201 cells) or, for a space that cannot be listed (DARTS: ``space.size()`` is
+None), draws a pool of ``pool`` distinct canonical cells; it predicts once per class
+(``space.key``: 6,466 for NB201), broadcasts the prediction to the class members, joins
+the costs (the hardware tables of :func:`gcnas.hardware.cost_table` where they cover the
+space, else the space's own ``costs``: params and FLOPs), and writes the run store's ``lut``
+table (SQLite, an index on every column). :meth:`LookupTable.query` answers "the best architectures
 under these bounds" with one indexed SQL query: sorted by predicted accuracy, or the
 Pareto front of accuracy against one cost.
 """
@@ -17,15 +20,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gcnas.data.store import RunStore
+from gcnas.data.store import RunStore, class_representatives
 from gcnas.exceptions import InfeasibleError, InvalidInputError
 from gcnas.progress import progress as show_progress
-from gcnas.space import Arch, NB201Space
 
 if TYPE_CHECKING:
     from gcnas.predictors.base import Predictor
 
-__all__ = ["LookupTable", "COST_BOUNDS", "PREDICTOR_FILE", "predictor_path", "predictor_stage"]
+__all__ = ["LookupTable", "COST_BOUNDS", "PREDICTOR_FILE", "predictor_path", "predictor_stage", "hardware_covers",
+           "train_cells"]
+
+HARDWARE_SPACES: tuple[str, ...] = ("nb201",)
+"""Spaces whose cells :func:`gcnas.hardware.cost_table` costs (latency tables, the energy model,
+measurements); the lookup table of another space takes params and FLOPs from ``space.costs``."""
+
+
+def hardware_covers(space) -> bool:
+    """Whether :mod:`gcnas.hardware` (latency tables, the energy model, measurements) knows ``space``'s cells."""
+    return space.name in HARDWARE_SPACES
 
 PREDICTOR_FILE = "predictor.pt"
 
@@ -78,11 +90,12 @@ class LookupTable:
     @classmethod
     def build(cls, store: RunStore | str | os.PathLike, predictor: Predictor | None = None, *,
               latency: str | None = None, energy: str | None = "model", dataset: str = "cifar10",
-              trust_pickle: bool = False, progress: bool = False) -> LookupTable:
-        """Predict every architecture, join its costs and write the ``lut`` table.
+              trust_pickle: bool = False, progress: bool = False, pool: int | None = None,
+              seed: int = 0) -> LookupTable:
+        """Predict every architecture (or a pool), join its costs and write the ``lut`` table.
 
         Args:
-            store: The run store (or run directory).
+            store: The run store (or run directory); its space is the table's.
             predictor: A fitted predictor; ``None`` loads ``run_dir/predictor.pt``.
             latency: Latency source for :func:`gcnas.hardware.cost_table` (``"CSV:COLUMN"``,
                 ``"nb201:latency:DEVICE"``, ``"measured"``, ``"hwnb:PICKLE:DEVICE"``), or
@@ -98,12 +111,18 @@ class LookupTable:
                 loading one runs its code: only from a trusted source), see
                 :func:`~gcnas.predictors.load_predictor`.
             progress: Show its three steps (predict, costs, write; :func:`gcnas.progress.progress`).
+            pool: Build the table over this many distinct canonical cells drawn with ``seed``
+                (:func:`~gcnas.supernet.score.sample_distinct`) instead of the whole space;
+                required for a space that cannot be listed.
+            seed: Seed of the pool.
 
         Returns:
             The lookup table over the store.
-        """
-        from gcnas.hardware import cost_table
 
+        Raises:
+            InvalidInputError: No ``pool`` for a space that cannot be listed; a latency or
+                energy source for a space the hardware module does not cost.
+        """
         table = cls(store)
         started = time.perf_counter()
         fused = False
@@ -112,9 +131,9 @@ class LookupTable:
 
             predictor = load_predictor(table.store.run_dir / PREDICTOR_FILE, trust_pickle=trust_pickle)
             fused = bool((table.store.stage("predictor") or {}).get("fused"))
-        space = NB201Space()
-        archs = space.all_archs()  # ordered by code
-        canonical = np.asarray(space.canonical_codes(), dtype=np.int64)
+        space = table.store.space
+        archs = _table_archs(space, pool, seed)
+        canonical = class_representatives(space, archs)  # NB201 listed in code order: the canonical codes
         classes, members = np.unique(canonical, return_inverse=True)
         bar = show_progress(total=3, desc="lut build", unit="step", enabled=progress)
         bar.set_postfix(doing=f"predicting {len(classes)} isomorphism classes")
@@ -130,8 +149,8 @@ class LookupTable:
             guarded = int(free[members].sum())
         columns: dict[str, np.ndarray] = {"accuracy": mean[members], "accuracy_std": std[members]}
         predicted_latency = isinstance(latency, str) and latency.startswith("predictor:")
-        for name, values in cost_table(archs, latency=None if predicted_latency else latency, energy=energy,
-                                       store=table.store, dataset=dataset, missing=np.nan).items():
+        for name, values in _costs(space, archs, latency=None if predicted_latency else latency, energy=energy,
+                                   store=table.store, dataset=dataset).items():
             columns[name] = np.asarray(values, dtype=np.float64)
         calibration: dict[str, Any] = {}
         if predicted_latency:
@@ -147,10 +166,11 @@ class LookupTable:
         meta = {"predictor": predictor.name, "predictor_params": predictor.get_params(),
                 "n_train": getattr(predictor, "n_train_", None), "latency": latency, "energy": energy,
                 "dataset": dataset, "classes": int(len(classes)), "missing": missing, "built": time.time(),
-                "fused": fused, "collapse_guarded": guarded, "calibration": calibration}
+                "fused": fused, "collapse_guarded": guarded, "calibration": calibration,
+                "space": table.store.space_name, "pool": pool, "pool_seed": seed if pool is not None else None}
         bar.set_postfix(doing=f"writing {len(archs)} rows")
         bar.update()
-        table.store.write_lut(archs, columns, canonical=canonical, meta=meta)
+        table.store.write_lut(archs, columns, meta=meta)
         for name in columns:
             if name not in ("accuracy_std", "latency_measured") and "_fold" not in name:
                 table.store.cover_lut(name)
@@ -168,8 +188,8 @@ class LookupTable:
         """The value columns of the table (``accuracy``, ``accuracy_std``, costs...)."""
         return self.store.lut_columns()
 
-    def predictions(self, *, distinct: bool = True) -> tuple[list[Arch], np.ndarray]:
-        """Every row's architecture and predicted accuracy, in code order.
+    def predictions(self, *, distinct: bool = True) -> tuple[list, np.ndarray]:
+        """Every row's architecture and predicted accuracy, in the table's order (NB201: code order).
 
         Args:
             distinct: One row per isomorphism class (its representative; the members share
@@ -190,9 +210,9 @@ class LookupTable:
             raise InvalidInputError(f"run {str(self.store.run_dir)!r} has no lookup table; "
                                     "build it with `gcnas lut build` (LookupTable.build)")
         rows = self.store.select_lut(order_by=None, distinct_canonical=distinct)
-        rows.sort(key=lambda r: r["code"])
+        rows.sort(key=lambda r: r["position"])
         accuracy = np.array([np.nan if r.get("accuracy") is None else r["accuracy"] for r in rows], dtype=np.float64)
-        return [Arch.from_code(int(r["code"])) for r in rows], accuracy
+        return [self.store.space.parse(r["arch"]) for r in rows], accuracy
 
     def query(self, *, max_latency_ms: float | None = None, max_energy_mj: float | None = None,
               max_params_m: float | None = None, max_flops_m: float | None = None,
@@ -224,7 +244,7 @@ class LookupTable:
                 :func:`~gcnas.predictors.lut_bounds.confident_rows`).
 
         Returns:
-            Rows as dicts: ``rank``, ``code``, ``arch``, ``canonical`` and every column.
+            Rows as dicts: ``rank``, ``position``, ``arch``, ``key``, ``canonical`` and every column.
 
         Raises:
             InvalidInputError: the table lacks a bounded column (the message lists the
@@ -296,8 +316,8 @@ class LookupTable:
         limit = None if top is None else 4 * top
         while True:
             rows = self.store.ranked_lut("accuracy", maxima=maxima, limit=limit)
-            seen: set[int] = set()
-            unique = [r for r in rows if r["canonical"] not in seen and not seen.add(r["canonical"])]
+            seen: set[str] = set()
+            unique = [r for r in rows if r["key"] not in seen and not seen.add(r["key"])]
             if limit is None or len(rows) < limit or len(unique) >= top:
                 return unique[:top]
             limit *= 4
@@ -336,7 +356,37 @@ def _thin(rows: list[dict[str, Any]], top: int | None) -> list[dict[str, Any]]:
     return [rows[i] for i in keep]
 
 
-def _predicted_latency(store: RunStore, archs: list[Arch], name: str,
+def _table_archs(space, pool: int | None, seed: int) -> list:
+    """The rows of a lookup table: the whole space in ``enumerate`` order, or a pool of ``pool`` cells."""
+    if pool is None:
+        if space.size() is None:
+            raise InvalidInputError(f"the {space.name!r} space cannot be listed, so its lookup table is built over a "
+                                    "pool of sampled cells: pass --pool N (LookupTable.build(..., pool=N))")
+        return list(space.enumerate())
+    from gcnas.supernet.score import sample_distinct
+
+    return sample_distinct(space, pool, seed)
+
+
+def _costs(space, archs: list, *, latency: str | None, energy: str | None, store: RunStore,
+           dataset: str) -> dict[str, np.ndarray]:
+    """The cost columns of ``archs``: the hardware module's where it covers the space, else params
+    and FLOPs from ``space.costs`` (refusing a latency or energy source it cannot read)."""
+    if hardware_covers(space):
+        from gcnas.hardware import cost_table
+
+        return cost_table(archs, latency=latency, energy=energy, store=store, dataset=dataset, missing=np.nan)
+    given = [f"--{name} {spec}" for name, spec in (("latency", latency), ("energy", energy)) if spec is not None]
+    if given:
+        raise InvalidInputError(f"{' and '.join(given)}: latency tables, measurements and the energy model cover "
+                                f"{', '.join(HARDWARE_SPACES)} cells, not the {space.name!r} space; leave them out "
+                                "(params_m and flops_m come from the space) or use --latency predictor:NAME")
+    rows = [space.costs(a) for a in archs]
+    return {"params_m": np.array([r["params"] for r in rows], dtype=np.float64),
+            "flops_m": np.array([r["flops"] for r in rows], dtype=np.float64)}
+
+
+def _predicted_latency(store: RunStore, archs: list, name: str,
                        trust_pickle: bool = False
                        ) -> tuple[np.ndarray, np.ndarray, dict[str, Any] | None, np.ndarray | None]:
     """Latency of every cell from the run's predictor ``name``: the values it was fitted to
@@ -356,7 +406,21 @@ def _predicted_latency(store: RunStore, archs: list[Arch], name: str,
     else:  # the point prediction from the fold predictions, as ConformalPredictor.predict makes it
         latency = np.exp(np.log(folds).mean(0)) if model.log_target else folds.mean(0)
     measured = np.zeros(len(archs))
-    for code, value in zip(record["train_codes"], record["train_values"]):
-        latency[code], measured[code] = value, 1.0  # archs are in code order
+    where = {store.space.format(a): i for i, a in enumerate(archs)}
+    for text, value in zip(train_cells(store, record), record["train_values"]):
+        if text in where:  # (a cell outside a pool has no row)
+            latency[where[text]], measured[where[text]] = value, 1.0
     calibration = model.calibration() if folds is not None else None
     return np.maximum(latency, 1e-6), measured, calibration, folds
+
+
+def train_cells(store: RunStore, record: dict[str, Any]) -> list[str]:
+    """The training cells of a predictor's stage record, as text (``space.format``).
+
+    Records write them as ``train_archs``; those of gcnas before schema 3 as NAS-Bench-201
+    ``train_codes``, read through the run's space.
+    """
+    if "train_archs" in record:
+        return list(record["train_archs"])
+    space = store.space
+    return [space.format(space.parse(str(code))) for code in record.get("train_codes", [])]

@@ -147,7 +147,7 @@ def _chances(values: np.ndarray, measured: np.ndarray, cal: Mapping[str, Any], f
 
 
 def _rank(rows: list[dict[str, Any]], distinct: bool) -> list[dict[str, Any]]:
-    rows = sorted(rows, key=lambda r: (-r["accuracy"], r["code"]))
+    rows = sorted(rows, key=lambda r: (-r["accuracy"], r["position"]))
     if not distinct:
         return rows
     seen: set[int] = set()
@@ -190,8 +190,8 @@ def _accepted(rows: list[dict[str, Any]], maxima: Mapping[str, float], calibrate
         passed = np.flatnonzero(ordered <= (1 - confidence) * np.arange(1, len(p) + 1) / len(p) + 1e-12)
         if len(passed):
             cut = ordered[passed[-1]]
-            chosen = {r["code"] for r, value in zip(predicted, p) if value <= cut}
-    return [r for r in rows if (measured_within(r) if measured_within(r) is not None else r["code"] in chosen)]
+            chosen = {r["position"] for r, value in zip(predicted, p) if value <= cut}
+    return [r for r in rows if (measured_within(r) if measured_within(r) is not None else r["position"] in chosen)]
 
 
 def _select(table: LookupTable, maxima: Mapping[str, float], calibrated: Mapping[str, dict], confidence: float,
@@ -257,7 +257,7 @@ def confident_rows(table: LookupTable, maxima: Mapping[str, float], confidence: 
     key = f"{pareto_cost}_high" if pareto_cost in calibrated else pareto_cost
     rows = [r for r in rows if r.get(key) is not None]
     front, best = [], -math.inf
-    for row in sorted(rows, key=lambda r: (r[key], -r["accuracy"], r["code"])):
+    for row in sorted(rows, key=lambda r: (r[key], -r["accuracy"], r["position"])):
         if row["accuracy"] > best:
             front.append(row)
             best = row["accuracy"]
@@ -311,7 +311,7 @@ def measure_next(table: LookupTable, maxima: Mapping[str, float], *, confidence:
         selection: How the current picks are chosen (see :func:`confident_rows`).
 
     Returns:
-        Rows as dicts (``rank``, ``code``, ``arch``, ``accuracy``, the bounded columns with
+        Rows as dicts (``rank``, ``position``, ``arch``, ``accuracy``, the bounded columns with
         ``_low``/``_high``, ``p_within``, ``p_change``, ``gain`` and ``reason``: ``"pick"`` or
         ``"may enter"``).
 
@@ -333,7 +333,7 @@ def measure_next(table: LookupTable, maxima: Mapping[str, float], *, confidence:
                                 "predictor:NAME")
     picks, _ = _select(table, maxima, calibrated, confidence, top, distinct, selection)
     threshold = picks[-1]["accuracy"] if len(picks) >= top else -math.inf
-    chosen = {r["code"] for r in picks}
+    chosen = {r["position"] for r in picks}
     # every cell at least as accurate as the last pick: read until the accuracy drops below it
     rows = _ranked_rows(table, maxima, calibrated, confidence,
                         lambda rows: bool(rows) and rows[-1]["accuracy"] < threshold)
@@ -346,11 +346,11 @@ def measure_next(table: LookupTable, maxima: Mapping[str, float], *, confidence:
         if not all(row[f"{c}_low"] <= maxima[c] for c in calibrated):
             continue  # over the bound even at its lower end
         p_within = float(np.prod([row[f"{c}_p_within"] for c in calibrated]))
-        pick = row["code"] in chosen
+        pick = row["position"] in chosen
         out.append({**row, "p_within": p_within, "p_change": 1.0 - p_within if pick else p_within,
                     "reason": "pick" if pick else "may enter"})
     floor = threshold if math.isfinite(threshold) else min((r["accuracy"] for r in out), default=0.0)
     for row in out:  # the accuracy at stake, weighted by the chance the measurement changes the answer
         row["gain"] = row["p_change"] * (row["accuracy"] - floor + 1e-9)
-    out.sort(key=lambda r: (-r["gain"], -r["accuracy"], r["code"]))
+    out.sort(key=lambda r: (-r["gain"], -r["accuracy"], r["position"]))
     return [{"rank": i, **row} for i, row in enumerate(out[:num], start=1)]

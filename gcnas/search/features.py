@@ -226,7 +226,8 @@ class ProxyFeatures:
     def _values(self, name: str) -> dict[int, float]:
         """``code -> value`` of the cache (read once), ``{}`` without a store."""
         if name not in self._known:
-            self._known[name] = dict(self.store.features(name, self._key(name))) if self.store is not None else {}
+            self._known[name] = ({a.code: v for a, v in self.store.features(name, self._key(name)).items()}
+                                 if self.store is not None else {})  # (the store keys rows by architecture)
         return self._known[name]
 
     def _key(self, name: str) -> str:

@@ -1,5 +1,9 @@
 """Scoring sub-networks with inherited weights (BatchNorm recalibrated), into the run store.
 
+The supernet may be of any space whose supernet takes an architecture as its route
+(NAS-Bench-201's :class:`~gcnas.supernet.SuperNet`, ``gcnas.spaces.darts.supernet.DartsSuperNet``):
+the cells drawn and stored are the run store's space's (``store.space``).
+
 :func:`sample_subnets` scores in this process; :func:`sample_subnets_sharded` hands chunks of
 cells to the workers of a :class:`gcnas.parallel.Executor` (local processes, or Ray on
 several machines), each of which loads the checkpoint and the images once, while the
@@ -9,12 +13,14 @@ caller alone writes the run store.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TypeVar
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -22,25 +28,68 @@ from gcnas.data.images import ImageDataset, ImageSplit, load_images
 from gcnas.data.store import RunStore, Sample
 from gcnas.exceptions import GcnasError, InvalidInputError
 from gcnas.progress import progress as show_progress
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.registry import get_space
 from gcnas.supernet.checkpoint import TrainedSupernet, checkpoint_path, load_supernet
-from gcnas.supernet.supernet import SuperNet
 
 if TYPE_CHECKING:
     from gcnas.parallel import Executor
 
 __all__ = ["ScoringBatches", "ScoringSource", "score_subnet", "sample_subnets", "sample_subnets_sharded",
-           "scoring_data", "run_in_order", "derive", "evaluate"]
+           "scoring_data", "run_in_order", "derive", "evaluate", "sample_distinct"]
 
 SOURCE = "supernet"
 T = TypeVar("T")
 
 
-def _unwrap(supernet: SuperNet | TrainedSupernet) -> SuperNet:
+def _unwrap(supernet: torch.nn.Module | TrainedSupernet) -> torch.nn.Module:
     net = supernet.supernet if isinstance(supernet, TrainedSupernet) else supernet
-    if not isinstance(net, SuperNet):
-        raise InvalidInputError(f"expected a SuperNet or TrainedSupernet, got {type(net).__name__}")
+    if not isinstance(net, torch.nn.Module) or not hasattr(type(net), "routes"):
+        raise InvalidInputError(f"expected a supernet (SuperNet, DartsSuperNet) or TrainedSupernet, "
+                                f"got {type(net).__name__}")
     return net
+
+
+def sample_distinct(space, num: int, seed: int | np.random.Generator | None = 0) -> list:
+    """``num`` distinct canonical architectures of ``space``, drawn uniformly.
+
+    A space that can be listed (``space.size()`` not None) is drawn without replacement from
+    its canonical members in :meth:`enumerate` order, so NAS-Bench-201 gives the cells it
+    always gave (``sample_many(num, seed, canonical=True)``); one that cannot is sampled
+    until ``num`` distinct keys (``space.key``) came up.
+
+    Args:
+        space: A :class:`~gcnas.spaces.SearchSpace`.
+        num: How many.
+        seed: Seed or NumPy generator.
+
+    Returns:
+        The architectures, in the order drawn.
+
+    Raises:
+        InvalidInputError: ``num`` below 1, or more than the space holds.
+
+    Example:
+        >>> from gcnas.spaces import get_space
+        >>> len(sample_distinct(get_space("darts"), 5, seed=0))
+        5
+    """
+    if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
+        raise InvalidInputError(f"the number of architectures must be a positive int, got {num!r}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if space.size() is not None:
+        pool = [a for a in space.enumerate() if space.canonical(a) == a]
+        if num > len(pool):
+            raise InvalidInputError(f"cannot draw {num} distinct architectures: the {space.name} space holds "
+                                    f"{len(pool)} canonical ones")
+        return [pool[int(i)] for i in rng.choice(len(pool), size=int(num), replace=False)]
+    drawn: dict[str, object] = {}
+    for _ in range(100 * int(num) + 1000):  # a huge space repeats itself almost never
+        arch = space.canonical(space.sample(rng))
+        drawn.setdefault(space.key(arch), arch)
+        if len(drawn) == num:
+            return list(drawn.values())
+    raise InvalidInputError(f"drew only {len(drawn)} distinct architectures of the {space.name} space in "
+                            f"{100 * int(num) + 1000} draws; ask for fewer")
 
 
 @torch.no_grad()
@@ -95,7 +144,7 @@ class ScoringBatches:
 
 
 @torch.no_grad()
-def _recalibrate(net: SuperNet, arch: Arch, calibration: list[torch.Tensor]) -> None:
+def _recalibrate(net: torch.nn.Module, arch, calibration: list[torch.Tensor]) -> None:
     layers = _bn_layers(net)
     for bn in layers:
         bn.reset_running_stats()
@@ -119,7 +168,7 @@ def _accuracy(net: torch.nn.Module, route, batches: Iterable[tuple[torch.Tensor,
     return 100.0 * correct / max(seen, 1), loss_sum / max(seen, 1)
 
 
-def score_subnet(supernet: SuperNet | TrainedSupernet, arch: Arch, data: ImageDataset | None = None, *,
+def score_subnet(supernet: torch.nn.Module | TrainedSupernet, arch, data: ImageDataset | None = None, *,
                  bn_recalibrate: int = 4, batch_size: int = 256, split: str = "valid",
                  limit: int | None = None, device: torch.device | str | None = None,
                  batches: ScoringBatches | None = None) -> tuple[float, float]:
@@ -131,7 +180,7 @@ def score_subnet(supernet: SuperNet | TrainedSupernet, arch: Arch, data: ImageDa
 
     Args:
         supernet: The trained supernet.
-        arch: The sub-network.
+        arch: The sub-network: an architecture of the supernet's space (an ``Arch``, a ``Genotype``).
         data: The dataset it was trained on.
         bn_recalibrate: Training batches for BatchNorm statistics (0: keep the trained ones).
         batch_size: Images per forward pass.
@@ -148,8 +197,10 @@ def score_subnet(supernet: SuperNet | TrainedSupernet, arch: Arch, data: ImageDa
         >>> accuracy, loss = score_subnet(load_supernet("runs/demo"), arch, load_images("digits"))
     """
     net = _unwrap(supernet)
-    if not isinstance(arch, Arch):
-        raise InvalidInputError(f"arch must be an Arch, got {type(arch).__name__}")
+    kind = _arch_type(type(net).routes.name)
+    if not isinstance(arch, kind):
+        raise InvalidInputError(f"arch must be an {kind.__name__} (an architecture of the supernet's "
+                                f"{type(net).routes.name!r} space), got {type(arch).__name__}")
     device = device or next(net.parameters()).device
     if batches is None:
         if data is None:
@@ -173,20 +224,33 @@ def score_subnet(supernet: SuperNet | TrainedSupernet, arch: Arch, data: ImageDa
             bn.momentum = momentum
 
 
-def _plan(store: RunStore, num: int, seed: int, archs: Sequence[Arch] | None
-          ) -> tuple[list[Arch], dict[Arch, Sample], list[Arch]]:
+@functools.lru_cache(maxsize=None)
+def _arch_type(space: str) -> type:
+    """The architecture type of the space named ``space``."""
+    return type(get_space(space).sample(0))
+
+
+def _check_space(store: RunStore, supernet: torch.nn.Module | TrainedSupernet) -> None:
+    """Refuse to store the scores of a supernet of one space in a run of another."""
+    name = type(_unwrap(supernet)).routes.name
+    if store.space_name != name:
+        raise InvalidInputError(f"the supernet is over the {name!r} space but run {str(store.run_dir)!r} holds "
+                                f"{store.space_name!r} architectures; score it into a run of its own space")
+
+
+def _plan(store: RunStore, num: int, seed: int, archs: Sequence | None) -> tuple[list, dict, list]:
     """``(archs, done, todo)``: the cells asked for, those the store holds, those left to score."""
     if archs is None:
         if num < 1:
             raise InvalidInputError(f"num must be positive, got {num}")
-        archs = NB201Space().sample_many(num, seed, distinct=True, canonical=True)
+        archs = sample_distinct(store.space, num, seed)
     archs = list(archs)
     done = {s.arch: s for s in store.samples(SOURCE)}
     return archs, done, [a for a in dict.fromkeys(archs) if a not in done]
 
 
-def sample_subnets(store: RunStore, supernet: SuperNet | TrainedSupernet, data: ImageDataset, *, num: int,
-                   seed: int = 0, archs: Sequence[Arch] | None = None, bn_recalibrate: int = 4,
+def sample_subnets(store: RunStore, supernet: torch.nn.Module | TrainedSupernet, data: ImageDataset, *, num: int,
+                   seed: int = 0, archs: Sequence | None = None, bn_recalibrate: int = 4,
                    batch_size: int = 256, limit: int | None = None, progress: bool = True,
                    chunk: int = 8) -> list[Sample]:
     """Score ``num`` distinct canonical sub-networks and write them to ``store`` (source ``supernet``).
@@ -210,6 +274,7 @@ def sample_subnets(store: RunStore, supernet: SuperNet | TrainedSupernet, data: 
     Returns:
         The samples of the requested architectures, in their order.
     """
+    _check_space(store, supernet)
     archs, done, todo = _plan(store, num, seed, archs)
     pending: list[Sample] = []
     batches = None
@@ -301,7 +366,10 @@ def _loaded(source: ScoringSource) -> tuple[TrainedSupernet, ScoringBatches]:
     key = (source, None if stat is None else (stat.st_mtime_ns, stat.st_size))  # a retrained checkpoint reloads
     if key not in _LOADED:
         _LOADED.clear()
-        trained = load_supernet(source.run_dir, device=source.device)
+        from gcnas.supernet.train import checkpoint_space, supernet_class
+
+        trained = load_supernet(source.run_dir, device=source.device,
+                                supernet=supernet_class(checkpoint_space(source.run_dir)))
         data = scoring_data(trained, source.data_root, progress=False)
         batches = ScoringBatches(data, bn_recalibrate=source.bn_recalibrate, batch_size=source.batch_size,
                                  limit=source.limit, device=next(trained.supernet.parameters()).device)
@@ -309,14 +377,15 @@ def _loaded(source: ScoringSource) -> tuple[TrainedSupernet, ScoringBatches]:
     return _LOADED[key]
 
 
-def _score_chunk(source: ScoringSource, codes: list[int]) -> list[Sample]:
-    """A worker's task: score the cells of ``codes`` (each sample names the worker)."""
+def _score_chunk(source: ScoringSource, texts: list[str]) -> list[Sample]:
+    """A worker's task: score the cells written in ``texts`` (``space.format``; each sample names the worker)."""
     from gcnas.parallel import current_worker
 
     trained, batches = _loaded(source)
+    space = get_space(type(trained.supernet).routes.name)
     worker, samples = current_worker(), []
-    for code in codes:
-        arch, tick = Arch.from_code(code), time.perf_counter()
+    for text in texts:
+        arch, tick = space.parse(text), time.perf_counter()
         accuracy, loss = score_subnet(trained, arch, batches=batches)
         samples.append(Sample(arch, accuracy, loss, {"bn_recalibrate": source.bn_recalibrate, "split": "valid",
                                                      "seconds": round(time.perf_counter() - tick, 4),
@@ -387,7 +456,7 @@ def run_in_order(executor: Executor, fn: Callable[..., T], tasks: Sequence[tuple
 
 
 def sample_subnets_sharded(store: RunStore, source: ScoringSource, executor: Executor, *, num: int,
-                           seed: int = 0, archs: Sequence[Arch] | None = None, chunk: int = 4,
+                           seed: int = 0, archs: Sequence | None = None, chunk: int = 4,
                            progress: bool = True, callback: Callable[[list[Sample]], None] | None = None
                            ) -> list[Sample]:
     """:func:`sample_subnets` on the workers of ``executor``, the store written here.
@@ -426,7 +495,14 @@ def sample_subnets_sharded(store: RunStore, source: ScoringSource, executor: Exe
     if not isinstance(source, ScoringSource):
         raise InvalidInputError(f"source must be a ScoringSource, got {type(source).__name__}")
     archs, done, todo = _plan(store, num, seed, archs)
-    tasks = [(source, [a.code for a in todo[i:i + chunk]]) for i in range(0, len(todo), chunk)]
+    from gcnas.supernet.train import checkpoint_space
+
+    trained_space = checkpoint_space(source.run_dir)
+    if trained_space != store.space_name:  # refused before any worker starts
+        raise InvalidInputError(f"the supernet of {source.run_dir!r} is over the {trained_space!r} space but run "
+                                f"{str(store.run_dir)!r} holds {store.space_name!r} architectures; score it into a "
+                                "run of its own space")
+    tasks = [(source, [store.space.format(a) for a in todo[i:i + chunk]]) for i in range(0, len(todo), chunk)]
     bar = show_progress(total=len(todo), desc=f"scoring sub-networks ({executor.workers} {executor.kind} workers)",
                         unit="arch", enabled=progress)
 
@@ -453,6 +529,6 @@ def sample_subnets_sharded(store: RunStore, source: ScoringSource, executor: Exe
     return [done[a] for a in archs]
 
 
-def derive(trained: TrainedSupernet) -> Arch:
+def derive(trained: TrainedSupernet):
     """The architecture a gradient strategy chose: the most probable op on each edge."""
     return trained.derive()

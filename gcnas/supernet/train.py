@@ -8,6 +8,7 @@ sends it to the other ranks, so only rank 0's machine needs the run directory).
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
@@ -26,7 +27,14 @@ from gcnas.supernet.supernet import SuperNet
 from gcnas.supernet.checkpoint import (TrainedSupernet, build_from_config, checkpoint_path, read_checkpoint,
                                        resolve_device, supernet_space, write_checkpoint)
 
-__all__ = ["train_supernet", "STRICT_KEYS"]
+__all__ = ["train_supernet", "STRICT_KEYS", "SUPERNETS", "supernet_class", "checkpoint_space", "load_run_supernet"]
+
+SUPERNETS: dict[str, str] = {
+    "nb201": "gcnas.supernet.supernet:SuperNet",
+    "darts": "gcnas.spaces.darts.supernet:DartsSuperNet",
+}
+"""The weight-sharing supernet of each space that has one: space name -> ``"module:class"``
+(imported on first use, so that naming one does not import the other)."""
 
 STRICT_KEYS: tuple[str, ...] = ("dataset", "space", "channels", "cells", "num_classes", "strategy",
                                 "strategy_kwargs", "epochs", "seed")
@@ -34,6 +42,41 @@ STRICT_KEYS: tuple[str, ...] = ("dataset", "space", "channels", "cells", "num_cl
 
 _MISSING_MEANS = {"space": "nb201"}
 """What a config entry absent from an older checkpoint meant."""
+
+
+def supernet_class(space: str) -> Callable[..., torch.nn.Module]:
+    """The supernet class of the space named ``space`` (:data:`SUPERNETS`).
+
+    Raises:
+        InvalidInputError: A space without a supernet (the message lists those with one).
+
+    Example:
+        >>> supernet_class("darts").__name__
+        'DartsSuperNet'
+    """
+    if space not in SUPERNETS:
+        raise InvalidInputError(f"the {space!r} space has no weight-sharing supernet here; spaces with one: "
+                                f"{', '.join(SUPERNETS)}")
+    module, _, name = SUPERNETS[space].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def checkpoint_space(run_dir: str | os.PathLike) -> str:
+    """The space the supernet in ``run_dir`` was trained over (its checkpoint's ``config["space"]``)."""
+    config = read_checkpoint(checkpoint_path(run_dir)).get("config", {})
+    return config.get("space", _MISSING_MEANS["space"])
+
+
+def load_run_supernet(run_dir: str | os.PathLike, device: str | torch.device = "cpu") -> TrainedSupernet:
+    """The supernet trained in ``run_dir``, built with the class of the space it was trained over.
+
+    Example:
+        >>> load_run_supernet("runs/darts").config["space"]
+        'darts'
+    """
+    from gcnas.supernet.checkpoint import load_supernet
+
+    return load_supernet(run_dir, device=device, supernet=supernet_class(checkpoint_space(run_dir)))
 
 
 def _distributed() -> tuple[int, int, bool]:
@@ -173,6 +216,10 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
         raise InvalidInputError(
             f"{str(run_dir)!r} already holds a supernet checkpoint ({saved['epoch']} of {saved['config']['epochs']} "
             "epochs); pass --resume to continue it, or choose another --run")
+    if saved is not None:
+        _check_resume(saved["config"], config, run_dir)
+    if rank == 0:  # the run records its space; one of another space is refused before any training
+        RunStore(run_dir, space=space).close()
     torch.manual_seed(seed)
     supernet, strat = build_from_config(config, supernet)
     optimizer = torch.optim.SGD(supernet.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay,
@@ -181,7 +228,6 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
     history: list[dict[str, Any]] = []
     start = 0
     if saved is not None:
-        _check_resume(saved["config"], config, run_dir)
         supernet.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
@@ -252,7 +298,7 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
         if callback is not None:
             callback(record)
     if rank == 0:
-        with RunStore(run_dir) as store:
+        with RunStore(run_dir, space=space) as store:
             store.finish_stage("supernet:train", {**config, "final": history[-1] if history else None},
                                time.perf_counter() - began)
     if world > 1 and created_group:

@@ -24,13 +24,13 @@ def test_samples_costs_embeddings_trials_round_trip(tmp_path, archs):
         samples = store.samples("supernet")
         assert [s.arch for s in samples] == archs and samples[3].accuracy == 53.0 and samples[3].extra == {"batch": 3}
         store.write_costs("latency_ms", "cpu", archs[:5], [1.0, 2.0, 3.0, 4.0, 5.0], spreads=[0.1] * 5)
-        assert store.costs("latency_ms", "cpu")[archs[1].code] == (2.0, 0.1)
+        assert store.costs("latency_ms", "cpu")[archs[1]] == (2.0, 0.1)
         assert store.cost_kinds() == [("latency_ms", "cpu", 5)]
         vectors = np.arange(40, dtype=np.float32).reshape(20, 2)
         store.write_embeddings("arch2vec", archs, vectors)
         got_archs, got = store.embeddings("arch2vec")
-        order = np.argsort([a.code for a in archs])
-        np.testing.assert_array_equal(got, vectors[order])
+        assert got_archs == archs  # in the order written
+        np.testing.assert_array_equal(got, vectors)
         store.add_trial("bo", Trial(0, archs[0], "ok", {"accuracy": 91.0}, {"test_acc": 90.5}))
         store.add_trial("bo", Trial(1, archs[1], "failed", {}, error="NaN accuracy"))
         trials = store.trials("bo")

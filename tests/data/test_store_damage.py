@@ -91,9 +91,9 @@ def _damage(case: str, run: Path, command: str) -> None:
         _sql(db, "UPDATE meta SET value='1.5' WHERE key='schema_version'")
     elif case == "bad_json":
         _sql(db, "UPDATE trials SET objectives='{not json' WHERE trial=1")
-    elif case == "bad_code":  # in the row the command shows first
+    elif case == "bad_arch":  # in the row the command shows first
         order = "accuracy DESC" if table == "lut" else "trial"
-        _sql(db, f"UPDATE {table} SET code=99999 WHERE rowid=(SELECT rowid FROM {table} ORDER BY {order} LIMIT 1)")
+        _sql(db, f"UPDATE {table} SET arch='|bogus~0|' WHERE rowid=(SELECT rowid FROM {table} ORDER BY {order} LIMIT 1)")
     elif case == "extra_column":
         _sql(db, "ALTER TABLE trials ADD COLUMN note TEXT NOT NULL DEFAULT ''")
     elif case == "no_schema_version":
@@ -113,9 +113,9 @@ EXPECTED = {
     "schema_1_5": dict.fromkeys(("trials", "run", "lut"), "has schema version '1.5', which no gcnas writes"),
     "bad_json": {"trials": "objectives column of trial 1 of study 'random' is not valid JSON",
                  "run": "objectives column of trial 1 of study 'random' is not valid JSON", "lut": None},
-    "bad_code": {"trials": "trial 0 of study 'random' has architecture code 99999",
-                 "run": "trial 0 of study 'random' has architecture code 99999",
-                 "lut": "a lookup-table row has architecture code 99999"},
+    "bad_arch": {"trials": "trial 0 of study 'random' has architecture '|bogus~0|', which the 'nb201' space cannot read",
+                 "run": "trial 0 of study 'random' has architecture '|bogus~0|', which the 'nb201' space cannot read",
+                 "lut": "a lookup-table row has architecture '|bogus~0|', which the 'nb201' space cannot read"},
     "extra_column": dict.fromkeys(("trials", "run", "lut"), "table trials has the columns"),
     "no_schema_version": dict.fromkeys(("trials", "run", "lut"), "has lost its schema version"),
     "readonly_file": {"trials": None, "run": "is read-only; make it writable", "lut": None},

@@ -46,7 +46,7 @@ def _schema_1_run(table, run):
 
 def test_settings_are_recorded_in_the_store_with_the_study(small_table, tmp_path):
     with RunStore(tmp_path / "run") as store:
-        assert store.schema_version == SCHEMA_VERSION == 2 and store.study_settings("s") is None
+        assert store.schema_version == SCHEMA_VERSION == 3 and store.study_settings("s") is None
         _search(small_table, store)
         assert store.study_settings("s")["seed"] == 0 and store.study_settings("s")["method"] == "random"
         assert _lock_row(store) is None                     # given back when the search ended
@@ -60,7 +60,7 @@ def test_a_schema_1_run_migrates_its_settings_file_and_then_ignores_files(small_
         assert old.schema_version == 1 and old.study_settings("s") == settings
         assert SearchResult.load(old, "s").objectives == ["valid_acc"]
     with RunStore(run) as store:                           # writable: migrated, the file imported
-        assert store.schema_version == 2 and store.study_settings("s") == settings
+        assert store.schema_version == SCHEMA_VERSION and store.study_settings("s") == settings
         for path in run.glob("*.json"):
             path.unlink()
         assert len(_search(small_table, store, budget=6)) == 6      # the same settings resume

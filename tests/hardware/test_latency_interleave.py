@@ -79,7 +79,7 @@ def test_measure_many_in_groups(call_log, tmp_path, interleave, groups):
         position += len(calls)
     assert position == len(call_log)
     assert summary == {"measured": 5, "skipped": 0, "total": 5}
-    assert set(store.costs("latency_ms", "cpu")) == set(range(10, 15))
+    assert {a.code for a in store.costs("latency_ms", "cpu")} == set(range(10, 15))
 
 
 class _Slowing(nn.Module):
@@ -101,7 +101,7 @@ def test_measure_many_stores_the_chosen_statistic(monkeypatch, tmp_path, statist
     store = RunStore(tmp_path / "run")
     chosen = {} if statistic is None else {"statistic": statistic}
     measure_many(ARCHS[:1], store, repeats=9, warmup=0, clock="wall", progress=False, **chosen)
-    value, spread = store.costs("latency_ms", "cpu")[ARCHS[0].code]
+    value, spread = store.costs("latency_ms", "cpu")[ARCHS[0]]
     expected = 5.0 if statistic == "median" else 1.0  # slept 1..9 ms; the default stores the fastest
     assert expected <= value < expected + 3 and spread > 0
 

@@ -12,7 +12,7 @@ from gcnas.data import RunStore
 from gcnas.data.store import DB_NAME
 from gcnas.hardware import measure_many, sweep
 from gcnas.parallel import make_executor
-from gcnas.space import NB201Space
+from gcnas.space import Arch, NB201Space
 
 TINY = dict(repeats=2, warmup=0)
 ARCHS = NB201Space().sample_many(7, seed=4)
@@ -28,9 +28,12 @@ def _fake_latency(group):
 
 
 def _costs(run_dir) -> list[tuple]:
+    """``(code, value, spread, source)`` of every stored latency, in the order written (the store keys
+    rows by the architecture's text since schema 3: the code is read back from it)."""
     with sqlite3.connect(run_dir / DB_NAME) as conn:
-        return conn.execute("SELECT code, value, spread, source FROM costs WHERE metric='latency_ms' "
+        rows = conn.execute("SELECT arch, value, spread, source FROM costs WHERE metric='latency_ms' "
                             "ORDER BY rowid").fetchall()
+    return [(Arch.parse(arch).code, *rest) for arch, *rest in rows]
 
 
 def test_sharded_sweep_writes_the_sequential_rows_in_order(tmp_path):
@@ -59,7 +62,7 @@ def test_interrupted_sharded_sweep_resumes(tmp_path):
         with pytest.raises(Stop):
             sweep(ARCHS, store, "latency_ms", "cpu", stop_after_first_group, source="fake", progress=False, group=3,
                   executor=inline)
-        assert set(store.costs("latency_ms", "cpu")) == {a.code for a in ARCHS[:3]}
+        assert set(store.costs("latency_ms", "cpu")) == set(ARCHS[:3])
         summary = sweep(ARCHS, store, "latency_ms", "cpu", _fake_latency, source="fake", progress=False, group=3,
                         executor=inline)
     assert summary == {"measured": 4, "skipped": 3, "total": 7}
@@ -79,7 +82,7 @@ def test_failed_group_keeps_finished_work(tmp_path):
             sweep(ARCHS, store, "latency_ms", "cpu", fail_on_second_group, source="fake", progress=False, group=2,
                   executor=inline)
         # inline, two groups out at once: group 0 came back beside the failed group 1 and is kept
-        assert set(store.costs("latency_ms", "cpu")) == {a.code for a in ARCHS[:2]}
+        assert set(store.costs("latency_ms", "cpu")) == set(ARCHS[:2])
     assert "2 of 7 architectures were measured" in " ".join(raised.value.__notes__)
 
 
@@ -88,7 +91,7 @@ def test_two_process_workers_time_real_networks(tmp_path):
         summary = measure_many(ARCHS[:4], store, progress=False, interleave=2, executor=executor, **TINY)
         stored = store.costs("latency_ms", "cpu")
     assert summary == {"measured": 4, "skipped": 0, "total": 4}
-    assert set(stored) == {a.code for a in ARCHS[:4]}
+    assert set(stored) == set(ARCHS[:4])
     assert all(value > 0 and spread is not None for value, spread in stored.values())
     sources = [source for *_, source in _costs(tmp_path)]
     assert all(source.startswith("measured:cpu:repeats=2:threads=1:interleave=2:clock=cpu:min:worker=")

@@ -114,9 +114,9 @@ def test_bound_applies_to_the_upper_end(tmp_path):
     # cell 0: predicted 7.5 (upper 8.5) ; cell 1: measured 7.9 ; cell 2: predicted 6.0 (upper 6.8)
     table = _write_lut(RunStore(tmp_path / "r"), [95.0, 90.0, 80.0], [7.5, 7.9, 6.0], [0, 1, 0], SCORES)
     point = table.query(max_latency_ms=8.0, confidence=0)
-    assert [r["code"] for r in point] == [0, 1, 2]  # today: the point estimate
+    assert [r["position"] for r in point] == [0, 1, 2]  # today: the point estimate (rows written in code order: position = code)
     rows = table.query(max_latency_ms=8.0, confidence=0.9)
-    assert [r["code"] for r in rows] == [1, 2]
+    assert [r["position"] for r in rows] == [1, 2]
     assert rows[0]["latency_ms_high"] == rows[0]["latency_ms_low"] == 7.9  # measured: as it is
     assert rows[1]["latency_ms_high"] == pytest.approx(6.0 * math.exp(SCORES[17]))
     assert rows[1]["latency_ms_low"] < 6.0
@@ -128,8 +128,8 @@ def test_pareto_front_trades_accuracy_against_the_upper_end(tmp_path):
     # predicted 5.0 (upper 5.67) at 90 vs measured 5.5 at 85: by the upper end the measured cell is cheaper
     table = _write_lut(RunStore(tmp_path / "r"), [90.0, 85.0, 70.0], [5.0, 5.5, 3.0], [0, 1, 1], SCORES)
     front = table.query(max_latency_ms=8.0, sort="pareto", confidence=0.9)
-    assert [r["code"] for r in front] == [2, 1, 0]
-    assert [r["code"] for r in table.query(max_latency_ms=8.0, sort="pareto", confidence=0)] == [2, 0]
+    assert [r["position"] for r in front] == [2, 1, 0]
+    assert [r["position"] for r in table.query(max_latency_ms=8.0, sort="pareto", confidence=0)] == [2, 0]
 
 
 def test_uncalibrated_predicted_latency_needs_confidence_zero(tmp_path):
@@ -147,11 +147,11 @@ def test_measure_next_lists_picks_and_straddling_cells(tmp_path):
     measured = [0, 0, 1, 0, 0, 0]
     table = _write_lut(RunStore(tmp_path / "r"), accuracy, latency, measured, SCORES)
     picks = table.query(max_latency_ms=8.0, top=2, confidence=0.9)
-    assert [r["code"] for r in picks] == [2, 3]  # cell 1 (upper 8.5) is left out, cell 2 measured
+    assert [r["position"] for r in picks] == [2, 3]  # cell 1 (upper 8.5) is left out, cell 2 measured
     following = table.measure_next(max_latency_ms=8.0, top=2, num=5, confidence=0.9)
     # cell 1 straddles the bound (7.5: low 6.4, high 8.5) and is more accurate than the 2nd pick;
     # cell 3 is an unmeasured pick; cell 0 cannot meet it, cell 2 is measured, 4 and 5 rank below
-    assert [(r["code"], r["reason"]) for r in following] == [(1, "may enter"), (3, "pick")]
+    assert [(r["position"], r["reason"]) for r in following] == [(1, "may enter"), (3, "pick")]
     with pytest.raises(InvalidInputError, match="confidence in"):
         table.measure_next(max_latency_ms=8.0, confidence=0)
 
@@ -167,10 +167,10 @@ def test_fdr_selection_distrusts_borderline_cells_after_many_more_accurate_misse
     measured = np.array([0] * 50 + [1])
     table = _write_lut(RunStore(tmp_path / "r"), accuracy, latency, measured, SCORES)
     each = table.query(max_latency_ms=8.0, top=5, distinct=False, selection="each")
-    assert [r["code"] for r in each] == [40, 41, 42, 43, 44]
+    assert [r["position"] for r in each] == [40, 41, 42, 43, 44]
     assert all(r["latency_ms_p_over"] == pytest.approx(0.1) for r in each)
     fdr = table.query(max_latency_ms=8.0, top=5, distinct=False, selection="fdr")
-    assert [r["code"] for r in fdr] == [50]
+    assert [r["position"] for r in fdr] == [50]
     # with only the borderline cells competing, they pass: 10 tests at p = 0.1 each
     table = _write_lut(RunStore(tmp_path / "s"), accuracy[40:], latency[40:], measured[40:], SCORES)
     assert len(table.query(max_latency_ms=8.0, top=5, distinct=False)) == 5
@@ -200,10 +200,10 @@ def test_rounds_of_measure_next_improve_the_picks_and_keep_them_within():
             store.write_lut(archs, {"accuracy": accuracy, "latency_ms": latency, "latency_measured": flag},
                             meta={"calibration": {"latency_ms": model.calibration()}})
             picks = LookupTable(store).query(max_latency_ms=bound, distinct=False)
-            assert len(picks) == 10 and all(truth[r["code"]] <= bound for r in picks)
+            assert len(picks) == 10 and all(truth[r["position"]] <= bound for r in picks)
             gaps.append(best_feasible - picks[0]["accuracy"])
             following = LookupTable(store).measure_next(max_latency_ms=bound, num=10, distinct=False)
             assert following and all(r["latency_ms_low"] <= bound and r["latency_measured"] == 0 for r in following)
             assert [r["gain"] for r in following] == sorted((r["gain"] for r in following), reverse=True)
-            known |= {r["code"] for r in following}
+            known |= {r["position"] for r in following}
     assert all(b <= a for a, b in zip(gaps, gaps[1:])) and gaps[-1] < gaps[0], gaps

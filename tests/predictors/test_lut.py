@@ -66,8 +66,8 @@ def test_pareto_front_is_non_dominated(lut, cost):
     for a, c in values:  # nobody is at least as good on both and strictly better on one
         assert not np.any((acc >= a) & (cst <= c) & ((acc > a) | (cst < c)))
     thin = lut.query(sort="pareto", pareto_cost=cost, top=3, max_flops_m=150)
-    assert len(thin) == min(3, len(front)) and thin[0]["code"] == front[0]["code"]
-    assert thin[-1]["code"] == front[-1]["code"]
+    assert len(thin) == min(3, len(front)) and thin[0]["arch"] == front[0]["arch"]
+    assert thin[-1]["arch"] == front[-1]["arch"]
 
 
 def test_infeasible_single_bound(lut):
@@ -88,9 +88,9 @@ def test_infeasible_combination_names_the_admitting_value(tmp_path):
         "no architecture meets the constraints: latency_ms <= 1.5 excludes every architecture meeting the "
         "other bounds; latency_ms <= 2 would admit one; params_m <= 1.5 excludes every architecture meeting "
         "the other bounds; params_m <= 2 would admit one")
-    assert [r["code"] for r in table.query(max_latency_ms=2, max_params_m=1.5)] == [200]
+    assert [r["arch"] for r in table.query(max_latency_ms=2, max_params_m=1.5)] == [str(archs[1])]
     front = table.query(sort="pareto", pareto_cost="params_m")
-    assert [(r["code"], r["rank"]) for r in front] == [(200, 1), (100, 2)]
+    assert [(r["arch"], r["rank"]) for r in front] == [(str(archs[1]), 1), (str(archs[0]), 2)]
 
 
 def test_missing_cost_column(tmp_path, fitted_gbt):
@@ -113,3 +113,13 @@ def test_bad_queries(lut, tmp_path):
 def test_build_without_predictor_file(tmp_path):
     with pytest.raises(DataNotFoundError, match="gcnas predictor fit"):
         LookupTable.build(tmp_path)
+
+
+def test_a_pool_tables_distinct_canonical_cells_and_a_space_too_large_to_list_needs_one(tmp_path, fitted_gbt):
+    table = LookupTable.build(RunStore(tmp_path / "pool"), fitted_gbt, latency=None, energy=None, pool=50, seed=1)
+    archs, predicted = table.predictions(distinct=False)
+    assert len(archs) == 50 == len({a.canonical() for a in archs}) and all(a.is_canonical() for a in archs)
+    np.testing.assert_allclose(predicted, fitted_gbt.predict(archs))
+    assert table.store.lut_meta()["pool"] == 50 and table.query(top=3)[0]["accuracy"] == predicted.max()
+    with pytest.raises(InvalidInputError, match="'darts' space cannot be listed.*--pool N"):
+        LookupTable.build(RunStore(tmp_path / "darts", space="darts"), fitted_gbt)

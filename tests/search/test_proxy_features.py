@@ -74,8 +74,8 @@ def test_counted_features_need_no_store_and_are_cached_in_a_writable_one(tmp_pat
     with RunStore(tmp_path) as store:
         assert np.array_equal(ProxyFeatures(["params", "flops"], store=store)(archs), X)
         stored = store.features("params", ProxySettings().key("params", None, 32))
-    assert set(stored) == {a.canonical().code for a in archs}       # one value per canonical cell
-    assert np.allclose(np.log([stored[a.canonical().code] for a in archs]), X[:, 0])
+    assert set(stored) == {a.canonical() for a in archs}       # one value per canonical cell
+    assert np.allclose(np.log([stored[a.canonical()] for a in archs]), X[:, 0])
 
 
 @pytest.mark.parametrize("spec, store, message", [
