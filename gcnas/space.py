@@ -481,6 +481,36 @@ class NB201Space(Space):
     def canonical(self, arch: Arch) -> Arch:
         return arch.canonical()
 
+    # -- the SearchSpace protocol members the searchers use (small versions; the move of
+    # NB201 behind the protocol, gcnas/spaces/nb201, brings the full ones) ------------------
+
+    @property
+    def decisions(self) -> tuple:
+        """Six decisions (one per edge, in string order) of the five ops each."""
+        from gcnas.spaces.protocol import Decision
+
+        return tuple(Decision(f"edge{j}<-{i}", OPS) for j, i in EDGES)
+
+    def key(self, arch: Arch) -> str:
+        """The canonical (isomorphism-class) cell's string."""
+        return str(arch.canonical())
+
+    def format(self, arch: Arch) -> str:
+        """The NATS-Bench string of ``arch``."""
+        return str(arch)
+
+    def size(self) -> int:
+        """15,625: every cell is listed by :meth:`enumerate`."""
+        return NUM_ARCHS
+
+    def to_decisions(self, arch: Arch) -> list[int]:
+        """The six op ids, in string order."""
+        return list(arch.ops)
+
+    def from_decisions(self, values: Sequence[int]) -> Arch:
+        """The cell of six op ids."""
+        return Arch(tuple(values))
+
     def canonical_codes(self) -> np.ndarray:
         """``(15625,)`` int64: the representative's code for every code."""
         return _canonical_codes()
