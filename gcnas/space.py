@@ -418,6 +418,17 @@ class Space(abc.ABC):
         return arch
 
 
+class _Decision(NamedTuple):
+    """One choice of a cell, as :class:`gcnas.spaces.Decision` (which this bottom module may not import)."""
+
+    name: str
+    choices: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.choices)
+
+
 class NB201Space(Space):
     """The NAS-Bench-201 / NATS-Bench topology space (15,625 cells).
 
@@ -485,11 +496,9 @@ class NB201Space(Space):
     # NB201 behind the protocol, gcnas/spaces/nb201, brings the full ones) ------------------
 
     @property
-    def decisions(self) -> tuple:
+    def decisions(self) -> tuple[_Decision, ...]:
         """Six decisions (one per edge, in string order) of the five ops each."""
-        from gcnas.spaces.protocol import Decision
-
-        return tuple(Decision(f"edge{j}<-{i}", OPS) for j, i in EDGES)
+        return tuple(_Decision(f"edge{j}<-{i}", OPS) for j, i in EDGES)
 
     def key(self, arch: Arch) -> str:
         """The canonical (isomorphism-class) cell's string."""

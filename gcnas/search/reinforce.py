@@ -118,7 +118,7 @@ class Controller(nn.Module):
     def __init__(self, decisions: Sequence[Decision] | None = None, hidden_size: int = 64, seed: int = 0) -> None:
         super().__init__()
         decisions = tuple(decisions) if decisions is not None else resolve_space(None).decisions
-        if not decisions or not all(isinstance(d, Decision) for d in decisions):
+        if not decisions or not all(isinstance(getattr(d, "choices", None), tuple) for d in decisions):
             raise InvalidInputError(f"Controller needs a non-empty tuple of Decision (space.decisions), "
                                     f"got {decisions!r}")
         self.sizes = tuple(d.size for d in decisions)
