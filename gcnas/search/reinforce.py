@@ -65,6 +65,10 @@ from gcnas.exceptions import InvalidInputError
 from gcnas.search.base import Arch, Observations, Searcher, register_searcher, resolve_space
 from gcnas.spaces import Decision, SearchSpace
 
+PAD = -1e9
+"""The logit of a choice a decision does not have (where decisions differ in size): its
+probability is exactly 0 and its entropy term 0, with finite gradients (``-inf`` gives NaN ones)."""
+
 ENUMERATE_LIMIT = 2_000_000
 """Largest decision-vector count for which the log-probability of every vector is computed in
 one pass (:meth:`Controller.log_prob_all`); above it, candidates are scored one by one."""
@@ -145,7 +149,8 @@ class Controller(nn.Module):
 
         Returns:
             ``(b, n_decisions, max choices)`` logits of each decision given the earlier ones
-            (``-inf`` beyond a decision's own choices), and ``(b, hidden_size)`` the hidden
+            (:data:`PAD` beyond a decision's own choices: probability 0, and finite, so
+            that no gradient is NaN), and ``(b, hidden_size)`` the hidden
             state after reading all decisions (the last one's embedding included), the
             state the memory-buffer paper compares.
         """
@@ -158,7 +163,7 @@ class Controller(nn.Module):
             state = self.cell(x, state)
             step_logits = self.heads[step](state[0])
             if self.sizes[step] < widest:
-                step_logits = nn.functional.pad(step_logits, (0, widest - self.sizes[step]), value=-torch.inf)
+                step_logits = nn.functional.pad(step_logits, (0, widest - self.sizes[step]), value=PAD)
             logits.append(step_logits)
             x = self.embed(ops[:, step] + self.offsets[step])
         hidden, _ = self.cell(x, state)
@@ -169,8 +174,7 @@ class Controller(nn.Module):
         logits, _ = self(ops)
         log_p = torch.log_softmax(logits, dim=-1)
         chosen = log_p.gather(-1, ops.unsqueeze(-1)).squeeze(-1).sum(dim=1)
-        terms = log_p.exp() * log_p
-        entropy = -torch.where(torch.isfinite(log_p), terms, torch.zeros_like(terms)).sum(dim=(1, 2))
+        entropy = -(log_p.exp() * log_p).sum(dim=(1, 2))
         return chosen, entropy
 
     @torch.no_grad()
