@@ -444,6 +444,9 @@ class NB201Space(Space):
     edges = EDGES
     num_node_types = len(NODE_TYPES)
     graph_nodes = 8
+    node_types = NODE_TYPES
+    graph_names = ("cell",)
+    max_nodes = 8
 
     def __len__(self) -> int:
         return NUM_ARCHS

@@ -48,7 +48,7 @@ def onehot_features(archs: Sequence[Arch], space: SearchSpace[Any] | str | None 
 
     Example:
         >>> onehot_features([DartsSpace().sample(0)], "darts").shape
-        (1, 90)
+        (1, 152)
     """
     space = resolve_space(space)
     return one_hot(space, list(archs)).astype(np.float64)
@@ -102,7 +102,7 @@ class SpaceFeatures:
 
     Example:
         >>> SpaceFeatures("onehot", DartsSpace())([DartsSpace().sample(0)]).shape
-        (1, 90)
+        (1, 152)
     """
 
     def __init__(self, name: str, space: SearchSpace[Any] | str | None = None) -> None:
@@ -359,7 +359,7 @@ def make_features(features: str | FeatureMap, *, store: Any = None,
 
     Example:
         >>> make_features("onehot+graph", space="darts")([DartsSpace().sample(0)]).shape
-        (1, 116)
+        (1, 178)
         >>> make_features("arch2vec+stats", store=store)([Arch.from_code(7)]).shape
         (1, 26)
         >>> make_features("arch2vec+stats+zc", store=store)([Arch.from_code(7)]).shape
