@@ -65,3 +65,14 @@ def test_bad_tables_are_refused_naming_the_line(tmp_path):
     bad.write_text("genotype,val_accuracy\nGenotype(normal=nonsense),1\n")
     with pytest.raises(InvalidInputError, match="line 2"):
         SpaceTable(bad, "darts", arch_column="genotype")
+
+
+def test_a_table_spec_of_another_space_reads_its_genotype_column(tmp_path):
+    from gcnas.search.specs import objective_from_spec
+
+    cells = [SPACE.sample(i) for i in range(3)]
+    path = _write(tmp_path / "t.csv", cells, [91.5, 92.0, 93.25])
+    accuracy = objective_from_spec(f"table:{path}:val_accuracy", name="accuracy", space="darts")
+    assert accuracy.name == "accuracy" and accuracy(cells[1:2]).tolist() == [92.0]
+    with pytest.raises(InvalidInputError, match="reads its tables as table:CSV:COLUMN"):
+        objective_from_spec("nb201:cifar10:valid_acc", space="darts")
