@@ -2,7 +2,9 @@
 
 ``"onehot"`` is the one-hot of the space's decisions (:func:`gcnas.spaces.one_hot`; the (30,)
 op one-hot of a NAS-Bench-201 cell); ``"graph"`` counts each graph's node types, edges and
-depth (:func:`graph_features`, any space). These two work on every space; the others are
+depth (:func:`graph_features`, any space); ``"costs"`` are the logs of the params and FLOPs the
+space counts on the cell's network (no training, no table:
+:class:`gcnas.predictors.cells.CostFeatures`). These three work on every space; the others are
 NAS-Bench-201's (they look cells up by its code) and refuse another space. ``"arch2vec"`` is the latent mean of
 the pretrained graph autoencoder (from an ``Arch2Vec`` encoder, the run store's
 ``embeddings("arch2vec")``, or an ``.npz`` cache with ``codes`` and ``z``); ``"stats"``
@@ -35,7 +37,7 @@ __all__ = ["FeatureMap", "onehot_features", "stats_features", "graph_features", 
 
 FeatureMap = Callable[[Sequence[Arch]], np.ndarray]
 
-ANY_SPACE_FEATURES = ("onehot", "graph")
+ANY_SPACE_FEATURES = ("onehot", "graph", "costs")
 """The named feature maps that work on every space (the rest are NAS-Bench-201's)."""
 
 
@@ -94,7 +96,10 @@ def _graph_row(graph: SpaceGraph, n_types: int) -> np.ndarray:
 
 
 class SpaceFeatures:
-    """A feature map of any space by name (``"onehot"``, ``"graph"``): ``archs -> (n, d)``.
+    """A feature map of any space by name (``"onehot"``, ``"graph"``, ``"costs"``): ``archs -> (n, d)``.
+
+    ``costs`` counts each cell's network once (about 50 ms a DARTS cell) and keeps the values
+    by ``space.key``, so a pool refreshed each step pays only for its new cells.
 
     Args:
         name: One of :data:`ANY_SPACE_FEATURES`.
@@ -112,8 +117,21 @@ class SpaceFeatures:
         self.space = resolve_space(space)
 
     def __call__(self, archs: Sequence[Arch]) -> np.ndarray:
+        if self.name == "costs":
+            return self._costs(archs)
         make = onehot_features if self.name == "onehot" else graph_features
         return make(archs, self.space)
+
+    def _costs(self, archs: Sequence[Arch]) -> np.ndarray:
+        from gcnas.predictors.cells import CostFeatures
+
+        known = self.__dict__.setdefault("_known", {})
+        keys = [self.space.key(a) for a in archs]
+        todo = {k: a for k, a in zip(keys, archs) if k not in known}
+        if todo:
+            counted = CostFeatures(self.space)(list(todo.values()))
+            known.update(zip(todo, counted))
+        return np.array([known[k] for k in keys], dtype=np.float64).reshape(len(archs), 2)
 
 
 def stats_features(archs: Sequence[Arch]) -> np.ndarray:
@@ -381,8 +399,8 @@ def make_features(features: str | FeatureMap, *, store: Any = None,
                                 "onehot+graph, or a callable archs -> (n, d) array")
     if features == "onehot":
         return onehot_features
-    if features == "graph":
-        return SpaceFeatures("graph", resolved)
+    if features in ("graph", "costs"):
+        return SpaceFeatures(features, resolved)
     if features == "stats":
         return stats_features
     if features == "arch2vec":
@@ -395,6 +413,6 @@ def make_features(features: str | FeatureMap, *, store: Any = None,
         return ProxyFeatures(names, store=store)
     if isinstance(features, (str, os.PathLike)) and str(features).endswith(".npz"):
         return EmbeddingFeatures.from_npz(features)
-    raise InvalidInputError(f"unknown features {features!r}; choose onehot, graph, stats, arch2vec, zc (or zc:NAME,NAME: "
+    raise InvalidInputError(f"unknown features {features!r}; choose onehot, graph, costs, stats, arch2vec, zc (or zc:NAME,NAME: "
                             "params, flops, synflow, naswot, jacov), a .npz cache, several joined with '+' "
                             "(arch2vec+stats+zc), or a callable")

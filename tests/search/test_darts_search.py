@@ -108,6 +108,10 @@ def test_features_of_any_space_and_the_nb201_only_ones_refused():
     # each cell graph: 11 nodes (two inputs, eight ops, the output), depth 2..5 edges
     assert (stats[:, :11].sum(axis=1) == 11).all() and ((stats[:, 12] >= 2) & (stats[:, 12] <= 5)).all()
     assert make_features("onehot+graph", space="darts")(cells).shape == (3, 178)
+    costs = make_features("costs", space="darts")
+    logged = np.log([[SPACE.costs(c)["params"], SPACE.costs(c)["flops"]] for c in cells])
+    np.testing.assert_allclose(costs(cells), logged)
+    assert costs._known and np.array_equal(costs(cells[::-1]), costs(cells)[::-1])   # counted once per key
     for spec in ("stats", "arch2vec", "zc", "onehot+stats"):
         with pytest.raises(InvalidInputError, match="do not apply to space 'darts'; use onehot, graph"):
             make_features(spec, space="darts")
