@@ -5,24 +5,27 @@ NAS-Bench-301 CIFAR-10 ``val_accuracy``). The 725 are the candidate pool of ever
 (``candidates=``), ``val_accuracy`` the table objective (:class:`gcnas.search.SpaceTable`,
 cells found by ``space.key``), which no searcher reads except through its queries. Methods:
 
-* ``bo-onehot``: BO (qLogNEI on a GP) over the one-hot of the 24 decisions;
-* ``bo-onehot+graph``: the same plus graph statistics of both cells (node-type counts,
-  edges, depth: :func:`gcnas.search.graph_features`);
+* ``bo-onehot``: BO (qLogNEI on a GP) over the one-hot of the 24 decisions (152 columns);
+* ``bo-graph``: BO over graph statistics of both cells (node-type counts, edges, depth:
+  :func:`gcnas.search.graph_features`, 26 columns);
+* ``bo-graph+costs``: the same plus the logs of params and FLOPs that the space counts on each
+  cell's network (``space.costs``: no training, nothing read from the table);
 * ``random``: random search over the 725;
 * ``evolution``: regularised evolution (population 20, tournament 5); a child is the
   unevaluated pool cell nearest its parent (a one-step mutation never lands in the pool);
 * ``reinforce``: REINFORCE with the LSTM controller over the 24 decisions, sampling among
   the 725.
 
-Budget 100 queries, the first 10 random for BO; seeds 300-319 by default (seeds 0-9 were seen
-while writing the code, nothing was tuned on 300-319). For each method: the fraction of seeds
+Budget 100 queries, the first 10 random for BO; seeds 300-319 by default. The feature maps
+were chosen on seeds 0-5 (graph + costs found the best on 6 of 6 there); a first run of
+``bo-onehot`` on seeds 300-315 was seen before that choice, nothing else of 300-319. For each method: the fraction of seeds
 whose 100 queries include the best of the 725, the median number of queries to it (seeds
 that never found it count as budget + 1), and the median incumbent at 25/50/100 queries.
 
 Each (method, seed) row is cached under ``runs/bench/search_darts/`` (keyed by the settings
 and the code), so an interrupted run resumes.
 
-    python benchmarks/search_darts.py                       # 20 seeds x 5 methods
+    python benchmarks/search_darts.py                       # 20 seeds x 6 methods
     python benchmarks/search_darts.py --seeds 2 --methods bo-onehot,random --budget 30
 """
 
@@ -49,7 +52,7 @@ except ImportError:  # imported as benchmarks.search_darts
     from benchmarks._results import CACHE_ROOT, REPO, BenchmarkRun, add_output_arguments, cache_key
 
 DEFAULT_CSV = REPO.parent / "shared" / "data" / "nb301" / "nb301_sample_cifar10.csv"
-METHODS = ("bo-onehot", "bo-onehot+graph", "random", "evolution", "reinforce")
+METHODS = ("bo-onehot", "bo-graph", "bo-graph+costs", "random", "evolution", "reinforce")
 CHECKPOINTS = (25, 50, 100)
 
 

@@ -206,7 +206,7 @@ class Searcher:
             out[name] = value if plain else value.settings() if hasattr(value, "settings") else type(value).__name__
         if self.space_.name != DEFAULT_SPACE:  # so the default space's studies keep the settings they recorded
             out["space"] = self.space_.name
-        if not self.enumerates and getattr(self, "uses_pool", True):
+        if not self.enumerates and type(self).ask is Searcher.ask:  # the pool is refreshed by Searcher.ask
             out["pool"] = (self.pool or self.default_pool()).settings()
         return out
 

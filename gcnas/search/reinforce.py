@@ -367,8 +367,6 @@ class ReinforceSearch(Searcher):
 
     # -- proposals ------------------------------------------------------------------------
 
-    uses_pool = False
-
     def prepare(self, candidates: Sequence[Arch] | None, known: np.ndarray | None = None) -> None:
         super().prepare(candidates, known)
         vectors = np.array([self.space_.to_decisions(a) for a in self.candidates_], dtype=np.int64)

@@ -119,3 +119,21 @@ def test_features_of_any_space_and_the_nb201_only_ones_refused():
     arch = nb201.sample(0)
     assert np.array_equal(make_features("onehot")([arch]), arch.one_hot()[None].astype(np.float64))
     assert graph_features([arch]).shape == (1, 9)
+
+
+def test_settings_name_the_space_and_pool_only_where_they_matter():
+    assert "space" not in BayesianOptimization().settings() and "pool" not in BayesianOptimization().settings()
+    assert ReinforceSearch(space="darts").settings()["space"] == "darts"
+    assert "pool" not in ReinforceSearch(space="darts").settings()              # it draws from its controller
+    assert RandomSearch(space="darts").settings()["pool"]["n_mutations"] == 0
+
+
+def test_ask_and_tell_on_darts_takes_genotype_strings():
+    from gcnas.search import Study
+
+    study = Study(RandomSearch(space="darts"), ["sep_convs"], seed=0)
+    first, second = study.ask(2)
+    study.tell(SPACE.format(first), sep_convs(first))
+    study.tell(second, sep_convs(second))
+    assert [SPACE.key(t.arch) for t in study.result().trials] == [SPACE.key(first), SPACE.key(second)]
+    assert SPACE.key(study.ask()[0]) not in {SPACE.key(first), SPACE.key(second)}
