@@ -2,10 +2,11 @@
 
 Every searcher takes ``space=`` (any :class:`~gcnas.spaces.SearchSpace` or its name); in a
 space that cannot be listed it proposes from a :class:`CandidatePool` refreshed each step, or
-from given ``candidates`` (a table's cells: :class:`SpaceTable`). ``LatentSpaceBO`` searches an encoder's latent space and decodes proposals, for spaces
-too large to enumerate. ``run_search`` drives any searcher against objectives, writing every trial to the run
-store as it completes so a killed run resumes; ``SearchResult`` gives the incumbent,
-the Pareto front and the hypervolume per step; :mod:`gcnas.search.plots` draws them.
+from given ``candidates`` (a table's cells: :class:`SpaceTable`). ``LatentSpaceBO`` searches
+an encoder's latent space and decodes proposals, for spaces too large to enumerate.
+``run_search`` drives any searcher against objectives, writing every trial to the run store
+as it completes so a killed run resumes; ``SearchResult`` gives the incumbent, the Pareto
+front and the hypervolume per step; :mod:`gcnas.search.plots` draws them.
 """
 
 from __future__ import annotations

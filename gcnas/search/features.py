@@ -413,6 +413,6 @@ def make_features(features: str | FeatureMap, *, store: Any = None,
         return ProxyFeatures(names, store=store)
     if isinstance(features, (str, os.PathLike)) and str(features).endswith(".npz"):
         return EmbeddingFeatures.from_npz(features)
-    raise InvalidInputError(f"unknown features {features!r}; choose onehot, graph, costs, stats, arch2vec, zc (or zc:NAME,NAME: "
-                            "params, flops, synflow, naswot, jacov), a .npz cache, several joined with '+' "
+    raise InvalidInputError(f"unknown features {features!r}; choose onehot, graph, costs, stats, arch2vec, zc "
+                            "(or zc:NAME,NAME: params, flops, synflow, naswot, jacov), a .npz cache, several joined with '+' "
                             "(arch2vec+stats+zc), or a callable")

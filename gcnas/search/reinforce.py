@@ -7,8 +7,8 @@ the previous decision (a learned start vector at the first step) and a softmax o
 decision's choices, one linear head per decision, gives its value; ``space.from_decisions``
 builds the cell. Decisions that offer the same choices (NAS-Bench-201's six edges, DARTS'
 16 ops) share their embedding rows, so on NAS-Bench-201 the controller is exactly ENAS'
-(and this module's before spaces became plug-ins: the same seeds give the same runs). It is trained by REINFORCE, one policy-gradient step
-per finished trial in trial order, with
+(and this module's before spaces became plug-ins: the same seeds give the same runs). It
+is trained by REINFORCE, one policy-gradient step per finished trial in trial order, with
 
 * the reward: the primary objective (maximisation convention), minus
   ``penalty * max(0, slack)`` summed over the constraints -- the penalty reward of RENA
