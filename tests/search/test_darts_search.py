@@ -137,3 +137,14 @@ def test_ask_and_tell_on_darts_takes_genotype_strings():
     study.tell(second, sep_convs(second))
     assert [SPACE.key(t.arch) for t in study.result().trials] == [SPACE.key(first), SPACE.key(second)]
     assert SPACE.key(study.ask()[0]) not in {SPACE.key(first), SPACE.key(second)}
+
+
+def test_a_parallel_run_keeps_pending_cells_out_of_the_refreshed_pool():
+    from gcnas.parallel import make_executor
+
+    bo = BayesianOptimization(space="darts", n_init=3, pool=CandidatePool(n_random=8, n_mutations=8),
+                              mc_samples=16, prescreen=8)
+    with make_executor("inline", workers=3) as executor:
+        result = run_search(bo, [SCORE], budget=8, seed=4, executor=executor)
+    keys = [SPACE.key(t.arch) for t in result.trials]
+    assert len(keys) == len(set(keys)) == 8
