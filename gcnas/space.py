@@ -418,6 +418,17 @@ class Space(abc.ABC):
         return arch
 
 
+class _Decision(NamedTuple):
+    """One choice of a cell, as :class:`gcnas.spaces.Decision` (which this bottom module may not import)."""
+
+    name: str
+    choices: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.choices)
+
+
 class NB201Space(Space):
     """The NAS-Bench-201 / NATS-Bench topology space (15,625 cells).
 
@@ -433,6 +444,9 @@ class NB201Space(Space):
     edges = EDGES
     num_node_types = len(NODE_TYPES)
     graph_nodes = 8
+    node_types = NODE_TYPES
+    graph_names = ("cell",)
+    max_nodes = 8
 
     def __len__(self) -> int:
         return NUM_ARCHS
@@ -481,17 +495,33 @@ class NB201Space(Space):
     def canonical(self, arch: Arch) -> Arch:
         return arch.canonical()
 
-    def format(self, arch: Arch) -> str:
-        """The NATS-Bench string of ``arch`` (``parse(format(a)) == a``)."""
-        return str(arch)
+    # -- the SearchSpace protocol members the searchers use (small versions; the move of
+    # NB201 behind the protocol, gcnas/spaces/nb201, brings the full ones) ------------------
+
+    @property
+    def decisions(self) -> tuple[_Decision, ...]:
+        """Six decisions (one per edge, in string order) of the five ops each."""
+        return tuple(_Decision(f"edge{j}<-{i}", OPS) for j, i in EDGES)
 
     def key(self, arch: Arch) -> str:
-        """The string of the isomorphism class's representative: equal exactly for equal canonical forms."""
+        """The canonical (isomorphism-class) cell's string."""
         return str(arch.canonical())
 
+    def format(self, arch: Arch) -> str:
+        """The NATS-Bench string of ``arch``."""
+        return str(arch)
+
     def size(self) -> int:
-        """15,625: every cell can be listed (:meth:`enumerate`)."""
+        """15,625: every cell is listed by :meth:`enumerate`."""
         return NUM_ARCHS
+
+    def to_decisions(self, arch: Arch) -> list[int]:
+        """The six op ids, in string order."""
+        return list(arch.ops)
+
+    def from_decisions(self, values: Sequence[int]) -> Arch:
+        """The cell of six op ids."""
+        return Arch(tuple(values))
 
     def canonical_codes(self) -> np.ndarray:
         """``(15625,)`` int64: the representative's code for every code."""

@@ -3,6 +3,17 @@
 A searcher is stateless between calls: :meth:`Searcher.ask` looks only at the
 :class:`Observations` (every finished trial) and a random generator seeded per step,
 so a run rebuilt from the run store after a kill continues exactly where it stopped.
+
+A searcher works on any :class:`~gcnas.spaces.SearchSpace`. Its candidates are, in this order:
+
+* the ``candidates`` it was given (a list of cells: NAS-Bench-301's 725 published genotypes);
+* every cell of the space, where the space can list them (``space.size()`` is a number);
+* otherwise a :class:`~gcnas.search.pool.CandidatePool` refreshed at every step (fresh
+  samples plus mutations of the best cells so far).
+
+In a space that lists its cells, each listed cell is a candidate of its own (isomorphic
+NAS-Bench-201 cells are distinct rows of its benchmark), so cells are told apart by value;
+in a space that cannot list them, by ``space.key`` (two notations of one cell are one cell).
 """
 
 from __future__ import annotations
@@ -10,15 +21,41 @@ from __future__ import annotations
 import importlib
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Hashable, Sequence
 
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.registry import Registry
-from gcnas.space import Arch, NB201Space, Space
+from gcnas.search.pool import CandidatePool
+from gcnas.spaces import SearchSpace, get_space
 
-__all__ = ["Observations", "Searcher", "register_searcher", "make_searcher", "searcher_names"]
+__all__ = ["Observations", "Searcher", "register_searcher", "make_searcher", "searcher_names", "resolve_space",
+           "DEFAULT_SPACE"]
+
+Arch = Any
+"""A cell of the searcher's space (the space's architecture type)."""
+
+DEFAULT_SPACE = "nb201"
+"""The space of a searcher built without ``space=``."""
+
+
+def resolve_space(space: SearchSpace[Any] | str | None) -> SearchSpace[Any]:
+    """``space`` as a space instance: a name goes through :func:`gcnas.spaces.get_space`, None is the default.
+
+    Example:
+        >>> resolve_space("darts").size() is None
+        True
+    """
+    if space is None:
+        return get_space(DEFAULT_SPACE)
+    if isinstance(space, str):
+        return get_space(space)
+    for member in ("key", "sample", "mutate", "size", "decisions", "to_decisions", "from_decisions"):
+        if not hasattr(space, member):
+            raise InvalidInputError(f"space {space!r} lacks {member!r}: pass a SearchSpace (gcnas.spaces) "
+                                    "or the name of one (e.g. 'darts')")
+    return space
 
 
 BUILTIN_SEARCHERS = ("bo", "evolution", "latent_bo", "random_search", "reinforce")
@@ -93,8 +130,17 @@ class Observations:
 
     @property
     def codes(self) -> set[int]:
-        """Codes of the cells evaluated or pending: those a searcher must not propose."""
+        """NAS-Bench-201 codes of the cells evaluated or pending (kept for ``latent_bo``; new
+        code asks :meth:`taken` with the searcher's :meth:`~Searcher.cell_id`)."""
         return {a.code for a in self.archs} | {a.code for a in self.pending}
+
+    def taken(self, identity: Callable[[Any], Hashable]) -> set[Hashable]:
+        """Identities of the cells evaluated or pending: those a searcher must not propose.
+
+        Args:
+            identity: A cell's identity (:meth:`Searcher.cell_id`).
+        """
+        return {identity(a) for a in self.archs} | {identity(a) for a in self.pending}
 
     def __len__(self) -> int:
         return len(self.archs)
@@ -104,21 +150,49 @@ class Searcher:
     """Base class: candidate bookkeeping; subclasses implement :meth:`_ask`.
 
     Args:
-        space: The search space.
-        candidates: The architectures a search may propose (default: the whole space).
+        space: The search space (a :class:`~gcnas.spaces.SearchSpace` or its name;
+            default NAS-Bench-201).
+        candidates: The architectures a search may propose (default: the whole space
+            where it can be listed, else a pool refreshed every step).
+        pool: How that pool is refreshed (default :meth:`default_pool`); used only
+            without ``candidates`` in a space that cannot be listed.
     """
 
     name = "searcher"
-    enumerates = True
-    """False for searchers that generate architectures themselves (spaces too large to
-    list): the run then passes no candidate set, and constraints are only checked on
-    evaluation."""
 
-    def __init__(self, *, space: Space | None = None, candidates: Sequence[Arch] | None = None) -> None:
+    @property
+    def enumerates(self) -> bool:
+        """False when the searcher makes its own candidates each step (a space too large to
+        list and no ``candidates``): the run then passes no candidate set, and constraints
+        are only checked on evaluation. A subclass that always generates cells sets it False."""
+        return self.candidates is not None or self.space_.size() is not None
+
+    def __init__(self, *, space: SearchSpace[Any] | str | None = None, candidates: Sequence[Arch] | None = None,
+                 pool: CandidatePool | None = None) -> None:
         self.space = space
         self.candidates = candidates
+        self.pool = pool
+        self.space_ = resolve_space(space)
+        if pool is not None and not isinstance(pool, CandidatePool):
+            raise InvalidInputError(f"pool must be a CandidatePool, got {pool!r}")
 
-    _NOT_SETTINGS = ("self", "space", "candidates", "store")
+    _NOT_SETTINGS = ("self", "space", "candidates", "store", "pool")
+
+    def default_pool(self) -> CandidatePool:
+        """The pool of a space that cannot be listed when none is given (BANANAS' 100
+        mutations of the 10 best cells, NPENAS' fresh samples beside them)."""
+        return CandidatePool()
+
+    def cell_id(self, arch: Arch) -> Hashable:
+        """What tells two cells apart: the cell itself in a space that lists its cells (each
+        listed cell is a candidate of its own), ``space.key`` in one that cannot."""
+        return arch if self._by_value else self.space_.key(arch)
+
+    @property
+    def _by_value(self) -> bool:
+        if "_by_value_" not in self.__dict__:
+            self._by_value_ = self.space_.size() is not None
+        return self._by_value_
 
     def settings(self) -> dict[str, Any]:
         """The searcher's constructor settings as JSON-able values (what a study records, so
@@ -129,7 +203,11 @@ class Searcher:
         for name in names:
             value = getattr(self, name, None)
             plain = value is None or isinstance(value, (bool, int, float, str))
-            out[name] = value if plain else type(value).__name__
+            out[name] = value if plain else value.settings() if hasattr(value, "settings") else type(value).__name__
+        if self.space_.name != DEFAULT_SPACE:  # so the default space's studies keep the settings they recorded
+            out["space"] = self.space_.name
+        if not self.enumerates and type(self).ask is Searcher.ask:  # the pool is refreshed by Searcher.ask
+            out["pool"] = (self.pool or self.default_pool()).settings()
         return out
 
     def prepare(self, candidates: Sequence[Arch], known: np.ndarray | None = None) -> None:
@@ -143,7 +221,7 @@ class Searcher:
                 A searcher may use them instead of modelling those objectives.
         """
         self.candidates_ = list(candidates) if candidates is not None else []
-        self._index = {a.code: i for i, a in enumerate(self.candidates_)}
+        self._index = {self.cell_id(a): i for i, a in enumerate(self.candidates_)}
         if known is not None:
             known = np.asarray(known, dtype=np.float64)
             if known.ndim != 2 or len(known) != len(self.candidates_):
@@ -152,18 +230,36 @@ class Searcher:
         self.known_ = known
 
     def default_candidates(self) -> list[Arch]:
+        """The fixed candidates: those given, else every cell of a space that lists them.
+
+        Raises:
+            InvalidInputError: The space cannot be listed and no candidates were given
+                (such a searcher refreshes a pool each step instead: ``enumerates`` is False).
+        """
         if self.candidates is not None:
             return list(self.candidates)
-        space = self.space or NB201Space()
-        if not isinstance(space, NB201Space):
-            raise InvalidInputError(f"space {space!r} cannot be enumerated; pass candidates=")
-        return space.all_archs()
+        if self.space_.size() is None:
+            raise InvalidInputError(f"space {self.space_.name!r} cannot be listed; pass candidates= (a list of "
+                                    "cells) or let the searcher refresh a CandidatePool each step")
+        listed = getattr(self.space_, "all_archs", None)  # a cached list, where the space keeps one
+        return list(listed()) if callable(listed) else list(self.space_.enumerate())
+
+    def refresh(self, obs: Observations, rng: np.random.Generator) -> None:
+        """Make this step's candidates in a space that cannot be listed: the cells observed
+        and pending (so that a model can look them up) and a fresh :class:`CandidatePool`."""
+        taken = obs.taken(self.cell_id)
+        fresh = (self.pool or self.default_pool()).propose(self.space_, obs, rng, taken, key=self.cell_id)
+        self._set_candidates([*obs.archs, *obs.pending, *fresh])
+
+    def _set_candidates(self, candidates: Sequence[Arch]) -> None:
+        """Replace the candidates between steps (hook: BO recomputes its features, keeping its fit)."""
+        Searcher.prepare(self, candidates)
 
     def unevaluated(self, obs: Observations) -> np.ndarray:
         """Indices into ``candidates_`` neither evaluated nor pending."""
         seen = np.zeros(len(self.candidates_), dtype=bool)
         for arch in [*obs.archs, *obs.pending]:
-            i = self._index.get(arch.code)
+            i = self._index.get(self.cell_id(arch))
             if i is not None:
                 seen[i] = True
         return np.flatnonzero(~seen)
@@ -181,7 +277,9 @@ class Searcher:
         """
         self.notes_ = {}
         if not hasattr(self, "candidates_"):
-            self.prepare(self.default_candidates())
+            self.prepare(self.default_candidates() if self.enumerates else None)
+        if not self.enumerates:
+            self.refresh(obs, rng)
         free = self.unevaluated(obs)
         if len(free) == 0:
             return []

@@ -22,6 +22,11 @@ Acquisitions (``acquisition="auto"`` picks the first that applies):
 
 The first ``n_init`` proposals are random.
 
+Any space: in one that cannot be listed (DARTS) and without ``candidates``, the candidates
+are refreshed each step by a :class:`~gcnas.search.pool.CandidatePool` (fresh samples and
+mutations of the best cells, as BANANAS and NPENAS); the GP's hyper-parameters carry over
+from one step's pool to the next.
+
 In a parallel run (:func:`~gcnas.search.run_search` with an executor) the cells still
 being evaluated (``Observations.pending``) are BoTorch's ``X_pending`` of qLogNEI and
 qLogNEHVI: the acquisition integrates over their unknown outcomes, so a proposal does not
@@ -39,13 +44,14 @@ import numpy as np
 import torch
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.search.base import Observations, Searcher, register_searcher
+from gcnas.search.base import Arch, Observations, Searcher, register_searcher
 from gcnas.search.features import FeatureMap, make_features
 from gcnas.search.pareto import pareto_mask
 from gcnas.search.pareto_probability import cost_dominance_max, level_of_observed, membership_probability
+from gcnas.search.pool import CandidatePool
 from gcnas.search.surrogate import (copula_warp, fit_gp, hvi_2d, log_ei, posterior_stats, replicate_gp,
                                     replicate_noise)
-from gcnas.space import Arch, NB201Space, Space
+from gcnas.spaces import SearchSpace
 
 __all__ = ["BayesianOptimization", "ACQUISITIONS", "modelled_acquisition", "warp_objectives", "scaled_slack"]
 
@@ -58,9 +64,10 @@ class BayesianOptimization(Searcher):
     """GP-based BO over arch2vec, one-hot, graph-statistics or custom features.
 
     Args:
-        features: ``"onehot"``, ``"arch2vec"`` (from ``store``), ``"stats"``, several
-            joined with ``+`` (``"arch2vec+stats"``), an ``.npz`` cache, or a callable
-            ``archs -> (n, d)`` (e.g. ``EmbeddingFeatures``).
+        features: ``"onehot"``, ``"graph"`` (any space), ``"arch2vec"`` (from ``store``),
+            ``"stats"``, several joined with ``+`` (``"arch2vec+stats"``), an ``.npz``
+            cache, or a callable ``archs -> (n, d)`` (e.g. ``EmbeddingFeatures``); see
+            :func:`~gcnas.search.features.make_features`.
         canonical: Take features of each candidate's canonical (isomorphism-class)
             cell, so replicates of one function share them.
         acquisition: ``"auto"``, ``"qlognei"`` (one objective), ``"qlognehvi"``
@@ -80,20 +87,23 @@ class BayesianOptimization(Searcher):
         baseline_layers: qLogNEHVI's baseline is the observed points in this many
             non-dominated layers (the rest cannot reach the front).
         store: Run store holding the ``arch2vec`` embeddings (for ``features="arch2vec"``).
-        space: Search space (its ``canonical``).
-        candidates: Architectures the search may propose (default: the whole space).
+        space: Search space or its name (default NAS-Bench-201).
+        candidates: Architectures the search may propose (default: the whole space, or a
+            pool refreshed each step where the space cannot be listed).
+        pool: That pool (default: :class:`~gcnas.search.pool.CandidatePool`'s defaults).
 
     Example:
         >>> bo = BayesianOptimization(features="arch2vec+stats", store=store, n_init=10)
         >>> result = run_search(bo, [TableObjective("valid_acc", table=table)], budget=50, seed=0)
+        >>> darts = BayesianOptimization(space="darts", pool=CandidatePool(n_random=50, n_mutations=100))
     """
 
     def __init__(self, features: str | FeatureMap = "onehot", *, canonical: bool = True, acquisition: str = "auto",
                  n_init: int = 10, prescreen: int = 256, mc_samples: int = 128, pareto_samples: int = 128,
                  pool_size: int = 1024, refit_every: int = 5, warp: bool = True, replicate_prior: float = 2.0,
-                 baseline_layers: int = 3, store: Any = None,
-                 space: Space | None = None, candidates: Sequence[Arch] | None = None) -> None:
-        super().__init__(space=space, candidates=candidates)
+                 baseline_layers: int = 3, store: Any = None, space: SearchSpace | str | None = None,
+                 candidates: Sequence[Arch] | None = None, pool: CandidatePool | None = None) -> None:
+        super().__init__(space=space, candidates=candidates, pool=pool)
         self.features = features
         self.canonical = canonical
         self.acquisition = acquisition
@@ -117,12 +127,31 @@ class BayesianOptimization(Searcher):
         if not float(replicate_prior) >= 0:
             raise InvalidInputError(f"replicate_prior must be >= 0, got {replicate_prior!r}")
 
-    def prepare(self, candidates: Sequence[Arch], known: np.ndarray | None = None) -> None:
+    def prepare(self, candidates: Sequence[Arch] | None, known: np.ndarray | None = None) -> None:
         super().prepare(candidates, known)
-        feature_map = make_features(self.features, store=self.store)
-        space = self.space or NB201Space()
+        self.feature_map_ = None
+        self._featurise()
+        self.state_: dict[str, Any] | None = None
+        self.constraint_state_: dict[str, Any] | None = None
+        self.fit_failed_ = False
+        self.last_timing_: dict[str, Any] = {}
+
+    def _set_candidates(self, candidates: Sequence[Arch]) -> None:
+        """A refreshed pool: new candidates and features, the same GP fit state."""
+        Searcher.prepare(self, candidates)
+        self._featurise()
+
+    def _featurise(self) -> None:
+        """Feature vectors of the candidates, scaled to [0, 1], grouped where equal."""
+        if getattr(self, "feature_map_", None) is None:
+            self.feature_map_ = make_features(self.features, store=self.store, space=self.space_)
+        space = self.space_
         seen = [space.canonical(a) for a in self.candidates_] if self.canonical else self.candidates_
-        F = np.asarray(feature_map(seen), dtype=np.float64)
+        if not seen:  # a run that refreshes its pool each step starts with none
+            self.group_, self.G_ = np.zeros(0, dtype=np.int64), torch.zeros((0, 0), dtype=torch.float64)
+            self.X_ = self.G_
+            return
+        F = np.asarray(self.feature_map_(seen), dtype=np.float64)
         if F.ndim != 2 or len(F) != len(self.candidates_) or not np.isfinite(F).all():
             raise InvalidInputError(f"features must give a finite (n, d) array, got shape {F.shape}")
         low, span = F.min(axis=0), np.ptp(F, axis=0)
@@ -132,10 +161,6 @@ class BayesianOptimization(Searcher):
         self.group_ = group.reshape(-1)
         self.G_ = torch.as_tensor(unique, dtype=torch.float64)
         self.X_ = self.G_[self.group_]
-        self.state_: dict[str, Any] | None = None
-        self.constraint_state_: dict[str, Any] | None = None
-        self.fit_failed_ = False
-        self.last_timing_: dict[str, Any] = {}
 
     # -- one step -------------------------------------------------------------------------
 
@@ -143,14 +168,15 @@ class BayesianOptimization(Searcher):
         ok = np.flatnonzero(obs.ok)
         if len(obs) + len(obs.pending) < self.n_init or len(ok) < 2:
             return self.random(n, rng, free)
-        rows = np.array([self._index.get(obs.archs[i].code, -1) for i in ok])
+        rows = np.array([self._index.get(self.cell_id(obs.archs[i]), -1) for i in ok])
         known = rows >= 0
         ok, rows = ok[known], rows[known]
         if len(ok) < 2:
             return self.random(n, rng, free)
         expensive, cheap = self._split_objectives(obs.Y.shape[1])
         mode = self._mode(obs.Y.shape[1], expensive, cheap)
-        pending = np.array([self._index[a.code] for a in obs.pending if a.code in self._index], dtype=np.int64)
+        pending = np.array([self._index[i] for i in map(self.cell_id, obs.pending) if i in self._index],
+                           dtype=np.int64)
         if mode == "pareto" and len(pending):
             # The Pareto probability has no notion of pending points: keep off the feature
             # groups being evaluated (their free members look the same to the model).

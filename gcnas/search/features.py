@@ -1,6 +1,11 @@
 """Feature maps: the vectors a surrogate model sees for each architecture.
 
-``"onehot"`` is the (30,) op one-hot of each cell; ``"arch2vec"`` is the latent mean of
+``"onehot"`` is the one-hot of the space's decisions (:func:`gcnas.spaces.one_hot`; the (30,)
+op one-hot of a NAS-Bench-201 cell); ``"graph"`` counts each graph's node types, edges and
+depth (:func:`graph_features`, any space); ``"costs"`` are the logs of the params and FLOPs the
+space counts on the cell's network (no training, no table:
+:class:`gcnas.predictors.cells.CostFeatures`). These three work on every space; the others are
+NAS-Bench-201's (they look cells up by its code) and refuse another space. ``"arch2vec"`` is the latent mean of
 the pretrained graph autoencoder (from an ``Arch2Vec`` encoder, the run store's
 ``embeddings("arch2vec")``, or an ``.npz`` cache with ``codes`` and ``z``); ``"stats"``
 are the training-free live-graph statistics of :func:`gcnas.encoders.graph_statistics`;
@@ -20,19 +25,113 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import Arch
+from gcnas.search.base import DEFAULT_SPACE, resolve_space
+from gcnas.spaces import SearchSpace, one_hot
+from gcnas.spaces.protocol import SpaceGraph
 
-__all__ = ["FeatureMap", "onehot_features", "stats_features", "EmbeddingFeatures", "ConcatFeatures", "ProxyFeatures",
-           "make_features"]
+Arch = Any
+"""A cell of the features' space."""
+
+__all__ = ["FeatureMap", "onehot_features", "stats_features", "graph_features", "SpaceFeatures", "EmbeddingFeatures",
+           "ConcatFeatures", "ProxyFeatures", "make_features", "ANY_SPACE_FEATURES"]
 
 FeatureMap = Callable[[Sequence[Arch]], np.ndarray]
 
+ANY_SPACE_FEATURES = ("onehot", "graph", "costs")
+"""The named feature maps that work on every space (the rest are NAS-Bench-201's)."""
 
-def onehot_features(archs: Sequence[Arch]) -> np.ndarray:
-    """``(n, 30)`` float64 op one-hot of each cell (the ablation baseline)."""
-    if not len(archs):
-        return np.zeros((0, 30))
-    return np.stack([a.one_hot() for a in archs]).astype(np.float64)
+
+def onehot_features(archs: Sequence[Arch], space: SearchSpace[Any] | str | None = None) -> np.ndarray:
+    """``(n, sum of decision sizes)`` float64 one-hot of each cell's decisions (the ablation baseline).
+
+    Args:
+        archs: Cells of ``space``.
+        space: Their space (default NAS-Bench-201: ``(n, 30)``, one block of 5 ops per edge).
+
+    Example:
+        >>> onehot_features([DartsSpace().sample(0)], "darts").shape
+        (1, 152)
+    """
+    space = resolve_space(space)
+    return one_hot(space, list(archs)).astype(np.float64)
+
+
+def graph_features(archs: Sequence[Arch], space: SearchSpace[Any] | str | None = None) -> np.ndarray:
+    """Statistics of each of a cell's graphs (``space.to_graph``): for each graph, the count of
+    every node type (``space.node_types``), the number of edges and the depth (edges on the
+    longest path from the first node to the last).
+
+    Args:
+        archs: ``n`` cells of ``space``.
+        space: Their space (default NAS-Bench-201).
+
+    Returns:
+        ``(n, len(graph_names) * (len(node_types) + 2))`` float64.
+
+    Example:
+        >>> graph_features([DartsSpace().sample(0)], "darts").shape      # 2 cells x (11 types + 2)
+        (1, 26)
+    """
+    space = resolve_space(space)
+    width = len(space.graph_names) * (len(space.node_types) + 2)
+    rows = [np.concatenate([_graph_row(g, len(space.node_types)) for g in _graphs(space, a)]) for a in archs]
+    return np.stack(rows) if rows else np.zeros((0, width))
+
+
+def _graphs(space: SearchSpace[Any], arch: Arch) -> tuple[SpaceGraph, ...]:
+    graphs = space.to_graph(arch)
+    return graphs if isinstance(graphs, tuple) and not hasattr(graphs, "adjacency") else (graphs,)
+
+
+def _graph_row(graph: SpaceGraph, n_types: int) -> np.ndarray:
+    adjacency = np.asarray(graph.adjacency) > 0
+    counts = np.bincount(np.asarray(graph.features).argmax(axis=-1), minlength=n_types).astype(np.float64)
+    longest = np.full(len(adjacency), -np.inf)   # nodes are in topological order
+    longest[0] = 0.0
+    for node in range(1, len(adjacency)):
+        sources = longest[adjacency[:, node]]
+        longest[node] = sources.max() + 1 if len(sources) else -np.inf
+    depth = longest[-1] if np.isfinite(longest[-1]) else 0.0
+    return np.concatenate([counts, [float(adjacency.sum()), depth]])
+
+
+class SpaceFeatures:
+    """A feature map of any space by name (``"onehot"``, ``"graph"``, ``"costs"``): ``archs -> (n, d)``.
+
+    ``costs`` counts each cell's network once (about 50 ms a DARTS cell) and keeps the values
+    by ``space.key``, so a pool refreshed each step pays only for its new cells.
+
+    Args:
+        name: One of :data:`ANY_SPACE_FEATURES`.
+        space: The cells' space.
+
+    Example:
+        >>> SpaceFeatures("onehot", DartsSpace())([DartsSpace().sample(0)]).shape
+        (1, 152)
+    """
+
+    def __init__(self, name: str, space: SearchSpace[Any] | str | None = None) -> None:
+        if name not in ANY_SPACE_FEATURES:
+            raise InvalidInputError(f"SpaceFeatures takes {' or '.join(ANY_SPACE_FEATURES)}, got {name!r}")
+        self.name = name
+        self.space = resolve_space(space)
+
+    def __call__(self, archs: Sequence[Arch]) -> np.ndarray:
+        if self.name == "costs":
+            return self._costs(archs)
+        make = onehot_features if self.name == "onehot" else graph_features
+        return make(archs, self.space)
+
+    def _costs(self, archs: Sequence[Arch]) -> np.ndarray:
+        from gcnas.predictors.cells import CostFeatures
+
+        known = self.__dict__.setdefault("_known", {})
+        keys = [self.space.key(a) for a in archs]
+        todo = {k: a for k, a in zip(keys, archs) if k not in known}
+        if todo:
+            counted = CostFeatures(self.space)(list(todo.values()))
+            known.update(zip(todo, counted))
+        return np.array([known[k] for k in keys], dtype=np.float64).reshape(len(archs), 2)
 
 
 def stats_features(archs: Sequence[Arch]) -> np.ndarray:
@@ -95,7 +194,7 @@ class EmbeddingFeatures:
         codes = np.fromiter((a.code for a in archs), dtype=np.int64, count=len(archs))
         rows = np.where(codes < len(self._row), self._row[np.minimum(codes, len(self._row) - 1)], -1)
         if (rows < 0).any():
-            missing = Arch.from_code(int(codes[rows < 0][0]))
+            missing = archs[int(np.flatnonzero(rows < 0)[0])]
             raise InvalidInputError(f"no {self.name} embedding for {missing} ({int((rows < 0).sum())} missing); "
                                     "pretrain the encoder over the whole space (`gcnas encoder pretrain`)")
         return self._vectors[rows]
@@ -206,17 +305,18 @@ class ProxyFeatures:
 
     def _column(self, name: str, archs: Sequence[Arch]) -> np.ndarray:
         known = self._values(name)
-        todo = sorted({a.code for a in archs} - known.keys())
+        by_code = {a.code: a for a in archs}
+        todo = sorted(by_code.keys() - known.keys())
         if todo and name in LOGGED:
             from gcnas.predictors.features import cell_features
 
             writable = self.store is not None and not getattr(self.store, "read_only", False)
-            new = [Arch.from_code(c) for c in todo]
+            new = [by_code[c] for c in todo]
             counted = cell_features(new, store=self.store if writable else None, names=[name],
                                     settings=self.settings, image_size=self.image_size, progress=False)[name]
             known.update(zip(todo, counted.tolist()))
         elif todo:
-            raise InvalidInputError(self._missing(name, todo, len({a.code for a in archs})))
+            raise InvalidInputError(self._missing(name, [by_code[c] for c in todo], len(by_code)))
         values = np.array([known[a.code] for a in archs], dtype=np.float64)
         defined = np.array([v for v in known.values() if np.isfinite(v)])
         floor = defined.min() if len(defined) else 0.0
@@ -243,7 +343,7 @@ class ProxyFeatures:
                                     f"({', '.join(stored)}); pass ProxyFeatures(images=BATCH) to choose one")
         return stored[0] if stored else prefix + "*"
 
-    def _missing(self, name: str, todo: Sequence[int], asked: int) -> str:
+    def _missing(self, name: str, todo: Sequence[Arch], asked: int) -> str:
         images = "" if name == "synflow" else ", images=BATCH"
         compute = (f"python -c \"from gcnas.data import RunStore; from gcnas.space import NB201Space; "
                    f"from gcnas.predictors import cell_features; cell_features([a for a in NB201Space().all_archs() "
@@ -257,16 +357,28 @@ class ProxyFeatures:
                  if feature == name and setting != self._key(name)]
         holds = f" (it holds {name} under other settings: {', '.join(other)})" if other else ""
         return (f"run {self.store.run_dir} has no cached {name} under settings {self._key(name)} for {len(todo)} of "
-                f"the {asked} canonical cells asked for, e.g. {Arch.from_code(todo[0])}{holds}; {fix}")
+                f"the {asked} canonical cells asked for, e.g. {todo[0]}{holds}; {fix}")
 
 
-def make_features(features: str | FeatureMap, *, store: Any = None) -> FeatureMap:
-    """Resolve a feature spec: ``"onehot"``, ``"stats"``, ``"arch2vec"`` (needs ``store``),
+def make_features(features: str | FeatureMap, *, store: Any = None,
+                  space: SearchSpace[Any] | str | None = None) -> FeatureMap:
+    """Resolve a feature spec: ``"onehot"``, ``"graph"``, ``"stats"``, ``"arch2vec"`` (needs ``store``),
     ``"zc"`` (params, FLOPs, synflow of :class:`ProxyFeatures`, from ``store``) or
     ``"zc:NAME,NAME"`` (any cached cell features), a path to an ``.npz`` cache, ``"a+b"``
     for several side by side, or a callable (returned as is).
 
+    Args:
+        features: The spec.
+        store: Run store (for ``arch2vec`` and ``zc``).
+        space: The cells' space (default NAS-Bench-201); another space takes ``onehot``,
+            ``graph``, their joins, or a callable.
+
+    Returns:
+        The feature map, ``archs -> (n, d)``.
+
     Example:
+        >>> make_features("onehot+graph", space="darts")([DartsSpace().sample(0)]).shape
+        (1, 178)
         >>> make_features("arch2vec+stats", store=store)([Arch.from_code(7)]).shape
         (1, 26)
         >>> make_features("arch2vec+stats+zc", store=store)([Arch.from_code(7)]).shape
@@ -278,9 +390,18 @@ def make_features(features: str | FeatureMap, *, store: Any = None) -> FeatureMa
         parts = [part.strip() for part in features.split("+")]
         if not all(parts) or len(set(parts)) != len(parts):
             raise InvalidInputError(f"features {features!r} must join distinct names with '+', e.g. arch2vec+stats")
-        return ConcatFeatures([make_features(part, store=store) for part in parts], name=features)
+        return ConcatFeatures([make_features(part, store=store, space=space) for part in parts], name=features)
+    resolved = resolve_space(space)
+    if resolved.name != DEFAULT_SPACE:
+        if features in ANY_SPACE_FEATURES:
+            return SpaceFeatures(features, resolved)
+        raise InvalidInputError(f"features {features!r} are NAS-Bench-201's (they look cells up by its code) and "
+                                f"do not apply to space {resolved.name!r}; use {', '.join(ANY_SPACE_FEATURES)}, "
+                                "onehot+graph, or a callable archs -> (n, d) array")
     if features == "onehot":
         return onehot_features
+    if features in ("graph", "costs"):
+        return SpaceFeatures(features, resolved)
     if features == "stats":
         return stats_features
     if features == "arch2vec":
@@ -293,6 +414,6 @@ def make_features(features: str | FeatureMap, *, store: Any = None) -> FeatureMa
         return ProxyFeatures(names, store=store)
     if isinstance(features, (str, os.PathLike)) and str(features).endswith(".npz"):
         return EmbeddingFeatures.from_npz(features)
-    raise InvalidInputError(f"unknown features {features!r}; choose onehot, stats, arch2vec, zc (or zc:NAME,NAME: "
-                            "params, flops, synflow, naswot, jacov), a .npz cache, several joined with '+' "
+    raise InvalidInputError(f"unknown features {features!r}; choose onehot, graph, costs, stats, arch2vec, zc "
+                            "(or zc:NAME,NAME: params, flops, synflow, naswot, jacov), a .npz cache, several joined with '+' "
                             "(arch2vec+stats+zc), or a callable")

@@ -13,6 +13,7 @@ import numpy as np
 
 from gcnas.data.store import RunStore, Trial, legacy_study_file
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
+from gcnas.search.base import resolve_space
 from gcnas.search.pareto import hypervolume_curve, pareto_mask
 
 if TYPE_CHECKING:
@@ -186,8 +187,9 @@ class SearchResult:
     def to_records(self, table: BenchmarkTable | None = None) -> list[dict[str, Any]]:
         """Every trial as a flat record, ready for CSV, JSON or ``pandas.DataFrame(records)``.
 
-        Every record has the same keys, in this order: ``trial``, ``status``, ``code``,
-        ``arch``, ``index`` (the official index in ``table``; ``None`` without a table or
+        Every record has the same keys, in this order: ``trial``, ``status``, ``code``
+        (NAS-Bench-201's integer code; None in another space), ``arch`` (``space.format``),
+        ``index`` (the official index in ``table``; ``None`` without a table or
         where the table lacks the cell), one key per objective, the report columns of the
         study (``--report-from``), any other recorded column (a constraint's metric, a
         searcher's note), ``feasible``, ``ask_seconds`` (the searcher's proposal time,
@@ -214,10 +216,13 @@ class SearchResult:
         taken = set(_FIXED) | set(self.objectives) | {"error"}
         rename = {k: (f"report_{k}" if k in taken else k) for k in (*reported, *sorted(extra))}
         records = []
+        space = resolve_space((self.config.get("searcher") or {}).get("space"))
         for trial in self.trials:
             index = table.index(trial.arch) if table is not None and trial.arch in table else None
-            record: dict[str, Any] = {"trial": trial.trial, "status": trial.status, "code": trial.arch.code,
-                                      "arch": str(trial.arch), "index": index}
+            # ``code``: NAS-Bench-201's integer code, None for a space without one
+            record: dict[str, Any] = {"trial": trial.trial, "status": trial.status,
+                                      "code": getattr(trial.arch, "code", None), "arch": space.format(trial.arch),
+                                      "index": index}
             record.update({n: _plain(trial.objectives.get(n)) for n in self.objectives})
             record.update({new: _plain(trial.report.get(old)) for old, new in rename.items()})
             record.update({k: _plain(trial.report.get(k)) for k in _TIMINGS})

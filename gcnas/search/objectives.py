@@ -23,7 +23,9 @@ from gcnas.data.benchmark import BenchmarkTable
 from gcnas.data.store import DB_NAME, RunStore
 from gcnas.exceptions import DataNotFoundError, InvalidInputError
 from gcnas.search.checks import check_column
-from gcnas.space import Arch
+
+Arch = Any
+"""A cell of the searched space."""
 
 __all__ = [
     "Objective",
@@ -58,7 +60,8 @@ def _table_identity(table: BenchmarkTable) -> dict[str, Any]:
     if path is not None and Path(path).is_file():
         return {"path": str(Path(path).resolve()), "sha256": file_checksum(path)}
     # An in-memory table: its contents are what defines it.
-    return {"path": None, "sha256": _values_checksum([[a.code for a in table.archs],
+    cells = table.key_strings() if hasattr(table, "key_strings") else [a.code for a in table.archs]
+    return {"path": None, "sha256": _values_checksum([cells,
                                                       {c: list(map(float, table.column(c))) for c in table.columns}])}
 
 
@@ -167,6 +170,9 @@ class _StoreAt:
 class TableObjective(Objective):
     """A column of a benchmark table (``table:CSV:COLUMN``): searching on published results.
 
+    ``table`` is NAS-Bench-201's :class:`~gcnas.data.BenchmarkTable` or, for any space,
+    a :class:`~gcnas.search.space_table.SpaceTable` (cells found by ``space.key``).
+
     The column is checked when the objective is built: every value must be finite and in
     the objective's range (``value_range``, or its metric's: :mod:`gcnas.search.checks`);
     ``InvalidInputError`` names the first bad row. Empty cells are no value: those rows are
@@ -176,9 +182,11 @@ class TableObjective(Objective):
         >>> acc = TableObjective("valid_acc", table=BenchmarkTable("nb201_cifar10_200ep.csv"))
         >>> acc([Arch.from_code(0)])
         >>> TableObjective("score", table=t, column="acc01", value_range=(0, 1))   # another range
+        >>> nb301 = SpaceTable("nb301_sample_cifar10.csv", space="darts", arch_column="genotype")
+        >>> TableObjective("val_accuracy", table=nb301)
     """
 
-    table: BenchmarkTable | None = None
+    table: BenchmarkTable | Any = None
     column: str | None = None
 
     def __post_init__(self) -> None:
@@ -195,9 +203,7 @@ class TableObjective(Objective):
         return {**super().identity(), "column": self.column, "table": _table_identity(self.table)}
 
     def _evaluate(self, archs: list[Arch]) -> np.ndarray:
-        if not hasattr(self, "_by_code"):
-            self._by_code = dict(zip((a.code for a in self.table.archs), self.table.column(self.column)))
-        return np.array([self._by_code.get(a.code, np.nan) for a in archs], dtype=np.float64)
+        return np.asarray(self.table.values(archs, self.column, missing=np.nan), dtype=np.float64)
 
     def known_values(self, archs: Sequence[Arch]) -> np.ndarray | None:
         return self._evaluate(list(archs))

@@ -16,11 +16,10 @@ from gcnas.data.store import RunStore, Trial
 from gcnas.exceptions import InfeasibleError, InvalidInputError
 from gcnas.parallel import Executor, InlineExecutor, current_worker
 from gcnas.progress import progress as show_progress
-from gcnas.search.base import Observations, Searcher
+from gcnas.search.base import Arch, Observations, Searcher
 from gcnas.search.checks import LeftOut, notify, rows_left_out, value_problem
 from gcnas.search.history import SearchResult
 from gcnas.search.objectives import Constraint, CostObjective, LUTObjective, Objective, TableObjective
-from gcnas.space import Arch
 
 __all__ = ["run_search"]
 
@@ -113,7 +112,7 @@ def run_search(searcher: Searcher, objectives: Sequence[Objective], *, budget: i
         if store is not None:
             store.release_study(study)  # taken by _resume; the loop's own finally is not reached
         raise
-    retries = _retries(trials)
+    retries = _retries(trials, searcher.cell_id)
     obs = _observations(trials, objectives, constraints)
     bar = show_progress(total=budget, initial=min(len(trials), budget), desc=f"search {study}", unit="trial",
                         enabled=progress)
@@ -442,13 +441,13 @@ def _safe(metric: Objective, arch: Arch) -> tuple[float, str | None]:
     return value, None
 
 
-def _retries(trials: list[Trial]) -> list[tuple[Arch, dict[str, Any]]]:
+def _retries(trials: list[Trial], cell_id: Callable[[Arch], Any]) -> list[tuple[Arch, dict[str, Any]]]:
     """The cells to evaluate once more: each whose only trial failed (a retry is a second trial,
     so no cell is retried twice), in the order they failed, with ``retry_of`` for the report."""
-    by_code: dict[int, list[Trial]] = {}
+    by_cell: dict[Any, list[Trial]] = {}
     for trial in trials:
-        by_code.setdefault(trial.arch.code, []).append(trial)
-    return [(tried[0].arch, {"retry_of": tried[0].trial}) for tried in by_code.values()
+        by_cell.setdefault(cell_id(trial.arch), []).append(trial)
+    return [(tried[0].arch, {"retry_of": tried[0].trial}) for tried in by_cell.values()
             if len(tried) == 1 and tried[0].status == "failed"]
 
 

@@ -17,6 +17,7 @@ from typing import Any, Mapping, Sequence
 from gcnas.data.store import RunStore
 from gcnas.data.table_specs import COLUMN_SPECS, is_column_spec, open_column, split_column_spec
 from gcnas.exceptions import InvalidInputError
+from gcnas.search.base import DEFAULT_SPACE, resolve_space
 from gcnas.search.objectives import CostObjective, LUTObjective, Objective, PredictorObjective, TableObjective
 
 __all__ = ["objective_from_spec", "cost_objective", "parse_value_ranges", "check_ranges_used", "COST_NAMES"]
@@ -69,8 +70,39 @@ def check_ranges_used(ranges: Mapping[str, tuple[float, float]], metrics: Sequen
                                 f"{unused[0]!r}; name one of {', '.join(sorted(names)) or '(none: no table columns)'}")
 
 
+ARCH_COLUMNS = ("arch", "genotype")
+"""Columns read as the cells of another space's table (``table:CSV:COLUMN``), first present wins."""
+
+
+def _space_table(spec: str, space: Any, name: str | None, maximize: bool, cheap: bool,
+                 ranges: Mapping[str, tuple[float, float]] | None) -> TableObjective:
+    """``table:CSV:COLUMN`` of a space other than the default: a :class:`SpaceTable` (cells by ``space.key``)."""
+    import csv
+
+    from gcnas.search.space_table import SpaceTable
+
+    if not spec.startswith("table:") or spec.count(":") < 2:
+        raise InvalidInputError(f"space {space.name!r} reads its tables as table:CSV:COLUMN, got {spec!r}")
+    path, column = spec[len("table:"):].rsplit(":", 1)
+    if not Path(path).expanduser().exists():
+        raise InvalidInputError(f"benchmark table {path!r} (from {spec!r}) not found")
+    with Path(path).expanduser().open(newline="") as handle:
+        header = next(csv.reader(handle), [])
+    arch_column = next((c for c in ARCH_COLUMNS if c in header), None)
+    if arch_column is None:
+        raise InvalidInputError(f"benchmark table {path!r} has none of the columns {', '.join(ARCH_COLUMNS)} "
+                                f"holding its {space.name} cells")
+    table = SpaceTable(Path(path).expanduser(), space, arch_column=arch_column)
+    ranges = ranges or {}
+    return TableObjective(name or column, maximize=maximize, table=table, column=column, cheap=cheap,
+                          value_range=ranges.get(name or column, ranges.get(column)))
+
+
 def _table(spec: str, name: str | None, maximize: bool, cheap: bool,
-           ranges: Mapping[str, tuple[float, float]] | None = None) -> TableObjective:
+           ranges: Mapping[str, tuple[float, float]] | None = None, space: Any = None) -> TableObjective:
+    resolved = resolve_space(space)
+    if resolved.name != DEFAULT_SPACE:
+        return _space_table(spec, resolved, name, maximize, cheap, ranges)
     try:
         source, column = split_column_spec(spec)
     except InvalidInputError as error:
@@ -87,8 +119,8 @@ def _table(spec: str, name: str | None, maximize: bool, cheap: bool,
 
 def objective_from_spec(spec: str, *, name: str | None = None, store: RunStore | None = None,
                         maximize: bool = True, column: str = "accuracy", cheap: bool = False,
-                        trust_pickle: bool = False, ranges: Mapping[str, tuple[float, float]] | None = None
-                        ) -> Objective:
+                        trust_pickle: bool = False, ranges: Mapping[str, tuple[float, float]] | None = None,
+                        space: Any = None) -> Objective:
     """An objective from a spec string.
 
     Args:
@@ -105,6 +137,9 @@ def objective_from_spec(spec: str, *, name: str | None = None, store: RunStore |
             its metric's range (:mod:`gcnas.search.checks`) is not the right one.
         trust_pickle: ``predictor``: also read a predictor file that is a full pickle (see
             :func:`gcnas.predictors.load_predictor`; only for a file from a trusted source).
+        space: The searched space or its name (default NAS-Bench-201). In another space a
+            table is ``table:CSV:COLUMN`` whose ``arch`` (or ``genotype``) column holds cells
+            in the space's notation (:class:`~gcnas.search.space_table.SpaceTable`).
 
     Returns:
         The objective.
@@ -112,9 +147,10 @@ def objective_from_spec(spec: str, *, name: str | None = None, store: RunStore |
     Example:
         >>> objective_from_spec("table:nb201_cifar10_200ep.csv:valid_acc", name="accuracy")
         >>> objective_from_spec("nb201:cifar10:valid_acc", name="accuracy")     # packaged, no download
+        >>> objective_from_spec("table:nb301_sample_cifar10.csv:val_accuracy", space="darts")
     """
-    if is_column_spec(spec):
-        return _table(spec, name, maximize, cheap, ranges)
+    if is_column_spec(spec) or (resolve_space(space).name != DEFAULT_SPACE and spec.startswith("table:")):
+        return _table(spec, name, maximize, cheap, ranges, space)
     kind, _, arg = spec.partition(":")
     if kind == "lut":
         if store is None:

@@ -19,12 +19,11 @@ import numpy as np
 
 from gcnas.data.store import RunStore, Trial
 from gcnas.exceptions import InvalidInputError
-from gcnas.search.base import Observations, Searcher
+from gcnas.search.base import Arch, Observations, Searcher
 from gcnas.search.history import SearchResult
 from gcnas.search.objectives import CallableObjective, Constraint, Objective, ToldObjective
 from gcnas.search.runner import (_append, _evaluate, _observations, _resume, _validate, prepare_searcher,
                                  study_settings)
-from gcnas.space import Arch
 
 __all__ = ["Study"]
 
@@ -109,7 +108,7 @@ class Study:
         seconds = (time.perf_counter() - began) / max(len(archs), 1)
         notes = self.searcher.step_notes()
         for arch in archs:
-            self._pending[arch.code] = (arch, seconds, notes)
+            self._pending[self.searcher.cell_id(arch)] = (arch, seconds, notes)
         return archs
 
     def tell(self, arch: Arch | str | int, values: Mapping[str, float] | float | None = None, *,
@@ -126,9 +125,9 @@ class Study:
         Returns:
             The stored trial.
         """
-        arch = arch if isinstance(arch, Arch) else Arch.parse(arch)
+        arch = self.searcher.space_.parse(arch) if isinstance(arch, (str, int, np.integer)) else arch
         told = self._told_values(values, error)
-        _, ask_seconds, notes = self._pending.pop(arch.code, (arch, math.nan, {}))
+        _, ask_seconds, notes = self._pending.pop(self.searcher.cell_id(arch), (arch, math.nan, {}))
         objectives = [self._stand_in(o, told, error) for o in self.objectives]
         constraints = [Constraint(self._stand_in(c.metric, told, error), upper=c.upper, lower=c.lower)
                        for c in self.constraints]

@@ -128,7 +128,7 @@ def test_bo_acquisition_integrates_over_the_pending_cells(small_table, monkeypat
     done, pending = cells[:12], cells[12:15]
     picked = bo.ask(_observed(small_table, done, pending, columns), 2, np.random.default_rng(0))
     assert len(picked) == 2 and not {a.code for a in picked} & {a.code for a in [*done, *pending]}
-    expected = bo.X_[[bo._index[a.code] for a in pending]]
+    expected = bo.X_[[bo._index[bo.cell_id(a)] for a in pending]]
     assert len(seen) == 2                                   # before the first pick, and before the second
     assert torch.equal(seen[0], expected)
     assert len(seen[1]) == 4 and torch.equal(seen[1][:3], expected)  # pending cells + the first pick
