@@ -35,8 +35,8 @@ def main() -> None:
     from xautodl.utils import get_model_infos
 
     from gcnas.hardware import network_costs
-    from gcnas.space import Arch, NB201Space
-    from gcnas.supernet import build_network
+    from gcnas.spaces.nb201 import Arch, NB201Space
+    from gcnas.spaces.nb201 import build_network
 
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     torch.manual_seed(args.seed)

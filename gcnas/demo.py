@@ -26,7 +26,7 @@ import numpy as np
 from gcnas.data import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.truth import Truth
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 __all__ = ["DemoSettings", "run_demo"]
 
@@ -536,7 +536,7 @@ def _picks(result, k: int) -> list[Arch]:
 
 def _function(arch: Arch) -> Arch:
     """The cell with its dead edges removed, canonicalised: equal for cells computing alike."""
-    from gcnas.supernet.network import live_edges
+    from gcnas.spaces.nb201.network import live_edges
 
     live = set(live_edges(arch.ops))
     return Arch(tuple(op if i in live else 0 for i, op in enumerate(arch.ops))).canonical()

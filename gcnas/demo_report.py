@@ -10,7 +10,7 @@ import numpy as np
 
 from gcnas.data import RunStore
 from gcnas.report import Code, Report, plot_curves, plot_pareto, plot_scatter, plot_stage_times
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 __all__ = ["SECTIONS", "export_commands", "write_report"]
 

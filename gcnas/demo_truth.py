@@ -14,7 +14,7 @@ import numpy as np
 from gcnas.data import RunStore
 from gcnas.hardware import network_costs_many
 from gcnas.predictors.truth import Truth
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 __all__ = ["judge_demo", "front_2d"]
 

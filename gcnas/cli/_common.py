@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from gcnas.parallel import Executor
     from gcnas.predictors.truth import Truth
-    from gcnas.space import Arch
+    from gcnas.spaces.nb201 import Arch
 
 __all__ = ["TRUTH_FORMS", "add_common", "add_executor_options", "add_truth", "executor_kind", "open_executor", "emit", "emit_judged", "format_table", "judgement_line",
            "judgement_record", "load_truth", "no_empty_run_left", "open_store", "open_table_arg", "read_store",
@@ -332,11 +332,11 @@ def resolve_arch(text: str, table: str | None = None) -> Arch:
         The architecture.
 
     Raises:
-        InvalidInputError: A malformed string or an out-of-range code (``gcnas.space``
+        InvalidInputError: A malformed string or an out-of-range code (``gcnas.spaces.nb201``
             raises plain ``ValueError``; here, where user input is parsed, it becomes a
             user error).
     """
-    from gcnas.space import Arch
+    from gcnas.spaces.nb201 import Arch
 
     text = text.strip()
     kind, sep, number = text.partition(":")

@@ -98,7 +98,7 @@ def show_arch(args: argparse.Namespace) -> int:
 
 def sample_archs(args: argparse.Namespace) -> int:
     from gcnas.exceptions import InvalidInputError
-    from gcnas.space import NB201Space
+    from gcnas.spaces.nb201 import NB201Space
 
     space = NB201Space()
     pool = len(space.canonical_codes()) if args.canonical else len(space)

@@ -101,7 +101,7 @@ def build_command(args: argparse.Namespace) -> int:
 
 def query_command(args: argparse.Namespace) -> int:
     from gcnas.predictors import LookupTable
-    from gcnas.space import Arch
+    from gcnas.spaces.nb201 import Arch
 
     truth = load_truth(args)
     started = time.perf_counter()

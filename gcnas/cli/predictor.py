@@ -105,13 +105,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _training_set(args: argparse.Namespace, store) -> tuple[list, list, str]:
     from gcnas.exceptions import InvalidInputError
     from gcnas.hardware.sources import check_costs
-    from gcnas.space import as_generator
+    from gcnas.spaces.nb201 import as_generator
 
     if args.from_store is not None:
         import math
 
         from gcnas.hardware.latency import measurement_key
-        from gcnas.space import Arch
+        from gcnas.spaces.nb201 import Arch
 
         kind, _, device = args.from_store.partition(":")
         if kind != "measured":

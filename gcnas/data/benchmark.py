@@ -23,7 +23,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError, NotInTableError
-from gcnas.space import NUM_ARCHS, Arch
+from gcnas.spaces.nb201 import NUM_ARCHS, Arch
 
 __all__ = ["BenchmarkTable", "ArchLike", "PACKAGED_TABLES"]
 

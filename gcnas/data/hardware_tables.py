@@ -31,7 +31,7 @@ import numpy as np
 from gcnas.data.benchmark import BenchmarkTable
 from gcnas.data.store import atomic_write
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
-from gcnas.space import NUM_ARCHS, Arch
+from gcnas.spaces.nb201 import NUM_ARCHS, Arch
 
 __all__ = [
     "HWNB_DATASETS",

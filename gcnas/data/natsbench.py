@@ -39,7 +39,7 @@ import numpy as np
 
 from gcnas.data.benchmark import ArchLike, BenchmarkTable, _checked_index
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, GcnasWarning, InvalidInputError, NotInTableError
-from gcnas.space import NUM_ARCHS, Arch
+from gcnas.spaces.nb201 import NUM_ARCHS, Arch
 
 __all__ = ["NATSBench", "ARCHIVE_NAME", "DATASETS", "HPS", "METRICS", "default_archive_path", "default_cache_dir"]
 

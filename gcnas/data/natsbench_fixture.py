@@ -20,7 +20,7 @@ import numpy as np
 
 from gcnas.data.natsbench import HPS
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import Arch, NB201Space, as_generator
+from gcnas.spaces.nb201 import Arch, NB201Space, as_generator
 
 __all__ = ["write_tss_archive"]
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from gcnas.exceptions import (CorruptFileError, DataNotFoundError, GcnasError, InvalidInputError, Notice,
                               SchemaError)
-from gcnas.space import NUM_ARCHS, Arch
+from gcnas.spaces.nb201 import NUM_ARCHS, Arch
 
 __all__ = ["RunStore", "Sample", "Trial", "SCHEMA_VERSION", "StoreConflictError", "StoreNotice", "StudyLockedError",
            "atomic_write", "legacy_study_file"]

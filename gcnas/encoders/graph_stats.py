@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from gcnas.space import NODE_TYPES, Arch, NB201Space, Space, live_adjacency
+from gcnas.spaces.nb201 import NODE_TYPES, Arch, NB201Space, Space, live_adjacency
 
 __all__ = ["graph_statistics", "statistic_names"]
 
@@ -49,7 +49,7 @@ def graph_statistics(archs: Sequence[Arch], *, space: Space | None = None) -> np
         ``(n, len(statistic_names()))`` float64, one row per architecture.
 
     Example:
-        >>> from gcnas.space import Arch
+        >>> from gcnas.spaces.nb201 import Arch
         >>> s = graph_statistics([Arch.from_string("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")])
         >>> dict(zip(statistic_names(), s[0]))["min_non_identity_on_path"]   # the skip path
         0.0

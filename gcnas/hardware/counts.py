@@ -25,7 +25,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import EDGES, OPS, Arch
+from gcnas.spaces.nb201 import EDGES, OPS, Arch
 
 __all__ = [
     "DATASETS",
@@ -201,7 +201,7 @@ def network_costs_many(archs: Sequence[Arch], *, channels: int = 16, cells: int 
         ``{"params_m": (n,), "flops_m": (n,)}`` float64, in millions.
 
     Example:
-        >>> from gcnas.space import NB201Space
+        >>> from gcnas.spaces.nb201 import NB201Space
         >>> table = network_costs_many(NB201Space().all_archs())
         >>> float(table["params_m"].max())
         1.531546

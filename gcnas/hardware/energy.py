@@ -26,7 +26,7 @@ import numpy as np
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.hardware.counts import layer_totals, network_layers, op_counts
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 __all__ = ["EnergyModel", "PRESETS", "estimate_energy"]
 

@@ -35,7 +35,7 @@ import numpy as np
 from gcnas.data.store import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.hardware.counts import dataset_shape
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 if TYPE_CHECKING:
     from gcnas.parallel import Executor
@@ -194,7 +194,7 @@ def measure_latencies(archs: Sequence[Arch], *, device: str = "cpu", batch_size:
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
     def build(arch: Arch) -> torch.nn.Module:
-        from gcnas.supernet import build_network
+        from gcnas.spaces.nb201 import build_network
 
         torch.manual_seed(seed)
         return build_network(arch, channels=channels, cells=cells, num_classes=num_classes).to(device).eval()

@@ -22,7 +22,7 @@ from gcnas.data.store import RunStore
 from gcnas.exceptions import DataNotFoundError, InvalidInputError
 from gcnas.hardware.counts import dataset_shape
 from gcnas.hardware.latency import measurement_key, sweep
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 __all__ = ["nvml_available", "measure_energy", "measure_energy_many"]
 
@@ -107,7 +107,7 @@ def measure_energy(arch: Arch, *, device: str = "cuda", batch_size: int = 1, min
     """
     import torch
 
-    from gcnas.supernet import build_network
+    from gcnas.spaces.nb201 import build_network
 
     if not str(device).startswith("cuda"):
         raise InvalidInputError(f"NVML energy is measured on a CUDA device, got {device!r}")

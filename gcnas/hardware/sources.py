@@ -49,7 +49,7 @@ from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputEr
 from gcnas.hardware.counts import dataset_shape, network_costs_many
 from gcnas.hardware.energy import EnergyModel
 from gcnas.hardware.latency import measurement_key
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 __all__ = ["check_costs", "cost_table", "costs", "LATENCY_SPECS", "ENERGY_SPECS"]
 

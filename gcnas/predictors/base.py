@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from gcnas.exceptions import CorruptFileError, GcnasError, InvalidInputError, NotFittedError
 from gcnas.registry import Registry
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 ArchLike = Arch | str | int
 """What fit / predict / score accept per cell: an :class:`Arch`, its string, or its intrinsic code."""

@@ -3,7 +3,7 @@
 Two keyword arguments, shared by the GCN, MLP and GBT predictors:
 
 - ``space``: which search space the cells come from. ``None`` (or ``"nb201"``) is
-  NAS-Bench-201's :class:`~gcnas.space.Arch`, read exactly as before the protocol existed;
+  NAS-Bench-201's :class:`~gcnas.spaces.nb201.Arch`, read exactly as before the protocol existed;
   any :class:`~gcnas.spaces.SearchSpace` (an instance, or the name of a built-in one:
   ``"darts"``) is read through the protocol only: cells as the space's values or strings,
   graphs from ``space.to_graph``, one-hot from :func:`gcnas.spaces.one_hot`.
@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 from gcnas.spaces import DartsSpace, SearchSpace
 
 __all__ = ["SPACES", "resolve_space", "check_cells", "feature_matrix", "CostFeatures", "TableFeatures", "SpaceInputs"]
@@ -42,7 +42,7 @@ def resolve_space(space: SearchSpace[Any] | str | None) -> SearchSpace[Any] | No
     """The space a predictor's ``space`` argument names; ``None`` for NAS-Bench-201.
 
     Args:
-        space: ``None`` or ``"nb201"`` (NAS-Bench-201 cells, :class:`~gcnas.space.Arch`), a
+        space: ``None`` or ``"nb201"`` (NAS-Bench-201 cells, :class:`~gcnas.spaces.nb201.Arch`), a
             name in :data:`SPACES`, or a :class:`~gcnas.spaces.SearchSpace` instance.
 
     Returns:
@@ -86,7 +86,7 @@ def check_cells(space: SearchSpace[Any] | None, archs: Sequence[Any], allow_empt
 
     Args:
         space: A resolved space (:func:`resolve_space`); ``None``: NAS-Bench-201 cells
-            (:class:`~gcnas.space.Arch`, arch strings or intrinsic codes).
+            (:class:`~gcnas.spaces.nb201.Arch`, arch strings or intrinsic codes).
         archs: The cells: the space's values or their strings (``space.parse``).
         allow_empty: Accept an empty sequence.
 

@@ -30,7 +30,7 @@ import numpy as np
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.base import ArchLike, Predictor, _check_archs, keep_params, make_predictor, register_predictor
 from gcnas.predictors.intervals import interval_ends
-from gcnas.space import Arch, as_generator
+from gcnas.spaces.nb201 import Arch, as_generator
 
 __all__ = ["ConformalPredictor", "LATENCY_GCN"]
 

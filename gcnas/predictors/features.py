@@ -24,7 +24,7 @@ from gcnas.exceptions import InvalidInputError
 from gcnas.hardware import network_costs_many
 from gcnas.predictors.zero_cost import ZERO_COST_PROXIES, jacov, naswot, synflow
 from gcnas.progress import progress as show_progress
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 __all__ = ["CELL_FEATURES", "DEFAULT_CELL_FEATURES", "ProxySettings", "cell_features", "parse_feature_names"]
 

@@ -49,7 +49,7 @@ def is_parameter_free(archs: Sequence) -> np.ndarray:
     Such a cell (skip connections and pooling only, or nothing) is the supernet's favourite at
     short budgets and among the worst when trained: the collapse every pick must avoid.
     """
-    from gcnas.space import NODE_TYPES
+    from gcnas.spaces.nb201 import NODE_TYPES
 
     conv_types = [NODE_TYPES.index(name) for name in NODE_TYPES if "conv" in name]
     out = np.zeros(len(archs), dtype=bool)

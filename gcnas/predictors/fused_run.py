@@ -31,7 +31,7 @@ from gcnas.data.store import RunStore, Sample
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.features import ProxySettings, cell_features, parse_feature_names
 from gcnas.predictors.fused import FusedRanking, anchor_cells, is_parameter_free
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 __all__ = ["AnchorSchedule", "train_anchors", "fit_fused_predictor", "fused_ingredients", "FUSED_SOURCE",
            "DEFAULT_FUSION_PROXIES"]

@@ -19,7 +19,7 @@ import numpy as np
 from gcnas.predictors.base import Predictor, keep_params, register_predictor
 from gcnas.predictors.cells import SpaceInputs
 from gcnas.predictors.mlp import cell_one_hot
-from gcnas.space import Arch, as_generator
+from gcnas.spaces.nb201 import Arch, as_generator
 
 __all__ = ["GBTPredictor"]
 

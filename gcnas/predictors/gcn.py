@@ -31,7 +31,7 @@ from gcnas.predictors.base import keep_params, register_predictor
 from gcnas.predictors.cells import CostFeatures
 from gcnas.predictors.graph import NODE_FEATURES, NUM_NODES, arch_batch, space_graphs, space_node_features
 from gcnas.predictors.neural import NeuralPredictor
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 with quiet_jit_deprecation():  # PyG scripts functions while it is imported: see gcnas._thirdparty
     from torch_geometric.nn import DenseGCNConv
@@ -133,7 +133,7 @@ class GCNPredictor(NeuralPredictor):
             terminal, log lines elsewhere).
         loss: Regression loss, ``mse`` or ``l1`` (see :data:`~gcnas.predictors.neural.LOSSES`);
             ``l1`` on log latency is the relative-error loss of the latency predictor.
-        space: The cells' search space: None (NAS-Bench-201 :class:`~gcnas.space.Arch`), a
+        space: The cells' search space: None (NAS-Bench-201 :class:`~gcnas.spaces.nb201.Arch`), a
             :class:`~gcnas.spaces.SearchSpace` or its name (``"darts"``); see
             :mod:`gcnas.predictors.cells`.
         features: Per-cell numbers fed to the head beside the readout: a callable

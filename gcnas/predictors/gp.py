@@ -10,7 +10,7 @@ import torch
 from gcnas._thirdparty import quiet_jit_deprecation
 from gcnas.predictors.base import Predictor, register_predictor
 from gcnas.predictors.mlp import one_hot_matrix
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 with quiet_jit_deprecation():  # linear_operator (under BoTorch) scripts functions on import: see gcnas._thirdparty
     from botorch.fit import fit_gpytorch_mll

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from gcnas._thirdparty import quiet_jit_deprecation
-from gcnas.space import NODE_TYPES, Arch, live_adjacency
+from gcnas.spaces.nb201 import NODE_TYPES, Arch, live_adjacency
 
 with quiet_jit_deprecation():  # PyG scripts functions while it is imported: see gcnas._thirdparty
     from torch_geometric.data import Batch, Data

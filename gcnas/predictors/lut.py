@@ -20,7 +20,7 @@ import numpy as np
 from gcnas.data.store import RunStore
 from gcnas.exceptions import InfeasibleError, InvalidInputError
 from gcnas.progress import progress as show_progress
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 if TYPE_CHECKING:
     from gcnas.predictors.base import Predictor

@@ -11,7 +11,7 @@ from torch import nn
 
 from gcnas.predictors.base import keep_params, register_predictor
 from gcnas.predictors.neural import NeuralPredictor
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 __all__ = ["MLPPredictor", "one_hot_matrix", "cell_one_hot", "one_hot_width"]
 

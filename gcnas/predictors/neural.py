@@ -22,7 +22,7 @@ from torch import nn
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.base import Predictor
 from gcnas.predictors.cells import SpaceInputs
-from gcnas.space import Arch, NB201Space, as_generator
+from gcnas.spaces.nb201 import Arch, NB201Space, as_generator
 
 __all__ = ["LOSSES", "NeuralPredictor", "pairwise_rank_loss", "with_isomorphs"]
 

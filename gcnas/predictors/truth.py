@@ -19,7 +19,7 @@ from gcnas.data.benchmark import BenchmarkTable
 from gcnas.data.table_specs import COLUMN_SPECS, is_column_spec, open_table, split_column_spec
 from gcnas.exceptions import DataNotFoundError, InvalidInputError
 from gcnas.predictors.metrics import kendall_tau, precision_at_k, spearman
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 __all__ = ["Truth", "parse_truth"]
 

@@ -28,8 +28,8 @@ from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.progress import progress as show_progress
-from gcnas.space import Arch
-from gcnas.supernet import build_network
+from gcnas.spaces.nb201 import Arch
+from gcnas.spaces.nb201 import build_network
 
 __all__ = ["synflow", "naswot", "jacov", "zero_cost_scores", "ZERO_COST_PROXIES"]
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.registry import Registry
-from gcnas.space import Arch, NB201Space, Space
+from gcnas.spaces.nb201 import Arch, NB201Space, Space
 
 __all__ = ["Observations", "Searcher", "register_searcher", "make_searcher", "searcher_names"]
 

@@ -45,7 +45,7 @@ from gcnas.search.pareto import pareto_mask
 from gcnas.search.pareto_probability import cost_dominance_max, level_of_observed, membership_probability
 from gcnas.search.surrogate import (copula_warp, fit_gp, hvi_2d, log_ei, posterior_stats, replicate_gp,
                                     replicate_noise)
-from gcnas.space import Arch, NB201Space, Space
+from gcnas.spaces.nb201 import Arch, NB201Space, Space
 
 __all__ = ["BayesianOptimization", "ACQUISITIONS", "modelled_acquisition", "warp_objectives", "scaled_slack"]
 

@@ -13,7 +13,7 @@ import numpy as np
 from gcnas.exceptions import InvalidInputError
 from gcnas.search.base import Observations, Searcher, register_searcher
 from gcnas.search.pareto import pareto_mask
-from gcnas.space import Arch, NB201Space, Space
+from gcnas.spaces.nb201 import Arch, NB201Space, Space
 
 __all__ = ["RegularizedEvolution"]
 

@@ -23,7 +23,7 @@ from gcnas.data.benchmark import BenchmarkTable
 from gcnas.data.store import DB_NAME, RunStore
 from gcnas.exceptions import DataNotFoundError, InvalidInputError
 from gcnas.search.checks import check_column
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 __all__ = [
     "Objective",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gcnas.search.base import Observations, Searcher, register_searcher
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 __all__ = ["RandomSearch"]
 

@@ -56,7 +56,7 @@ from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.search.base import Observations, Searcher, register_searcher
-from gcnas.space import EDGES, OPS, Arch, Space
+from gcnas.spaces.nb201 import EDGES, OPS, Arch, Space
 
 __all__ = ["Controller", "ReinforceSearch", "penalised_reward"]
 

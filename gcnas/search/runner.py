@@ -20,7 +20,7 @@ from gcnas.search.base import Observations, Searcher
 from gcnas.search.checks import LeftOut, notify, rows_left_out, value_problem
 from gcnas.search.history import SearchResult
 from gcnas.search.objectives import Constraint, CostObjective, LUTObjective, Objective, TableObjective
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 __all__ = ["run_search"]
 

@@ -24,7 +24,7 @@ from gcnas.search.history import SearchResult
 from gcnas.search.objectives import CallableObjective, Constraint, Objective, ToldObjective
 from gcnas.search.runner import (_append, _evaluate, _observations, _resume, _validate, prepare_searcher,
                                  study_settings)
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 __all__ = ["Study"]
 

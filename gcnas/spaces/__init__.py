@@ -5,7 +5,7 @@ who knows one knows where everything of the next lives (see ``docs/spaces.md``).
 package imports nothing of gcnas but :mod:`gcnas.exceptions` (and numpy / torch).
 
 Spaces: :class:`~gcnas.spaces.darts.DartsSpace` (DARTS / NAS-Bench-301). NAS-Bench-201
-still lives in :mod:`gcnas.space` and moves behind the protocol later.
+still lives in :mod:`gcnas.spaces.nb201` and moves behind the protocol later.
 """
 
 from gcnas.spaces.counts import Counts, count_module

@@ -12,9 +12,9 @@ import torch
 
 from gcnas.data.store import atomic_write
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 from gcnas.supernet.strategies import Strategy, make_strategy
-from gcnas.supernet.supernet import SuperNet
+from gcnas.spaces.nb201.supernet import SuperNet
 
 __all__ = ["TrainedSupernet", "checkpoint_path", "read_checkpoint", "write_checkpoint", "load_supernet",
            "resolve_device", "supernet_space"]
@@ -43,7 +43,7 @@ class TrainedSupernet:
     def derive(self) -> Arch | Any:
         """The architecture the strategy chose (its supernet's derivation); gradient strategies only.
 
-        An :class:`~gcnas.space.Arch` on NAS-Bench-201, a DARTS ``Genotype`` on DARTS.
+        An :class:`~gcnas.spaces.nb201.Arch` on NAS-Bench-201, a DARTS ``Genotype`` on DARTS.
         """
         return self.strategy.derive()
 

@@ -22,9 +22,9 @@ from gcnas.data.images import ImageDataset, ImageSplit, load_images
 from gcnas.data.store import RunStore, Sample
 from gcnas.exceptions import GcnasError, InvalidInputError
 from gcnas.progress import progress as show_progress
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 from gcnas.supernet.checkpoint import TrainedSupernet, checkpoint_path, load_supernet
-from gcnas.supernet.supernet import SuperNet
+from gcnas.spaces.nb201.supernet import SuperNet
 
 if TYPE_CHECKING:
     from gcnas.parallel import Executor

@@ -27,9 +27,9 @@ from gcnas.data.images import DATASETS, ImageDataset, load_images
 from gcnas.data.store import atomic_write
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
 from gcnas.progress import progress as show_progress
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 from gcnas.supernet.checkpoint import resolve_device
-from gcnas.supernet.network import build_network
+from gcnas.spaces.nb201.network import build_network
 from gcnas.supernet.score import evaluate
 
 __all__ = ["TrainedModel", "train_standalone", "train_model", "load_model", "model_path", "partial_path",

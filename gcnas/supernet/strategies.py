@@ -34,7 +34,7 @@ from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.registry import Registry
-from gcnas.supernet.supernet import SuperNet
+from gcnas.spaces.nb201.supernet import SuperNet
 
 __all__ = ["RouteSpace", "Strategy", "Uniform", "GAEA", "DARTS", "SNAS", "NASP", "STRATEGIES", "make_strategy",
            "register_strategy"]

@@ -12,7 +12,7 @@ import gcnas.supernet
 from gcnas.data import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.hardware.latency import measure_latencies, measure_latency, measure_many, resolve_clock
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 
 class _Recorder(nn.Module):

@@ -8,7 +8,7 @@ import pytest
 from gcnas.data import BenchmarkTable, RunStore, write_brp_latency, write_help_latency, write_hwnasbench
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
 from gcnas.hardware import EnergyModel, cost_table, costs, network_costs_many
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 ARCHS = NB201Space().sample_many(4, seed=6)
 LAT = [1.5, 2.5, 3.5, 4.5]

@@ -8,7 +8,7 @@ from sklearn.base import clone
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors import GBTPredictor, GCNPredictor, kendall_tau, make_predictor, predictor_names
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 
 def _data(n: int = 60, seed: int = 3):

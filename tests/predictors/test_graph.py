@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from gcnas.predictors import NODE_FEATURES, arch_batch, arch_data, live_adjacency
-from gcnas.space import EDGES, OPS, Arch, NB201Space
+from gcnas.spaces.nb201 import EDGES, OPS, Arch, NB201Space
 
 CONV3 = OPS.index("nor_conv_3x3")
 NONE = OPS.index("none")

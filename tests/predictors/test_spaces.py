@@ -12,7 +12,7 @@ from gcnas.predictors import GBTPredictor, GCNPredictor, MLPPredictor, kendall_t
 from gcnas.predictors.cells import CostFeatures, TableFeatures, resolve_space
 from gcnas.predictors.gcn import DirectedGCN
 from gcnas.predictors.graph import space_graphs, space_node_features
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 from gcnas.spaces import DartsSpace, one_hot
 
 SPACE = DartsSpace()

@@ -8,7 +8,7 @@ import torch
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.zero_cost import jacov, naswot, synflow, zero_cost_scores
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 SHAPE = dict(channels=4, cells=1)
 CONV = Arch((3,) * 6)

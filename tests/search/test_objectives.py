@@ -7,7 +7,7 @@ from gcnas.data import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.search import CallableObjective, Constraint, LUTObjective, TableObjective
 from gcnas.search.specs import cost_objective
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 
 def test_table_objective_reads_column_and_nan_for_missing(small_table):

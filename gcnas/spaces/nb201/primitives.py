@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import OPS
+from gcnas.spaces.nb201.space import OPS
 
 __all__ = ["ReLUConvBN", "Zero", "Identity", "AvgPool", "ResNetBasicblock", "make_op"]
 
@@ -106,7 +106,7 @@ def make_op(name: str, channels: int, affine: bool = True, track_running_stats: 
     """One candidate operation of a cell edge.
 
     Args:
-        name: One of :data:`gcnas.space.OPS`.
+        name: One of :data:`gcnas.spaces.nb201.OPS`.
         channels: Channels in and out (a cell keeps them).
         affine: Whether BatchNorm layers have a learnable scale and shift.
         track_running_stats: Whether BatchNorm layers keep running statistics.
