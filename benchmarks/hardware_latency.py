@@ -28,7 +28,8 @@ from scipy.stats import spearmanr
 
 from _results import BenchmarkRun, add_output_arguments
 from gcnas.data import LatencyTable
-from gcnas.hardware import measure_latency, network_costs_many
+from gcnas.hardware import measure_latency
+from gcnas.spaces.nb201.counts import network_costs_many
 from gcnas.spaces.nb201 import NUM_ARCHS, Arch, NB201Space
 from gcnas.spaces.nb201.network import live_edges
 

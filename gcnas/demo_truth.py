@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from gcnas.data import RunStore
-from gcnas.hardware import network_costs_many
+from gcnas.spaces.nb201.counts import network_costs_many
 from gcnas.predictors.truth import Truth
 from gcnas.spaces.nb201 import Arch, NB201Space
 

@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def arch_record(arch, table_path: str | None = None) -> dict:
     """Everything known about one architecture without training anything."""
-    from gcnas.hardware import network_costs
+    from gcnas.spaces.nb201.counts import network_costs
 
     canonical = arch.canonical()
     record = {

@@ -58,7 +58,7 @@ def graph_statistics(archs: Sequence[Arch], *, space: Space | None = None) -> np
     types = _op_types()
     if not len(archs):
         return np.zeros((0, 2 * len(types) + 2))
-    graphs = [space.to_graph(a) for a in archs]
+    graphs = [space.to_graph(a)[0] for a in archs]
     features = np.stack([g.features for g in graphs])
     adj = live_adjacency(np.stack([g.adjacency for g in graphs]), features).astype(bool)   # (B, n, n)
     kind = features.argmax(-1)                                                             # (B, n)

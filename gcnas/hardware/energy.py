@@ -1,7 +1,7 @@
 """An analytic energy estimate for any machine: arithmetic plus memory traffic.
 
 Energy of one inference (batch 1) is the sum over the layers of
-:func:`gcnas.hardware.counts.network_layers` of
+:func:`gcnas.spaces.nb201.counts.network_layers` of
 
 - ``macs * mac_pj``: multiply-accumulates of convolutions and the classifier;
 - ``elementwise * add_pj``: pooling sums, BatchNorm scale and shift, ReLU, node sums;
@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.hardware.counts import layer_totals, network_layers, op_counts
+from gcnas.spaces.nb201.counts import layer_totals, network_layers, op_counts
 from gcnas.spaces.nb201 import Arch
 
 __all__ = ["EnergyModel", "PRESETS", "estimate_energy"]

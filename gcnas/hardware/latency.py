@@ -1,6 +1,6 @@
 """Latency measured on the machine at hand, and its resumable sweep into the run store.
 
-One measurement: build the exact network (:func:`gcnas.supernet.build_network`), put it
+One measurement: build the exact network (``space.network``), put it
 in eval mode on the device, run ``warmup`` forward passes, then ``repeats`` timed passes
 under ``torch.inference_mode`` with a fixed thread count (CUDA synchronised around each
 pass). The result holds the median and the fastest of the repeats and their interquartile
@@ -34,7 +34,7 @@ import numpy as np
 
 from gcnas.data.store import RunStore
 from gcnas.exceptions import InvalidInputError
-from gcnas.hardware.counts import dataset_shape
+from gcnas.spaces.nb201.counts import dataset_shape
 from gcnas.spaces.nb201 import Arch
 
 if TYPE_CHECKING:
@@ -193,11 +193,13 @@ def measure_latencies(archs: Sequence[Arch], *, device: str = "cpu", batch_size:
     inputs = torch.randn(batch_size, 3, size, size, device=device)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
-    def build(arch: Arch) -> torch.nn.Module:
-        from gcnas.spaces.nb201 import build_network
+    from gcnas.spaces import get_space
 
+    space = get_space("nb201")  # channels / cells name NAS-Bench-201's network shape
+
+    def build(arch: Arch) -> torch.nn.Module:
         torch.manual_seed(seed)
-        return build_network(arch, channels=channels, cells=cells, num_classes=num_classes).to(device).eval()
+        return space.network(arch, channels=channels, cells=cells, num_classes=num_classes).to(device).eval()
 
     def timed(model: torch.nn.Module) -> tuple[float, float]:
         start, start_cpu = time.perf_counter(), time.thread_time()

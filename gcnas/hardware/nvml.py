@@ -20,7 +20,7 @@ from typing import Sequence
 
 from gcnas.data.store import RunStore
 from gcnas.exceptions import DataNotFoundError, InvalidInputError
-from gcnas.hardware.counts import dataset_shape
+from gcnas.spaces.nb201.counts import dataset_shape
 from gcnas.hardware.latency import measurement_key, sweep
 from gcnas.spaces.nb201 import Arch
 

@@ -21,7 +21,7 @@ import torch
 
 from gcnas.data.store import RunStore
 from gcnas.exceptions import InvalidInputError
-from gcnas.hardware import network_costs_many
+from gcnas.spaces.nb201.counts import network_costs_many
 from gcnas.predictors.zero_cost import ZERO_COST_PROXIES, jacov, naswot, synflow
 from gcnas.progress import progress as show_progress
 from gcnas.spaces.nb201 import Arch

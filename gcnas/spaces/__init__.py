@@ -1,16 +1,18 @@
-"""Search spaces as plug-ins: the :class:`SearchSpace` protocol and its implementations.
+"""Search spaces as plug-ins: the :class:`SearchSpace` protocol, the registry, and the spaces.
 
 A space is one folder (``gcnas/spaces/<name>/``) with the same few files, so that a reader
-who knows one knows where everything of the next lives (see ``docs/spaces.md``). This
-package imports nothing of gcnas but :mod:`gcnas.exceptions` (and numpy / torch).
+who knows one knows where everything of the next lives (see ``docs/spaces.md``). Code above
+the spaces reaches a space by name (:func:`get_space`) and uses the protocol only; it never
+imports a space's folder (a test walks the imports). This package imports nothing of gcnas
+but :mod:`gcnas.exceptions` (and numpy / torch).
 
-Spaces: :class:`~gcnas.spaces.darts.DartsSpace` (DARTS / NAS-Bench-301). NAS-Bench-201
-still lives in :mod:`gcnas.spaces.nb201` and moves behind the protocol later.
+Built-in spaces: ``"nb201"`` (NAS-Bench-201, ``gcnas/spaces/nb201/``) and ``"darts"``
+(DARTS / NAS-Bench-301, ``gcnas/spaces/darts/``).
 """
 
+from gcnas.spaces.conformance import check_space
 from gcnas.spaces.counts import Counts, count_module
-from gcnas.spaces.darts import DartsSpace, Genotype
-from gcnas.spaces.protocol import Decision, SearchSpace, SpaceGraph, check_decisions, one_hot
+from gcnas.spaces.protocol import Decision, SearchSpace, SpaceGraph, check_decisions, live_adjacency, one_hot
 from gcnas.spaces.registry import get_space, register_space, space_name, space_names
 
 __all__ = [
@@ -18,13 +20,13 @@ __all__ = [
     "Decision",
     "SpaceGraph",
     "check_decisions",
+    "check_space",
     "one_hot",
+    "live_adjacency",
     "get_space",
     "register_space",
     "space_name",
     "space_names",
     "Counts",
     "count_module",
-    "DartsSpace",
-    "Genotype",
 ]

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.hardware import DATASETS, network_costs, network_costs_many, network_layers
+from gcnas.spaces.nb201.counts import DATASETS, network_costs, network_costs_many, network_layers
 from gcnas.spaces.nb201 import Arch, NB201Space
 
 ALL_CONV3 = Arch((3,) * 6)

@@ -7,7 +7,8 @@ import pytest
 
 from gcnas.data import BenchmarkTable, RunStore, write_brp_latency, write_help_latency, write_hwnasbench
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
-from gcnas.hardware import EnergyModel, cost_table, costs, network_costs_many
+from gcnas.hardware import EnergyModel, cost_table, costs
+from gcnas.spaces.nb201.counts import network_costs_many
 from gcnas.spaces.nb201 import Arch, NB201Space
 
 ARCHS = NB201Space().sample_many(4, seed=6)

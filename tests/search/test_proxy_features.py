@@ -8,7 +8,7 @@ import pytest
 from gcnas.data import RunStore
 from gcnas.data.table_specs import open_table
 from gcnas.exceptions import InvalidInputError
-from gcnas.hardware import network_costs_many
+from gcnas.spaces.nb201.counts import network_costs_many
 from gcnas.predictors.features import ProxySettings
 from gcnas.search import BayesianOptimization, TableObjective, make_features, onehot_features, run_search
 from gcnas.search.features import ConcatFeatures, ProxyFeatures

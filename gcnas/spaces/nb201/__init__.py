@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gcnas.spaces.nb201.counts import DATASETS, Layer, dataset_shape, network_costs, network_costs_many, network_layers
 from gcnas.spaces.nb201.space import (EDGES, NODE_TYPES, NUM_ARCHS, OPS, Arch, ArchGraph, NB201Space, Space,
                                       as_generator, live_adjacency)
 
@@ -41,6 +42,12 @@ __all__ = [
     "NB201Space",
     "as_generator",
     "live_adjacency",
+    "DATASETS",
+    "Layer",
+    "dataset_shape",
+    "network_costs",
+    "network_costs_many",
+    "network_layers",
     *_TORCH_EXPORTS,
 ]
 

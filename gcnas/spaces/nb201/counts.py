@@ -25,7 +25,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.spaces.nb201 import EDGES, OPS, Arch
+from gcnas.spaces.nb201.space import EDGES, OPS, Arch
 
 __all__ = [
     "DATASETS",
