@@ -46,7 +46,8 @@ from gcnas.data.hardware_tables import BRPLatency, HELPLatency, HWNASBench, Late
 from gcnas.data.store import RunStore
 from gcnas.data.table_specs import is_column_spec, open_column
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
-from gcnas.spaces.nb201.counts import dataset_shape, network_costs_many
+from gcnas.data.images import dataset_shape
+from gcnas.spaces.nb201.counts import network_costs_many
 from gcnas.hardware.energy import EnergyModel
 from gcnas.hardware.latency import measurement_key
 from gcnas.spaces.nb201 import Arch

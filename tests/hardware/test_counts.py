@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.spaces.nb201.counts import DATASETS, network_costs, network_costs_many, network_layers
+from gcnas.data.images import DATASET_SHAPES as DATASETS
+from gcnas.spaces.nb201.counts import network_costs, network_costs_many, network_layers
 from gcnas.spaces.nb201 import Arch, NB201Space
 
 ALL_CONV3 = Arch((3,) * 6)

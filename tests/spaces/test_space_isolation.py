@@ -50,10 +50,7 @@ NOT_CONVERTED: tuple[str, ...] = (
     "data/benchmark.py",           # NB201 tables: rows indexed by Arch.code
     "data/hardware_tables.py",     # HW-NAS-Bench / HELP / BRP-NAS: NB201 tables by code
     "data/natsbench.py",           # NATS-Bench topology results
-    "data/natsbench_fixture.py",
     "hardware/energy.py",          # the analytic energy model is NB201's layer lists
-    "hardware/latency.py",
-    "hardware/nvml.py",
     "hardware/sources.py",
     "predictors/features.py",      # proxy cache keyed by Arch.code
     "predictors/fused_run.py",

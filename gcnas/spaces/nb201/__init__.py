@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gcnas.spaces.nb201.counts import DATASETS, Layer, dataset_shape, network_costs, network_costs_many, network_layers
+from gcnas.spaces.nb201.counts import Layer, network_costs, network_costs_many, network_layers
 from gcnas.spaces.nb201.space import (EDGES, NODE_TYPES, NUM_ARCHS, OPS, Arch, ArchGraph, NB201Space, Space,
                                       as_generator, live_adjacency)
 
@@ -42,9 +42,7 @@ __all__ = [
     "NB201Space",
     "as_generator",
     "live_adjacency",
-    "DATASETS",
     "Layer",
-    "dataset_shape",
     "network_costs",
     "network_costs_many",
     "network_layers",

@@ -28,22 +28,12 @@ from gcnas.exceptions import InvalidInputError
 from gcnas.spaces.nb201.space import EDGES, OPS, Arch
 
 __all__ = [
-    "DATASETS",
     "Layer",
-    "dataset_shape",
     "network_costs",
     "network_costs_many",
     "network_layers",
     "op_counts",
 ]
-
-DATASETS: dict[str, tuple[int, int]] = {
-    "cifar10": (10, 32),
-    "cifar100": (100, 32),
-    "imagenet16-120": (120, 16),
-}
-"""Dataset name -> ``(num_classes, input_size)`` as NAS-Bench-201 trains it."""
-
 
 class Layer(NamedTuple):
     """What one layer of the network does for one image (batch 1).
@@ -63,21 +53,6 @@ class Layer(NamedTuple):
     reads: int
     writes: int
     elementwise: int
-
-
-def dataset_shape(dataset: str) -> tuple[int, int]:
-    """``(num_classes, input_size)`` of a NAS-Bench-201 dataset name.
-
-    Args:
-        dataset: ``cifar10``, ``cifar100`` or ``imagenet16-120`` (any case).
-
-    Returns:
-        The class count and the square input size.
-    """
-    key = str(dataset).lower()
-    if key not in DATASETS:
-        raise InvalidInputError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
-    return DATASETS[key]
 
 
 def _conv(name: str, c_in: int, c_out: int, h_in: int, kernel: int, stride: int,
