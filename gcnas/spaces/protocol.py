@@ -27,7 +27,8 @@ import numpy as np
 
 from gcnas.exceptions import InvalidInputError
 
-__all__ = ["A", "Decision", "SpaceGraph", "SearchSpace", "one_hot", "check_decisions", "live_adjacency"]
+__all__ = ["A", "Decision", "SpaceGraph", "SearchSpace", "one_hot", "check_decisions", "decision_index",
+           "from_decision_index", "live_adjacency"]
 
 A = TypeVar("A", bound=Hashable)
 """The architecture type of a space: immutable and hashable."""
@@ -293,3 +294,39 @@ def live_adjacency(adjacency: np.ndarray, features: np.ndarray, zero_type: int) 
         back |= back[..., node, None] & adj[..., :, node]
     on_path = reach & back
     return (adj & on_path[..., :, None] & on_path[..., None, :]).astype(np.uint8)
+
+
+def decision_index(space: SearchSpace[Any], arch: Any) -> int:
+    """The position of ``arch`` in the product of the space's decisions: its decision vector read
+    as a mixed-radix number, the first decision most significant.
+
+    A file name or integer id of a cell that any space gives (NAS-Bench-201: the cell's code,
+    0..15624); :func:`from_decision_index` inverts it.
+
+    Example:
+        >>> from gcnas.spaces import get_space
+        >>> space = get_space("nb201")
+        >>> decision_index(space, space.parse("|none~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|"))
+        1
+    """
+    index = 0
+    for decision, value in zip(space.decisions, space.to_decisions(arch)):
+        index = index * decision.size + int(value)
+    return index
+
+
+def from_decision_index(space: SearchSpace[Any], index: int) -> Any:
+    """The architecture at ``index`` of :func:`decision_index`.
+
+    Raises:
+        InvalidInputError: ``index`` is not an int in ``0 .. prod(sizes) - 1``.
+    """
+    sizes = [d.size for d in space.decisions]
+    total = int(np.prod(sizes, dtype=object))
+    if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)) or not 0 <= index < total:
+        raise InvalidInputError(f"{space.name}: a decision index is an int in 0..{total - 1}, got {index!r}")
+    values, rest = [], int(index)
+    for size in reversed(sizes):
+        values.append(rest % size)
+        rest //= size
+    return space.from_decisions(values[::-1])

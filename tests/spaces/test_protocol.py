@@ -40,6 +40,27 @@ def test_decision_validates():
         Decision("", ("x",))
 
 
+@pytest.mark.parametrize("name", ["nb201", "darts"])
+def test_decision_index_round_trips(name):
+    from gcnas.spaces import decision_index, from_decision_index
+
+    space = get_space(name)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        arch = space.sample(rng)
+        assert space.key(from_decision_index(space, decision_index(space, arch))) == space.key(arch)
+    with pytest.raises(InvalidInputError, match="decision index"):
+        from_decision_index(space, -1)
+
+
+def test_decision_index_of_nb201_is_the_cell_code():
+    from gcnas.spaces import decision_index
+    from gcnas.spaces.nb201 import Arch
+
+    space = get_space("nb201")
+    assert all(decision_index(space, Arch.from_code(c)) == c for c in (0, 1, 7, 3124, 15624))
+
+
 def test_space_graph_node_ids():
     features = np.eye(3, dtype=np.float32)[[2, 0, 1]]
     g = SpaceGraph(np.zeros((3, 3), np.uint8), features)

@@ -54,7 +54,6 @@ NOT_CONVERTED: tuple[str, ...] = (
     "hardware/sources.py",
     "predictors/features.py",      # proxy cache keyed by Arch.code
     "predictors/fused_run.py",
-    "supernet/standalone.py",      # RUN/models/<code>.pt
     "demo.py",
     "demo_report.py",
     "demo_truth.py",
