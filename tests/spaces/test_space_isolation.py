@@ -47,9 +47,6 @@ PENDING: tuple[str, ...] = (
 """Modules (relative to ``gcnas/``) converted on the other branches; emptied at the merge."""
 
 NOT_CONVERTED: tuple[str, ...] = (
-    "data/benchmark.py",           # NB201 tables: rows indexed by Arch.code
-    "data/hardware_tables.py",     # HW-NAS-Bench / HELP / BRP-NAS: NB201 tables by code
-    "data/natsbench.py",           # NATS-Bench topology results
     "hardware/energy.py",          # the analytic energy model is NB201's layer lists
     "hardware/sources.py",
     "predictors/features.py",      # proxy cache keyed by Arch.code
