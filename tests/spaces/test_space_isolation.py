@@ -49,8 +49,6 @@ PENDING: tuple[str, ...] = (
 NOT_CONVERTED: tuple[str, ...] = (
     "hardware/energy.py",          # the analytic energy model is NB201's layer lists
     "hardware/sources.py",
-    "predictors/features.py",      # proxy cache keyed by Arch.code
-    "predictors/fused_run.py",
     "demo.py",
     "demo_report.py",
     "demo_truth.py",
