@@ -14,7 +14,7 @@ import numpy as np
 from gcnas.data import RunStore
 from gcnas.predictors.truth import Truth
 from gcnas.predictors.cells import key_classes
-from gcnas.spaces import decision_index, get_space
+from gcnas.spaces import costs_many, decision_index, get_space
 
 __all__ = ["judge_demo", "front_2d"]
 
@@ -69,7 +69,7 @@ def judge_demo(store: RunStore, summary: dict[str, Any], truth: Truth) -> dict[s
     rankings = {
         "supernet scores (sampled cells)": truth.judge(sampled, sampled_scores),
         "GCN lookup table (all classes)": truth.judge(classes, predicted_all[class_codes]),
-        "parameter count (all classes)": truth.judge(classes, np.array([space.costs(a)["params"] for a in classes])),
+        "parameter count (all classes)": truth.judge(classes, costs_many(space, classes)["params"]),
     }
     fused = store.samples("fused")
     if fused:  # the fused ranking of the sampled cells beside each of its ingredients

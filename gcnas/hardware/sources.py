@@ -38,7 +38,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -47,12 +47,14 @@ from gcnas.data.store import RunStore
 from gcnas.data.table_specs import is_column_spec, open_column
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
 from gcnas.data.images import dataset_shape
-from gcnas.spaces.nb201.counts import network_costs_many
 from gcnas.hardware.energy import EnergyModel
 from gcnas.hardware.latency import measurement_key
-from gcnas.spaces.nb201 import Arch
+from gcnas.spaces import costs_many, decision_index, get_space
 
 __all__ = ["check_costs", "cost_table", "costs", "LATENCY_SPECS", "ENERGY_SPECS"]
+
+SPACE = "nb201"
+"""The space whose costs are joined here (through the registry): its tables and its analytic energy model."""
 
 LATENCY_SPECS = ("CSV:COLUMN", "nb201:latency:DEVICE", "measured[:DEVICE]", "hwnb:PICKLE:DEVICE", "help:DIR:DEVICE",
                  "brp:PICKLE")
@@ -81,16 +83,18 @@ def _split_path(body: str, spec: str, what: str) -> tuple[str, str]:
     return path, name
 
 
-def _measured(store: RunStore | None, metric: str, spec: str, dataset: str) -> Callable[[Sequence[Arch]], np.ndarray]:
+def _measured(store: RunStore | None, metric: str, spec: str, dataset: str) -> Callable[[Sequence[Any]], np.ndarray]:
     device = spec.partition(":")[2] or "cpu"
     if store is None:
         raise InvalidInputError(f"{metric} source {spec!r} reads the run store; pass store= "
                                 "(the run directory where `gcnas hw measure` wrote it)")
     key = measurement_key(device, dataset=dataset)
 
-    def read(archs: Sequence[Arch]) -> np.ndarray:
+    def read(archs: Sequence[Any]) -> np.ndarray:
         stored = store.costs(metric, key)
-        missing = [a for a in archs if a.code not in stored]
+        space = get_space(SPACE)
+        codes = [decision_index(space, a) for a in archs]  # the store's cell ids
+        missing = [a for a, c in zip(archs, codes) if c not in stored]
         if missing:
             flag = (" --energy" if metric == "energy_mj" else "") + (
                 f" --dataset {dataset}" if dataset.lower() != "cifar10" else "")
@@ -98,19 +102,19 @@ def _measured(store: RunStore | None, metric: str, spec: str, dataset: str) -> C
                 f"{len(missing)} of {len(archs)} architecture(s) have no measured {metric} on {key!r} in "
                 f"{store.run_dir}, e.g. {[str(a) for a in missing[:2]]}; run `gcnas hw measure --run "
                 f"{store.run_dir} --device {device}{flag} --all` (or --num K) first")
-        return np.array([stored[a.code][0] for a in archs], dtype=np.float64)
+        return np.array([stored[c][0] for c in codes], dtype=np.float64)
 
     return read
 
 
-def _hwnb(body: str, spec: str, quantity: str, dataset: str) -> Callable[[Sequence[Arch]], np.ndarray]:
+def _hwnb(body: str, spec: str, quantity: str, dataset: str) -> Callable[[Sequence[Any]], np.ndarray]:
     path, device = _split_path(body, spec, "device")
     hw = _open(HWNASBench, path)
     metric = hw.device_metric(device, quantity)
     return lambda archs: hw.values(archs, metric, dataset)
 
 
-def _table_source(spec: str, missing: float | None) -> Callable[[Sequence[Arch]], np.ndarray]:
+def _table_source(spec: str, missing: float | None) -> Callable[[Sequence[Any]], np.ndarray]:
     """A column of a table: ``CSV:COLUMN`` (read once per file version) or a column spec."""
     if is_column_spec(spec) and not spec.startswith("table:"):
         table, column = open_column(spec)
@@ -121,7 +125,7 @@ def _table_source(spec: str, missing: float | None) -> Callable[[Sequence[Arch]]
 
 
 def _latency_source(spec: str, store: RunStore | None, dataset: str,
-                    missing: float | None = None) -> Callable[[Sequence[Arch]], np.ndarray]:
+                    missing: float | None = None) -> Callable[[Sequence[Any]], np.ndarray]:
     kind, _, body = spec.partition(":")
     if spec == "measured" or kind == "measured":
         return _measured(store, "latency_ms", spec, dataset)
@@ -140,7 +144,7 @@ def _latency_source(spec: str, store: RunStore | None, dataset: str,
 
 
 def _energy_source(spec: str, store: RunStore | None, dataset: str,
-                   missing: float | None = None) -> Callable[[Sequence[Arch]], np.ndarray]:
+                   missing: float | None = None) -> Callable[[Sequence[Any]], np.ndarray]:
     kind, _, body = spec.partition(":")
     if kind == "model":
         model = EnergyModel.preset(body or "fp32")
@@ -184,7 +188,7 @@ def check_costs(values: Sequence[float], name: str, spec: str, missing: float | 
     return values
 
 
-def cost_table(archs: Sequence[Arch], *, latency: str | None = None, energy: str | None = None,
+def cost_table(archs: Sequence[Any], *, latency: str | None = None, energy: str | None = None,
                store: RunStore | None = None, dataset: str = "cifar10",
                missing: float | None = None) -> dict[str, np.ndarray]:
     """Every requested cost of many architectures, one float per architecture.
@@ -211,11 +215,15 @@ def cost_table(archs: Sequence[Arch], *, latency: str | None = None, energy: str
         ['energy_mj', 'flops_m', 'latency_ms', 'params_m']
     """
     archs = list(archs)
+    space = get_space(SPACE)
     for arch in archs:
-        if not isinstance(arch, Arch):
-            raise InvalidInputError(f"cost_table needs Arch values, got {arch!r}")
+        try:
+            space.format(arch)
+        except (AttributeError, TypeError, ValueError):
+            raise InvalidInputError(f"cost_table needs {SPACE} architectures (Arch values), got {arch!r}") from None
     num_classes, size = dataset_shape(dataset)
-    out = network_costs_many(archs, num_classes=num_classes, input_size=size)
+    counted = costs_many(space, archs, num_classes=num_classes, input_size=size)
+    out = {"params_m": counted["params"], "flops_m": counted["flops"]}
     if latency is not None:
         out["latency_ms"] = check_costs(_latency_source(str(latency), store, dataset, missing)(archs), "latency_ms",
                                         latency, missing)
@@ -225,12 +233,13 @@ def cost_table(archs: Sequence[Arch], *, latency: str | None = None, energy: str
     return out
 
 
-def costs(arch: Arch, *, latency: str | None = None, energy: str | None = None,
+def costs(arch: Any, *, latency: str | None = None, energy: str | None = None,
           store: RunStore | None = None, dataset: str = "cifar10") -> dict[str, float]:
     """Every requested cost of one architecture (see :func:`cost_table`).
 
     Example:
-        >>> costs(Arch((3,) * 6), energy="model")
+        >>> costs(get_space("nb201").parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+        ...                                "+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"), energy="model")
         {'params_m': 1.531546, 'flops_m': 220.11969, 'energy_mj': ...}
     """
     table = cost_table([arch], latency=latency, energy=energy, store=store, dataset=dataset)

@@ -23,7 +23,7 @@ from gcnas.data.store import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.zero_cost import ZERO_COST_PROXIES, jacov, naswot, synflow
 from gcnas.progress import progress as show_progress
-from gcnas.spaces import decision_index, get_space
+from gcnas.spaces import costs_many, decision_index, get_space
 
 __all__ = ["CELL_FEATURES", "DEFAULT_CELL_FEATURES", "ProxySettings", "cell_features", "parse_feature_names"]
 
@@ -100,7 +100,7 @@ def _compute(name: str, archs: Sequence[Any], images: torch.Tensor | None, setti
     shape = dict(channels=settings.channels, cells=settings.cells, num_classes=settings.num_classes)
     if name in COUNTED:
         space = get_space(SPACE)
-        return np.array([space.costs(a, input_size=image_size, **shape)[name] for a in archs], dtype=np.float64)
+        return costs_many(space, archs, input_size=image_size, **shape)[name]
     seeded = dict(shape, seed=settings.seed)
     if name == "synflow":
         return np.array([synflow(a, image_size=image_size, device=device, **seeded) for a in archs])

@@ -196,8 +196,10 @@ def size_feature(space: Any, archs: list[Any]) -> torch.Tensor:
     Computed exactly (``space.costs``), it needs no label: prior knowledge every member of
     the space has for free.
     """
+    from gcnas.spaces import costs_many
+
     mean, scale = _size_moments(space)
-    params = np.array([space.costs(a)["params"] for a in archs], dtype=np.float64)
+    params = costs_many(space, archs)["params"]
     return torch.tensor((np.log(params) - mean) / scale, dtype=torch.float32).unsqueeze(-1)
 
 
@@ -210,5 +212,7 @@ def _size_moments(space: Any) -> tuple[float, float]:
 
 @functools.lru_cache(maxsize=4)
 def _cached_size_moments(space: Any) -> tuple[float, float]:
-    logs = np.log(np.array([space.costs(a)["params"] for a in space.enumerate()], dtype=np.float64))
+    from gcnas.spaces import costs_many
+
+    logs = np.log(costs_many(space, list(space.enumerate()))["params"])
     return float(logs.mean()), float(logs.std())

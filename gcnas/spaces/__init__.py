@@ -12,7 +12,7 @@ Built-in spaces: ``"nb201"`` (NAS-Bench-201, ``gcnas/spaces/nb201/``) and ``"dar
 
 from gcnas.spaces.conformance import check_space
 from gcnas.spaces.counts import Counts, count_module
-from gcnas.spaces.protocol import (Decision, SearchSpace, SpaceGraph, check_decisions, decision_index,
+from gcnas.spaces.protocol import (Decision, SearchSpace, SpaceGraph, check_decisions, costs_many, decision_index,
                                    from_decision_index, live_adjacency, one_hot)
 from gcnas.spaces.registry import get_space, register_space, space_name, space_names
 
@@ -23,6 +23,7 @@ __all__ = [
     "check_decisions",
     "check_space",
     "one_hot",
+    "costs_many",
     "decision_index",
     "from_decision_index",
     "live_adjacency",

@@ -52,7 +52,8 @@ def check_space(space: Any, *, samples: int = 8, seed: int = 0, network: bool = 
     ``a``'s key and the values are in range; ``to_graph`` gives one well-formed
     :class:`~gcnas.spaces.SpaceGraph` per ``graph_names`` entry; ``neighbours`` never hold ``a``
     and ``mutate`` draws one of them; ``size()`` and ``enumerate()`` agree (listed only when
-    ``size()`` is at most 100,000); ``costs`` gives positive ``params`` and ``flops``; and,
+    ``size()`` is at most 100,000); ``costs`` gives positive ``params`` and ``flops`` (and the
+    optional ``costs_many`` the same numbers); and,
     with ``network=True``, ``network(a)`` builds a module.
 
     Args:
@@ -96,6 +97,12 @@ def check_space(space: Any, *, samples: int = 8, seed: int = 0, network: bool = 
         costs = space.costs(arch)
         if not all(float(costs.get(name, 0.0)) > 0 for name in ("params", "flops")):
             _fail(space, f"costs({text!r}) must give positive 'params' and 'flops', got {costs}")
+    fast = getattr(space, "costs_many", None)
+    if callable(fast):
+        columns = fast(archs)
+        for i, arch in enumerate(archs):
+            if any(float(columns[name][i]) != float(value) for name, value in space.costs(arch).items()):
+                _fail(space, f"costs_many must give what costs gives, broken for {space.format(arch)!r}")
     size = space.size()
     if size is not None and size <= 100_000:
         listed = sum(1 for _ in space.enumerate())

@@ -27,7 +27,7 @@ import numpy as np
 
 from gcnas.exceptions import InvalidInputError
 
-__all__ = ["A", "Decision", "SpaceGraph", "SearchSpace", "one_hot", "check_decisions", "decision_index",
+__all__ = ["A", "Decision", "SpaceGraph", "SearchSpace", "one_hot", "check_decisions", "costs_many", "decision_index",
            "from_decision_index", "live_adjacency"]
 
 A = TypeVar("A", bound=Hashable)
@@ -206,6 +206,26 @@ class SearchSpace(Protocol[A]):
     def costs(self, arch: A) -> dict[str, float]:
         """Costs known without training: at least ``params`` (millions) and ``flops`` (millions)."""
         ...
+
+
+def costs_many(space: SearchSpace[Any], archs: Sequence[Any], **shape: Any) -> dict[str, np.ndarray]:
+    """``space.costs`` of many architectures as columns, through the space's vectorised
+    ``costs_many`` where it has one (an optional member: NAS-Bench-201's counts all cells at once).
+
+    Args:
+        space: Any space.
+        archs: ``n`` architectures of it.
+        **shape: Passed to ``space.costs`` (the network's shape, where the space takes one).
+
+    Returns:
+        ``{name: (n,) float64}`` for every cost the space gives.
+    """
+    fast = getattr(space, "costs_many", None)
+    if callable(fast):
+        return {name: np.asarray(values, dtype=np.float64) for name, values in fast(list(archs), **shape).items()}
+    rows = [space.costs(a, **shape) for a in archs]
+    names = list(rows[0]) if rows else ["params", "flops"]
+    return {name: np.array([row[name] for row in rows], dtype=np.float64).reshape(len(rows)) for name in names}
 
 
 def check_decisions(space: SearchSpace[Any], values: Sequence[int]) -> list[int]:

@@ -562,6 +562,17 @@ class NB201Space(Space):
 
         return build_network(_checked(arch), **shape)
 
+    def costs_many(self, archs: Sequence[Arch], **shape: Any) -> dict[str, np.ndarray]:
+        """:meth:`costs` of many cells at once, vectorised (all 15,625 in milliseconds; the same numbers).
+
+        Returns:
+            ``{"params": (n,), "flops": (n,)}`` float64, millions.
+        """
+        from gcnas.spaces.nb201.counts import network_costs_many
+
+        counts = network_costs_many([_checked(a) for a in archs], **shape)
+        return {"params": counts["params_m"], "flops": counts["flops_m"]}
+
     def supernet_class(self) -> type:
         """The weight-sharing supernet of this space (:class:`~gcnas.spaces.nb201.supernet.SuperNet`; imports torch)."""
         from gcnas.spaces.nb201.supernet import SuperNet
