@@ -573,6 +573,29 @@ class NB201Space(Space):
         counts = network_costs_many([_checked(a) for a in archs], **shape)
         return {"params": counts["params_m"], "flops": counts["flops_m"]}
 
+    def layer_sums(self, archs: Sequence[Arch], **shape: Any) -> dict[str, np.ndarray]:
+        """What the layers of each cell's network do for one image, summed over the network.
+
+        The fields of :class:`~gcnas.spaces.nb201.counts.Layer` (``macs``, ``params``, ``reads``,
+        ``writes``, ``elementwise``), vectorised over cells: what an analytic energy model
+        weighs (:class:`gcnas.hardware.EnergyModel`).
+
+        Args:
+            archs: The cells.
+            **shape: ``channels``, ``cells``, ``num_classes``, ``input_size``.
+
+        Returns:
+            ``{field: (n,) float64}``.
+        """
+        from gcnas.spaces.nb201.counts import Layer, layer_totals, op_counts
+
+        counts = op_counts([_checked(a) for a in archs])
+        sums = {}
+        for field in Layer._fields[1:]:
+            fixed, per_op = layer_totals(field, **shape)
+            sums[field] = fixed + counts @ per_op
+        return sums
+
     def supernet_class(self) -> type:
         """The weight-sharing supernet of this space (:class:`~gcnas.spaces.nb201.supernet.SuperNet`; imports torch)."""
         from gcnas.spaces.nb201.supernet import SuperNet
