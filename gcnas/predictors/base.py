@@ -228,10 +228,14 @@ class Predictor(RegressorMixin, BaseEstimator):
         Returns:
             ``path``.
         """
+        from gcnas.predictors.cells import space_file_name
         from gcnas.predictors.persist import write_predictor_file
 
         self._check_fitted()
-        return write_predictor_file(path, self.name, self.get_params(), self._state())
+        params = self.get_params()
+        if "space" in params:  # a space is recorded by its registered name
+            params["space"] = space_file_name(params["space"])
+        return write_predictor_file(path, self.name, params, self._state())
 
     # -- hooks -------------------------------------------------------------------------
 

@@ -223,3 +223,15 @@ def test_cost_features_are_the_space_costs(genotypes):
     np.testing.assert_allclose(values, np.log([[costs["params"], costs["flops"]]]))
     archs = NB201Space().sample_many(3, seed=0)
     assert CostFeatures(names=("params",), log=False)(archs).shape == (3, 1)
+
+
+def test_gp_reads_any_space_and_saves_it_by_name(genotypes, tmp_path):
+    from gcnas.predictors import GPPredictor, load_predictor
+    from gcnas.spaces import get_space
+
+    y = np.arange(12.0)
+    model = GPPredictor(seed=0, space=get_space("darts")).fit(genotypes[:12], y)
+    assert model.train_x_.shape == (12, one_hot(SPACE, genotypes[:1]).shape[1])
+    loaded = load_predictor(model.save(tmp_path / "gp.pt"))
+    assert loaded.space == "darts"
+    np.testing.assert_allclose(loaded.predict(genotypes[12:15]), model.predict(genotypes[12:15]))
