@@ -1,6 +1,6 @@
 """Exact parameter and FLOP counts of the NAS-Bench-201 network, layer by layer.
 
-The network (``TinyNetwork`` of NAS-Bench-201, rebuilt by :func:`gcnas.supernet.build_network`)
+The network (``TinyNetwork`` of NAS-Bench-201, rebuilt by :func:`gcnas.spaces.nb201.network.build_network`)
 is a 3x3 conv stem, three stages of ``cells`` cells with ``C``, ``2C`` and ``4C`` channels
 separated by two residual reduction blocks, then BN-ReLU, global pooling and a linear
 classifier. Every edge of a cell keeps its channel count and resolution, so each edge's

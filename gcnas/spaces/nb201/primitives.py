@@ -2,7 +2,7 @@
 
 Module and attribute names follow the official implementation (``xautodl``:
 ``ReLUConvBN.op``, ``ResNetBasicblock.conv_a/conv_b/downsample``), so the parameter
-names of :func:`gcnas.supernet.build_network` match the official network's and a state
+names of :func:`gcnas.spaces.nb201.network.build_network` match the official network's and a state
 dict moves between the two unchanged. Inside a NAS-Bench-201 cell every edge keeps the
 channel count and the resolution, so ``skip_connect`` is the identity and the pooling
 needs no 1x1 pre-processing.
