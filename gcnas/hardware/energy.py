@@ -31,11 +31,11 @@ __all__ = ["EnergyModel", "PRESETS", "estimate_energy"]
 
 
 SPACE = "nb201"
-"""The space whose networks the model weighs (through the registry); it must offer ``layer_sums``."""
+"""The default space whose networks the model weighs (through the registry); it must offer ``layer_sums``."""
 
 
-def _layer_sums(archs: Sequence[Any], **network: int) -> dict[str, np.ndarray]:
-    space = get_space(SPACE)
+def _layer_sums(archs: Sequence[Any], space: Any = SPACE, **network: int) -> dict[str, np.ndarray]:
+    space = get_space(space) if isinstance(space, str) else space
     sums = getattr(space, "layer_sums", None)
     if not callable(sums):
         raise InvalidInputError(f"the analytic energy model needs the layer sums of the space's networks; "
@@ -82,17 +82,19 @@ class EnergyModel:
         return np.array([self.mac_pj, self.dram_pj, self.sram_pj, self.sram_pj, self.add_pj])
 
     def energy_mj(self, archs: Sequence[Any], *, channels: int = 16, cells: int = 5,
-                  num_classes: int = 10, input_size: int = 32) -> np.ndarray:
-        """Estimated energy of one inference of each architecture, ``(n,)`` mJ."""
-        sums = _layer_sums(archs, channels=channels, cells=cells, num_classes=num_classes, input_size=input_size)
+                  num_classes: int = 10, input_size: int = 32, space: Any = SPACE) -> np.ndarray:
+        """Estimated energy of one inference of each architecture of ``space`` (one with
+        ``layer_sums``; ``channels`` / ``cells`` its network's shape), ``(n,)`` mJ."""
+        sums = _layer_sums(archs, space, channels=channels, cells=cells, num_classes=num_classes,
+                           input_size=input_size)
         total = np.zeros(len(archs))
         for weight, field in zip(self._per_layer_pj(), ("macs", "params", "reads", "writes", "elementwise")):
             total += weight * sums[field]
         return total * 1e-9
 
-    def breakdown(self, arch: Any, **network: int) -> dict[str, float]:
-        """Where the energy of one architecture goes, in mJ per term."""
-        sums = {field: float(values[0]) for field, values in _layer_sums([arch], **network).items()}
+    def breakdown(self, arch: Any, *, space: Any = SPACE, **network: int) -> dict[str, float]:
+        """Where the energy of one architecture of ``space`` goes, in mJ per term."""
+        sums = {field: float(values[0]) for field, values in _layer_sums([arch], space, **network).items()}
         return {
             "compute_mj": (sums["macs"] * self.mac_pj + sums["elementwise"] * self.add_pj) * 1e-9,
             "activations_mj": (sums["reads"] + sums["writes"]) * self.sram_pj * 1e-9,

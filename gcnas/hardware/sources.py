@@ -36,6 +36,7 @@ then returns NaN for the cells it lacks (the lookup table stores them as missing
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -54,7 +55,19 @@ from gcnas.spaces import costs_many, decision_index, get_space
 __all__ = ["check_costs", "cost_table", "costs", "LATENCY_SPECS", "ENERGY_SPECS"]
 
 SPACE = "nb201"
-"""The space whose costs are joined here (through the registry): its tables and its analytic energy model."""
+"""The default space of :func:`cost_table` (through the registry); the published tables are NAS-Bench-201's."""
+
+
+def _resolve(space: Any) -> Any:
+    return get_space(space) if isinstance(space, str) else space
+
+
+def _shape(space: Any, num_classes: int, input_size: int) -> dict[str, int]:
+    """The dataset's shape, as far as ``space.costs`` takes it (NB201: classes and input size)."""
+    parameters = inspect.signature(space.costs).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return {"num_classes": num_classes, "input_size": input_size}
+    return {k: v for k, v in (("num_classes", num_classes), ("input_size", input_size)) if k in parameters}
 
 LATENCY_SPECS = ("CSV:COLUMN", "nb201:latency:DEVICE", "measured[:DEVICE]", "hwnb:PICKLE:DEVICE", "help:DIR:DEVICE",
                  "brp:PICKLE")
@@ -83,7 +96,8 @@ def _split_path(body: str, spec: str, what: str) -> tuple[str, str]:
     return path, name
 
 
-def _measured(store: RunStore | None, metric: str, spec: str, dataset: str) -> Callable[[Sequence[Any]], np.ndarray]:
+def _measured(store: RunStore | None, metric: str, spec: str, dataset: str,
+              space: Any = SPACE) -> Callable[[Sequence[Any]], np.ndarray]:
     device = spec.partition(":")[2] or "cpu"
     if store is None:
         raise InvalidInputError(f"{metric} source {spec!r} reads the run store; pass store= "
@@ -92,8 +106,7 @@ def _measured(store: RunStore | None, metric: str, spec: str, dataset: str) -> C
 
     def read(archs: Sequence[Any]) -> np.ndarray:
         stored = store.costs(metric, key)
-        space = get_space(SPACE)
-        codes = [decision_index(space, a) for a in archs]  # the store's cell ids
+        codes = [decision_index(_resolve(space), a) for a in archs]  # the store's cell ids
         missing = [a for a, c in zip(archs, codes) if c not in stored]
         if missing:
             flag = (" --energy" if metric == "energy_mj" else "") + (
@@ -125,10 +138,10 @@ def _table_source(spec: str, missing: float | None) -> Callable[[Sequence[Any]],
 
 
 def _latency_source(spec: str, store: RunStore | None, dataset: str,
-                    missing: float | None = None) -> Callable[[Sequence[Any]], np.ndarray]:
+                    missing: float | None = None, space: Any = SPACE) -> Callable[[Sequence[Any]], np.ndarray]:
     kind, _, body = spec.partition(":")
     if spec == "measured" or kind == "measured":
-        return _measured(store, "latency_ms", spec, dataset)
+        return _measured(store, "latency_ms", spec, dataset, space)
     if kind == "hwnb":
         return _hwnb(body, spec, "latency", dataset)
     if kind == "help":
@@ -144,14 +157,14 @@ def _latency_source(spec: str, store: RunStore | None, dataset: str,
 
 
 def _energy_source(spec: str, store: RunStore | None, dataset: str,
-                   missing: float | None = None) -> Callable[[Sequence[Any]], np.ndarray]:
+                   missing: float | None = None, space: Any = SPACE) -> Callable[[Sequence[Any]], np.ndarray]:
     kind, _, body = spec.partition(":")
     if kind == "model":
         model = EnergyModel.preset(body or "fp32")
         num_classes, size = dataset_shape(dataset)
-        return lambda archs: model.energy_mj(archs, num_classes=num_classes, input_size=size)
+        return lambda archs: model.energy_mj(archs, num_classes=num_classes, input_size=size, space=space)
     if kind == "measured":
-        return _measured(store, "energy_mj", spec, dataset)
+        return _measured(store, "energy_mj", spec, dataset, space)
     if kind == "hwnb":
         return _hwnb(body, spec, "energy", dataset)
     if ":" in spec:
@@ -190,7 +203,7 @@ def check_costs(values: Sequence[float], name: str, spec: str, missing: float | 
 
 def cost_table(archs: Sequence[Any], *, latency: str | None = None, energy: str | None = None,
                store: RunStore | None = None, dataset: str = "cifar10",
-               missing: float | None = None) -> dict[str, np.ndarray]:
+               missing: float | None = None, space: Any = SPACE) -> dict[str, np.ndarray]:
     """Every requested cost of many architectures, one float per architecture.
 
     Args:
@@ -203,6 +216,9 @@ def cost_table(archs: Sequence[Any], *, latency: str | None = None, energy: str 
         missing: Value for a cell a latency/energy *table* lacks (``np.nan``: the lookup
             table marks it missing); ``None``: raise naming the cells. Other sources
             always raise.
+        space: The cells' space (a :class:`~gcnas.spaces.SearchSpace` or its name): params and
+            FLOPs are ``space.costs`` (at the dataset's classes and input size where the space's
+            costs take them); the published tables and the energy model are NAS-Bench-201's.
 
     Returns:
         ``params_m`` and ``flops_m`` always; ``latency_ms`` when ``latency`` is given;
@@ -215,26 +231,27 @@ def cost_table(archs: Sequence[Any], *, latency: str | None = None, energy: str 
         ['energy_mj', 'flops_m', 'latency_ms', 'params_m']
     """
     archs = list(archs)
-    space = get_space(SPACE)
+    space = _resolve(space)
     for arch in archs:
         try:
             space.format(arch)
         except (AttributeError, TypeError, ValueError):
-            raise InvalidInputError(f"cost_table needs {SPACE} architectures (Arch values), got {arch!r}") from None
+            raise InvalidInputError(f"cost_table needs {space.name} architectures (the space's values, e.g. Arch values "
+                                    f"of nb201, not strings: read those with space.parse), got {arch!r}") from None
     num_classes, size = dataset_shape(dataset)
-    counted = costs_many(space, archs, num_classes=num_classes, input_size=size)
+    counted = costs_many(space, archs, **_shape(space, num_classes, size))
     out = {"params_m": counted["params"], "flops_m": counted["flops"]}
     if latency is not None:
-        out["latency_ms"] = check_costs(_latency_source(str(latency), store, dataset, missing)(archs), "latency_ms",
+        out["latency_ms"] = check_costs(_latency_source(str(latency), store, dataset, missing, space)(archs), "latency_ms",
                                         latency, missing)
     if energy is not None:
-        out["energy_mj"] = check_costs(_energy_source(str(energy), store, dataset, missing)(archs), "energy_mj",
+        out["energy_mj"] = check_costs(_energy_source(str(energy), store, dataset, missing, space)(archs), "energy_mj",
                                        energy, missing)
     return out
 
 
 def costs(arch: Any, *, latency: str | None = None, energy: str | None = None,
-          store: RunStore | None = None, dataset: str = "cifar10") -> dict[str, float]:
+          store: RunStore | None = None, dataset: str = "cifar10", space: Any = SPACE) -> dict[str, float]:
     """Every requested cost of one architecture (see :func:`cost_table`).
 
     Example:
@@ -242,5 +259,5 @@ def costs(arch: Any, *, latency: str | None = None, energy: str | None = None,
         ...                                "+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"), energy="model")
         {'params_m': 1.531546, 'flops_m': 220.11969, 'energy_mj': ...}
     """
-    table = cost_table([arch], latency=latency, energy=energy, store=store, dataset=dataset)
+    table = cost_table([arch], latency=latency, energy=energy, store=store, dataset=dataset, space=space)
     return {key: float(values[0]) for key, values in table.items()}
