@@ -360,13 +360,16 @@ def sweep(archs: Sequence[Any], store: RunStore, metric: str, key: str,
         ``{"measured": n_new, "skipped": n_already_stored, "total": n_distinct}``.
     """
     from gcnas.progress import progress as show_progress
+    from gcnas.spaces import decision_index, get_space
 
     done = store.costs(metric, key)
+    nb201 = get_space("nb201")
     todo, seen = [], set()
     for arch in archs:
-        if arch.code not in seen:
-            seen.add(arch.code)
-            if arch.code not in done:
+        code = decision_index(nb201, arch)  # the store's cell id
+        if code not in seen:
+            seen.add(code)
+            if code not in done:
                 todo.append(arch)
     size = 1 if group is None else group
     chunks = [todo[start:start + size] for start in range(0, len(todo), size)]

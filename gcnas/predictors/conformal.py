@@ -30,6 +30,7 @@ import numpy as np
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.base import ArchLike, Predictor, keep_params, make_predictor, register_predictor
 from gcnas.predictors.intervals import interval_ends
+from gcnas.spaces import decision_index
 
 __all__ = ["ConformalPredictor", "LATENCY_GCN"]
 
@@ -166,7 +167,7 @@ class ConformalPredictor(Predictor):
             self.folds_.append(model)
         self.residuals_ = (z - out_of_fold) * self.y_scale_  # in the order of archs
         self.fold_of_ = fold.astype(np.int64)
-        self.codes_ = np.array([a.code for a in archs], dtype=np.int64)
+        self.codes_ = np.array([decision_index(self._space(), a) for a in archs], dtype=np.int64)
         self.scores_ = np.sort(self.residuals_)
 
     def _predict(self, archs: list[Any]) -> tuple[np.ndarray, np.ndarray]:
