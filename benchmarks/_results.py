@@ -105,8 +105,9 @@ def code_version(packages: Sequence[str] | None = None) -> str:
 
     Args:
         packages: Subpackages of ``gcnas`` (``"supernet"``, ``"data"`` ...) that make the
-            result; the top-level modules (``space.py``, ``exceptions.py`` ...) are always
-            included, since every package imports them. ``None``: the whole package.
+            result; the top-level modules (``exceptions.py`` ...) and the search spaces
+            (``gcnas/spaces/``) are always included, since every package imports them.
+            ``None``: the whole package.
 
     Returns:
         The hash of every ``.py`` file's path and bytes, in sorted order: uncommitted edits
@@ -120,7 +121,8 @@ def code_version(packages: Sequence[str] | None = None) -> str:
         if unknown:
             raise ResultsError(f"no gcnas subpackage {unknown}; choose among "
                                f"{sorted(d.name for d in root.iterdir() if (d / '__init__.py').exists())}")
-        files = sorted([*root.glob("*.py"), *(f for p in packages for f in (root / p).rglob("*.py"))])
+        always = [*root.glob("*.py"), *(root / "spaces").rglob("*.py")]
+        files = sorted({*always, *(f for p in packages for f in (root / p).rglob("*.py"))})
     digest = hashlib.sha256()
     for path in files:
         if "__pycache__" in path.parts:

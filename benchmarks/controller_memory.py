@@ -31,7 +31,7 @@ from gcnas.data import BenchmarkTable
 from gcnas.search import ReinforceSearch, TableObjective, run_search
 from gcnas.search.base import Observations
 from gcnas.search.reinforce import Controller
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 try:
     from _results import BenchmarkRun, add_output_arguments

@@ -27,7 +27,7 @@ import torch
 from _results import BenchmarkRun, add_output_arguments
 from gcnas.data import NATSBench, write_tss_archive
 from gcnas.data.natsbench import ARCHIVE_NAME, DATASETS, HPS
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 
 def bare_api(root: Path, archs) -> None:

@@ -32,7 +32,7 @@ from _results import BenchmarkRun, add_output_arguments
 from gcnas.cli._common import format_table
 from gcnas.data import BenchmarkTable
 from gcnas.encoders import Arch2Vec
-from gcnas.space import NUM_ARCHS, Arch, NB201Space
+from gcnas.spaces.nb201 import NUM_ARCHS, Arch, NB201Space
 
 DEFAULT_TABLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "nb201" / "nb201_cifar10_200ep.csv"
 

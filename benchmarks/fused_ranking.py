@@ -53,7 +53,7 @@ from gcnas.data import BenchmarkTable, RunStore, load_images  # noqa: E402
 from gcnas.predictors import GCNPredictor, ranking_report  # noqa: E402
 from gcnas.predictors.features import ProxySettings, cell_features  # noqa: E402
 from gcnas.predictors.fused import FusedRanking, anchor_cells, is_parameter_free  # noqa: E402
-from gcnas.space import NB201Space  # noqa: E402
+from gcnas.spaces.nb201 import NB201Space  # noqa: E402
 from gcnas.supernet import train_model  # noqa: E402
 
 PROXIES = ("params", "flops", "synflow", "naswot", "jacov")

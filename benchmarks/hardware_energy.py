@@ -23,7 +23,9 @@ from scipy.stats import spearmanr
 
 from _results import BenchmarkRun, add_output_arguments
 from gcnas.data import LatencyTable
-from gcnas.hardware import DATASETS, EnergyModel, network_costs_many
+from gcnas.hardware import EnergyModel
+from gcnas.data.images import DATASET_SHAPES as DATASETS
+from gcnas.spaces.nb201.counts import network_costs_many
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "nb201"
 

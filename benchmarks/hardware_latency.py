@@ -28,9 +28,10 @@ from scipy.stats import spearmanr
 
 from _results import BenchmarkRun, add_output_arguments
 from gcnas.data import LatencyTable
-from gcnas.hardware import measure_latency, network_costs_many
-from gcnas.space import NUM_ARCHS, Arch, NB201Space
-from gcnas.supernet.network import live_edges
+from gcnas.hardware import measure_latency
+from gcnas.spaces.nb201.counts import network_costs_many
+from gcnas.spaces.nb201 import NUM_ARCHS, Arch, NB201Space
+from gcnas.spaces.nb201.network import live_edges
 
 DEFAULT_TABLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "nb201" / "nb201_latency_ms.csv"
 

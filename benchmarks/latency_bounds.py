@@ -41,7 +41,7 @@ from _results import BenchmarkRun, add_output_arguments
 from gcnas.data import BenchmarkTable, RunStore
 from gcnas.predictors import LATENCY_GCN, ConformalPredictor, LookupTable, predictor_path, predictor_stage
 from gcnas.predictors.lut import _predicted_latency
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 DEVICES = "gold_6240,1080ti_1,pixel3,fpga,eyeriss"
 

@@ -105,7 +105,7 @@ def cpu_worker(config: dict[str, Any]) -> list[dict[str, Any]]:
     import torch
 
     from gcnas.hardware.latency import measure_latencies
-    from gcnas.space import Arch
+    from gcnas.spaces.nb201 import Arch
 
     torch.set_num_threads(1)
     if config["pinned"]:
@@ -127,7 +127,7 @@ def cpu_worker(config: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def run_cpu(args: argparse.Namespace) -> dict[str, Any]:
-    from gcnas.space import NB201Space
+    from gcnas.spaces.nb201 import NB201Space
 
     provenance = _provenance()
     codes = [a.code for a in NB201Space().sample_many(args.num, args.seed)]
@@ -163,7 +163,7 @@ def run_cpu(args: argparse.Namespace) -> dict[str, Any]:
 
 def edge_ops(archs: list, live_only: bool) -> np.ndarray:
     """``(n, 6)`` op ids; with ``live_only`` an edge that cannot reach the output counts as ``none``."""
-    from gcnas.supernet.network import live_edges
+    from gcnas.spaces.nb201.network import live_edges
 
     if not live_only:
         return np.array([a.ops for a in archs])
@@ -214,7 +214,7 @@ def neighbours_median(ratio: np.ndarray, half: int = 15) -> np.ndarray:
 
 def no_path(archs: list) -> np.ndarray:
     """Cells without a live path from input to output: their output is zero."""
-    from gcnas.space import live_adjacency
+    from gcnas.spaces.nb201 import live_adjacency
 
     return np.array([live_adjacency(g.adjacency, g.features).sum() == 0 for g in (a.to_graph() for a in archs)])
 
@@ -355,7 +355,7 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
     from gcnas.data import RunStore
     from gcnas.hardware import measure_many
     from gcnas.predictors import GCNPredictor
-    from gcnas.space import NB201Space
+    from gcnas.spaces.nb201 import NB201Space
 
     torch.set_num_threads(1)
     provenance = _provenance()

@@ -46,7 +46,7 @@ from _results import REPO, BenchmarkRun, add_output_arguments
 from gcnas.predictors import GBTPredictor, GCNPredictor, MLPPredictor, kendall_tau, ranking_report
 from gcnas.predictors.cells import CostFeatures, TableFeatures
 from gcnas.search.features import ConcatFeatures
-from gcnas.spaces import DartsSpace
+from gcnas.spaces.darts import DartsSpace
 
 DEFAULT_CSV = REPO.parent / "shared" / "data" / "nb301" / "nb301_sample_cifar10.csv"
 ZERO_COST = ("synflow", "jacov", "nwot", "epe_nas", "snip", "grad_norm", "fisher", "grasp", "l2_norm", "plain")

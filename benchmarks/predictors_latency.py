@@ -22,7 +22,7 @@ import torch
 from _predictors_common import RowCache, mean_std, shared, summary_figures
 from _results import BenchmarkRun, add_output_arguments
 from gcnas.data import BenchmarkTable
-from gcnas.hardware import network_costs_many
+from gcnas.spaces.nb201.counts import network_costs_many
 from gcnas.predictors import GCNPredictor
 
 

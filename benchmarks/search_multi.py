@@ -41,7 +41,7 @@ except ImportError:  # run as a module
 def third_objective(kind: str | None, table: BenchmarkTable):
     if kind is None:
         return None
-    from gcnas.hardware import network_costs_many
+    from gcnas.spaces.nb201.counts import network_costs_many
 
     archs = table.archs
     if kind == "params":

@@ -28,7 +28,7 @@ import numpy as np
 from gcnas.data import BenchmarkTable
 from gcnas.parallel import make_executor
 from gcnas.search import BayesianOptimization, Objective, RandomSearch, TableObjective, run_search
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 from gcnas.threads import apply_thread_policy
 
 try:

@@ -59,7 +59,7 @@ def arch2vec_features(seed: int = 0) -> EmbeddingFeatures:
     """Embeddings of the whole space by :func:`arch2vec_model`, cached beside it."""
     path = arch2vec_cache(seed) / "arch2vec_nb201_d16.npz"
     if not path.exists():
-        from gcnas.space import NB201Space
+        from gcnas.spaces.nb201 import NB201Space
 
         archs = NB201Space().all_archs()
         np.savez(path, codes=np.array([a.code for a in archs]), z=arch2vec_model(seed).encode(archs))

@@ -20,7 +20,7 @@ from scipy.stats import kendalltau
 
 from gcnas.data import BenchmarkTable
 from gcnas.search.surrogate import copula_warp, fit_gp, posterior_stats
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 try:
     from _results import BenchmarkRun, add_output_arguments

@@ -13,7 +13,7 @@ import argparse
 import time
 
 from _results import BenchmarkRun, add_output_arguments
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 PAPER_CLASSES = 6466  # NAS-Bench-201 (Dong & Yang, ICLR 2020): unique cells of the 15,625, isomorphism removed
 

@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _predictors_common import shared  # noqa: E402
 
 from gcnas.data import RunStore, load_images  # noqa: E402
-from gcnas.space import EDGES, OPS, Arch, NB201Space  # noqa: E402
+from gcnas.spaces.nb201 import EDGES, OPS, Arch, NB201Space  # noqa: E402
 from gcnas.supernet import load_supernet, sample_subnets  # noqa: E402
 
 

@@ -58,9 +58,9 @@ from _results import CACHE_ROOT, RESULTS_DIR, BenchmarkRun, cache_key, settings_
 from supernet_ranking import subset_data  # noqa: E402
 
 from gcnas.data import BenchmarkTable, RunStore, load_images  # noqa: E402
-from gcnas.hardware import network_costs_many  # noqa: E402
+from gcnas.spaces.nb201.counts import network_costs_many  # noqa: E402
 from gcnas.predictors import GCNPredictor  # noqa: E402
-from gcnas.space import Arch, NB201Space  # noqa: E402
+from gcnas.spaces.nb201 import Arch, NB201Space  # noqa: E402
 from gcnas.supernet import load_supernet, sample_subnets, train_supernet  # noqa: E402
 from gcnas.supernet.checkpoint import checkpoint_path  # noqa: E402
 

@@ -25,8 +25,9 @@ import torch.nn.functional as F
 
 from _results import BenchmarkRun, add_output_arguments
 from gcnas.data import load_images
-from gcnas.space import EDGES, Arch
-from gcnas.supernet import SuperNet, Uniform
+from gcnas.spaces.nb201 import EDGES, Arch
+from gcnas.supernet import Uniform
+from gcnas.spaces.nb201 import SuperNet
 from gcnas.supernet.strategies import NASP
 
 

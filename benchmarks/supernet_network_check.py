@@ -2,7 +2,7 @@
 
 For K random architectures (C=16, N=5, CIFAR-10 head): parameter counts of both, and the
 largest logit difference after loading the official network's state dict into ours (train
-and eval mode); and gcnas's counted params / FLOPs (``gcnas.hardware.network_costs``) beside
+and eval mode); and gcnas's counted params / FLOPs (``gcnas.spaces.nb201.network_costs``) beside
 the official counter ``xautodl.utils.get_model_infos`` on the official network. Also prints
 the two published extremes of NAS-Bench-201's cost table (1.531546 M params for the
 all-conv3x3 cell, 0.073306 M for the all-none cell).
@@ -34,9 +34,9 @@ def main() -> None:
     from xautodl.models import get_cell_based_tiny_net
     from xautodl.utils import get_model_infos
 
-    from gcnas.hardware import network_costs
-    from gcnas.space import Arch, NB201Space
-    from gcnas.supernet import build_network
+    from gcnas.spaces.nb201.counts import network_costs
+    from gcnas.spaces.nb201 import Arch, NB201Space
+    from gcnas.spaces.nb201 import build_network
 
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     torch.manual_seed(args.seed)

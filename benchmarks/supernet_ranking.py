@@ -38,10 +38,10 @@ from _predictors_common import shared  # noqa: E402
 from _results import RESULTS_DIR, BenchmarkRun, cache_key, load_results  # noqa: E402
 
 from gcnas.data import BenchmarkTable, RunStore, load_images  # noqa: E402
-from gcnas.hardware import network_costs_many  # noqa: E402
+from gcnas.spaces.nb201.counts import network_costs_many  # noqa: E402
 from gcnas.predictors import GCNPredictor, ranking_report  # noqa: E402
 from gcnas.predictors.zero_cost import zero_cost_scores  # noqa: E402
-from gcnas.space import NB201Space  # noqa: E402
+from gcnas.spaces.nb201 import NB201Space  # noqa: E402
 from gcnas.supernet import load_supernet, sample_subnets, train_supernet  # noqa: E402
 from gcnas.supernet.checkpoint import checkpoint_path  # noqa: E402
 

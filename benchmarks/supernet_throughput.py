@@ -52,7 +52,8 @@ def theirs_logits(net, x, weights):
 
 
 def make_ours(strategy: str, args):
-    from gcnas.supernet import SuperNet, make_strategy
+    from gcnas.supernet import make_strategy
+    from gcnas.spaces.nb201 import SuperNet
 
     torch.manual_seed(0)
     net = SuperNet(args.channels, args.cells)
@@ -70,7 +71,7 @@ def make_ours(strategy: str, args):
 def make_theirs(strategy: str, args):
     from xautodl.models.cell_searchs.genotypes import Structure
 
-    from gcnas.space import NB201Space
+    from gcnas.spaces.nb201 import NB201Space
 
     torch.manual_seed(0)
     if strategy == "uniform":

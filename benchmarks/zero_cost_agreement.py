@@ -30,7 +30,7 @@ from _results import BenchmarkRun  # noqa: E402
 
 from gcnas.data import RunStore, load_images  # noqa: E402
 from gcnas.predictors.features import ProxySettings, cell_features  # noqa: E402
-from gcnas.space import Arch  # noqa: E402
+from gcnas.spaces.nb201 import Arch  # noqa: E402
 
 THEIRS = {"params": "params", "flops": "flops", "synflow": "synflow", "naswot": "nwot", "jacov": "jacov"}
 

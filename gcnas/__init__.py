@@ -1,7 +1,7 @@
 """gcnas: predictor-based neural architecture search built on graph learning.
 
 The package layout and import rules are described in ``docs/design.md``; the public names
-live in the subpackages (``gcnas.space``, ``gcnas.data``, ``gcnas.supernet``,
+live in the subpackages (``gcnas.spaces``, ``gcnas.data``, ``gcnas.supernet``,
 ``gcnas.hardware``, ``gcnas.encoders``, ``gcnas.predictors``, ``gcnas.search``).
 """
 

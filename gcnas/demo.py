@@ -26,10 +26,26 @@ import numpy as np
 from gcnas.data import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.truth import Truth
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces import decision_index, get_space
 
 __all__ = ["DemoSettings", "run_demo"]
 
+
+_SPACE = get_space("nb201")
+"""The demo's space (through the registry): the NAS-Bench-201 pipeline and its tables."""
+
+
+def _code(arch: Any) -> int:
+    """The cell's id in the run store and stage names (:func:`gcnas.spaces.decision_index`)."""
+    return decision_index(_SPACE, arch)
+
+
+def _distinct_canonical(num: int, seed: int) -> list[Any]:
+    """``num`` distinct class representatives (``canonical(a) == a``), drawn uniformly with ``seed``."""
+    pool = [a for a in _SPACE.enumerate() if _SPACE.canonical(a) == a]
+    if num > len(pool):
+        raise InvalidInputError(f"cannot draw {num} distinct architectures from a pool of {len(pool)}")
+    return [pool[int(i)] for i in np.random.default_rng(seed).choice(len(pool), size=num, replace=False)]
 
 @dataclasses.dataclass(frozen=True)
 class DemoSettings:
@@ -352,8 +368,8 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
 
     stages.run("arch2vec", encoder)
     search_info = stages.run("search", lambda: _search(store, s, seed, progress))
-    chosen = [Arch.from_string(a) for a in search_info["chosen"]]
-    gaea_arch = Arch.from_string(gaea_info["derived"]) if gaea_info else None
+    chosen = [_SPACE.parse(a) for a in search_info["chosen"]]
+    gaea_arch = _SPACE.parse(gaea_info["derived"]) if gaea_info else None
     to_train = list(dict.fromkeys([*chosen, gaea_arch] if gaea_arch else chosen))[:max(s.retrain, 0)]
 
     def retrain() -> dict[str, Any]:
@@ -420,7 +436,7 @@ def _fit_accuracy_predictor(store: RunStore, gcn: dict[str, Any]) -> dict[str, A
     tau = kendall_tau(scores[held], predicted)
     final = GCNPredictor(**gcn).fit(archs, scores)
     final.save(store.run_dir / "predictor.pt")
-    return {"kendall_tau": float(tau), "heldout": [[archs[i].code, float(scores[i]), float(p)]
+    return {"kendall_tau": float(tau), "heldout": [[_code(archs[i]), float(scores[i]), float(p)]
                                                    for i, p in zip(held, predicted)], "n_train": len(archs)}
 
 
@@ -444,13 +460,12 @@ def _latency(store: RunStore, s: DemoSettings, gcn: dict[str, Any], progress: bo
     from gcnas.hardware.latency import measurement_key
     from gcnas.predictors import predictor_path, predictor_stage
 
-    space = NB201Space()
     seed = gcn["seed"]
-    sample = space.sample_many(s.measure, seed=seed + 1, canonical=True)
+    sample = _distinct_canonical(s.measure, seed + 1)
     measure_many(sample, store, device="cpu", repeats=s.latency_repeats, warmup=2, progress=progress, seed=seed)
-    measured = {a.code: v for a, v in store.costs("latency_ms", measurement_key("cpu")).items()}
-    archs = [Arch.from_code(code) for code in sorted(measured)]
-    values = np.array([measured[a.code][0] for a in archs])
+    measured = store.costs("latency_ms", measurement_key("cpu"))
+    archs = sorted(measured, key=_code)
+    values = np.array([measured[a][0] for a in archs])
     train, held = _holdout_split(len(archs), seed)
     probe = _latency_model(len(train), gcn).fit([archs[i] for i in train], values[train])
     predicted = probe.predict([archs[i] for i in held])
@@ -461,7 +476,7 @@ def _latency(store: RunStore, s: DemoSettings, gcn: dict[str, Any], progress: bo
     model.save(predictor_path(store.run_dir, "cpu"))
     store.finish_stage(predictor_stage("cpu"), {"model": model.name, "target": "latency", "name": "cpu",
                                                 "source": "measured:cpu", "n_train": len(archs),
-                                                "train_codes": [a.code for a in archs],
+                                                "train_codes": [_code(a) for a in archs],
                                                 "train_values": [float(v) for v in values]})
     return {"measured": len(archs), "heldout_within_10pct": within,
             "measured_median_ms": float(np.median(values)), "calibrated": hasattr(model, "calibration")}
@@ -487,7 +502,7 @@ def _lookup_table(store: RunStore, latency: str) -> dict[str, Any]:
 
     source = "predictor:cpu" if latency == "measured" else latency
     table = LookupTable.build(store, latency=source, energy="model")
-    bound = float(np.nanmedian(store.lut_values(NB201Space().all_archs(), "latency_ms")))
+    bound = float(np.nanmedian(store.lut_values(list(_SPACE.enumerate()), "latency_ms")))
     confidence = 0.9 if (store.lut_meta().get("calibration") or {}).get("latency_ms") else 0.0
     top = table.query(max_latency_ms=bound, top=10, distinct=True, confidence=confidence)
     return {"rows": store.lut_size(), "columns": store.lut_columns(), "latency_bound_ms": bound,
@@ -511,7 +526,7 @@ def _search(store: RunStore, s: DemoSettings, seed: int, progress: bool) -> dict
     return {"evaluations": len(result), "front_size": len(result.pareto_front()), "chosen": [str(a) for a in picks]}
 
 
-def _picks(result, k: int) -> list[Arch]:
+def _picks(result, k: int) -> list[Any]:
     """``k`` cells to train: the accurate half of the Pareto front, spread over its costs.
 
     The front's cheap end holds degenerate cells (all ``none``: no compute, no accuracy);
@@ -534,17 +549,15 @@ def _picks(result, k: int) -> list[Arch]:
     return picks
 
 
-def _function(arch: Arch) -> Arch:
-    """The cell with its dead edges removed, canonicalised: equal for cells computing alike."""
-    from gcnas.supernet.network import live_edges
-
-    live = set(live_edges(arch.ops))
-    return Arch(tuple(op if i in live else 0 for i, op in enumerate(arch.ops))).canonical()
+def _function(arch: Any) -> str:
+    """Equal for cells computing alike: the space's key (NAS-Bench-201: the isomorphism class, which
+    already ignores dead edges and ``none`` inputs)."""
+    return _SPACE.key(arch)
 
 
-def _distinct_functions(archs: list[Arch]) -> list[Arch]:
+def _distinct_functions(archs: list[Any]) -> list[Any]:
     """First cell of each function, in order (dead edges make many codes one network)."""
-    kept: dict[Arch, Arch] = {}
+    kept: dict[str, Any] = {}
     for arch in archs:
         kept.setdefault(_function(arch), arch)
     return list(kept.values())
@@ -559,7 +572,7 @@ def _spread(items: list, k: int) -> list:
     return [items[int(round(i))] for i in np.linspace(0, len(items) - 1, k)]
 
 
-def _retrain(store: RunStore, archs: list[Arch], s: DemoSettings, seed: int, device: str, data,
+def _retrain(store: RunStore, archs: list[Any], s: DemoSettings, seed: int, device: str, data,
              log: Callable[[str], None]) -> list[dict[str, Any]]:
     """Train each architecture from scratch; every finished one is kept across interruptions."""
     from gcnas.supernet import train_standalone
@@ -567,7 +580,7 @@ def _retrain(store: RunStore, archs: list[Arch], s: DemoSettings, seed: int, dev
     results = []
     predicted = store.lut_values(archs, "accuracy")
     for arch, prediction in zip(archs, predicted):
-        key = f"demo:retrain:{arch.code}"
+        key = f"demo:retrain:{_code(arch)}"
         done = store.stage(key)
         if done is None:
             log(f"  training {arch} from scratch ({s.retrain_epochs} epochs)")

@@ -10,9 +10,17 @@ import numpy as np
 
 from gcnas.data import RunStore
 from gcnas.report import Code, Report, plot_curves, plot_pareto, plot_scatter, plot_stage_times
-from gcnas.space import Arch
+from gcnas.spaces import decision_index, get_space
 
 __all__ = ["SECTIONS", "export_commands", "write_report"]
+
+_SPACE = get_space("nb201")
+"""The demo's space (through the registry)."""
+
+
+def _code(arch: Any) -> int:
+    """The cell's code in commands and file names (:func:`gcnas.spaces.decision_index`)."""
+    return decision_index(_SPACE, arch)
 
 
 def _history(run_dir: Path) -> list[dict[str, Any]]:
@@ -69,15 +77,15 @@ def write_report(store: RunStore, summary: dict[str, Any], *, map_points: int = 
     return report.write(run_dir / "report.html")
 
 
-def _named_picks(summary: dict[str, Any]) -> list[tuple[str, Arch]]:
+def _named_picks(summary: dict[str, Any]) -> list[tuple[str, Any]]:
     """``(name, arch)`` of the search's picks (``pick 1`` ...) and GAEA's cell."""
-    named = [(f"pick {i + 1}", Arch.from_string(a)) for i, a in enumerate(summary["chosen"])]
+    named = [(f"pick {i + 1}", _SPACE.parse(a)) for i, a in enumerate(summary["chosen"])]
     if summary.get("gaea_derived"):
-        named.append(("GAEA", Arch.from_string(summary["gaea_derived"])))
+        named.append(("GAEA", _SPACE.parse(summary["gaea_derived"])))
     return named
 
 
-def export_commands(arch: Arch, run_dir: str | Path, settings: dict[str, Any], name: str) -> list[str]:
+def export_commands(arch: Any, run_dir: str | Path, settings: dict[str, Any], name: str) -> list[str]:
     """The two commands that give a picked cell's network as a file: train it, then export it.
 
     Args:
@@ -91,14 +99,14 @@ def export_commands(arch: Arch, run_dir: str | Path, settings: dict[str, Any], n
     """
     shape = settings.get("settings", {})
     dataset = shape.get("dataset", "digits")
-    train = (f"gcnas train code:{arch.code} --dataset {dataset}"
+    train = (f"gcnas train code:{_code(arch)} --dataset {dataset}"
              + (f" --data-root {settings['data_root']}" if settings.get("data_root") else "")
              + (f" --image-size {shape['image_size']}" if dataset == "imagefolder" and "image_size" in shape else "")
              + f" --channels {shape.get('channels', 16)} --cells {shape.get('cells', 5)}"
              + f" --epochs {shape.get('retrain_epochs', 10)} --batch-size {shape.get('batch_size', 64)}"
              + (f" --steps-per-epoch {shape['steps_per_epoch']}" if shape.get("steps_per_epoch") else "")
              + f" --run {run_dir}")
-    export = (f"gcnas arch export code:{arch.code} --weights {Path(run_dir) / 'models' / f'{arch.code}.pt'} "
+    export = (f"gcnas arch export code:{_code(arch)} --weights {Path(run_dir) / 'models' / f'{_code(arch)}.pt'} "
               f"--format onnx --out {name}.onnx")
     return [train, export]
 
@@ -122,7 +130,7 @@ def _picks_section(report: Report, store: RunStore, summary: dict[str, Any], set
     header += ["trained from scratch, test (%)"] if trained else []
     rows = []
     for i, (name, arch) in enumerate(named):
-        row = [name, str(arch), arch.code, float(values["accuracy"][i])]
+        row = [name, str(arch), _code(arch), float(values["accuracy"][i])]
         row += [true_of.get(name)] if judged else []
         row += [float(values[c][i]) for c in columns]
         row += [trained.get(str(arch))] if trained else []
@@ -163,7 +171,7 @@ def _search_section(report: Report, store: RunStore, summary: dict[str, Any], fi
                 "(a front member may be slower than another and as accurate, on the front for its energy).")
     search.image(plot_pareto(lat, acc, figures / "pareto.png", title="predicted accuracy vs latency",
                              cost_label="latency (ms)", objectives=len(objectives),
-                             front=[i for i, t in enumerate(trials) if t.arch.code in front_codes], chosen=chosen))
+                             front=[i for i, t in enumerate(trials) if _code(t.arch) in front_codes], chosen=chosen))
 
 
 def _retrain_section(report: Report, summary: dict[str, Any], figures: Path) -> None:
@@ -277,7 +285,7 @@ def _settings_section(report: Report, stages: dict[str, Any], settings: dict[str
                 + [["seed", settings.get("seed")], ["device", settings.get("device")]])
 
 
-def _point(store: RunStore, arch: Arch) -> tuple[float, float]:
+def _point(store: RunStore, arch: Any) -> tuple[float, float]:
     latency, accuracy = store.lut_values([arch], "latency_ms")[0], store.lut_values([arch], "accuracy")[0]
     return float(latency), float(accuracy)
 
@@ -290,7 +298,7 @@ def _front_codes(trials) -> set[int]:
     signed = np.array([[t.objectives["accuracy"], -t.objectives["latency_ms"], -t.objectives["energy_mj"]]
                        for t in trials])
     mask = pareto_mask(signed)
-    return {t.arch.code for t, keep in zip(trials, mask) if keep}
+    return {_code(t.arch) for t, keep in zip(trials, mask) if keep}
 
 
 def _truth_section(report: Report, judged: dict[str, Any], figures: Path) -> None:

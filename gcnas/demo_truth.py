@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from gcnas.data import RunStore
-from gcnas.hardware import network_costs_many
 from gcnas.predictors.truth import Truth
-from gcnas.space import Arch, NB201Space
+from gcnas.predictors.cells import key_classes
+from gcnas.spaces import costs_many, decision_index, get_space
 
 __all__ = ["judge_demo", "front_2d"]
 
@@ -35,7 +35,7 @@ def front_2d(cost: np.ndarray, value: np.ndarray) -> np.ndarray:
     return np.asarray(front, dtype=np.int64)
 
 
-def _best_under(archs: list[Arch], score: np.ndarray, latency: np.ndarray, bound: float) -> Arch | None:
+def _best_under(archs: list[Any], score: np.ndarray, latency: np.ndarray, bound: float) -> Any | None:
     feasible = np.flatnonzero((latency <= bound) & ~np.isnan(score))
     return archs[int(feasible[np.argmax(score[feasible])])] if len(feasible) else None
 
@@ -55,21 +55,21 @@ def judge_demo(store: RunStore, summary: dict[str, Any], truth: Truth) -> dict[s
         under it, and the regret of gcnas's best pick, of the lookup table's top cell and of a
         random search given the same supernet evaluations.
     """
-    space = NB201Space()
-    everything = space.all_archs()
-    classes = [everything[int(c)] for c in np.unique(space.canonical_codes())]
+    space = get_space("nb201")
+    everything = list(space.enumerate())  # in decision-index order: arrays over every cell
+    classes = [members[0] for members in key_classes(space).values()]  # each class's first cell: its representative
     samples = store.samples("supernet")
     sampled = [s.arch for s in samples]
     sampled_scores = np.array([s.accuracy for s in samples])
     predicted_all = store.lut_values(everything, "accuracy")
     latency_all = store.lut_values(everything, "latency_ms")
     true_all = truth.values(everything)
-    class_codes = [a.code for a in classes]
+    class_codes = [decision_index(space, a) for a in classes]
 
     rankings = {
         "supernet scores (sampled cells)": truth.judge(sampled, sampled_scores),
         "GCN lookup table (all classes)": truth.judge(classes, predicted_all[class_codes]),
-        "parameter count (all classes)": truth.judge(classes, network_costs_many(classes)["params_m"]),
+        "parameter count (all classes)": truth.judge(classes, costs_many(space, classes)["params"]),
     }
     fused = store.samples("fused")
     if fused:  # the fused ranking of the sampled cells beside each of its ingredients
@@ -83,23 +83,23 @@ def judge_demo(store: RunStore, summary: dict[str, Any], truth: Truth) -> dict[s
 
     bound = float(np.nanmedian(latency_all))
     true_best = _best_under(everything, true_all, latency_all, bound)
-    chosen = [Arch.from_string(a) for a in summary.get("chosen", [])]
+    chosen = [space.parse(a) for a in summary.get("chosen", [])]
     gaea = summary.get("gaea_derived")
-    named = [(f"pick {i + 1}", a) for i, a in enumerate(chosen)] + ([("GAEA", Arch.from_string(gaea))] if gaea else [])
-    picks = [{"name": name, "arch": str(a), "predicted": float(predicted_all[a.code]),
-              "latency_ms": float(latency_all[a.code]), truth.name: float(true_all[a.code])} for name, a in named]
+    named = [(f"pick {i + 1}", a) for i, a in enumerate(chosen)] + ([("GAEA", space.parse(gaea))] if gaea else [])
+    picks = [{"name": name, "arch": str(a), "predicted": float(predicted_all[decision_index(space, a)]),
+              "latency_ms": float(latency_all[decision_index(space, a)]), truth.name: float(true_all[decision_index(space, a)])} for name, a in named]
 
-    def regret(arch: Arch | None) -> dict[str, Any] | None:
+    def regret(arch: Any | None) -> dict[str, Any] | None:
         if arch is None or true_best is None:
             return None
-        return {"arch": str(arch), "latency_ms": float(latency_all[arch.code]),
-                truth.name: float(true_all[arch.code]),
-                "regret": float(true_all[true_best.code] - true_all[arch.code])}
+        return {"arch": str(arch), "latency_ms": float(latency_all[decision_index(space, arch)]),
+                truth.name: float(true_all[decision_index(space, arch)]),
+                "regret": float(true_all[decision_index(space, true_best)] - true_all[decision_index(space, arch)])}
 
-    best_pick = _best_under(chosen, np.array([predicted_all[a.code] for a in chosen]),
-                            np.array([latency_all[a.code] for a in chosen]), bound) if chosen else None
+    best_pick = _best_under(chosen, np.array([predicted_all[decision_index(space, a)] for a in chosen]),
+                            np.array([latency_all[decision_index(space, a)] for a in chosen]), bound) if chosen else None
     lut_top = _best_under(everything, predicted_all, latency_all, bound)
-    random_search = _best_under(sampled, sampled_scores, latency_all[[a.code for a in sampled]], bound)
+    random_search = _best_under(sampled, sampled_scores, latency_all[[decision_index(space, a) for a in sampled]], bound)
     front = front_2d(latency_all, true_all)
     cloud = np.random.default_rng(0).choice(len(everything), size=min(2000, len(everything)), replace=False)
     return {

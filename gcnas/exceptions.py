@@ -3,7 +3,7 @@
 Every error a user can cause derives from :class:`GcnasError` and from the builtin
 it refines (``ValueError``, ``FileNotFoundError``, ...), so callers can catch either.
 Messages say what is wrong, where, and how to fix it; the CLI prints them without a
-traceback. ``gcnas.space`` raises plain ``ValueError`` (it imports nothing of gcnas).
+traceback. ``gcnas.spaces.nb201`` raises plain ``ValueError`` (it imports nothing of gcnas).
 
 Where something failed but the work can go on (a model fit that did not converge), gcnas
 warns with a :class:`GcnasWarning` and records the failure where its result is kept.

@@ -71,7 +71,7 @@ def small_table(tmp_path):
     predictors and searches have signal to find; ``index`` is a shuffled order.
     """
     from gcnas.data import BenchmarkTable
-    from gcnas.space import NB201Space
+    from gcnas.spaces.nb201 import NB201Space
 
     rng = np.random.default_rng(0)
     archs = NB201Space().sample_many(300, rng)
@@ -94,7 +94,7 @@ def truth_csvs(tmp_path_factory):
     truth figure must not change between the two.
     """
     from gcnas.data import BenchmarkTable
-    from gcnas.space import NB201Space
+    from gcnas.spaces.nb201 import NB201Space
 
     archs = NB201Space().all_archs()
     rng = np.random.default_rng(11)

@@ -13,7 +13,7 @@ from gcnas.data import RunStore
 from gcnas.data.images import load_images
 from gcnas.demo import DemoSettings, run_demo
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 STAGES = ["supernet", "gaea", "sample", "predictor", "latency", "lut", "arch2vec", "search", "retrain"]
 

@@ -11,7 +11,7 @@ from gcnas.demo import DemoSettings, run_demo
 from gcnas.demo_truth import front_2d
 from gcnas.exceptions import GcnasError
 from gcnas.predictors.truth import parse_truth
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-PACKAGES = ["gcnas.space", "gcnas.data", "gcnas.supernet", "gcnas.hardware", "gcnas.encoders",
+PACKAGES = ["gcnas.spaces.nb201", "gcnas.data", "gcnas.supernet", "gcnas.hardware", "gcnas.encoders",
             "gcnas.predictors", "gcnas.search", "gcnas.exceptions", "gcnas.registry", "gcnas._thirdparty",
             "gcnas.parallel", "gcnas.progress"]
 
@@ -27,8 +27,9 @@ def test_design_import_block():
     from gcnas.hardware import costs, measure_latency  # noqa: F401
     from gcnas.predictors import GCNPredictor, LookupTable, kendall_tau  # noqa: F401
     from gcnas.search import BayesianOptimization, RandomSearch, RegularizedEvolution  # noqa: F401
-    from gcnas.space import Arch, NB201Space  # noqa: F401
-    from gcnas.supernet import SuperNet, build_network, sample_subnets, train_supernet  # noqa: F401
+    from gcnas.spaces.nb201 import Arch, NB201Space  # noqa: F401
+    from gcnas.supernet import sample_subnets, train_supernet  # noqa: F401
+    from gcnas.spaces.nb201 import SuperNet, build_network
 
 
 def test_lower_packages_do_not_import_higher_ones():

@@ -168,7 +168,8 @@ def test_settings_hash_depends_on_the_chosen_settings_only():
 
 
 def test_cache_key_changes_with_the_code_that_makes_the_cache(tmp_path, monkeypatch):
-    for relative in ("gcnas/space.py", "gcnas/supernet/__init__.py", "gcnas/search/__init__.py"):
+    for relative in ("gcnas/exceptions.py", "gcnas/spaces/nb201/space.py", "gcnas/supernet/__init__.py",
+                     "gcnas/search/__init__.py"):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("x = 1\n")
     monkeypatch.setattr(_results, "REPO", tmp_path)
@@ -182,7 +183,10 @@ def test_cache_key_changes_with_the_code_that_makes_the_cache(tmp_path, monkeypa
     (tmp_path / "gcnas/supernet/__init__.py").write_text("x = 2\n")
     edited = _results.cache_key(settings, packages=["supernet"])
     assert edited != supernet_key
-    (tmp_path / "gcnas/space.py").write_text("x = 2\n")  # top-level modules count for every package
+    (tmp_path / "gcnas/exceptions.py").write_text("x = 2\n")  # top-level modules count for every package
+    assert _results.cache_key(settings, packages=["supernet"]) != edited
+    edited = _results.cache_key(settings, packages=["supernet"])
+    (tmp_path / "gcnas/spaces/nb201/space.py").write_text("x = 2\n")  # and so do the search spaces
     assert _results.cache_key(settings, packages=["supernet"]) != edited
     assert edited.split("-")[0] == supernet_key.split("-")[0]  # the settings part did not move
     with pytest.raises(_results.ResultsError, match="subpackage"):

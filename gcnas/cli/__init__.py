@@ -11,7 +11,7 @@ nothing on stderr when the reader of stdout went away (``gcnas search trials --f
 head -1``): the rest of the output has nowhere to go, the work is done, and a pipeline reports
 ``head``'s status (under ``set -o pipefail`` it fails, as ``yes | head`` does). Any other
 exception is a bug and keeps its traceback. A handler that passes user input to code raising
-plain ``ValueError`` (``gcnas.space``) converts it where it does so (:func:`gcnas.cli._common.resolve_arch`).
+plain ``ValueError`` (``gcnas.spaces.nb201``) converts it where it does so (:func:`gcnas.cli._common.resolve_arch`).
 """
 
 from __future__ import annotations

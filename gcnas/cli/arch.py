@@ -65,7 +65,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def arch_record(arch, table_path: str | None = None, space=None) -> dict:
     """Everything known about one architecture of ``space`` (default nb201) without training anything."""
-    from gcnas.predictors.lut import hardware_covers
 
     space = space if space is not None else run_space(argparse.Namespace())
     canonical = space.canonical(arch)
@@ -76,13 +75,8 @@ def arch_record(arch, table_path: str | None = None, space=None) -> dict:
     record.update({"canonical": space.format(canonical),
                    **{"canonical_code": v for k, v in arch_ids(space, canonical).items() if k == "code"},
                    "is_canonical": canonical == arch})
-    if hardware_covers(space):
-        from gcnas.hardware import network_costs
-
-        record.update(network_costs(arch))
-    else:
-        costs = space.costs(arch)
-        record.update({"params_m": costs["params"], "flops_m": costs["flops"]})
+    costs = space.costs(arch)
+    record.update({"params_m": costs["params"], "flops_m": costs["flops"]})
     if table_path is None:  # the official index, where the space's benchmark table ships with gcnas
         if "index" in ids:
             record["index"] = ids["index"]

@@ -120,7 +120,7 @@ def measure_costs(args: argparse.Namespace) -> int:
     from gcnas.exceptions import DataNotFoundError, InvalidInputError
     from gcnas.hardware import (measure_energy_many, measure_many, measurement_key, nvml_available,
                                 resolve_device)
-    from gcnas.space import NB201Space
+    from gcnas.spaces.nb201 import NB201Space
 
     space = NB201Space()
     if args.all:

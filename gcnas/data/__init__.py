@@ -15,6 +15,8 @@ from gcnas._lazy import lazy_exports
 _EXPORTS = {
     'ArchLike': 'benchmark',
     'DATASETS': 'images',
+    'DATASET_SHAPES': 'images',
+    'dataset_shape': 'images',
     'BRPLatency': 'hardware_tables',
     'BenchmarkTable': 'benchmark',
     'HELPLatency': 'hardware_tables',
@@ -45,7 +47,7 @@ if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from gcnas.data.benchmark import PACKAGED_TABLES, ArchLike, BenchmarkTable
     from gcnas.data.hardware_tables import (BRPLatency, HELPLatency, HWNASBench, LatencyTable, write_brp_latency,
                                            write_help_latency, write_hwnasbench)
-    from gcnas.data.images import DATASETS, ImageDataset, ImageSplit, load_images
+    from gcnas.data.images import DATASET_SHAPES, DATASETS, ImageDataset, ImageSplit, dataset_shape, load_images
     from gcnas.data.natsbench import NATSBench
     from gcnas.data.natsbench_fixture import write_tss_archive
     from gcnas.data.store import RunStore, Sample, Trial, atomic_write

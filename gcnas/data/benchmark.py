@@ -18,17 +18,36 @@ import os
 import zlib
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError, NotInTableError
-from gcnas.space import NUM_ARCHS, Arch
+from gcnas.spaces import decision_index, from_decision_index, get_space
 
 __all__ = ["BenchmarkTable", "ArchLike", "PACKAGED_TABLES"]
 
-ArchLike = Arch | str | int
-"""An ``Arch``, an arch string, or (for tables) an official index."""
+ArchLike = Any
+
+NB201 = get_space("nb201")
+"""The space of NAS-Bench-201's tables, through the registry: cells are read with ``NB201.parse``,
+written with ``NB201.format``, and a table's rows are indexed by the cell's
+:func:`~gcnas.spaces.decision_index` (its position among the 15,625 cells)."""
+
+NUM_ARCHS: int = NB201.size()
+"""Cells of NAS-Bench-201 (15,625): the length of the code-indexed lookup arrays."""
+
+
+def _is_cell(value: Any) -> bool:
+    """Whether ``value`` is a NAS-Bench-201 cell (not its string or index)."""
+    if isinstance(value, (str, int, np.integer)):
+        return False
+    try:
+        NB201.format(value)
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return True
+"""A NAS-Bench-201 cell, its string, or (for tables) an official index."""
 
 PACKAGED_TABLES: dict[str, str] = {
     "nb201:cifar10": "nb201_cifar10_200ep.csv.gz",
@@ -53,7 +72,7 @@ class BenchmarkTable:
 
     Example:
         >>> table = BenchmarkTable("../shared/data/nb201/nb201_cifar10_200ep.csv")
-        >>> arch = table.arch(0)                      # official index -> Arch
+        >>> arch = table.arch(0)                      # official index -> Any
         >>> table.index(arch), table.value(arch, "test_acc")
         >>> table.values(table.archs[:5], "valid_acc")  # vectorised, (5,) float64
         >>> mine = BenchmarkTable("mydevice.csv")     # 'arch,mydevice' or 'index,mydevice', 200 rows
@@ -91,7 +110,7 @@ class BenchmarkTable:
         return _packaged(name)
 
     @classmethod
-    def from_columns(cls, indices: Sequence[int], archs: Sequence[Arch],
+    def from_columns(cls, indices: Sequence[int], archs: Sequence[Any],
                      columns: dict[str, Sequence[float]]) -> BenchmarkTable:
         """Build a table in memory (fixtures, derived tables).
 
@@ -146,7 +165,7 @@ class BenchmarkTable:
         metric_names = [name for name in header if name not in ("index", "arch")]
         metric_cols = [header.index(name) for name in metric_names]
         indices = np.empty(len(rows), dtype=np.int64)
-        archs: list[Arch] = []
+        archs: list[Any] = []
         values = np.full((len(rows), len(metric_names)), np.nan)
         for line, row in enumerate(rows, start=2):
             if len(row) != len(header):
@@ -159,7 +178,7 @@ class BenchmarkTable:
                         f"{self.path}:{line}: index {row[index_col]!r} is not an integer") from None
             if arch_col is not None:
                 try:
-                    archs.append(Arch.from_string(row[arch_col]))
+                    archs.append(NB201.parse(row[arch_col]))
                 except ValueError as error:
                     raise CorruptFileError(
                         f"{self.path}:{line}: {error}. Is this a table of the NAS-Bench-201 space?") from None
@@ -176,8 +195,8 @@ class BenchmarkTable:
                                              archs if arch_col is not None else None, index_table)
         self._set(indices, archs, {name: values[:, j].copy() for j, name in enumerate(metric_names)})
 
-    def _other_key(self, indices: np.ndarray | None, archs: list[Arch] | None,
-                   index_table: BenchmarkTable | None) -> tuple[np.ndarray, list[Arch]]:
+    def _other_key(self, indices: np.ndarray | None, archs: list[Any] | None,
+                   index_table: BenchmarkTable | None) -> tuple[np.ndarray, list[Any]]:
         """Fill the key column the file lacks from the official order of ``index_table``."""
         order = index_table if index_table is not None else BenchmarkTable.packaged("nb201:cifar10")
         if archs is None:
@@ -191,7 +210,7 @@ class BenchmarkTable:
                     f"{self.path}: index {int(indices[rows < 0][0])} is not in {order.path or 'the index table'}, "
                     "which maps official indices to architectures; add an 'arch' column")
             return indices, [order._archs[r] for r in rows]
-        codes = np.fromiter((a.code for a in archs), dtype=np.int64, count=len(archs))
+        codes = np.fromiter((decision_index(NB201, a) for a in archs), dtype=np.int64, count=len(archs))
         rows = order._row_of_code[codes]
         if (rows < 0).any():
             absent = archs[int(np.flatnonzero(rows < 0)[0])]
@@ -199,7 +218,7 @@ class BenchmarkTable:
                                    "which maps architectures to official indices; add an 'index' column")
         return order._indices[rows], archs
 
-    def _set(self, indices: np.ndarray, archs: list[Arch], columns: dict[str, np.ndarray]) -> None:
+    def _set(self, indices: np.ndarray, archs: list[Any], columns: dict[str, np.ndarray]) -> None:
         where = self.path or "<table>"
         if len(indices) != len(archs) or any(len(v) != len(archs) for v in columns.values()):
             raise InvalidInputError("benchmark table columns must all have one value per row")
@@ -211,13 +230,13 @@ class BenchmarkTable:
         self._columns = columns
         self._row_of_index = np.full(NUM_ARCHS, -1, dtype=np.int64)
         self._row_of_code = np.full(NUM_ARCHS, -1, dtype=np.int64)
-        codes = np.fromiter((a.code for a in archs), dtype=np.int64, count=len(archs))
+        codes = np.fromiter((decision_index(NB201, a) for a in archs), dtype=np.int64, count=len(archs))
         for kind, keys, lookup in (("index", indices, self._row_of_index),
                                    ("architecture", codes, self._row_of_code)):
             unique, counts = np.unique(keys, return_counts=True)
             if (counts > 1).any():
                 dup = int(unique[counts > 1][0])
-                name = dup if kind == "index" else str(Arch.from_code(dup))
+                name = dup if kind == "index" else str(from_decision_index(NB201, dup))
                 raise CorruptFileError(f"{where}: {kind} {name} appears more than once")
             lookup[keys] = np.arange(len(keys))
         self._codes = codes
@@ -244,7 +263,7 @@ class BenchmarkTable:
         return list(self._columns)
 
     @property
-    def archs(self) -> list[Arch]:
+    def archs(self) -> list[Any]:
         """Architectures in row order."""
         return list(self._archs)
 
@@ -258,7 +277,7 @@ class BenchmarkTable:
         self._check_column(name)
         return self._columns[name].copy()
 
-    def arch(self, index: int) -> Arch:
+    def arch(self, index: int) -> Any:
         """The architecture at an official index."""
         row = self._row_of_index[_checked_index(index)]
         if row < 0:
@@ -266,19 +285,19 @@ class BenchmarkTable:
         return self._archs[row]
 
     def index(self, arch: ArchLike) -> int:
-        """The official index of an architecture (``Arch`` or string)."""
+        """The official index of an architecture (a cell or its string)."""
         return int(self._indices[self._row(arch)])
 
     def value(self, arch: ArchLike, column: str) -> float:
-        """One figure; ``arch`` is an ``Arch``, an arch string, or an official index."""
+        """One figure; ``arch`` is a cell, its string, or an official index."""
         self._check_column(column)
         return float(self._columns[column][self._row(arch)])
 
-    def values(self, archs: Iterable[Arch], column: str, *, missing: float | None = None) -> np.ndarray:
+    def values(self, archs: Iterable[Any], column: str, *, missing: float | None = None) -> np.ndarray:
         """Vectorised lookup of ``column`` for many architectures.
 
         Args:
-            archs: Architectures (``Arch`` values).
+            archs: NAS-Bench-201 cells.
             column: A metric column.
             missing: Value for architectures the table lacks (``None``: raise).
 
@@ -292,15 +311,15 @@ class BenchmarkTable:
         self._check_column(column)
         if missing is None:
             return self._columns[column][self.rows(archs)]
-        rows = self._row_of_code[np.fromiter((a.code for a in archs), dtype=np.int64)]
+        rows = self._row_of_code[np.fromiter((decision_index(NB201, a) for a in archs), dtype=np.int64)]
         return np.where(rows >= 0, self._columns[column][np.maximum(rows, 0)], missing)
 
-    def rows(self, archs: Iterable[Arch]) -> np.ndarray:
+    def rows(self, archs: Iterable[Any]) -> np.ndarray:
         """Row numbers of many architectures (``NotInTableError``, a ``KeyError``, if any is absent)."""
-        codes = np.fromiter((a.code for a in archs), dtype=np.int64)
+        codes = np.fromiter((decision_index(NB201, a) for a in archs), dtype=np.int64)
         rows = self._row_of_code[codes]
         if (rows < 0).any():
-            missing = [str(Arch.from_code(int(c))) for c in codes[rows < 0][:3]]
+            missing = [str(from_decision_index(NB201, int(c))) for c in codes[rows < 0][:3]]
             raise NotInTableError(f"{int((rows < 0).sum())} architecture(s) are not in "
                            f"{self.path or 'the table'}, e.g. {missing}")
         return rows
@@ -316,10 +335,10 @@ class BenchmarkTable:
             row = self._row_of_index[_checked_index(int(arch))]
         else:
             if isinstance(arch, str):
-                arch = Arch.from_string(arch)
-            if not isinstance(arch, Arch):
-                raise InvalidInputError(f"expected an Arch, arch string or index, got {arch!r}")
-            row = self._row_of_code[arch.code]
+                arch = NB201.parse(arch)
+            if not _is_cell(arch):
+                raise InvalidInputError(f"expected an Arch (a NAS-Bench-201 cell), arch string or index, got {arch!r}")
+            row = self._row_of_code[decision_index(NB201, arch)]
         if row < 0:
             raise NotInTableError(f"{arch} is not in {self.path or 'the table'}")
         return int(row)

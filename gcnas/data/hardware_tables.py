@@ -8,7 +8,7 @@
   ms per device, ordered by official index) plus ``str_arch2idx.pt`` (arch string ->
   index).
 - :class:`BRPLatency`: a BRP-NAS / Eagle pickle ``{(6 op ids): seconds}``; the op ids are
-  in NATS-Bench string order with ``none=0 .. avg_pool_3x3=4``, i.e. :attr:`Arch.ops`.
+  in NATS-Bench string order with ``none=0 .. avg_pool_3x3=4``, i.e. ``NB201.to_decisions(cell)``.
 - :class:`HWNASBench`: the official ``HW-NAS-Bench-v1_0.pickle``, read as
   ``d["nasbench201"][dataset][metric][index]``; latencies in ms, energies in mJ.
 
@@ -31,7 +31,8 @@ import numpy as np
 from gcnas.data.benchmark import BenchmarkTable
 from gcnas.data.store import atomic_write
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
-from gcnas.space import NUM_ARCHS, Arch
+from gcnas.data.benchmark import NB201, NUM_ARCHS
+from gcnas.spaces import decision_index, from_decision_index
 
 __all__ = [
     "HWNB_DATASETS",
@@ -57,7 +58,7 @@ HWNB_METRICS: dict[str, tuple[str, ...]] = {
 
 
 def _missing_error(where: str, codes: np.ndarray, hint: str) -> DataNotFoundError:
-    examples = [str(Arch.from_code(int(c))) for c in codes[:3]]
+    examples = [str(from_decision_index(NB201, int(c))) for c in codes[:3]]
     return DataNotFoundError(f"{len(codes)} architecture(s) have no value in {where}, e.g. {examples}; {hint}")
 
 
@@ -66,8 +67,8 @@ class _CodeTable:
 
     where: str
 
-    def _lookup(self, values: np.ndarray, archs: Iterable[Arch], hint: str) -> np.ndarray:
-        codes = np.fromiter((a.code for a in archs), dtype=np.int64)
+    def _lookup(self, values: np.ndarray, archs: Iterable[Any], hint: str) -> np.ndarray:
+        codes = np.fromiter((decision_index(NB201, a) for a in archs), dtype=np.int64)
         out = values[codes]
         missing = np.isnan(out)
         if missing.any():
@@ -75,11 +76,11 @@ class _CodeTable:
         return out
 
 
-def _by_code(archs: Sequence[Arch], values: Sequence[float], where: str) -> np.ndarray:
+def _by_code(archs: Sequence[Any], values: Sequence[float], where: str) -> np.ndarray:
     table = np.full(NUM_ARCHS, np.nan)
     for arch, value in zip(archs, values):
         try:
-            table[arch.code] = float(value)
+            table[decision_index(NB201, arch)] = float(value)
         except (TypeError, ValueError):
             raise CorruptFileError(f"{where}: value {value!r} of {arch} is not a number") from None
     return table
@@ -112,16 +113,16 @@ class LatencyTable(BenchmarkTable):
         """The device columns."""
         return self.columns
 
-    def latency(self, archs: Sequence[Arch], device: str, *, missing: float | None = None) -> np.ndarray:
+    def latency(self, archs: Sequence[Any], device: str, *, missing: float | None = None) -> np.ndarray:
         """Latency in ms of ``archs`` on ``device`` (see :meth:`cost`)."""
         return self.cost(archs, device, missing=missing)
 
-    def cost(self, archs: Sequence[Arch], column: str, *, missing: float | None = None) -> np.ndarray:
+    def cost(self, archs: Sequence[Any], column: str, *, missing: float | None = None) -> np.ndarray:
         """One device column (latency ms, energy mJ) for many architectures (:func:`table_costs`)."""
         return table_costs(self, archs, column, missing=missing)
 
 
-def table_costs(table: BenchmarkTable, archs: Sequence[Arch], column: str, *,
+def table_costs(table: BenchmarkTable, archs: Sequence[Any], column: str, *,
                 missing: float | None = None) -> np.ndarray:
     """One cost column of any benchmark table; a cell without a value is missing, never zero.
 
@@ -151,7 +152,7 @@ def table_costs(table: BenchmarkTable, archs: Sequence[Arch], column: str, *,
     absent = np.isnan(values)
     if absent.any():
         if missing is None:
-            codes = np.fromiter((a.code for a in archs), dtype=np.int64, count=len(archs))
+            codes = np.fromiter((decision_index(NB201, a) for a in archs), dtype=np.int64, count=len(archs))
             covered = int(np.isfinite(table.column(column)).sum())
             raise _missing_error(f"{where} column {column!r}", codes[absent],
                                  f"the table does not cover them (it has a value for {covered} of {NUM_ARCHS} "
@@ -199,7 +200,7 @@ class HELPLatency(_CodeTable):
             self._archs = [None] * NUM_ARCHS
             for text, index in mapping.items():
                 try:
-                    self._archs[int(index)] = Arch.from_string(str(text))
+                    self._archs[int(index)] = NB201.parse(str(text))
                 except (ValueError, IndexError) as error:
                     raise CorruptFileError(f"{mapping_file}: {error}. Is this HELP's NAS-Bench-201 "
                                            "folder (not FBNet or OFA)?") from None
@@ -238,13 +239,13 @@ class HELPLatency(_CodeTable):
             self._cache[device] = _by_code(archs, kept, str(self._files[device]))
         return self._cache[device]
 
-    def latency(self, archs: Sequence[Arch], device: str) -> np.ndarray:
+    def latency(self, archs: Sequence[Any], device: str) -> np.ndarray:
         """Latency in ms of ``archs`` on a HELP device."""
         return self._lookup(self._device_values(device), archs,
                             f"{self._files.get(device)} lists fewer architectures")
 
 
-def write_help_latency(root: str | os.PathLike, index_archs: Sequence[Arch],
+def write_help_latency(root: str | os.PathLike, index_archs: Sequence[Any],
                        latencies: Mapping[str, Sequence[float]]) -> Path:
     """Write HELP's format: ``latency/<device>.pt`` lists and ``str_arch2idx.pt``.
 
@@ -297,7 +298,7 @@ class BRPLatency(_CodeTable):
         archs, values = [], []
         for key, seconds in data.items():
             try:
-                archs.append(Arch(tuple(key)))
+                archs.append(NB201.from_decisions(list(key)))
             except (TypeError, ValueError) as error:
                 raise CorruptFileError(f"{self.path}: key {key!r} is not a NAS-Bench-201 arch vector "
                                        f"({error}); is this a pickle of another search space?") from None
@@ -307,15 +308,15 @@ class BRPLatency(_CodeTable):
     def __len__(self) -> int:
         return int((~np.isnan(self._values)).sum())
 
-    def latency(self, archs: Sequence[Arch]) -> np.ndarray:
+    def latency(self, archs: Sequence[Any]) -> np.ndarray:
         """Latency in ms (the pickle stores seconds)."""
         return self._lookup(self._values, archs, "the pickle does not list them")
 
 
-def write_brp_latency(path: str | os.PathLike, archs: Sequence[Arch], latency_ms: Sequence[float]) -> Path:
+def write_brp_latency(path: str | os.PathLike, archs: Sequence[Any], latency_ms: Sequence[float]) -> Path:
     """Write the BRP-NAS / Eagle format ``{arch.ops: seconds}``."""
 
-    data = {tuple(a.ops): float(v) / 1e3 for a, v in zip(archs, latency_ms)}
+    data = {tuple(NB201.to_decisions(a)): float(v) / 1e3 for a, v in zip(archs, latency_ms)}
     return atomic_write(path, pickle.dumps(data))
 
 
@@ -364,7 +365,7 @@ class HWNASBench(_CodeTable):
                                    f"found top level {keys}")
         self._data = data["nasbench201"]
         self._index_table = index_table
-        self._index_archs: dict[str, list[Arch | None]] = {}
+        self._index_archs: dict[str, list[Any | None]] = {}
         self._cache: dict[tuple[str, str], np.ndarray] = {}
 
     @property
@@ -382,7 +383,7 @@ class HWNASBench(_CodeTable):
             raise DataNotFoundError(f"{self.path} has no dataset {key!r}; it has {', '.join(self._data)}")
         return self._data[key]
 
-    def _archs_by_index(self, dataset: str) -> list[Arch | None]:
+    def _archs_by_index(self, dataset: str) -> list[Any | None]:
         key = _dataset_key(dataset)
         if key in self._index_archs:
             return self._index_archs[key]
@@ -392,7 +393,7 @@ class HWNASBench(_CodeTable):
             for index, config in enumerate(configs):
                 text = config.get("arch_str") if isinstance(config, Mapping) else None
                 try:
-                    archs.append(Arch.from_string(text))
+                    archs.append(NB201.parse(text))
                 except ValueError as error:
                     raise CorruptFileError(f"{self.path}: config of index {index} ({key}): {error}. "
                                            "Is this the NAS-Bench-201 part of HW-NAS-Bench?") from None
@@ -424,7 +425,7 @@ class HWNASBench(_CodeTable):
                 raise DataNotFoundError(f"{self.path}: {metric} has no entry for index {index}") from None
         return out
 
-    def values(self, archs: Sequence[Arch], metric: str, dataset: str = "cifar10") -> np.ndarray:
+    def values(self, archs: Sequence[Any], metric: str, dataset: str = "cifar10") -> np.ndarray:
         """One metric for many architectures (latency ms, energy mJ).
 
         Args:
@@ -457,7 +458,7 @@ class HWNASBench(_CodeTable):
         return f"{device}_{quantity}"
 
 
-def write_hwnasbench(path: str | os.PathLike, index_archs: Sequence[Arch],
+def write_hwnasbench(path: str | os.PathLike, index_archs: Sequence[Any],
                      metrics: Mapping[str, Mapping[str, Sequence[float]]], *, with_config: bool = True) -> Path:
     """Write the official HW-NAS-Bench layout ``d["nasbench201"][dataset][metric][index]``.
 

@@ -38,9 +38,32 @@ from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputEr
 if TYPE_CHECKING:  # torch is imported where used, so that `import gcnas.data` stays light
     import torch
 
-__all__ = ["DATASETS", "ImageSplit", "ImageDataset", "load_images"]
+__all__ = ["DATASET_SHAPES", "dataset_shape", "DATASETS", "ImageSplit", "ImageDataset", "load_images"]
 
 DATASETS: tuple[str, ...] = ("digits", "synthetic", "cifar10", "cifar100", "imagenet16-120", "imagefolder")
+DATASET_SHAPES: dict[str, tuple[int, int]] = {
+    "cifar10": (10, 32),
+    "cifar100": (100, 32),
+    "imagenet16-120": (120, 16),
+}
+"""Dataset name -> ``(num_classes, input_size)`` as NAS-Bench-201 trains it."""
+
+
+def dataset_shape(dataset: str) -> tuple[int, int]:
+    """``(num_classes, input_size)`` of a NAS-Bench-201 dataset name.
+
+    Args:
+        dataset: ``cifar10``, ``cifar100`` or ``imagenet16-120`` (any case).
+
+    Returns:
+        The class count and the square input size.
+    """
+    key = str(dataset).lower()
+    if key not in DATASET_SHAPES:
+        raise InvalidInputError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASET_SHAPES)}")
+    return DATASET_SHAPES[key]
+
+
 _SPLIT_SEED = 0
 
 

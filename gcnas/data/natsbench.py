@@ -39,7 +39,8 @@ import numpy as np
 
 from gcnas.data.benchmark import ArchLike, BenchmarkTable, _checked_index
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, GcnasWarning, InvalidInputError, NotInTableError
-from gcnas.space import NUM_ARCHS, Arch
+from gcnas.data.benchmark import NB201, NUM_ARCHS, _is_cell
+from gcnas.spaces import decision_index
 
 __all__ = ["NATSBench", "ARCHIVE_NAME", "DATASETS", "HPS", "METRICS", "default_archive_path", "default_cache_dir"]
 
@@ -83,7 +84,7 @@ class NATSBench:
 
     Example:
         >>> bench = NATSBench("~/.torch/NATS-tss-v1_0-3ffb9-simple", dataset="cifar10")
-        >>> arch = bench.arch(0)                     # official index -> Arch
+        >>> arch = bench.arch(0)                     # official index -> Any
         >>> bench.value(arch, "test_acc")            # 200-epoch CIFAR-10 test accuracy, %
         >>> bench.values(archs, "valid_acc", dataset="cifar100", hp="12")   # (n,) float64
         >>> table = bench.to_table("cifar10", "200", ["valid_acc", "test_acc"])
@@ -111,10 +112,10 @@ class NATSBench:
         archs = []
         for index, text in enumerate(meta_archs):
             try:
-                archs.append(Arch.from_string(text))
+                archs.append(NB201.parse(text))
             except ValueError as error:
                 raise CorruptFileError(f"{meta}: meta_archs[{index}]: {error}") from None
-        codes = np.fromiter((a.code for a in archs), dtype=np.int64, count=len(archs))
+        codes = np.fromiter((decision_index(NB201, a) for a in archs), dtype=np.int64, count=len(archs))
         self._archs = archs
         self._index_of_code = np.full(NUM_ARCHS, -1, dtype=np.int64)
         self._index_of_code[codes] = np.arange(len(archs))
@@ -142,11 +143,11 @@ class NATSBench:
         return list(METRICS)
 
     @property
-    def archs(self) -> list[Arch]:
+    def archs(self) -> list[Any]:
         """Every architecture in official index order."""
         return list(self._archs)
 
-    def arch(self, index: int) -> Arch:
+    def arch(self, index: int) -> Any:
         """The architecture at an official index."""
         index = _checked_index(index)
         if index >= len(self._archs):
@@ -154,15 +155,15 @@ class NATSBench:
         return self._archs[index]
 
     def index(self, arch: ArchLike) -> int:
-        """The official index of an architecture (``Arch``, arch string, or index)."""
+        """The official index of an architecture (a cell, its string, or index)."""
         if isinstance(arch, (int, np.integer)) and not isinstance(arch, bool):
             self.arch(arch)
             return int(arch)
         if isinstance(arch, str):
-            arch = Arch.from_string(arch)
-        if not isinstance(arch, Arch):
-            raise InvalidInputError(f"expected an Arch, arch string or index, got {arch!r}")
-        index = int(self._index_of_code[arch.code])
+            arch = NB201.parse(arch)
+        if not _is_cell(arch):
+            raise InvalidInputError(f"expected an Arch (a NAS-Bench-201 cell), arch string or index, got {arch!r}")
+        index = int(self._index_of_code[decision_index(NB201, arch)])
         if index < 0:
             raise NotInTableError(f"{arch} is not in {self.path / f'meta{_EXT}'}")
         return index
@@ -175,7 +176,7 @@ class NATSBench:
 
     def value(self, arch: ArchLike, metric: str, *, dataset: str | None = None,
               hp: str | int | None = None) -> float:
-        """One figure; ``arch`` is an ``Arch``, an arch string, or an official index.
+        """One figure; ``arch`` is a cell, its string, or an official index.
 
         Args:
             arch: The architecture.

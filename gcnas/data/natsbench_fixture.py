@@ -14,13 +14,13 @@ import collections
 import math
 import os
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from gcnas.data.natsbench import HPS
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import Arch, NB201Space, as_generator
+from gcnas.spaces import get_space
 
 __all__ = ["write_tss_archive"]
 
@@ -34,15 +34,15 @@ _CEILING = {"cifar10-valid": 91.0, "cifar10": 94.0, "cifar100": 73.0, "ImageNet1
 _OP_QUALITY = (0.0, 0.4, 0.7, 1.0, 0.3)  # none, skip, conv1x1, conv3x3, pool
 
 
-def write_tss_archive(directory: str | os.PathLike, archs: Iterable[Arch | str], *, seed: int = 0,
-                      meta_archs: Sequence[Arch | str] | None = None,
+def write_tss_archive(directory: str | os.PathLike, archs: Iterable[Any], *, seed: int = 0,
+                      meta_archs: Sequence[Any] | None = None,
                       hps: Sequence[str] = HPS) -> Path:
     """Write a fast-mode NATS-Bench topology archive that ``nats_bench.create`` loads.
 
     Args:
         directory: The archive directory to create (name it ``NATS-tss-v1_0-3ffb9-simple``
             to mimic the real one); existing files in it are overwritten.
-        archs: Architectures that get a results file ``{index:06d}.pickle.pbz2``.
+        archs: NAS-Bench-201 cells (or their strings) that get a results file ``{index:06d}.pickle.pbz2``.
         seed: Seeds the index order and the synthetic figures.
         meta_archs: The index order written to ``meta.pickle.pbz2``; default every cell of
             the space in a seeded shuffle. Must contain every arch of ``archs``.
@@ -52,43 +52,49 @@ def write_tss_archive(directory: str | os.PathLike, archs: Iterable[Arch | str],
         The archive directory.
 
     Example:
-        >>> archs = NB201Space().sample_many(4, seed=0)
+        >>> archs = [get_space("nb201").sample(seed) for seed in range(4)]
         >>> root = write_tss_archive(tmp / "NATS-tss-v1_0-3ffb9-simple", archs)
         >>> nats_bench.create(str(root), "tss", fast_mode=True, verbose=False)
     """
     from nats_bench import pickle_save
 
-    rng = as_generator(seed)
+    space = get_space("nb201")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if meta_archs is None:
-        space = NB201Space().all_archs()
-        meta = [space[i] for i in rng.permutation(len(space))]
+        cells = list(space.enumerate())
+        meta = [cells[i] for i in rng.permutation(len(cells))]
     else:
-        meta = [a if isinstance(a, Arch) else Arch.from_string(a) for a in meta_archs]
+        meta = [space.parse(a) if isinstance(a, str) else a for a in meta_archs]
     position = {arch: index for index, arch in enumerate(meta)}
     bad = [h for h in hps if h not in _SEEDS]
     if bad:
         raise InvalidInputError(f"unknown hp {bad[0]!r}; valid: {', '.join(_SEEDS)}")
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
-    pickle_save({"meta_archs": [str(a) for a in meta], "total_archs": len(meta),
+    pickle_save({"meta_archs": [space.format(a) for a in meta], "total_archs": len(meta),
                  "arch2infos": None, "evaluated_indexes": set()}, str(root / "meta.pickle"))
     for arch in archs:
-        arch = arch if isinstance(arch, Arch) else Arch.from_string(arch)
+        arch = space.parse(arch) if isinstance(arch, str) else arch
         if arch not in position:
             raise InvalidInputError(f"{arch} is not in meta_archs")
         index = position[arch]
-        data = collections.OrderedDict((hp, _arch_results(index, arch, hp, rng).state_dict()) for hp in hps)
+        ops = space.to_decisions(arch)  # the op of each edge
+        data = collections.OrderedDict((hp, _arch_results(index, space.format(arch), ops, hp, rng).state_dict())
+                                       for hp in hps)
         pickle_save(data, str(root / f"{index:06d}.pickle"))
     return root
 
 
-def _arch_results(index: int, arch: Arch, hp: str, rng: np.random.Generator):
-    """One ``ArchResults`` (all datasets and trials of one training length), weights cleared."""
+def _arch_results(index: int, arch: str, ops: list[int], hp: str, rng: np.random.Generator):
+    """One ``ArchResults`` (all datasets and trials of one training length), weights cleared.
+
+    ``arch`` is the cell's NATS-Bench string, ``ops`` its op id per edge.
+    """
     from nats_bench import ArchResults
 
-    results = ArchResults(index, str(arch))
-    quality = float(np.mean([_OP_QUALITY[op] for op in arch.ops]))
-    counts = np.bincount(arch.ops, minlength=5)
+    results = ArchResults(index, arch)
+    quality = float(np.mean([_OP_QUALITY[op] for op in ops]))
+    counts = np.bincount(ops, minlength=5)
     for dataset, eval_sets in _EVAL_SETS.items():
         latency = 1e-3 * (3.0 + 1.6 * counts[3] + 0.7 * counts[2] + 0.4 * counts[4]) * (
             0.5 if _RESOLUTION[dataset] == 16 else 1.0)
@@ -100,7 +106,7 @@ def _arch_results(index: int, arch: Arch, hp: str, rng: np.random.Generator):
     return results
 
 
-def _results_count(arch: Arch, dataset: str, hp: str, trial: int, quality: float,
+def _results_count(arch: str, dataset: str, hp: str, trial: int, quality: float,
                    counts: np.ndarray, rng: np.random.Generator):
     from nats_bench import ResultsCount
 

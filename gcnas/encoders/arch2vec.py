@@ -22,7 +22,7 @@ from gcnas.data.store import atomic_write
 from gcnas.encoders.model import GraphVAE, reconstruction_stats, vae_loss
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError, NotFittedError
 from gcnas.progress import progress as show_progress
-from gcnas.space import EDGES, NODE_TYPES, OPS, Arch, NB201Space
+from gcnas.spaces.nb201 import EDGES, NODE_TYPES, OPS, Arch, NB201Space
 
 __all__ = ["Arch2Vec", "graph_tensors"]
 
@@ -42,7 +42,7 @@ def _check_archs(archs: Sequence[Arch], what: str = "archs") -> list[Arch]:
     for i, arch in enumerate(archs):
         if not isinstance(arch, Arch):
             raise InvalidInputError(
-                f"Arch2Vec embeds NAS-Bench-201 cells (gcnas.space.Arch); {what}[{i}] is a "
+                f"Arch2Vec embeds NAS-Bench-201 cells (gcnas.spaces.nb201.Arch); {what}[{i}] is a "
                 f"{type(arch).__name__} ({arch!r:.60}); architectures of another space need an "
                 "encoder trained on that space")
     return archs

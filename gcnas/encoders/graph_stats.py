@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from gcnas.space import NODE_TYPES, Arch, NB201Space, Space, live_adjacency
+from gcnas.spaces.nb201 import NODE_TYPES, Arch, NB201Space, Space, live_adjacency
 
 __all__ = ["graph_statistics", "statistic_names"]
 
@@ -49,7 +49,7 @@ def graph_statistics(archs: Sequence[Arch], *, space: Space | None = None) -> np
         ``(n, len(statistic_names()))`` float64, one row per architecture.
 
     Example:
-        >>> from gcnas.space import Arch
+        >>> from gcnas.spaces.nb201 import Arch
         >>> s = graph_statistics([Arch.from_string("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")])
         >>> dict(zip(statistic_names(), s[0]))["min_non_identity_on_path"]   # the skip path
         0.0
@@ -58,7 +58,7 @@ def graph_statistics(archs: Sequence[Arch], *, space: Space | None = None) -> np
     types = _op_types()
     if not len(archs):
         return np.zeros((0, 2 * len(types) + 2))
-    graphs = [space.to_graph(a) for a in archs]
+    graphs = [space.to_graph(a)[0] for a in archs]
     features = np.stack([g.features for g in graphs])
     adj = live_adjacency(np.stack([g.adjacency for g in graphs]), features).astype(bool)   # (B, n, n)
     kind = features.argmax(-1)                                                             # (B, n)

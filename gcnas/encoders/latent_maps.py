@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import as_generator
+from gcnas.spaces.nb201 import as_generator
 
 __all__ = ["latent_map"]
 

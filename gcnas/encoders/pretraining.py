@@ -9,7 +9,7 @@ from typing import Any
 from gcnas.data.store import RunStore
 from gcnas.encoders.arch2vec import Arch2Vec
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 __all__ = ["pretrain", "load_pretrained", "CHECKPOINT", "ENCODER_NAME", "STAGE"]
 

@@ -1,6 +1,6 @@
 """Hardware costs: params and FLOPs of the real network, latency measured here, energy.
 
-``network_costs`` gives the exact NAS-Bench-201 params/FLOPs; ``measure_latency`` and
+Params and FLOPs are the space's (``space.costs``); ``measure_latency`` and
 ``measure_many`` time the network on this machine (into the run store); ``EnergyModel``
 is the analytic energy estimate; ``measure_energy`` reads NVML on NVIDIA GPUs; and
 ``cost_table`` / ``costs`` join all of these with the published tables of
@@ -14,17 +14,14 @@ from typing import TYPE_CHECKING
 from gcnas._lazy import lazy_exports
 
 _EXPORTS = {
-    'DATASETS': 'counts',
     'ENERGY_SPECS': 'sources',
     'LATENCY_SPECS': 'sources',
     'PRESETS': 'energy',
     'EnergyModel': 'energy',
-    'Layer': 'counts',
     'LatencyResult': 'latency',
     'check_costs': 'sources',
     'cost_table': 'sources',
     'costs': 'sources',
-    'dataset_shape': 'counts',
     'estimate_energy': 'energy',
     'measure_energy': 'nvml',
     'measure_energy_many': 'nvml',
@@ -33,9 +30,6 @@ _EXPORTS = {
     'resolve_clock': 'latency',
     'measure_many': 'latency',
     'measurement_key': 'latency',
-    'network_costs': 'counts',
-    'network_costs_many': 'counts',
-    'network_layers': 'counts',
     'nvml_available': 'nvml',
     'resolve_device': 'latency',
     'sweep': 'latency',
@@ -46,7 +40,6 @@ __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
-    from gcnas.hardware.counts import DATASETS, Layer, dataset_shape, network_costs, network_costs_many, network_layers
     from gcnas.hardware.energy import PRESETS, EnergyModel, estimate_energy
     from gcnas.hardware.latency import (LatencyResult, measure_latencies, measure_latency, measure_many, measurement_key,
                                         resolve_clock, resolve_device, sweep)

@@ -1,7 +1,7 @@
 """An analytic energy estimate for any machine: arithmetic plus memory traffic.
 
-Energy of one inference (batch 1) is the sum over the layers of
-:func:`gcnas.hardware.counts.network_layers` of
+Energy of one inference (batch 1) is the sum over the layers of the network (the space's
+``layer_sums``: NAS-Bench-201's layer lists, :func:`gcnas.spaces.nb201.counts.network_layers`) of
 
 - ``macs * mac_pj``: multiply-accumulates of convolutions and the classifier;
 - ``elementwise * add_pj``: pooling sums, BatchNorm scale and shift, ReLU, node sums;
@@ -20,16 +20,27 @@ agreement with published measurements is reported in ``benchmarks/hardware_rank.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.hardware.counts import layer_totals, network_layers, op_counts
-from gcnas.space import Arch
+from gcnas.spaces import get_space
 
 __all__ = ["EnergyModel", "PRESETS", "estimate_energy"]
 
+
+SPACE = "nb201"
+"""The default space whose networks the model weighs (through the registry); it must offer ``layer_sums``."""
+
+
+def _layer_sums(archs: Sequence[Any], space: Any = SPACE, **network: int) -> dict[str, np.ndarray]:
+    space = get_space(space) if isinstance(space, str) else space
+    sums = getattr(space, "layer_sums", None)
+    if not callable(sums):
+        raise InvalidInputError(f"the analytic energy model needs the layer sums of the space's networks; "
+                                f"{space.name!r} offers no layer_sums")
+    return sums(list(archs), **network)
 
 @dataclass(frozen=True)
 class EnergyModel:
@@ -44,7 +55,7 @@ class EnergyModel:
 
     Example:
         >>> model = EnergyModel.preset("fp32")
-        >>> model.energy_mj([Arch((3,) * 6)])        # (1,) mJ
+        >>> model.energy_mj([Any((3,) * 6)])        # (1,) mJ
     """
 
     mac_pj: float = 4.6
@@ -70,22 +81,20 @@ class EnergyModel:
         # weights of the Layer fields macs, params, reads, writes, elementwise
         return np.array([self.mac_pj, self.dram_pj, self.sram_pj, self.sram_pj, self.add_pj])
 
-    def energy_mj(self, archs: Sequence[Arch], *, channels: int = 16, cells: int = 5,
-                  num_classes: int = 10, input_size: int = 32) -> np.ndarray:
-        """Estimated energy of one inference of each architecture, ``(n,)`` mJ."""
-        counts = op_counts(archs)
-        total = np.zeros(len(counts))
+    def energy_mj(self, archs: Sequence[Any], *, channels: int = 16, cells: int = 5,
+                  num_classes: int = 10, input_size: int = 32, space: Any = SPACE) -> np.ndarray:
+        """Estimated energy of one inference of each architecture of ``space`` (one with
+        ``layer_sums``; ``channels`` / ``cells`` its network's shape), ``(n,)`` mJ."""
+        sums = _layer_sums(archs, space, channels=channels, cells=cells, num_classes=num_classes,
+                           input_size=input_size)
+        total = np.zeros(len(archs))
         for weight, field in zip(self._per_layer_pj(), ("macs", "params", "reads", "writes", "elementwise")):
-            fixed, per_op = layer_totals(field, channels=channels, cells=cells, num_classes=num_classes,
-                                         input_size=input_size)
-            total += weight * (fixed + counts @ per_op)
+            total += weight * sums[field]
         return total * 1e-9
 
-    def breakdown(self, arch: Arch, **network: int) -> dict[str, float]:
-        """Where the energy of one architecture goes, in mJ per term."""
-        layers = network_layers(arch, **network)
-        sums = {field: sum(getattr(layer, field) for layer in layers)
-                for field in ("macs", "params", "reads", "writes", "elementwise")}
+    def breakdown(self, arch: Any, *, space: Any = SPACE, **network: int) -> dict[str, float]:
+        """Where the energy of one architecture of ``space`` goes, in mJ per term."""
+        sums = {field: float(values[0]) for field, values in _layer_sums([arch], space, **network).items()}
         return {
             "compute_mj": (sums["macs"] * self.mac_pj + sums["elementwise"] * self.add_pj) * 1e-9,
             "activations_mj": (sums["reads"] + sums["writes"]) * self.sram_pj * 1e-9,
@@ -101,7 +110,7 @@ PRESETS: dict[str, EnergyModel] = {
 """Named constant sets of :class:`EnergyModel`."""
 
 
-def estimate_energy(archs: Sequence[Arch], *, precision: str = "fp32", channels: int = 16, cells: int = 5,
+def estimate_energy(archs: Sequence[Any], *, precision: str = "fp32", channels: int = 16, cells: int = 5,
                     num_classes: int = 10, input_size: int = 32) -> np.ndarray:
     """Analytic energy estimate (mJ per inference) with a preset of constants.
 

@@ -1,6 +1,6 @@
 """Latency measured on the machine at hand, and its resumable sweep into the run store.
 
-One measurement: build the exact network (:func:`gcnas.supernet.build_network`), put it
+One measurement: build the exact network (``space.network``), put it
 in eval mode on the device, run ``warmup`` forward passes, then ``repeats`` timed passes
 under ``torch.inference_mode`` with a fixed thread count (CUDA synchronised around each
 pass). The result holds the median and the fastest of the repeats and their interquartile
@@ -34,8 +34,7 @@ import numpy as np
 
 from gcnas.data.store import RunStore
 from gcnas.exceptions import InvalidInputError
-from gcnas.hardware.counts import dataset_shape
-from gcnas.space import Arch
+from gcnas.data.images import dataset_shape
 
 if TYPE_CHECKING:
     from gcnas.parallel import Executor
@@ -107,7 +106,7 @@ def measurement_key(device: str, *, batch_size: int = 1, dataset: str = "cifar10
     return key
 
 
-def measure_latency(arch: Arch, *, device: str = "cpu", batch_size: int = 1, repeats: int = 30,
+def measure_latency(arch: Any, *, device: str = "cpu", batch_size: int = 1, repeats: int = 30,
                     warmup: int = 5, threads: int = 1, dataset: str = "cifar10", channels: int = 16,
                     cells: int = 5, seed: int = 0, clock: str = "auto") -> LatencyResult:
     """Measure the inference latency of the network of ``arch`` here.
@@ -130,7 +129,7 @@ def measure_latency(arch: Arch, *, device: str = "cpu", batch_size: int = 1, rep
         The :class:`LatencyResult` (milliseconds per forward pass of the whole batch).
 
     Example:
-        >>> result = measure_latency(Arch((3,) * 6), repeats=10)
+        >>> result = measure_latency(get_space("nb201").parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"), repeats=10)
         >>> result.median_ms, result.spread_ms
     """
     return measure_latencies([arch], device=device, batch_size=batch_size, repeats=repeats, warmup=warmup,
@@ -138,7 +137,7 @@ def measure_latency(arch: Arch, *, device: str = "cpu", batch_size: int = 1, rep
                              clock=clock)[0]
 
 
-def measure_latencies(archs: Sequence[Arch], *, device: str = "cpu", batch_size: int = 1, repeats: int = 30,
+def measure_latencies(archs: Sequence[Any], *, device: str = "cpu", batch_size: int = 1, repeats: int = 30,
                       warmup: int = 5, threads: int = 1, dataset: str = "cifar10", channels: int = 16,
                       cells: int = 5, seed: int = 0, interleave: bool = True, clock: str = "auto"
                       ) -> list[LatencyResult]:
@@ -177,7 +176,7 @@ def measure_latencies(archs: Sequence[Arch], *, device: str = "cpu", batch_size:
         One :class:`LatencyResult` per architecture, in the order given.
 
     Example:
-        >>> results = measure_latencies([Arch((3,) * 6), Arch((1,) * 6)], repeats=10)
+        >>> results = measure_latencies([space.sample(0), space.sample(1)], repeats=10)   # space = get_space("nb201")
         >>> [r.median_ms for r in results]
     """
     import torch
@@ -193,11 +192,13 @@ def measure_latencies(archs: Sequence[Arch], *, device: str = "cpu", batch_size:
     inputs = torch.randn(batch_size, 3, size, size, device=device)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
-    def build(arch: Arch) -> torch.nn.Module:
-        from gcnas.supernet import build_network
+    from gcnas.spaces import get_space
 
+    space = get_space("nb201")  # channels / cells name NAS-Bench-201's network shape
+
+    def build(arch: Any) -> torch.nn.Module:
         torch.manual_seed(seed)
-        return build_network(arch, channels=channels, cells=cells, num_classes=num_classes).to(device).eval()
+        return space.network(arch, channels=channels, cells=cells, num_classes=num_classes).to(device).eval()
 
     def timed(model: torch.nn.Module) -> tuple[float, float]:
         start, start_cpu = time.perf_counter(), time.thread_time()
@@ -268,7 +269,7 @@ def _iqr(values: Sequence[float]) -> float:
     return q[2] - q[0]
 
 
-def measure_many(archs: Sequence[Arch], store: RunStore, *, device: str = "cpu", batch_size: int = 1,
+def measure_many(archs: Sequence[Any], store: RunStore, *, device: str = "cpu", batch_size: int = 1,
                  repeats: int = 30, warmup: int = 5, threads: int = 1, dataset: str = "cifar10",
                  progress: bool = True, seed: int = 0, interleave: int = INTERLEAVE, clock: str = "auto",
                  statistic: str = STATISTIC, executor: Executor | None = None) -> dict[str, int]:
@@ -321,21 +322,21 @@ def measure_many(archs: Sequence[Arch], store: RunStore, *, device: str = "cpu",
                  executor=executor)
 
 
-def _time_group(settings: dict[str, Any], statistic: str, group: list[Arch]) -> list[tuple[float, float]]:
+def _time_group(settings: dict[str, Any], statistic: str, group: list[Any]) -> list[tuple[float, float]]:
     """``(value, spread)`` of each architecture of ``group``, timed together (module level: it pickles)."""
     results = measure_latencies(group, **settings)
     return [(r.min_ms if statistic == "min" else r.median_ms, r.spread_ms) for r in results]
 
 
-def _on_worker(measure: Callable, chunk: list[Arch], single: bool) -> tuple[str, list[tuple[float, float]]]:
+def _on_worker(measure: Callable, chunk: list[Any], single: bool) -> tuple[str, list[tuple[float, float]]]:
     """A worker's task: measure one chunk and name the worker."""
     from gcnas.parallel import current_worker
 
     return current_worker(), [measure(chunk[0])] if single else measure(chunk)
 
 
-def sweep(archs: Sequence[Arch], store: RunStore, metric: str, key: str,
-          measure: Callable[[Arch], tuple[float, float]] | Callable[[list[Arch]], list[tuple[float, float]]], *,
+def sweep(archs: Sequence[Any], store: RunStore, metric: str, key: str,
+          measure: Callable[[Any], tuple[float, float]] | Callable[[list[Any]], list[tuple[float, float]]], *,
           source: str, progress: bool = True, group: int | None = None,
           executor: Executor | None = None) -> dict[str, int]:
     """Run ``measure`` on every architecture not yet stored as ``(metric, key)``, committing each.
@@ -360,18 +361,18 @@ def sweep(archs: Sequence[Arch], store: RunStore, metric: str, key: str,
     """
     from gcnas.progress import progress as show_progress
 
-    done = {a.code for a in store.costs(metric, key)}  # (the run store keys rows by architecture)
+    done = set(store.costs(metric, key))  # (the run store keys rows by architecture)
     todo, seen = [], set()
     for arch in archs:
-        if arch.code not in seen:
-            seen.add(arch.code)
-            if arch.code not in done:
+        if arch not in seen:
+            seen.add(arch)
+            if arch not in done:
                 todo.append(arch)
     size = 1 if group is None else group
     chunks = [todo[start:start + size] for start in range(0, len(todo), size)]
     written = [0]
     with show_progress(total=len(todo), desc=f"{metric} on {key}", unit="arch", enabled=progress) as bar:
-        def write(chunk: list[Arch], measured: list[tuple[float, float]], label: str) -> None:
+        def write(chunk: list[Any], measured: list[tuple[float, float]], label: str) -> None:
             store.write_costs(metric, key, chunk, [v for v, _ in measured], [s for _, s in measured], source=label)
             written[0] += len(chunk)
             bar.update(len(chunk))

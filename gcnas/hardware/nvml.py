@@ -16,13 +16,12 @@ import ctypes.util
 import statistics
 import time
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from gcnas.data.store import RunStore
 from gcnas.exceptions import DataNotFoundError, InvalidInputError
-from gcnas.hardware.counts import dataset_shape
+from gcnas.data.images import dataset_shape
 from gcnas.hardware.latency import measurement_key, sweep
-from gcnas.space import Arch
 
 __all__ = ["nvml_available", "measure_energy", "measure_energy_many"]
 
@@ -83,7 +82,7 @@ def nvml_available() -> tuple[bool, str]:
     return True, "NVML energy counter readable on GPU 0"
 
 
-def measure_energy(arch: Arch, *, device: str = "cuda", batch_size: int = 1, min_seconds: float = 2.0,
+def measure_energy(arch: Any, *, device: str = "cuda", batch_size: int = 1, min_seconds: float = 2.0,
                    repeats: int = 3, dataset: str = "cifar10", seed: int = 0) -> tuple[float, float]:
     """Measured energy per inference (mJ) on an NVIDIA GPU, read from NVML.
 
@@ -107,7 +106,7 @@ def measure_energy(arch: Arch, *, device: str = "cuda", batch_size: int = 1, min
     """
     import torch
 
-    from gcnas.supernet import build_network
+    from gcnas.spaces import get_space
 
     if not str(device).startswith("cuda"):
         raise InvalidInputError(f"NVML energy is measured on a CUDA device, got {device!r}")
@@ -118,7 +117,7 @@ def measure_energy(arch: Arch, *, device: str = "cuda", batch_size: int = 1, min
     nvml = _NVML(index)
     num_classes, size = dataset_shape(dataset)
     torch.manual_seed(seed)
-    model = build_network(arch, num_classes=num_classes).to(device).eval()
+    model = get_space("nb201").network(arch, num_classes=num_classes).to(device).eval()
     inputs = torch.randn(batch_size, 3, size, size, device=device)
     per_image = []
     try:
@@ -140,7 +139,7 @@ def measure_energy(arch: Arch, *, device: str = "cuda", batch_size: int = 1, min
     return statistics.median(per_image), max(per_image) - min(per_image)
 
 
-def measure_energy_many(archs: Sequence[Arch], store: RunStore, *, device: str = "cuda", batch_size: int = 1,
+def measure_energy_many(archs: Sequence[Any], store: RunStore, *, device: str = "cuda", batch_size: int = 1,
                         min_seconds: float = 2.0, repeats: int = 3, dataset: str = "cifar10",
                         progress: bool = True, seed: int = 0) -> dict[str, int]:
     """NVML-measured energy of many architectures into ``store`` (metric ``energy_mj``), resumably.
@@ -153,7 +152,7 @@ def measure_energy_many(archs: Sequence[Arch], store: RunStore, *, device: str =
         raise DataNotFoundError(why)
     key = measurement_key(device, batch_size=batch_size, dataset=dataset)
 
-    def measure(arch: Arch) -> tuple[float, float]:
+    def measure(arch: Any) -> tuple[float, float]:
         return measure_energy(arch, device=device, batch_size=batch_size, min_seconds=min_seconds,
                               repeats=repeats, dataset=dataset, seed=seed)
 

@@ -36,9 +36,10 @@ then returns NaN for the cells it lacks (the lookup table stores them as missing
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -46,12 +47,27 @@ from gcnas.data.hardware_tables import BRPLatency, HELPLatency, HWNASBench, Late
 from gcnas.data.store import RunStore
 from gcnas.data.table_specs import is_column_spec, open_column
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
-from gcnas.hardware.counts import dataset_shape, network_costs_many
+from gcnas.data.images import dataset_shape
 from gcnas.hardware.energy import EnergyModel
 from gcnas.hardware.latency import measurement_key
-from gcnas.space import Arch
+from gcnas.spaces import costs_many, get_space
 
 __all__ = ["check_costs", "cost_table", "costs", "LATENCY_SPECS", "ENERGY_SPECS"]
+
+SPACE = "nb201"
+"""The default space of :func:`cost_table` (through the registry); the published tables are NAS-Bench-201's."""
+
+
+def _resolve(space: Any) -> Any:
+    return get_space(space) if isinstance(space, str) else space
+
+
+def _shape(space: Any, num_classes: int, input_size: int) -> dict[str, int]:
+    """The dataset's shape, as far as ``space.costs`` takes it (NB201: classes and input size)."""
+    parameters = inspect.signature(space.costs).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return {"num_classes": num_classes, "input_size": input_size}
+    return {k: v for k, v in (("num_classes", num_classes), ("input_size", input_size)) if k in parameters}
 
 LATENCY_SPECS = ("CSV:COLUMN", "nb201:latency:DEVICE", "measured[:DEVICE]", "hwnb:PICKLE:DEVICE", "help:DIR:DEVICE",
                  "brp:PICKLE")
@@ -80,16 +96,17 @@ def _split_path(body: str, spec: str, what: str) -> tuple[str, str]:
     return path, name
 
 
-def _measured(store: RunStore | None, metric: str, spec: str, dataset: str) -> Callable[[Sequence[Arch]], np.ndarray]:
+def _measured(store: RunStore | None, metric: str, spec: str, dataset: str,
+              space: Any = SPACE) -> Callable[[Sequence[Any]], np.ndarray]:
     device = spec.partition(":")[2] or "cpu"
     if store is None:
         raise InvalidInputError(f"{metric} source {spec!r} reads the run store; pass store= "
                                 "(the run directory where `gcnas hw measure` wrote it)")
     key = measurement_key(device, dataset=dataset)
 
-    def read(archs: Sequence[Arch]) -> np.ndarray:
-        stored = {a.code: v for a, v in store.costs(metric, key).items()}  # (the store keys rows by architecture)
-        missing = [a for a in archs if a.code not in stored]
+    def read(archs: Sequence[Any]) -> np.ndarray:
+        stored = store.costs(metric, key)  # (the store keys rows by architecture)
+        missing = [a for a in archs if a not in stored]
         if missing:
             flag = (" --energy" if metric == "energy_mj" else "") + (
                 f" --dataset {dataset}" if dataset.lower() != "cifar10" else "")
@@ -97,19 +114,19 @@ def _measured(store: RunStore | None, metric: str, spec: str, dataset: str) -> C
                 f"{len(missing)} of {len(archs)} architecture(s) have no measured {metric} on {key!r} in "
                 f"{store.run_dir}, e.g. {[str(a) for a in missing[:2]]}; run `gcnas hw measure --run "
                 f"{store.run_dir} --device {device}{flag} --all` (or --num K) first")
-        return np.array([stored[a.code][0] for a in archs], dtype=np.float64)
+        return np.array([stored[a][0] for a in archs], dtype=np.float64)
 
     return read
 
 
-def _hwnb(body: str, spec: str, quantity: str, dataset: str) -> Callable[[Sequence[Arch]], np.ndarray]:
+def _hwnb(body: str, spec: str, quantity: str, dataset: str) -> Callable[[Sequence[Any]], np.ndarray]:
     path, device = _split_path(body, spec, "device")
     hw = _open(HWNASBench, path)
     metric = hw.device_metric(device, quantity)
     return lambda archs: hw.values(archs, metric, dataset)
 
 
-def _table_source(spec: str, missing: float | None) -> Callable[[Sequence[Arch]], np.ndarray]:
+def _table_source(spec: str, missing: float | None) -> Callable[[Sequence[Any]], np.ndarray]:
     """A column of a table: ``CSV:COLUMN`` (read once per file version) or a column spec."""
     if is_column_spec(spec) and not spec.startswith("table:"):
         table, column = open_column(spec)
@@ -120,10 +137,10 @@ def _table_source(spec: str, missing: float | None) -> Callable[[Sequence[Arch]]
 
 
 def _latency_source(spec: str, store: RunStore | None, dataset: str,
-                    missing: float | None = None) -> Callable[[Sequence[Arch]], np.ndarray]:
+                    missing: float | None = None, space: Any = SPACE) -> Callable[[Sequence[Any]], np.ndarray]:
     kind, _, body = spec.partition(":")
     if spec == "measured" or kind == "measured":
-        return _measured(store, "latency_ms", spec, dataset)
+        return _measured(store, "latency_ms", spec, dataset, space)
     if kind == "hwnb":
         return _hwnb(body, spec, "latency", dataset)
     if kind == "help":
@@ -139,14 +156,14 @@ def _latency_source(spec: str, store: RunStore | None, dataset: str,
 
 
 def _energy_source(spec: str, store: RunStore | None, dataset: str,
-                   missing: float | None = None) -> Callable[[Sequence[Arch]], np.ndarray]:
+                   missing: float | None = None, space: Any = SPACE) -> Callable[[Sequence[Any]], np.ndarray]:
     kind, _, body = spec.partition(":")
     if kind == "model":
         model = EnergyModel.preset(body or "fp32")
         num_classes, size = dataset_shape(dataset)
-        return lambda archs: model.energy_mj(archs, num_classes=num_classes, input_size=size)
+        return lambda archs: model.energy_mj(archs, num_classes=num_classes, input_size=size, space=space)
     if kind == "measured":
-        return _measured(store, "energy_mj", spec, dataset)
+        return _measured(store, "energy_mj", spec, dataset, space)
     if kind == "hwnb":
         return _hwnb(body, spec, "energy", dataset)
     if ":" in spec:
@@ -183,9 +200,9 @@ def check_costs(values: Sequence[float], name: str, spec: str, missing: float | 
     return values
 
 
-def cost_table(archs: Sequence[Arch], *, latency: str | None = None, energy: str | None = None,
+def cost_table(archs: Sequence[Any], *, latency: str | None = None, energy: str | None = None,
                store: RunStore | None = None, dataset: str = "cifar10",
-               missing: float | None = None) -> dict[str, np.ndarray]:
+               missing: float | None = None, space: Any = SPACE) -> dict[str, np.ndarray]:
     """Every requested cost of many architectures, one float per architecture.
 
     Args:
@@ -198,6 +215,9 @@ def cost_table(archs: Sequence[Arch], *, latency: str | None = None, energy: str
         missing: Value for a cell a latency/energy *table* lacks (``np.nan``: the lookup
             table marks it missing); ``None``: raise naming the cells. Other sources
             always raise.
+        space: The cells' space (a :class:`~gcnas.spaces.SearchSpace` or its name): params and
+            FLOPs are ``space.costs`` (at the dataset's classes and input size where the space's
+            costs take them); the published tables and the energy model are NAS-Bench-201's.
 
     Returns:
         ``params_m`` and ``flops_m`` always; ``latency_ms`` when ``latency`` is given;
@@ -210,27 +230,33 @@ def cost_table(archs: Sequence[Arch], *, latency: str | None = None, energy: str
         ['energy_mj', 'flops_m', 'latency_ms', 'params_m']
     """
     archs = list(archs)
+    space = _resolve(space)
     for arch in archs:
-        if not isinstance(arch, Arch):
-            raise InvalidInputError(f"cost_table needs Arch values, got {arch!r}")
+        try:
+            space.format(arch)
+        except (AttributeError, TypeError, ValueError):
+            raise InvalidInputError(f"cost_table needs {space.name} architectures (the space's values, e.g. Arch values "
+                                    f"of nb201, not strings: read those with space.parse), got {arch!r}") from None
     num_classes, size = dataset_shape(dataset)
-    out = network_costs_many(archs, num_classes=num_classes, input_size=size)
+    counted = costs_many(space, archs, **_shape(space, num_classes, size))
+    out = {"params_m": counted["params"], "flops_m": counted["flops"]}
     if latency is not None:
-        out["latency_ms"] = check_costs(_latency_source(str(latency), store, dataset, missing)(archs), "latency_ms",
+        out["latency_ms"] = check_costs(_latency_source(str(latency), store, dataset, missing, space)(archs), "latency_ms",
                                         latency, missing)
     if energy is not None:
-        out["energy_mj"] = check_costs(_energy_source(str(energy), store, dataset, missing)(archs), "energy_mj",
+        out["energy_mj"] = check_costs(_energy_source(str(energy), store, dataset, missing, space)(archs), "energy_mj",
                                        energy, missing)
     return out
 
 
-def costs(arch: Arch, *, latency: str | None = None, energy: str | None = None,
-          store: RunStore | None = None, dataset: str = "cifar10") -> dict[str, float]:
+def costs(arch: Any, *, latency: str | None = None, energy: str | None = None,
+          store: RunStore | None = None, dataset: str = "cifar10", space: Any = SPACE) -> dict[str, float]:
     """Every requested cost of one architecture (see :func:`cost_table`).
 
     Example:
-        >>> costs(Arch((3,) * 6), energy="model")
+        >>> costs(get_space("nb201").parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+        ...                                "+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"), energy="model")
         {'params_m': 1.531546, 'flops_m': 220.11969, 'energy_mj': ...}
     """
-    table = cost_table([arch], latency=latency, energy=energy, store=store, dataset=dataset)
+    table = cost_table([arch], latency=latency, energy=energy, store=store, dataset=dataset, space=space)
     return {key: float(values[0]) for key, values in table.items()}

@@ -28,7 +28,8 @@ _EXPORTS = {
     'fit_fused_predictor': 'fused_run',
     'is_parameter_free': 'fused',
     'train_anchors': 'fused_run',
-    'NODE_FEATURES': 'graph',
+    'space_graphs': 'graph',
+    'space_node_features': 'graph',
     'PREDICTOR_FILE': 'lut',
     'predictor_path': 'lut',
     'predictor_stage': 'lut',
@@ -72,7 +73,7 @@ if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from gcnas.predictors.gbt import GBTPredictor
     from gcnas.predictors.gcn import DirectedGCN, GCNPredictor
     from gcnas.predictors.gp import GPPredictor
-    from gcnas.predictors.graph import NODE_FEATURES, arch_batch, arch_data, live_adjacency
+    from gcnas.predictors.graph import arch_batch, arch_data, live_adjacency, space_graphs, space_node_features
     from gcnas.predictors.lut import COST_BOUNDS, PREDICTOR_FILE, LookupTable, predictor_path, predictor_stage
     from gcnas.predictors.metrics import kendall_tau, precision_at_k, ranking_report, spearman, top_kendall_tau
     from gcnas.predictors.mlp import MLPPredictor, one_hot_matrix

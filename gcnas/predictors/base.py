@@ -23,10 +23,10 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from gcnas.exceptions import CorruptFileError, GcnasError, InvalidInputError, NotFittedError
 from gcnas.registry import Registry
-from gcnas.space import Arch
 
-ArchLike = Arch | str | int
-"""What fit / predict / score accept per cell: an :class:`Arch`, its string, or its intrinsic code."""
+ArchLike = Any
+"""What fit / predict / score accept per cell: a cell of the predictor's space, or what the
+space's ``parse`` reads (its string; NAS-Bench-201 also reads its intrinsic integer code)."""
 
 __all__ = ["Predictor", "ArchLike", "keep_params", "register_predictor", "make_predictor", "predictor_names", "load_predictor"]
 
@@ -152,8 +152,8 @@ class Predictor(RegressorMixin, BaseEstimator):
         """Fit to one target value per architecture.
 
         Args:
-            archs: Training architectures (at least ``min_train``): :class:`Arch` values,
-                arch strings or intrinsic codes.
+            archs: Training architectures (at least ``min_train``): cells of the predictor's
+                space or their strings.
             y: ``(n,)`` targets (accuracy, latency, ...); no NaN.
 
         Returns:
@@ -182,7 +182,7 @@ class Predictor(RegressorMixin, BaseEstimator):
         """Predict the target of each architecture.
 
         Args:
-            archs: Architectures (:class:`Arch` values, arch strings or intrinsic codes).
+            archs: Architectures (cells of the predictor's space or their strings).
             return_std: Also return the predictive spread (ensemble or posterior std).
 
         Returns:
@@ -228,22 +228,33 @@ class Predictor(RegressorMixin, BaseEstimator):
         Returns:
             ``path``.
         """
+        from gcnas.predictors.cells import space_file_name
         from gcnas.predictors.persist import write_predictor_file
 
         self._check_fitted()
-        return write_predictor_file(path, self.name, self.get_params(), self._state())
+        params = self.get_params()
+        if "space" in params:  # a space is recorded by its registered name
+            params["space"] = space_file_name(params["space"])
+        return write_predictor_file(path, self.name, params, self._state())
 
     # -- hooks -------------------------------------------------------------------------
 
-    def _check_archs(self, archs: Sequence[ArchLike], allow_empty: bool = False) -> list[Arch]:
-        """The cells given to fit / predict / score, checked (NAS-Bench-201 cells here; a predictor
-        of another search space overrides it, see :class:`~gcnas.predictors.cells.SpaceInputs`)."""
-        return _check_archs(archs, allow_empty)
+    def _space(self) -> Any:
+        """The search space of the cells (hook; default: the ``space`` argument, else ``"nb201"``)."""
+        from gcnas.predictors.cells import resolve_space
 
-    def _fit(self, archs: list[Arch], z: np.ndarray) -> None:
+        return resolve_space(getattr(self, "space", None))
+
+    def _check_archs(self, archs: Sequence[ArchLike], allow_empty: bool = False) -> list[Any]:
+        """Validate and convert the cells of ``fit`` / ``predict`` / ``score`` (read through :meth:`_space`)."""
+        from gcnas.predictors.cells import check_cells
+
+        return check_cells(self._space(), archs, allow_empty)
+
+    def _fit(self, archs: list[Any], z: np.ndarray) -> None:
         raise NotImplementedError
 
-    def _predict(self, archs: list[Arch]) -> tuple[np.ndarray, np.ndarray]:
+    def _predict(self, archs: list[Any]) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
     def _state(self) -> dict[str, Any]:
@@ -294,25 +305,3 @@ def load_predictor(path: str | os.PathLike, *, trust_pickle: bool = False) -> Pr
         raise CorruptFileError(f"{str(path)!r} does not hold a valid {blob['name']} predictor ({error}); "
                                "refit it with `gcnas predictor fit`") from None
     return predictor
-
-
-def _check_archs(archs: Sequence[ArchLike], allow_empty: bool = False) -> list[Arch]:
-    if isinstance(archs, (str, Arch)):
-        raise InvalidInputError(f"expected a sequence of architectures, got one: {archs!r}; wrap it in a list")
-    checked = []
-    for arch in archs:
-        if isinstance(arch, Arch):
-            checked.append(arch)
-            continue
-        if isinstance(arch, (str, int, np.integer)) and not isinstance(arch, (bool, np.bool_)):
-            try:
-                checked.append(Arch.parse(arch))
-                continue
-            except ValueError as error:
-                raise InvalidInputError(f"{arch!r} is not an architecture: {error}") from None
-        raise InvalidInputError(f"expected Arch values, arch strings or intrinsic codes, got "
-                                f"{type(arch).__name__} {arch!r}")
-    archs = checked
-    if not archs and not allow_empty:
-        raise InvalidInputError("no architectures given")
-    return archs

@@ -2,11 +2,12 @@
 
 Two keyword arguments, shared by the GCN, MLP and GBT predictors:
 
-- ``space``: which search space the cells come from. ``None`` (or ``"nb201"``) is
-  NAS-Bench-201's :class:`~gcnas.space.Arch`, read exactly as before the protocol existed;
-  any :class:`~gcnas.spaces.SearchSpace` (an instance, or the name of a built-in one:
-  ``"darts"``) is read through the protocol only: cells as the space's values or strings,
-  graphs from ``space.to_graph``, one-hot from :func:`gcnas.spaces.one_hot`.
+- ``space``: which search space the cells come from: a :class:`~gcnas.spaces.SearchSpace`,
+  or the name of a registered one (``"nb201"``, ``"darts"``, a space of your own registered
+  with :func:`gcnas.spaces.register_space`). ``None`` means ``get_space("nb201")``, the
+  default of every predictor. Cells are read through the protocol only: the space's values,
+  their strings (``space.parse``), graphs from ``space.to_graph``, one-hot from
+  :func:`gcnas.spaces.one_hot`.
 - ``features``: a callable ``cells -> (n, d)`` array of per-cell numbers (params, FLOPs,
   zero-cost scores ...), the convention of :data:`gcnas.search.features.FeatureMap`. The
   predictor standardises each column with the mean and spread of its training cells and
@@ -14,12 +15,14 @@ Two keyword arguments, shared by the GCN, MLP and GBT predictors:
   :class:`CostFeatures` counts params / FLOPs for any space, :class:`TableFeatures` looks
   published columns up by cell.
 
-A fitted predictor saves its space by name; a callable ``features`` is code, which a
-predictor file does not store, so :meth:`SpaceInputs.save` refuses it with a clear message.
+A fitted predictor saves its space by name (:func:`gcnas.spaces.space_name`); a callable
+``features`` is code, which a predictor file does not store, so :meth:`SpaceInputs.save`
+refuses it with a clear message.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -27,37 +30,33 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import NB201Space
-from gcnas.spaces import DartsSpace, SearchSpace
+from gcnas.spaces import SearchSpace, get_space, space_name
 
-__all__ = ["SPACES", "resolve_space", "check_cells", "feature_matrix", "CostFeatures", "TableFeatures", "SpaceInputs"]
+__all__ = ["DEFAULT_SPACE", "resolve_space", "check_cells", "feature_matrix", "key_classes", "CostFeatures",
+           "TableFeatures", "SpaceInputs"]
 
-SPACES: dict[str, Callable[[], SearchSpace[Any]]] = {"darts": DartsSpace}
-"""Spaces behind the protocol that a predictor can name (``space="darts"``) and a predictor file records."""
-
-NB201 = "nb201"
+DEFAULT_SPACE = "nb201"
+"""The space a predictor reads when its ``space`` is None (by name, through the registry)."""
 
 
-def resolve_space(space: SearchSpace[Any] | str | None) -> SearchSpace[Any] | None:
-    """The space a predictor's ``space`` argument names; ``None`` for NAS-Bench-201.
+def resolve_space(space: SearchSpace[Any] | str | None) -> SearchSpace[Any]:
+    """The space a predictor's ``space`` argument names.
 
     Args:
-        space: ``None`` or ``"nb201"`` (NAS-Bench-201 cells, :class:`~gcnas.space.Arch`), a
-            name in :data:`SPACES`, or a :class:`~gcnas.spaces.SearchSpace` instance.
+        space: A :class:`~gcnas.spaces.SearchSpace`, the name of a registered space, or None
+            (:data:`DEFAULT_SPACE`).
 
     Returns:
-        The space, or ``None`` for NAS-Bench-201.
+        The space.
 
     Raises:
-        InvalidInputError: An unknown name, or an object that is not a search space.
+        InvalidInputError: An unknown name (the known ones listed), or an object that is not a
+            search space.
     """
-    if space is None or isinstance(space, NB201Space) or (isinstance(space, str) and space == NB201):
-        return None
+    if space is None:
+        return get_space(DEFAULT_SPACE)
     if isinstance(space, str):
-        if space not in SPACES:
-            raise InvalidInputError(f"unknown search space {space!r}; choose one of {', '.join([NB201, *SPACES])} "
-                                    "or pass a SearchSpace instance")
-        return SPACES[space]()
+        return get_space(space)
     if not isinstance(space, SearchSpace):
         raise InvalidInputError(f"space must be a SearchSpace (gcnas.spaces), a space name or None, "
                                 f"got {type(space).__name__} {space!r}")
@@ -65,29 +64,28 @@ def resolve_space(space: SearchSpace[Any] | str | None) -> SearchSpace[Any] | No
 
 
 def space_file_name(space: SearchSpace[Any] | str | None) -> str | None:
-    """What a predictor file records for ``space``: ``None`` (NAS-Bench-201) or a name in :data:`SPACES`.
+    """What a predictor file records for ``space``: None (the default) or the space's registered name.
 
     Raises:
-        InvalidInputError: A space that has no name under which loading would rebuild it.
+        InvalidInputError: A space that is not registered, so that loading could not rebuild it.
     """
-    resolved = resolve_space(space)
-    if resolved is None:
-        return None if space is None else NB201
-    name = getattr(resolved, "name", None)
-    if name in SPACES and SPACES[name]() == resolved:
-        return name
-    raise InvalidInputError(f"cannot save a predictor of the space {resolved!r}: a predictor file records the space by "
-                            f"name and only {', '.join([NB201, *SPACES])} are known by name; add it to "
-                            "gcnas.predictors.cells.SPACES, or keep the fitted predictor in memory")
+    if space is None:
+        return None
+    try:
+        return space_name(resolve_space(space))
+    except InvalidInputError:
+        raise InvalidInputError(f"cannot save a predictor of the space {space!r}: a predictor file records the space "
+                                "by name; register it with gcnas.spaces.register_space(name, factory), or keep the "
+                                "fitted predictor in memory") from None
 
 
-def check_cells(space: SearchSpace[Any] | None, archs: Sequence[Any], allow_empty: bool = False) -> list[Any]:
+def check_cells(space: SearchSpace[Any], archs: Sequence[Any], allow_empty: bool = False) -> list[Any]:
     """The cells of ``fit`` / ``predict`` / ``score`` as values of ``space``.
 
     Args:
-        space: A resolved space (:func:`resolve_space`); ``None``: NAS-Bench-201 cells
-            (:class:`~gcnas.space.Arch`, arch strings or intrinsic codes).
-        archs: The cells: the space's values or their strings (``space.parse``).
+        space: A resolved space (:func:`resolve_space`).
+        archs: The cells: the space's values, or what ``space.parse`` reads (their strings;
+            NAS-Bench-201 also reads its intrinsic integer codes).
         allow_empty: Accept an empty sequence.
 
     Returns:
@@ -97,27 +95,63 @@ def check_cells(space: SearchSpace[Any] | None, archs: Sequence[Any], allow_empt
         InvalidInputError: One cell (not a sequence), a value that is not a cell of the
             space, a string it cannot parse, or no cell when ``allow_empty`` is False.
     """
-    from gcnas.predictors.base import _check_archs
-
-    if space is None:
-        return _check_archs(archs, allow_empty)
-    if isinstance(archs, str) or not isinstance(archs, (Sequence, np.ndarray)):
-        raise InvalidInputError(f"expected a sequence of {space.name} architectures, got {type(archs).__name__} "
-                                f"{archs!r}; wrap one in a list")
+    if isinstance(archs, str) or not isinstance(archs, (Sequence, np.ndarray)) or _is_cell(space, archs):
+        raise InvalidInputError(f"expected a sequence of architectures, got one: {archs!r}; wrap it in a list")
     checked = []
     for arch in archs:
-        if isinstance(arch, str):
-            checked.append(space.parse(arch))  # raises InvalidInputError naming the bad part
+        if _is_cell(space, arch):
+            checked.append(arch)
             continue
-        try:
-            space.format(arch)
-        except (AttributeError, TypeError, ValueError, KeyError, IndexError):
-            raise InvalidInputError(f"expected {space.name} architectures or their strings, got "
-                                    f"{type(arch).__name__} {arch!r}") from None
-        checked.append(arch)
+        if isinstance(arch, (str, int, np.integer)) and not isinstance(arch, (bool, np.bool_)):
+            try:
+                checked.append(space.parse(arch))
+                continue
+            except (TypeError, ValueError, AttributeError) as error:
+                raise InvalidInputError(f"{arch!r} is not an architecture: {error}") from None
+        raise InvalidInputError(f"expected {space.name} architectures or their strings, got "
+                                f"{type(arch).__name__} {arch!r}")
     if not checked and not allow_empty:
         raise InvalidInputError("no architectures given")
     return checked
+
+
+def _is_cell(space: SearchSpace[Any], value: Any) -> bool:
+    if isinstance(value, (str, int, np.integer, list, np.ndarray)):
+        return False
+    try:
+        space.format(value)
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError):
+        return False
+    return True
+
+
+def key_classes(space: SearchSpace[Any]) -> dict[str, list[Any]]:
+    """Every listed cell of a listable space grouped by :meth:`~gcnas.spaces.SearchSpace.key`.
+
+    Args:
+        space: A space whose ``size()`` is not None.
+
+    Returns:
+        ``{key: [cells in enumerate order]}`` (NAS-Bench-201: 6,466 classes of the 15,625
+        cells); cached per space.
+
+    Raises:
+        InvalidInputError: The space cannot be listed.
+    """
+    if space.size() is None:
+        raise InvalidInputError(f"the space {space.name!r} cannot be listed, so its cells have no classes to draw from")
+    try:
+        return _key_classes(space)
+    except TypeError:  # an unhashable space: no cache
+        return _key_classes.__wrapped__(space)
+
+
+@functools.lru_cache(maxsize=4)
+def _key_classes(space: SearchSpace[Any]) -> dict[str, list[Any]]:
+    classes: dict[str, list[Any]] = {}
+    for arch in space.enumerate():
+        classes.setdefault(space.key(arch), []).append(arch)
+    return classes
 
 
 def feature_matrix(features: Callable[[list[Any]], Any], archs: list[Any], width: int | None = None) -> np.ndarray:
@@ -163,13 +197,13 @@ class CostFeatures:
     """Counted costs of each cell (no label, no training): a ``features`` callable for any space.
 
     Args:
-        space: The cells' space (:func:`resolve_space`: ``None`` for NAS-Bench-201, where the
-            counts are :func:`gcnas.hardware.network_costs_many`'s; else ``space.costs``).
+        space: The cells' space (:func:`resolve_space`); the costs are ``space.costs``.
         names: Cost names (``params``, ``flops``; a space may know more).
         log: Give the natural log of each cost (costs are positive and spread over scales).
 
     Example:
-        >>> CostFeatures("darts")([DartsSpace().sample(0)]).shape
+        >>> from gcnas.spaces import get_space
+        >>> CostFeatures("darts")([get_space("darts").sample(0)]).shape
         (1, 2)
     """
 
@@ -186,38 +220,29 @@ class CostFeatures:
 
     def __call__(self, archs: Sequence[Any]) -> np.ndarray:
         space = resolve_space(self.space)
-        if space is None:
-            from gcnas.hardware import network_costs_many
-
-            counts = network_costs_many(list(archs)) if len(archs) else {}
-            known = {"params": "params_m", "flops": "flops_m"}
-            unknown = [n for n in self.names if n not in known]
-            if unknown:
-                raise InvalidInputError(f"NAS-Bench-201 costs are {', '.join(known)}; got {unknown}")
-            values = np.column_stack([counts[known[n]] if len(archs) else np.zeros(0) for n in self.names])
-        else:
-            rows = [space.costs(a) for a in archs]
-            unknown = [n for n in self.names if rows and n not in rows[0]]
-            if unknown:
-                raise InvalidInputError(f"{space.name} costs are {', '.join(rows[0])}; got {unknown}")
-            values = np.array([[row[n] for n in self.names] for row in rows], dtype=np.float64)
-            values = values.reshape(len(rows), len(self.names))
+        rows = [space.costs(a) for a in archs]
+        unknown = [n for n in self.names if rows and n not in rows[0]]
+        if unknown:
+            raise InvalidInputError(f"{space.name} costs are {', '.join(rows[0])}; got {unknown}")
+        values = np.array([[row[n] for n in self.names] for row in rows], dtype=np.float64)
+        values = values.reshape(len(rows), len(self.names))
         return np.log(values) if self.log else values
 
 
 class TableFeatures:
     """Known per-cell numbers (a benchmark's published columns) looked up by cell: a ``features`` callable.
 
-    Cells are matched by ``space.key`` (canonical form), so a cell written in another
-    equivalent order finds its row; NAS-Bench-201 cells are matched by their intrinsic code.
+    Cells are matched by ``space.format`` (one row per cell, as a benchmark lists them), and a
+    cell the table does not list by its notation finds the first row of its ``space.key``
+    (a cell written in another equivalent order: DARTS' pair order).
 
     Args:
-        space: The cells' space (``None`` for NAS-Bench-201).
+        space: The cells' space (:func:`resolve_space`).
         archs: The ``k`` cells the table covers.
         columns: ``{name: (k,) values}``, in column order.
 
     Example:
-        >>> zc = TableFeatures("darts", genotypes, {"synflow": synflow, "nwot": nwot})
+        >>> zc = TableFeatures("darts", genotypes, {"synflow": synflow, "nwot": nwot})  # doctest: +SKIP
         >>> zc(genotypes[:3]).shape
         (3, 2)
     """
@@ -236,19 +261,22 @@ class TableFeatures:
             sizes = {n: int(np.asarray(columns[n]).size) for n in self.names}
             raise InvalidInputError(f"TableFeatures needs one value per cell in every column ({len(archs)} cells), "
                                     f"got {sizes}")
-        self._rows = {self._key(resolved, a): i for i, a in enumerate(archs)}
+        self._rows = {resolved.format(a): i for i, a in enumerate(archs)}
+        self._keys: dict[str, int] = {}
+        for i, a in enumerate(archs):
+            self._keys.setdefault(resolved.key(a), i)
         self._values = values
 
-    @staticmethod
-    def _key(space: SearchSpace[Any] | None, arch: Any) -> Any:
-        return arch.code if space is None else space.key(arch)
+    def _row(self, space: SearchSpace[Any], arch: Any) -> int:
+        row = self._rows.get(space.format(arch))
+        return self._keys.get(space.key(arch), -1) if row is None else row
 
     def __repr__(self) -> str:
         return f"TableFeatures({self.space!r}, {len(self._rows)} cells, columns={self.names!r})"
 
     def __call__(self, archs: Sequence[Any]) -> np.ndarray:
         space = resolve_space(self.space)
-        rows = [self._rows.get(self._key(space, a), -1) for a in archs]
+        rows = [self._row(space, a) for a in archs]
         missing = [a for a, r in zip(archs, rows) if r < 0]
         if missing:
             raise InvalidInputError(f"the table holds no row for {len(missing)} of {len(archs)} cells, e.g. "
@@ -266,12 +294,6 @@ class SpaceInputs:
 
     space: SearchSpace[Any] | str | None
     features: Callable[[list[Any]], Any] | None
-
-    def _space(self) -> SearchSpace[Any] | None:
-        return resolve_space(getattr(self, "space", None))
-
-    def _check_archs(self, archs: Sequence[Any], allow_empty: bool = False) -> list[Any]:
-        return check_cells(self._space(), archs, allow_empty)
 
     def _feature_maps(self) -> list[Callable[[list[Any]], Any]]:
         """The callables whose columns make the graph-level input (hook: the GCN adds its cost feature)."""

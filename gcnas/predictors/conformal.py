@@ -28,9 +28,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.predictors.base import ArchLike, Predictor, _check_archs, keep_params, make_predictor, register_predictor
+from gcnas.predictors.base import ArchLike, Predictor, keep_params, make_predictor, register_predictor
 from gcnas.predictors.intervals import interval_ends
-from gcnas.space import Arch, as_generator
+from gcnas.spaces import decision_index
 
 __all__ = ["ConformalPredictor", "LATENCY_GCN"]
 
@@ -64,6 +64,12 @@ class ConformalPredictor(Predictor):
         keep_params(self, locals())
 
     # -- public API --------------------------------------------------------------------
+
+    def _space(self) -> Any:
+        """The fold models' space (``model_params["space"]``; None: ``"nb201"``)."""
+        from gcnas.predictors.cells import resolve_space
+
+        return resolve_space((self.model_params or {}).get("space"))
 
     def fit(self, archs: Sequence[ArchLike], y: Sequence[float]) -> ConformalPredictor:
         """Fit the fold models and calibrate on their out-of-fold residuals.
@@ -119,7 +125,7 @@ class ConformalPredictor(Predictor):
         target the exponential of its log prediction): what CV+ widens with the residuals of
         the rows that model did not see."""
         self._check_fitted()
-        archs = _check_archs(archs, allow_empty=True)
+        archs = self._check_archs(archs, allow_empty=True)
         stacked = np.stack([m.predict(archs) for m in self.folds_]) * self.y_scale_ + self.y_mean_
         return np.exp(stacked) if self.log_target else stacked
 
@@ -147,8 +153,8 @@ class ConformalPredictor(Predictor):
             params["seed"] = int(self.seed) * 1009 + k
         return make_predictor(self.model, **params)
 
-    def _fit(self, archs: list[Arch], z: np.ndarray) -> None:
-        rng = as_generator(self.seed)
+    def _fit(self, archs: list[Any], z: np.ndarray) -> None:
+        rng = self.seed if isinstance(self.seed, np.random.Generator) else np.random.default_rng(self.seed)
         fold = np.arange(len(archs)) % self.folds
         rng.shuffle(fold)
         out_of_fold = np.zeros(len(archs))
@@ -161,10 +167,10 @@ class ConformalPredictor(Predictor):
             self.folds_.append(model)
         self.residuals_ = (z - out_of_fold) * self.y_scale_  # in the order of archs
         self.fold_of_ = fold.astype(np.int64)
-        self.codes_ = np.array([a.code for a in archs], dtype=np.int64)
+        self.codes_ = np.array([decision_index(self._space(), a) for a in archs], dtype=np.int64)
         self.scores_ = np.sort(self.residuals_)
 
-    def _predict(self, archs: list[Arch]) -> tuple[np.ndarray, np.ndarray]:
+    def _predict(self, archs: list[Any]) -> tuple[np.ndarray, np.ndarray]:
         stacked = np.stack([m.predict(archs) for m in self.folds_])
         return stacked.mean(0), stacked.std(0)
 

@@ -14,19 +14,21 @@ from __future__ import annotations
 import hashlib
 import sys
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
 from gcnas.data.store import RunStore
 from gcnas.exceptions import InvalidInputError
-from gcnas.hardware import network_costs_many
 from gcnas.predictors.zero_cost import ZERO_COST_PROXIES, jacov, naswot, synflow
 from gcnas.progress import progress as show_progress
-from gcnas.space import Arch
+from gcnas.spaces import costs_many, get_space
 
 __all__ = ["CELL_FEATURES", "DEFAULT_CELL_FEATURES", "ProxySettings", "cell_features", "parse_feature_names"]
+
+SPACE = "nb201"
+"""The space whose cells the features describe (through the registry); ``ProxySettings`` is its network's shape."""
 
 COUNTED = ("params", "flops")
 CELL_FEATURES: tuple[str, ...] = COUNTED + ZERO_COST_PROXIES
@@ -93,12 +95,12 @@ def parse_feature_names(text: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _compute(name: str, archs: Sequence[Arch], images: torch.Tensor | None, settings: ProxySettings,
+def _compute(name: str, archs: Sequence[Any], images: torch.Tensor | None, settings: ProxySettings,
              image_size: int, device: torch.device | str = "cpu") -> np.ndarray:
     shape = dict(channels=settings.channels, cells=settings.cells, num_classes=settings.num_classes)
     if name in COUNTED:
-        counts = network_costs_many(archs, input_size=image_size, **shape)
-        return counts["params_m" if name == "params" else "flops_m"]
+        space = get_space(SPACE)
+        return costs_many(space, archs, input_size=image_size, **shape)[name]
     seeded = dict(shape, seed=settings.seed)
     if name == "synflow":
         return np.array([synflow(a, image_size=image_size, device=device, **seeded) for a in archs])
@@ -106,7 +108,7 @@ def _compute(name: str, archs: Sequence[Arch], images: torch.Tensor | None, sett
     return np.array([score(a, images.to(device), **seeded) for a in archs])
 
 
-def cell_features(archs: Sequence[Arch], *, store: RunStore | None = None, images: torch.Tensor | None = None,
+def cell_features(archs: Sequence[Any], *, store: RunStore | None = None, images: torch.Tensor | None = None,
                   names: Sequence[str] = DEFAULT_CELL_FEATURES, settings: ProxySettings | None = None,
                   image_size: int | None = None, chunk: int = 25, progress: bool = True,
                   device: torch.device | str = "cpu") -> dict[str, np.ndarray]:
@@ -148,10 +150,10 @@ def cell_features(archs: Sequence[Arch], *, store: RunStore | None = None, image
     out: dict[str, np.ndarray] = {}
     for name in names:
         key = settings.key(name, images, side)
-        known = {a.code: v for a, v in store.features(name, key).items()} if store is not None else {}
-        values = np.array([known.get(a.code, np.nan) for a in archs], dtype=np.float64)
+        known = store.features(name, key) if store is not None else {}  # (keyed by architecture)
+        values = np.array([known.get(a, np.nan) for a in archs], dtype=np.float64)
         # a stored NULL is an undefined score (-inf for the proxies), not a missing one
-        missing = [i for i, a in enumerate(archs) if a.code not in known]
+        missing = [i for i, a in enumerate(archs) if a not in known]
         step = len(missing) if name in COUNTED else chunk
         bar = show_progress(total=len(missing), desc=f"cell features: {name}", unit="cell",
                             enabled=progress and bool(missing) and name not in COUNTED)

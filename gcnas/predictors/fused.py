@@ -22,7 +22,7 @@ Nothing here reads a truth table; the signals and anchors are what a run measure
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from scipy.optimize import nnls
@@ -43,21 +43,35 @@ def quantiles(values: np.ndarray) -> np.ndarray:
     return (order - 0.5) / len(values)
 
 
-def is_parameter_free(archs: Sequence) -> np.ndarray:
+def is_parameter_free(archs: Sequence, space: Any = None) -> np.ndarray:
     """True for cells with no convolution on a path from the input to the output.
 
     Such a cell (skip connections and pooling only, or nothing) is the supernet's favourite at
     short budgets and among the worst when trained: the collapse every pick must avoid.
-    """
-    from gcnas.space import NODE_TYPES
 
-    conv_types = [NODE_TYPES.index(name) for name in NODE_TYPES if "conv" in name]
+    Args:
+        archs: Cells of ``space``.
+        space: A :class:`~gcnas.spaces.SearchSpace` or its name (None: ``"nb201"``); a node is a
+            convolution when its type's name holds ``conv``, and the live wiring is
+            :func:`gcnas.spaces.live_adjacency`'s where it applies (one graph, a ``none`` type).
+
+    Returns:
+        ``(n,)`` bool.
+    """
+    from gcnas.predictors.cells import resolve_space
+    from gcnas.predictors.graph import ZERO_OP, prunable
+    from gcnas.spaces import live_adjacency
+
+    space = resolve_space(space)
+    conv_types = [i for i, name in enumerate(space.node_types) if "conv" in name]
+    zero = space.node_types.index(ZERO_OP) if prunable(space) else None
     out = np.zeros(len(archs), dtype=bool)
     for i, arch in enumerate(archs):
-        graph = arch.to_graph().live()
-        on_path = graph.adjacency.any(axis=0) | graph.adjacency.any(axis=1)  # nodes with a live edge
-        out[i] = not bool((graph.features[on_path][:, conv_types] > 0).any())
-    return out
+        for graph in space.to_graph(arch):
+            adjacency = graph.adjacency if zero is None else live_adjacency(graph.adjacency, graph.features, zero)
+            on_path = adjacency.any(axis=0) | adjacency.any(axis=1)  # nodes with a live edge
+            out[i] |= bool((graph.features[on_path][:, conv_types] > 0).any())
+    return ~out
 
 
 class FusedRanking:

@@ -31,10 +31,15 @@ from gcnas.data.store import RunStore, Sample
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.features import ProxySettings, cell_features, parse_feature_names
 from gcnas.predictors.fused import FusedRanking, anchor_cells, is_parameter_free
-from gcnas.space import Arch
+from gcnas.spaces import decision_index, get_space
 
 __all__ = ["AnchorSchedule", "train_anchors", "fit_fused_predictor", "fused_ingredients", "FUSED_SOURCE",
            "DEFAULT_FUSION_PROXIES"]
+
+
+def _code(arch: Any) -> int:
+    """The cell's id in the run store (:func:`gcnas.spaces.decision_index` of NAS-Bench-201)."""
+    return decision_index(get_space("nb201"), arch)
 
 FUSED_SOURCE = "fused"
 """The samples source under which the fused values of the scored cells are kept."""
@@ -60,7 +65,7 @@ class AnchorSchedule(dict):
                          batch_size=batch_size, lr=lr)
 
 
-def train_anchors(store: RunStore, archs: Sequence[Arch], data, *, schedule: AnchorSchedule | None = None,
+def train_anchors(store: RunStore, archs: Sequence[Any], data, *, schedule: AnchorSchedule | None = None,
                   seed: int = 0, device: str = "cpu", data_root: str | None = None,
                   log: Callable[[str], None] | None = None) -> dict[int, float]:
     """Train each cell of ``archs`` from scratch (kept under ``RUN/anchors``) and return its valid accuracy.
@@ -87,9 +92,9 @@ def train_anchors(store: RunStore, archs: Sequence[Arch], data, *, schedule: Anc
         began = time.perf_counter()
         model = train_model(store.run_dir / "anchors", arch, dataset=data.name, data=data, data_root=data_root,
                             seed=seed, device=device, **schedule)
-        out[arch.code] = float(model.result["valid_accuracy"])
+        out[_code(arch)] = float(model.result["valid_accuracy"])
         how = "trained" if model.epochs_run else "kept"
-        log(f"  anchor {i}/{len(archs)} {how}: {arch} valid {out[arch.code]:.2f}% "
+        log(f"  anchor {i}/{len(archs)} {how}: {arch} valid {out[_code(arch)]:.2f}% "
             f"({time.perf_counter() - began:.1f} s)")
     return out
 
@@ -149,7 +154,7 @@ def fit_fused_predictor(store: RunStore, data, *, source: str = "supernet", anch
     order = anchor_cells(label_free, anchors, exclude=guard) if anchors > 0 else []
     measured = train_anchors(store, [archs[p] for p in order], data, schedule=schedule, seed=seed, device=device,
                              data_root=data_root, log=log) if order else {}
-    fused = FusedRanking().fit({source: scores, **feats}, {p: measured[archs[p].code] for p in order})
+    fused = FusedRanking().fit({source: scores, **feats}, {p: measured[_code(archs[p])] for p in order})
     on_anchor_scale = fused.calibration_ is not None
     value = fused.predict_accuracy() if on_anchor_scale else 100.0 * fused.predict()
     value = np.where(guard, value.min(), value)
@@ -172,7 +177,7 @@ def fit_fused_predictor(store: RunStore, data, *, source: str = "supernet", anch
     # what `predictor eval` (the cells to leave out) and `lut build` (the collapse guard) read
     store.finish_stage("predictor", {"model": "gcn", "target": "accuracy", "name": None, "source": FUSED_SOURCE,
                                      "fused": True, "n_train": len(archs), "params": final.get_params(),
-                                     "train_codes": [a.code for a in archs],
+                                     "train_codes": [_code(a) for a in archs],
                                      "train_values": [float(v) for v in value]}, time.perf_counter() - began)
     column = ("predicted valid accuracy (%) after the anchors' short schedule: a GCN fitted to the fused "
               f"ranking of {len(archs)} supernet-scored cells (supernet score, {', '.join(proxies)}), weighted "
@@ -180,9 +185,9 @@ def fit_fused_predictor(store: RunStore, data, *, source: str = "supernet", anch
               f"fused rank score (0-100): a GCN fitted to the plain rank average of the supernet score and "
               f"{', '.join(proxies)} over {len(archs)} cells (no anchors, so no accuracy scale)")
     return {"weights": fused.weights(), "shrinkage": fused.shrinkage_, "anchor_tau": fused.anchor_tau_,
-            "anchors": [[str(archs[p]), measured[archs[p].code]] for p in order], "guarded": int(guard.sum()),
+            "anchors": [[str(archs[p]), measured[_code(archs[p])]] for p in order], "guarded": int(guard.sum()),
             "kendall_tau": heldout_tau, "n_train": len(archs), "accuracy_column": column,
-            "heldout": [[archs[i].code, float(value[i]), float(p)] for i, p in zip(held, predicted)],
+            "heldout": [[_code(archs[i]), float(value[i]), float(p)] for i, p in zip(held, predicted)],
             "proxies": list(proxies), "calibration": fused.calibration_}
 
 

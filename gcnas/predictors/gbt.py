@@ -1,6 +1,6 @@
 """Baseline: gradient-boosted trees (scikit-learn) on one-hot ops, a small ensemble.
 
-The one-hot is the space's (:func:`~gcnas.predictors.mlp.cell_one_hot`); graph-level
+The one-hot is the space's (:func:`~gcnas.predictors.mlp.one_hot_matrix`); graph-level
 ``features`` (:mod:`gcnas.predictors.cells`) are further columns.
 
 scikit-learn fits the trees; each fitted ensemble member is then kept as plain arrays (its
@@ -18,8 +18,7 @@ import numpy as np
 
 from gcnas.predictors.base import Predictor, keep_params, register_predictor
 from gcnas.predictors.cells import SpaceInputs
-from gcnas.predictors.mlp import cell_one_hot
-from gcnas.space import Arch, as_generator
+from gcnas.predictors.mlp import one_hot_matrix
 
 __all__ = ["GBTPredictor"]
 
@@ -53,19 +52,20 @@ class GBTPredictor(SpaceInputs, Predictor):
         keep_params(self, locals())
 
     def _inputs(self, archs: list[Any], extra: np.ndarray | None) -> np.ndarray:
-        x = cell_one_hot(self._space(), archs)
+        x = one_hot_matrix(archs, self._space())
         return x if extra is None else np.concatenate([x, extra], axis=1)
 
-    def _fit(self, archs: list[Arch], z: np.ndarray) -> None:
+    def _fit(self, archs: list[Any], z: np.ndarray) -> None:
         from sklearn.ensemble import GradientBoostingRegressor
 
         x = self._inputs(archs, self._fit_graph_features(archs))
-        seeds = as_generator(self.seed).integers(2**31, size=self.ensemble)
+        rng = self.seed if isinstance(self.seed, np.random.Generator) else np.random.default_rng(self.seed)
+        seeds = rng.integers(2**31, size=self.ensemble)
         self.forest_ = [forest_arrays(GradientBoostingRegressor(
             n_estimators=self.n_estimators, learning_rate=self.learning_rate, max_depth=self.max_depth,
             subsample=self.subsample, random_state=int(s)).fit(x, z)) for s in seeds]
 
-    def _predict(self, archs: list[Arch]) -> tuple[np.ndarray, np.ndarray]:
+    def _predict(self, archs: list[Any]) -> tuple[np.ndarray, np.ndarray]:
         x = self._inputs(archs, self._graph_features(archs)).astype(np.float32)
         stacked = np.stack([forest_predict(member, x) for member in self.forest_])
         return stacked.mean(0), stacked.std(0)

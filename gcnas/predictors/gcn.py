@@ -10,11 +10,11 @@ pairwise ranking loss (RankNet: logistic loss on every ordered pair of the batch
 early stopping on a held-out part; an ensemble of ``ensemble`` members, each with its own seed and
 held-out split, gives a mean and a spread.
 
-Cells of any :class:`~gcnas.spaces.SearchSpace` (``space=``): each of the cell's graphs
-(``space.to_graph``: DARTS' normal and reduction cell) passes through the same message
-passing (a node also knows which graph it is in), and the head reads their readouts side by
-side. Per-cell numbers (``features=``, see :mod:`gcnas.predictors.cells`) join the readout as
-graph-level inputs.
+Cells of any :class:`~gcnas.spaces.SearchSpace` (``space=``, NAS-Bench-201 by default): each
+of the cell's graphs (``space.to_graph``: NAS-Bench-201's one cell, DARTS' normal and
+reduction cell) passes through the same message passing (a node also knows which graph it is
+in), and the head reads their readouts side by side. Per-cell numbers (``features=``, see
+:mod:`gcnas.predictors.cells`) join the readout as graph-level inputs.
 """
 
 from __future__ import annotations
@@ -29,13 +29,11 @@ from torch import nn
 from gcnas._thirdparty import quiet_jit_deprecation
 from gcnas.predictors.base import keep_params, register_predictor
 from gcnas.predictors.cells import CostFeatures
-from gcnas.predictors.graph import NODE_FEATURES, NUM_NODES, arch_batch, space_graphs, space_node_features
+from gcnas.predictors.graph import space_graphs, space_node_features
 from gcnas.predictors.neural import NeuralPredictor
-from gcnas.space import Arch, NB201Space
 
 with quiet_jit_deprecation():  # PyG scripts functions while it is imported: see gcnas._thirdparty
     from torch_geometric.nn import DenseGCNConv
-    from torch_geometric.utils import to_dense_adj, to_dense_batch
 
 __all__ = ["DirectedGCN", "GCNPredictor"]
 
@@ -53,7 +51,8 @@ class DirectedGCN(nn.Module):
         dropout: Dropout in the head.
         bidirectional: Also pass messages against the data flow.
         graph_features: Width of the graph-level input ``extra`` fed to the head.
-        node_features: Width of a node feature vector (NAS-Bench-201's 15 by default).
+        node_features: Width of a node feature vector
+            (:func:`~gcnas.predictors.graph.space_node_features` of the space).
         graphs: Graphs per cell (``S``); each is encoded by the same layers and their
             readouts are concatenated.
 
@@ -65,7 +64,7 @@ class DirectedGCN(nn.Module):
     """
 
     def __init__(self, hidden: int = 64, layers: int = 3, dropout: float = 0.1, bidirectional: bool = True,
-                 graph_features: int = 0, node_features: int = NODE_FEATURES, graphs: int = 1) -> None:
+                 graph_features: int = 0, *, node_features: int, graphs: int = 1) -> None:
         super().__init__()
         self.embed = nn.Linear(node_features, hidden)
         self.forward_convs = nn.ModuleList(DenseGCNConv(hidden, hidden) for _ in range(layers))
@@ -120,22 +119,22 @@ class GCNPredictor(NeuralPredictor):
         dropout: Dropout in the head.
         bidirectional: Backward message passing too.
         prune: Drop edges that cannot carry a signal (see :mod:`gcnas.predictors.graph`;
-            NAS-Bench-201 cells only).
-        cost_feature: Feed the network's log parameter count (exact, label-free) to the
-            head next to the graph readout (NAS-Bench-201: standardised over the whole space;
-            another space: ``space.costs``, standardised over the training cells).
-        isomorphs: Isomorphic twins added per training architecture with its label
-            (0 = none; ``None`` = ``min(4, 400 // n)``, so small training sets get the most
-            help and large ones stay cheap); see :func:`~gcnas.predictors.neural.with_isomorphs`.
-            NAS-Bench-201 only (other spaces: no twins).
+            spaces of one graph with a ``none`` node type, as NAS-Bench-201).
+        cost_feature: Feed the network's log parameter count (``space.costs``: exact,
+            label-free) to the head next to the graph readout, standardised over the whole
+            space where it can be listed (NAS-Bench-201), else over the training cells.
+        isomorphs: Isomorphic twins (other cells of the same ``space.key``) added per
+            training architecture with its label (0 = none; ``None`` = ``min(4, 400 // n)``,
+            so small training sets get the most help and large ones stay cheap); see
+            :func:`~gcnas.predictors.neural.with_isomorphs`. Listable spaces only (another
+            space: no twins).
         seed: Seed of initialisation, splits and minibatch order.
         progress: Show the training epochs of every member (:func:`gcnas.progress.progress`: a bar on a
             terminal, log lines elsewhere).
         loss: Regression loss, ``mse`` or ``l1`` (see :data:`~gcnas.predictors.neural.LOSSES`);
             ``l1`` on log latency is the relative-error loss of the latency predictor.
-        space: The cells' search space: None (NAS-Bench-201 :class:`~gcnas.space.Arch`), a
-            :class:`~gcnas.spaces.SearchSpace` or its name (``"darts"``); see
-            :mod:`gcnas.predictors.cells`.
+        space: The cells' search space: a :class:`~gcnas.spaces.SearchSpace` or its registered
+            name (``"darts"``); None is ``"nb201"``. See :mod:`gcnas.predictors.cells`.
         features: Per-cell numbers fed to the head beside the readout: a callable
             ``cells -> (n, d)`` (e.g. :class:`~gcnas.predictors.cells.CostFeatures`,
             :class:`~gcnas.predictors.cells.TableFeatures`), standardised on the training cells.
@@ -158,30 +157,31 @@ class GCNPredictor(NeuralPredictor):
 
     def _feature_maps(self) -> list[Any]:
         maps = super()._feature_maps()
-        if self.cost_feature and self._space() is not None:  # NAS-Bench-201's cost feature: size_feature
+        if self.cost_feature and self._space().size() is None:  # a listable space: size_feature instead
             maps = [CostFeatures(self.space, names=("params",)), *maps]
         return maps
 
+    def _size_column(self) -> bool:
+        return bool(self.cost_feature) and self._space().size() is not None
+
     def _network(self) -> DirectedGCN:
         space = self._space()
-        if space is None:
-            return DirectedGCN(self.hidden, self.layers, self.dropout, self.bidirectional,
-                               graph_features=(1 if self.cost_feature else 0) + self._feature_width)
         return DirectedGCN(self.hidden, self.layers, self.dropout, self.bidirectional,
-                           graph_features=self._feature_width, node_features=space_node_features(space),
-                           graphs=len(space.graph_names))
+                           graph_features=(1 if self._size_column() else 0) + self._feature_width,
+                           node_features=space_node_features(space), graphs=len(space.graph_names))
 
     def _encode(self, archs: list[Any], extra: np.ndarray | None) -> tuple[torch.Tensor, ...]:
         space = self._space()
         extra_t = None if extra is None else torch.from_numpy(extra)
-        if space is not None:
-            x, adjacency, mask = space_graphs(space, archs)
-            return x, adjacency, extra_t, mask
-        x, adjacency = _dense_parts(arch_batch(archs, prune=self.prune))
-        if self.cost_feature:
-            size = size_feature(archs)
+        x, adjacency, mask = space_graphs(space, archs, prune=self.prune)
+        if len(space.graph_names) == 1:  # one graph per cell: (n, N, F), as DirectedGCN reads it
+            x, adjacency, mask = x[:, 0], adjacency[:, 0], mask[:, 0]
+        if bool(mask.all()):  # no padding: the plain mean / last-node readout
+            mask = None
+        if self._size_column():
+            size = size_feature(space, archs)
             extra_t = size if extra_t is None else torch.cat([size, extra_t], dim=1)
-        return x, adjacency, extra_t, None
+        return x, adjacency, extra_t, mask
 
     def _forward(self, net: nn.Module, inputs: tuple[torch.Tensor, ...], rows: np.ndarray) -> torch.Tensor:
         x, adjacency, extra, mask = inputs
@@ -190,29 +190,29 @@ class GCNPredictor(NeuralPredictor):
                    None if mask is None else mask[rows_t])
 
 
-def size_feature(archs: list[Arch]) -> torch.Tensor:
-    """``(n, 1)``: log parameter count of each network, standardised over the whole space.
+def size_feature(space: Any, archs: list[Any]) -> torch.Tensor:
+    """``(n, 1)``: log parameter count of each network, standardised over the whole (listable) space.
 
-    Computed exactly from the ops (:func:`gcnas.hardware.network_costs_many`), it needs
-    no label: prior knowledge every member of the space has for free.
+    Computed exactly (``space.costs``), it needs no label: prior knowledge every member of
+    the space has for free.
     """
-    from gcnas.hardware import network_costs_many
+    from gcnas.spaces import costs_many
 
-    mean, scale = _size_moments()
-    params = network_costs_many(archs)["params_m"] if archs else np.zeros(0)
+    mean, scale = _size_moments(space)
+    params = costs_many(space, archs)["params"]
     return torch.tensor((np.log(params) - mean) / scale, dtype=torch.float32).unsqueeze(-1)
 
 
-@functools.lru_cache(maxsize=1)
-def _size_moments() -> tuple[float, float]:
-    from gcnas.hardware import network_costs_many
+def _size_moments(space: Any) -> tuple[float, float]:
+    try:
+        return _cached_size_moments(space)
+    except TypeError:  # an unhashable space: no cache
+        return _cached_size_moments.__wrapped__(space)
 
-    logs = np.log(network_costs_many(NB201Space().all_archs())["params_m"])
+
+@functools.lru_cache(maxsize=4)
+def _cached_size_moments(space: Any) -> tuple[float, float]:
+    from gcnas.spaces import costs_many
+
+    logs = np.log(costs_many(space, list(space.enumerate()))["params"])
     return float(logs.mean()), float(logs.std())
-
-
-def _dense_parts(batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    """A PyG batch as node features ``(G, 8, F)`` and float adjacency ``(G, 8, 8)``."""
-    x, _ = to_dense_batch(batch.x, batch.batch, max_num_nodes=NUM_NODES)
-    adjacency = to_dense_adj(batch.edge_index, batch.batch, max_num_nodes=NUM_NODES, batch_size=x.shape[0])
-    return x, adjacency

@@ -1,5 +1,5 @@
-"""Baseline: an MLP on the flat one-hot encoding of a cell (NAS-Bench-201: the six ops, 30 inputs;
-another space: :func:`gcnas.spaces.one_hot` of its decisions), with the graph-level features beside it."""
+"""Baseline: an MLP on the flat one-hot encoding of a cell (:func:`gcnas.spaces.one_hot` of the
+space's decisions; NAS-Bench-201: the six edges' ops, 30 inputs), with the graph-level features beside it."""
 
 from __future__ import annotations
 
@@ -10,30 +10,30 @@ import torch
 from torch import nn
 
 from gcnas.predictors.base import keep_params, register_predictor
+from gcnas.predictors.cells import resolve_space
 from gcnas.predictors.neural import NeuralPredictor
-from gcnas.space import Arch
 
-__all__ = ["MLPPredictor", "one_hot_matrix", "cell_one_hot", "one_hot_width"]
-
-
-def one_hot_matrix(archs: list[Arch]) -> np.ndarray:
-    """``(n, 30)`` float32: :meth:`Arch.one_hot` of every architecture."""
-    return np.stack([a.one_hot() for a in archs]) if archs else np.zeros((0, 30), dtype=np.float32)
+__all__ = ["MLPPredictor", "one_hot_matrix", "one_hot_width"]
 
 
-def cell_one_hot(space: Any, archs: list[Any]) -> np.ndarray:
-    """``(n, W)`` float32 one-hot of cells: :func:`one_hot_matrix` for NAS-Bench-201 (``space``
-    None), else :func:`gcnas.spaces.one_hot` (one block per decision of the space)."""
-    if space is None:
-        return one_hot_matrix(archs)
+def one_hot_matrix(archs: list[Any], space: Any = None) -> np.ndarray:
+    """``(n, W)`` float32 one-hot of cells: :func:`gcnas.spaces.one_hot`, one block per decision.
+
+    Args:
+        archs: Cells of ``space``.
+        space: A :class:`~gcnas.spaces.SearchSpace` or its name (None: ``"nb201"``).
+
+    Returns:
+        The one-hot rows (NAS-Bench-201: ``(n, 30)``, six edges x five ops).
+    """
     from gcnas.spaces import one_hot
 
-    return one_hot(space, archs)
+    return one_hot(resolve_space(space), archs)
 
 
 def one_hot_width(space: Any) -> int:
-    """The ``W`` of :func:`cell_one_hot`."""
-    return 30 if space is None else sum(d.size for d in space.decisions)
+    """The ``W`` of :func:`one_hot_matrix`."""
+    return sum(d.size for d in resolve_space(space).decisions)
 
 
 @register_predictor("mlp")
@@ -69,8 +69,8 @@ class MLPPredictor(NeuralPredictor):
         modules.append(nn.Linear(width, 1))
         return nn.Sequential(*modules)
 
-    def _encode(self, archs: list[Arch], extra: np.ndarray | None) -> torch.Tensor:
-        x = cell_one_hot(self._space(), archs)
+    def _encode(self, archs: list[Any], extra: np.ndarray | None) -> torch.Tensor:
+        x = one_hot_matrix(archs, self._space())
         return torch.from_numpy(x if extra is None else np.concatenate([x, extra], axis=1))
 
     def _forward(self, net: nn.Module, inputs: torch.Tensor, rows: np.ndarray) -> torch.Tensor:

@@ -12,7 +12,6 @@ features of :class:`~gcnas.predictors.cells.SpaceInputs`, ``(n, d)`` or None) an
 from __future__ import annotations
 
 import copy
-import functools
 from typing import Any, Callable
 
 import numpy as np
@@ -21,8 +20,7 @@ from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.base import Predictor
-from gcnas.predictors.cells import SpaceInputs
-from gcnas.space import Arch, NB201Space, as_generator
+from gcnas.predictors.cells import SpaceInputs, key_classes
 
 __all__ = ["LOSSES", "NeuralPredictor", "pairwise_rank_loss", "with_isomorphs"]
 
@@ -50,14 +48,21 @@ def pairwise_rank_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor
     return nn.functional.softplus(-diff_p[mask]).mean()
 
 
-def with_isomorphs(archs: list[Arch], limit: int, seed: int | np.random.Generator | None = 0
-                   ) -> tuple[list[Arch], np.ndarray]:
+def _generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def with_isomorphs(space: Any, archs: list[Any], limit: int, seed: int | np.random.Generator | None = 0
+                   ) -> tuple[list[Any], np.ndarray]:
     """Add up to ``limit`` isomorphic twins of every architecture (they share its label).
 
-    Isomorphic cells compute the same function, so a measured score is a label for the
-    whole class: free training data that also teaches the network the invariance.
+    Twins are the other cells of the same ``space.key`` in the space's listing
+    (:func:`~gcnas.predictors.cells.key_classes`). They compute the same function, so a
+    measured score is a label for the whole class: free training data that also teaches the
+    network the invariance.
 
     Args:
+        space: A listable space (``size()`` not None).
         archs: Labelled architectures.
         limit: Most twins added per architecture (drawn at random from its class).
         seed: Seed of the draw.
@@ -66,24 +71,16 @@ def with_isomorphs(archs: list[Arch], limit: int, seed: int | np.random.Generato
         ``(archs + twins, owner)``: ``owner[i]`` is the index in ``archs`` whose label
         row ``i`` carries (the first ``len(archs)`` rows are ``archs`` themselves).
     """
-    rng = as_generator(seed)
-    classes = _classes()
+    rng = _generator(seed)
+    classes = key_classes(space)
     extra, owner = [], []
     for i, arch in enumerate(archs):
-        twins = [c for c in classes[arch.canonical().code] if c != arch.code]
+        twins = [c for c in classes[space.key(arch)] if c != arch]
         if len(twins) > limit:
-            twins = rng.choice(twins, size=limit, replace=False).tolist()
-        extra += [Arch.from_code(int(c)) for c in twins]
+            twins = [twins[int(j)] for j in rng.choice(len(twins), size=limit, replace=False)]
+        extra += twins
         owner += [i] * len(twins)
     return list(archs) + extra, np.concatenate([np.arange(len(archs)), np.asarray(owner, dtype=np.int64)])
-
-
-@functools.lru_cache(maxsize=1)
-def _classes() -> dict[int, list[int]]:
-    classes: dict[int, list[int]] = {}
-    for code, representative in enumerate(NB201Space().canonical_codes().tolist()):
-        classes.setdefault(representative, []).append(code)
-    return classes
 
 
 class NeuralPredictor(SpaceInputs, Predictor):
@@ -93,7 +90,7 @@ class NeuralPredictor(SpaceInputs, Predictor):
     ``ensemble, epochs, lr, weight_decay, rank_weight, batch_size, valid_fraction,
     patience, seed, progress, space, features`` (documented on
     :class:`~gcnas.predictors.GCNPredictor`), and optionally ``isomorphs`` (twins added per
-    labelled architecture, see :func:`with_isomorphs`; NAS-Bench-201 only) and ``loss`` (one
+    labelled architecture, see :func:`with_isomorphs`; listable spaces only) and ``loss`` (one
     of :data:`LOSSES`; ``mse`` when absent).
     """
 
@@ -114,7 +111,7 @@ class NeuralPredictor(SpaceInputs, Predictor):
     def _network(self) -> nn.Module:
         raise NotImplementedError
 
-    def _encode(self, archs: list[Arch], extra: np.ndarray | None) -> Any:
+    def _encode(self, archs: list[Any], extra: np.ndarray | None) -> Any:
         raise NotImplementedError
 
     def _forward(self, net: nn.Module, inputs: Any, rows: np.ndarray) -> torch.Tensor:
@@ -122,24 +119,25 @@ class NeuralPredictor(SpaceInputs, Predictor):
 
     # -- training ----------------------------------------------------------------------
 
-    def _fit(self, archs: list[Arch], z: np.ndarray) -> None:
+    def _fit(self, archs: list[Any], z: np.ndarray) -> None:
         from gcnas.progress import progress
 
         loss = getattr(self, "loss", "mse")
         if loss not in LOSSES:
             raise InvalidInputError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
-        rng = as_generator(self.seed)
+        rng = _generator(self.seed)
         owner = np.arange(len(archs))
         extra = self._fit_graph_features(archs)  # of the labelled cells; a twin shares its original's
         twins = getattr(self, "isomorphs", 0)
-        if self._space() is not None:  # twins come from NAS-Bench-201's isomorphism classes
+        space = self._space()
+        if space.size() is None:  # twins are drawn from the space's listing
             if twins:
-                raise InvalidInputError(f"isomorphs={twins} adds NAS-Bench-201's isomorphic twins; the space "
-                                        f"{self._space().name!r} has none: leave isomorphs=None or 0")
+                raise InvalidInputError(f"isomorphs={twins} adds isomorphic twins from the space's listing; the space "
+                                        f"{space.name!r} cannot be listed: leave isomorphs=None or 0")
             twins = 0
         twins = min(4, 400 // len(archs)) if twins is None else twins
         if twins:
-            archs, owner = with_isomorphs(archs, twins, rng)
+            archs, owner = with_isomorphs(space, archs, twins, rng)
         inputs = self._encode(archs, None if extra is None else extra[owner])
         target = torch.tensor(z[owner], dtype=torch.float32)
         seeds = [int(s) for s in rng.integers(2**31, size=self.ensemble)]
@@ -200,7 +198,7 @@ class NeuralPredictor(SpaceInputs, Predictor):
             loss = loss + self.rank_weight * pairwise_rank_loss(pred, target)
         return loss
 
-    def _predict(self, archs: list[Arch]) -> tuple[np.ndarray, np.ndarray]:
+    def _predict(self, archs: list[Any]) -> tuple[np.ndarray, np.ndarray]:
         inputs = self._encode(archs, self._graph_features(archs))
         rows = np.arange(len(archs))
         net = self._network()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -19,7 +19,6 @@ from gcnas.data.benchmark import BenchmarkTable
 from gcnas.data.table_specs import COLUMN_SPECS, is_column_spec, open_table, split_column_spec
 from gcnas.exceptions import DataNotFoundError, InvalidInputError
 from gcnas.predictors.metrics import kendall_tau, precision_at_k, spearman
-from gcnas.space import Arch
 
 __all__ = ["Truth", "parse_truth"]
 
@@ -49,11 +48,11 @@ class Truth:
         """``true_<column>``, the name of the column reports add."""
         return f"true_{self.column}"
 
-    def values(self, archs: Sequence[Arch]) -> np.ndarray:
+    def values(self, archs: Sequence[Any]) -> np.ndarray:
         """True values; NaN for a cell the table lacks."""
         return self.table.values(archs, self.column, missing=np.nan)
 
-    def judge(self, archs: Sequence[Arch], scores: Sequence[float], *, top_fraction: float = 0.1) -> dict[str, float]:
+    def judge(self, archs: Sequence[Any], scores: Sequence[float], *, top_fraction: float = 0.1) -> dict[str, float]:
         """How well ``scores`` (higher = ranked better) order ``archs`` against the truth.
 
         Args:

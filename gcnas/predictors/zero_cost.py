@@ -14,13 +14,14 @@ They are the baselines a one-shot supernet has to beat, since they cost a forwar
   ``-sum(log(lambda + k) + 1 / (lambda + k))`` over its eigenvalues (``k = 1e-5``); networks
   whose Jacobians are less correlated across images score higher.
 
-Both run on the exact NAS-Bench-201 network (:func:`gcnas.supernet.build_network`) as
-freshly initialised, with a fixed initialisation seed so that a score is reproducible.
+All run on the space's real network (``space.network``; NAS-Bench-201's exact network by
+default, ``channels`` / ``cells`` / ``num_classes`` its shape) as freshly initialised, with a
+fixed initialisation seed so that a score is reproducible.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -28,21 +29,28 @@ from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.progress import progress as show_progress
-from gcnas.space import Arch
-from gcnas.supernet import build_network
+from gcnas.spaces import get_space
 
 __all__ = ["synflow", "naswot", "jacov", "zero_cost_scores", "ZERO_COST_PROXIES"]
 
 
-def _fresh(arch: Arch, channels: int, cells: int, num_classes: int, seed: int) -> nn.Module:
-    if not isinstance(arch, Arch):
-        raise InvalidInputError(f"arch must be an Arch, got {type(arch).__name__}; use Arch.parse(text)")
+DEFAULT_SPACE = "nb201"
+"""The space whose network the proxies score (through the registry); ``channels`` / ``cells`` name its shape."""
+
+
+def _fresh(arch: Any, channels: int, cells: int, num_classes: int, seed: int) -> nn.Module:
+    space = get_space(DEFAULT_SPACE)
+    try:
+        space.format(arch)
+    except (AttributeError, TypeError, ValueError):
+        raise InvalidInputError(f"arch must be a {space.name} architecture, got {type(arch).__name__} {arch!r}; "
+                                "read one with get_space(name).parse(text)") from None
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return build_network(arch, channels=channels, cells=cells, num_classes=num_classes)
+        return space.network(arch, channels=channels, cells=cells, num_classes=num_classes)
 
 
-def synflow(arch: Arch, *, image_size: int = 32, channels: int = 16, cells: int = 5, num_classes: int = 10,
+def synflow(arch: Any, *, image_size: int = 32, channels: int = 16, cells: int = 5, num_classes: int = 10,
             seed: int = 0, device: torch.device | str = "cpu") -> float:
     """The synaptic-flow score of ``arch`` at initialisation (data-free).
 
@@ -59,7 +67,7 @@ def synflow(arch: Arch, *, image_size: int = 32, channels: int = 16, cells: int 
         ``log(1 + score)``: the score spans many orders of magnitude; the log keeps its order.
 
     Example:
-        >>> synflow(Arch.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"))
+        >>> synflow(get_space("nb201").parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"))
     """
     net = _fresh(arch, channels, cells, num_classes, seed).to(device).double().eval()  # fresh BN in eval: identity
     with torch.no_grad():
@@ -75,7 +83,7 @@ def synflow(arch: Arch, *, image_size: int = 32, channels: int = 16, cells: int 
     return float(np.log1p(total))
 
 
-def naswot(arch: Arch, images: torch.Tensor, *, channels: int = 16, cells: int = 5, num_classes: int = 10,
+def naswot(arch: Any, images: torch.Tensor, *, channels: int = 16, cells: int = 5, num_classes: int = 10,
            seed: int = 0) -> float:
     """The NASWOT score: ``log |det K|`` of the ReLU-code kernel on one batch.
 
@@ -111,7 +119,7 @@ def naswot(arch: Arch, images: torch.Tensor, *, channels: int = 16, cells: int =
     return float(torch.linalg.slogdet(kernel).logabsdet)
 
 
-def jacov(arch: Arch, images: torch.Tensor, *, channels: int = 16, cells: int = 5, num_classes: int = 10,
+def jacov(arch: Any, images: torch.Tensor, *, channels: int = 16, cells: int = 5, num_classes: int = 10,
           seed: int = 0) -> float:
     """The Jacobian-covariance score: how decorrelated the input Jacobians of one batch are.
 
@@ -149,7 +157,7 @@ def jacov(arch: Arch, images: torch.Tensor, *, channels: int = 16, cells: int = 
 ZERO_COST_PROXIES: tuple[str, ...] = ("synflow", "naswot", "jacov")
 
 
-def zero_cost_scores(archs: Sequence[Arch], images: torch.Tensor, *, proxies: Sequence[str] = ZERO_COST_PROXIES,
+def zero_cost_scores(archs: Sequence[Any], images: torch.Tensor, *, proxies: Sequence[str] = ZERO_COST_PROXIES,
                      channels: int = 16, cells: int = 5, num_classes: int = 10, seed: int = 0,
                      progress: bool = True, callback: Callable[[int, dict[str, float]], None] | None = None,
                      device: torch.device | str = "cpu") -> dict[str, np.ndarray]:

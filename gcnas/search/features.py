@@ -345,7 +345,7 @@ class ProxyFeatures:
 
     def _missing(self, name: str, todo: Sequence[Arch], asked: int) -> str:
         images = "" if name == "synflow" else ", images=BATCH"
-        compute = (f"python -c \"from gcnas.data import RunStore; from gcnas.space import NB201Space; "
+        compute = (f"python -c \"from gcnas.data import RunStore; from gcnas.spaces.nb201 import NB201Space; "
                    f"from gcnas.predictors import cell_features; cell_features([a for a in NB201Space().all_archs() "
                    f"if a.is_canonical()], store=RunStore('RUN'), names=['{name}']{images})\"")
         fix = (f"compute it once for the whole space ({compute}; resumable, synflow ~0.1 s a cell, NASWOT and jacov "

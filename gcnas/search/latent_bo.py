@@ -23,7 +23,7 @@ from gcnas.exceptions import InvalidInputError
 from gcnas.search.base import Observations, Searcher, register_searcher
 from gcnas.search.bo import modelled_acquisition, scaled_slack, warp_objectives
 from gcnas.search.surrogate import fit_gp
-from gcnas.space import Arch, NB201Space, Space
+from gcnas.spaces.nb201 import Arch, NB201Space, Space
 
 __all__ = ["LatentSpaceBO"]
 

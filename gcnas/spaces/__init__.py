@@ -1,21 +1,24 @@
-"""Search spaces as plug-ins: the :class:`SearchSpace` protocol and its implementations.
+"""Search spaces as plug-ins: the :class:`SearchSpace` protocol, the registry, and the spaces.
 
 A space is one folder (``gcnas/spaces/<name>/``) with the same few files, so that a reader
-who knows one knows where everything of the next lives (see ``docs/spaces.md``). This
-package imports nothing of gcnas but :mod:`gcnas.exceptions` (and numpy / torch).
+who knows one knows where everything of the next lives (see ``docs/spaces.md``). Code above
+the spaces reaches a space by name (:func:`get_space`) and uses the protocol only; it never
+imports a space's folder (a test walks the imports). This package imports nothing of gcnas
+but :mod:`gcnas.exceptions` (and numpy / torch).
 
-Spaces: :class:`~gcnas.spaces.darts.DartsSpace` (DARTS / NAS-Bench-301). NAS-Bench-201
-still lives in :mod:`gcnas.space` and moves behind the protocol later.
+Built-in spaces: ``"nb201"`` (NAS-Bench-201, ``gcnas/spaces/nb201/``) and ``"darts"``
+(DARTS / NAS-Bench-301, ``gcnas/spaces/darts/``).
 """
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
+    "check_space": "conformance",
     "Counts": "counts", "count_module": "counts",
-    "DartsSpace": "darts", "Genotype": "darts",
     "Decision": "protocol", "SearchSpace": "protocol", "SpaceGraph": "protocol", "check_decisions": "protocol",
-    "one_hot": "protocol",
+    "costs_many": "protocol", "decision_index": "protocol", "from_decision_index": "protocol",
+    "live_adjacency": "protocol", "one_hot": "protocol",
     "get_space": "registry", "register_space": "registry", "space_name": "registry", "space_names": "registry",
 }
 """Public name -> the submodule defining it, imported on first use (PEP 562), so that the run store
@@ -35,18 +38,29 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
+if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
+    from gcnas.spaces.conformance import check_space
+    from gcnas.spaces.counts import Counts, count_module
+    from gcnas.spaces.protocol import (Decision, SearchSpace, SpaceGraph, check_decisions, costs_many,
+                                       decision_index, from_decision_index, live_adjacency, one_hot)
+    from gcnas.spaces.registry import get_space, register_space, space_name, space_names
+
+
 __all__ = [
     "SearchSpace",
     "Decision",
     "SpaceGraph",
     "check_decisions",
+    "check_space",
     "one_hot",
+    "costs_many",
+    "decision_index",
+    "from_decision_index",
+    "live_adjacency",
     "get_space",
     "register_space",
     "space_name",
     "space_names",
     "Counts",
     "count_module",
-    "DartsSpace",
-    "Genotype",
 ]

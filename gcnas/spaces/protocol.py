@@ -27,7 +27,8 @@ import numpy as np
 
 from gcnas.exceptions import InvalidInputError
 
-__all__ = ["A", "Decision", "SpaceGraph", "SearchSpace", "one_hot", "check_decisions"]
+__all__ = ["A", "Decision", "SpaceGraph", "SearchSpace", "one_hot", "check_decisions", "costs_many", "decision_index",
+           "from_decision_index", "live_adjacency"]
 
 A = TypeVar("A", bound=Hashable)
 """The architecture type of a space: immutable and hashable."""
@@ -96,7 +97,8 @@ class SearchSpace(Protocol[A]):
         name: Short identifier (``"nb201"``, ``"darts"``), used in run stores and the CLI.
         decisions: The choice structure: one :class:`Decision` per categorical choice,
             in the order of :meth:`to_decisions`. Every valid decision vector is one
-            architecture in canonical form, and every canonical architecture one vector.
+            architecture of the space's listing (see :meth:`size`), and every listed
+            architecture one vector.
         node_types: The node vocabulary of :meth:`to_graph` (the one-hot columns).
         max_nodes: The largest node count of any graph :meth:`to_graph` returns.
         graph_names: One name per graph :meth:`to_graph` returns (``("cell",)``,
@@ -139,11 +141,17 @@ class SearchSpace(Protocol[A]):
     # -- listing and drawing -----------------------------------------------------------------
 
     def size(self) -> int | None:
-        """The number of canonical architectures when :meth:`enumerate` can list them, else None."""
+        """The number of architectures :meth:`enumerate` lists, or None when the space cannot be listed.
+
+        A space lists its canonical architectures (DARTS' genotypes with each node's pairs
+        ordered), unless its benchmark indexes every member of an equivalence class on its
+        own: NAS-Bench-201 lists its 15,625 cells (6,466 distinct :meth:`key` values), since
+        the benchmark trains each cell separately.
+        """
         ...
 
     def enumerate(self) -> Iterator[A]:
-        """Every canonical architecture once, in a fixed order.
+        """Every architecture of the listing (:meth:`size`) once, in a fixed order.
 
         Raises:
             InvalidInputError: The space is too large to list (then :meth:`size` is None).
@@ -151,7 +159,7 @@ class SearchSpace(Protocol[A]):
         ...
 
     def sample(self, seed: int | np.random.Generator | None = None) -> A:
-        """Draw one canonical architecture uniformly at random.
+        """Draw one architecture of the listing (:meth:`size`) uniformly at random.
 
         Args:
             seed: An int seed, a NumPy generator (advanced in place) or None.
@@ -159,11 +167,11 @@ class SearchSpace(Protocol[A]):
         ...
 
     def mutate(self, arch: A, seed: int | np.random.Generator | None = None) -> A:
-        """A random architecture one elementary change away, canonically different from ``arch``."""
+        """A random architecture of the listing one elementary change away, different from ``arch``."""
         ...
 
     def neighbours(self, arch: A) -> list[A]:
-        """Every canonical architecture one elementary change away from ``arch`` (each once)."""
+        """Every architecture of the listing one elementary change away from ``arch`` (each once)."""
         ...
 
     def canonical(self, arch: A) -> A:
@@ -173,11 +181,12 @@ class SearchSpace(Protocol[A]):
     # -- the three encodings ---------------------------------------------------------------
 
     def to_decisions(self, arch: A) -> list[int]:
-        """The value of every :attr:`decisions` entry for ``canonical(arch)``."""
+        """The value of every :attr:`decisions` entry for ``arch`` as the listing holds it
+        (``canonical(arch)`` where the space lists canonical forms; the cell itself in NAS-Bench-201)."""
         ...
 
     def from_decisions(self, values: Sequence[int]) -> A:
-        """The canonical architecture of a decision vector (inverse of :meth:`to_decisions`).
+        """The architecture of a decision vector (inverse of :meth:`to_decisions`).
 
         Raises:
             InvalidInputError: Wrong length or a value out of its decision's range.
@@ -197,6 +206,26 @@ class SearchSpace(Protocol[A]):
     def costs(self, arch: A) -> dict[str, float]:
         """Costs known without training: at least ``params`` (millions) and ``flops`` (millions)."""
         ...
+
+
+def costs_many(space: SearchSpace[Any], archs: Sequence[Any], **shape: Any) -> dict[str, np.ndarray]:
+    """``space.costs`` of many architectures as columns, through the space's vectorised
+    ``costs_many`` where it has one (an optional member: NAS-Bench-201's counts all cells at once).
+
+    Args:
+        space: Any space.
+        archs: ``n`` architectures of it.
+        **shape: Passed to ``space.costs`` (the network's shape, where the space takes one).
+
+    Returns:
+        ``{name: (n,) float64}`` for every cost the space gives.
+    """
+    fast = getattr(space, "costs_many", None)
+    if callable(fast):
+        return {name: np.asarray(values, dtype=np.float64) for name, values in fast(list(archs), **shape).items()}
+    rows = [space.costs(a, **shape) for a in archs]
+    names = list(rows[0]) if rows else ["params", "flops"]
+    return {name: np.array([row[name] for row in rows], dtype=np.float64).reshape(len(rows)) for name in names}
 
 
 def check_decisions(space: SearchSpace[Any], values: Sequence[int]) -> list[int]:
@@ -249,3 +278,75 @@ def one_hot(space: SearchSpace[Any], archs: Sequence[Any]) -> np.ndarray:
     for row, arch in enumerate(archs):
         out[row, offsets + np.asarray(space.to_decisions(arch))] = 1.0
     return out
+
+
+def live_adjacency(adjacency: np.ndarray, features: np.ndarray, zero_type: int) -> np.ndarray:
+    """Drop the edges that cannot carry a signal from the input (first node) to the output (last node).
+
+    Args:
+        adjacency: ``(..., n, n)`` 0/1 matrices (nodes in topological order); leading
+            dimensions batch several graphs.
+        features: ``(..., n, T)`` one-hot node types.
+        zero_type: The column of ``features`` whose op outputs zero (``none``).
+
+    Returns:
+        ``(..., n, n)`` uint8: the edges between nodes that are not ``zero_type`` and lie on
+        a path from node 0 to node ``n - 1``.
+
+    Example:
+        >>> from gcnas.spaces import get_space
+        >>> space = get_space("nb201")
+        >>> (graph,) = space.to_graph(space.parse("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"))
+        >>> int(live_adjacency(graph.adjacency, graph.features, space.node_types.index("none")).sum())
+        0
+    """
+    adjacency, features = np.asarray(adjacency), np.asarray(features)
+    alive = features[..., zero_type] == 0
+    adj = adjacency.astype(bool) & alive[..., :, None] & alive[..., None, :]
+    n = adj.shape[-1]
+    reach = np.zeros(adj.shape[:-1], dtype=bool)
+    reach[..., 0] = True
+    for node in range(n):
+        reach |= reach[..., node, None] & adj[..., node, :]
+    back = np.zeros(adj.shape[:-1], dtype=bool)
+    back[..., n - 1] = True
+    for node in range(n - 1, -1, -1):
+        back |= back[..., node, None] & adj[..., :, node]
+    on_path = reach & back
+    return (adj & on_path[..., :, None] & on_path[..., None, :]).astype(np.uint8)
+
+
+def decision_index(space: SearchSpace[Any], arch: Any) -> int:
+    """The position of ``arch`` in the product of the space's decisions: its decision vector read
+    as a mixed-radix number, the first decision most significant.
+
+    A file name or integer id of a cell that any space gives (NAS-Bench-201: the cell's code,
+    0..15624); :func:`from_decision_index` inverts it.
+
+    Example:
+        >>> from gcnas.spaces import get_space
+        >>> space = get_space("nb201")
+        >>> decision_index(space, space.parse("|none~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|"))
+        1
+    """
+    index = 0
+    for decision, value in zip(space.decisions, space.to_decisions(arch)):
+        index = index * decision.size + int(value)
+    return index
+
+
+def from_decision_index(space: SearchSpace[Any], index: int) -> Any:
+    """The architecture at ``index`` of :func:`decision_index`.
+
+    Raises:
+        InvalidInputError: ``index`` is not an int in ``0 .. prod(sizes) - 1``.
+    """
+    sizes = [d.size for d in space.decisions]
+    total = int(np.prod(sizes, dtype=object))
+    if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)) or not 0 <= index < total:
+        raise InvalidInputError(f"{space.name}: a decision index is an int in 0..{total - 1}, got {index!r}")
+    values, rest = [], int(index)
+    for size in reversed(sizes):
+        values.append(rest % size)
+        rest //= size
+    return space.from_decisions(values[::-1])

@@ -24,7 +24,7 @@ from gcnas.exceptions import InvalidInputError
 __all__ = ["get_space", "register_space", "space_names", "space_name"]
 
 BUILTIN_SPACES: dict[str, str] = {
-    "nb201": "gcnas.space:NB201Space",
+    "nb201": "gcnas.spaces.nb201.space:NB201Space",
     "darts": "gcnas.spaces.darts.space:DartsSpace",
 }
 """Built-in spaces: name -> ``"module:factory"``, imported on first lookup."""

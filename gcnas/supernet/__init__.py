@@ -1,12 +1,11 @@
-"""The NAS-Bench-201 network, the weight-sharing supernet and its training strategies.
+"""Training weight-sharing supernets and scoring their sub-networks, for any space's supernet.
 
-``build_network`` gives the exact standalone network of one architecture; ``SuperNet``
-holds one set of shared weights for every op on every edge; strategies (uniform single
-path, GAEA, DARTS, SNAS, NASP) train it (``train_supernet``), or any supernet that offers
-``routes`` (a :class:`RouteSpace`; DARTS' ``gcnas.spaces.darts.supernet.DartsSuperNet``:
-``train_supernet(..., supernet=DartsSuperNet)``); ``sample_subnets`` scores sub-networks
-with inherited weights into the run store (``sample_subnets_sharded``: on parallel
-workers); ``train_standalone`` trains one architecture from scratch.
+A supernet lives with its space (NAS-Bench-201's ``gcnas.spaces.nb201.SuperNet``, DARTS'
+``gcnas.spaces.darts.supernet.DartsSuperNet``) and offers ``routes`` (a :class:`RouteSpace`);
+the strategies here (uniform single path, GAEA, DARTS, SNAS, NASP) train any of them
+(``train_supernet(..., supernet=...)``); ``sample_subnets`` scores sub-networks with inherited
+weights into the run store (``sample_subnets_sharded``: on parallel workers);
+``train_standalone`` trains one architecture from scratch (``space.network``).
 """
 
 from __future__ import annotations
@@ -26,20 +25,16 @@ _EXPORTS = {
     'NASP': 'strategies',
     'SNAS': 'strategies',
     'STRATEGIES': 'strategies',
-    'NB201Routes': 'supernet',
     'RouteSpace': 'strategies',
     'ScoringBatches': 'score',
     'ScoringSource': 'score',
     'Strategy': 'strategies',
-    'SuperNet': 'supernet',
     'TrainedSupernet': 'checkpoint',
     'Uniform': 'strategies',
-    'build_network': 'network',
     'checkpoint_path': 'checkpoint',
     'derive': 'score',
     'evaluate': 'score',
     'load_supernet': 'checkpoint',
-    'make_op': 'ops',
     'make_strategy': 'strategies',
     'resolve_device': 'checkpoint',
     'sample_subnets': 'score',
@@ -56,13 +51,10 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from gcnas.supernet.checkpoint import TrainedSupernet, checkpoint_path, load_supernet, resolve_device
-    from gcnas.supernet.network import build_network
-    from gcnas.supernet.ops import make_op
     from gcnas.supernet.score import (ScoringBatches, ScoringSource, derive, evaluate, sample_subnets,
                                       sample_subnets_sharded, score_subnet, scoring_data)
     from gcnas.supernet.export import EXPORT_FORMATS, export_model
     from gcnas.supernet.standalone import TrainedModel, load_model, train_model, train_standalone
     from gcnas.supernet.strategies import (DARTS, GAEA, NASP, SNAS, STRATEGIES, RouteSpace, Strategy, Uniform,
                                            make_strategy)
-    from gcnas.supernet.supernet import NB201Routes, SuperNet
     from gcnas.supernet.train import train_supernet

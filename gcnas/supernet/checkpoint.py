@@ -12,9 +12,8 @@ import torch
 
 from gcnas.data.store import atomic_write
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
-from gcnas.space import Arch
 from gcnas.supernet.strategies import Strategy, make_strategy
-from gcnas.supernet.supernet import SuperNet
+from gcnas.spaces import get_space
 
 __all__ = ["TrainedSupernet", "checkpoint_path", "read_checkpoint", "write_checkpoint", "load_supernet",
            "resolve_device", "supernet_space"]
@@ -28,8 +27,8 @@ class TrainedSupernet:
     """A supernet with its strategy, per-epoch history and training configuration.
 
     Attributes:
-        supernet: The shared-weight network (in eval mode after loading): a :class:`SuperNet`,
-            or a ``DartsSuperNet`` when ``config["space"] == "darts"``.
+        supernet: The shared-weight network (in eval mode after loading): the supernet of the
+            space ``config["space"]`` names (``space.supernet_class()``).
         strategy: The strategy that trained it (holds the architecture weights).
         history: One dict per finished epoch (loss, accuracy, entropy, seconds, ...).
         config: The keyword arguments the training ran with.
@@ -40,10 +39,10 @@ class TrainedSupernet:
     history: list[dict[str, Any]] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
 
-    def derive(self) -> Arch | Any:
+    def derive(self) -> Any:
         """The architecture the strategy chose (its supernet's derivation); gradient strategies only.
 
-        An :class:`~gcnas.space.Arch` on NAS-Bench-201, a DARTS ``Genotype`` on DARTS.
+        A cell of the run's space (``config["space"]``).
         """
         return self.strategy.derive()
 
@@ -116,14 +115,15 @@ def build_from_config(config: dict[str, Any], supernet: Callable[..., torch.nn.M
         config: The training configuration (``channels``, ``cells``, ``num_classes``,
             ``strategy``, ``seed``, ``strategy_kwargs``, ``space``).
         supernet: The supernet class, called as ``supernet(channels, cells, num_classes)``;
-            ``None``: NAS-Bench-201's :class:`SuperNet`. Its ``routes.name`` must equal
-            ``config["space"]`` (absent in checkpoints from before the DARTS supernet: ``nb201``).
+            ``None``: the supernet of the space ``config["space"]`` names (absent in checkpoints
+            from before the DARTS supernet: ``nb201``). Its ``routes.name`` must equal that space.
 
     Returns:
         The supernet and its strategy.
     """
-    build = SuperNet if supernet is None else supernet
-    space, built = config.get("space", "nb201"), supernet_space(build)
+    space = config.get("space", "nb201")
+    build = get_space(space).supernet_class() if supernet is None else supernet
+    built = supernet_space(build)
     if space != built:
         raise InvalidInputError(f"this run's supernet is over the {space!r} space, but "
                                 f"{getattr(build, '__name__', build)} is {built!r}'s; pass the supernet class of "
@@ -141,8 +141,8 @@ def load_supernet(run_dir: str | os.PathLike, device: str | torch.device = "cpu"
     Args:
         run_dir: The run directory given to :func:`train_supernet`.
         device: Where to put the weights.
-        supernet: The supernet class it was trained with (``None``: NAS-Bench-201's
-            :class:`SuperNet`; ``DartsSuperNet`` for a DARTS run).
+        supernet: The supernet class it was trained with (``None``: the supernet of the run's
+            space, ``config["space"]``).
 
     Returns:
         A :class:`TrainedSupernet` in eval mode.

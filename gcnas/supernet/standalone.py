@@ -27,9 +27,8 @@ from gcnas.data.images import DATASETS, ImageDataset, load_images
 from gcnas.data.store import atomic_write
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
 from gcnas.progress import progress as show_progress
-from gcnas.space import Arch
 from gcnas.supernet.checkpoint import resolve_device
-from gcnas.supernet.network import build_network
+from gcnas.spaces import decision_index, get_space
 from gcnas.supernet.score import evaluate
 
 __all__ = ["TrainedModel", "train_standalone", "train_model", "load_model", "model_path", "partial_path",
@@ -46,13 +45,32 @@ STRICT_SETTINGS: tuple[str, ...] = ("dataset", "image_size", "num_classes", "cha
 EpochCallback = Callable[[dict[str, Any]], None]
 
 
+SPACE = "nb201"
+"""The space whose networks are trained here (through the registry; ``channels`` / ``cells`` name its shape)."""
+
+
+def _space() -> Any:
+    return get_space(SPACE)
+
+
+def _code(arch: Any) -> int:
+    return decision_index(_space(), arch)
+
+
+def _check_cell(arch: Any) -> None:
+    try:
+        _space().format(arch)
+    except (AttributeError, TypeError, ValueError):
+        raise InvalidInputError(f"arch must be a {SPACE} architecture, got {type(arch).__name__} {arch!r}; "
+                                f"read one with get_space({SPACE!r}).parse(text)") from None
+
 @dataclass
 class TrainedModel:
     """The standalone network of one architecture with what it was trained with.
 
     Attributes:
         arch: The architecture.
-        network: Its :func:`~gcnas.supernet.build_network` network, in eval mode.
+        network: Its network (``space.network``), in eval mode.
         settings: ``dataset``, ``data_root``, ``image_size``, ``num_classes``, ``channels``,
             ``cells``, ``epochs``, ``batch_size``, ``lr``, ``weight_decay``, ``seed``,
             ``steps_per_epoch``.
@@ -67,7 +85,7 @@ class TrainedModel:
         epochs_run: Epochs trained by the call that returned it (0: read from a finished file).
     """
 
-    arch: Arch
+    arch: Any
     network: torch.nn.Module
     settings: dict[str, Any]
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -82,7 +100,7 @@ class TrainedModel:
         return bool(self.history)
 
     @classmethod
-    def initialised(cls, arch: Arch, *, channels: int = 16, cells: int = 5, num_classes: int = 10,
+    def initialised(cls, arch: Any, *, channels: int = 16, cells: int = 5, num_classes: int = 10,
                     image_size: int = 32, seed: int = 0) -> TrainedModel:
         """The network of ``arch`` as initialised with ``seed``, untrained.
 
@@ -98,14 +116,14 @@ class TrainedModel:
             A model with empty history and result and unknown normalisation.
         """
         torch.manual_seed(seed)
-        network = build_network(arch, channels=channels, cells=cells, num_classes=num_classes).eval()
+        network = _space().network(arch, channels=channels, cells=cells, num_classes=num_classes).eval()
         settings = {"channels": channels, "cells": cells, "num_classes": num_classes, "image_size": image_size,
                     "seed": seed}
         return cls(arch, network, settings, preprocessing={"image_size": image_size, "mean": None, "std": None})
 
     def state(self) -> dict[str, Any]:
         """The content of its model file (CPU tensors and plain values; ``torch.load(weights_only=True)``)."""
-        return {"format": MODEL_FORMAT, "version": VERSION, "arch": str(self.arch), "code": self.arch.code,
+        return {"format": MODEL_FORMAT, "version": VERSION, "arch": _space().format(self.arch), "code": _code(self.arch),
                 "settings": dict(self.settings), "history": list(self.history), "result": dict(self.result),
                 "preprocessing": dict(self.preprocessing),
                 "state_dict": {k: v.detach().cpu() for k, v in self.network.state_dict().items()}}
@@ -116,14 +134,15 @@ class TrainedModel:
         return Path(path)
 
 
-def model_path(run_dir: str | os.PathLike, arch: Arch) -> Path:
-    """``run_dir/models/<code>.pt``: where :func:`train_model` keeps the weights of ``arch``."""
-    return Path(run_dir) / "models" / f"{arch.code}.pt"
+def model_path(run_dir: str | os.PathLike, arch: Any) -> Path:
+    """``run_dir/models/<code>.pt``: where :func:`train_model` keeps the weights of ``arch``
+    (``code``: :func:`gcnas.spaces.decision_index`)."""
+    return Path(run_dir) / "models" / f"{_code(arch)}.pt"
 
 
-def partial_path(run_dir: str | os.PathLike, arch: Arch) -> Path:
+def partial_path(run_dir: str | os.PathLike, arch: Any) -> Path:
     """``run_dir/models/<code>.partial.pt``: the unfinished training of ``arch``, after its last epoch."""
-    return Path(run_dir) / "models" / f"{arch.code}.partial.pt"
+    return Path(run_dir) / "models" / f"{_code(arch)}.partial.pt"
 
 
 def _write(path: Path, state: dict[str, Any]) -> None:
@@ -170,15 +189,15 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> T
 
     Example:
         >>> model = load_model("runs/x/models/11668.pt")
-        >>> model.arch.code, round(model.result["test_accuracy"], 2)
+        >>> model.result["arch"], round(model.result["test_accuracy"], 2)
         (11668, 98.88)
     """
     path = Path(path)
     state = _read(path, MODEL_FORMAT)
     try:
-        arch = Arch.parse(state["arch"])
+        arch = _space().parse(state["arch"])
         settings = dict(state["settings"])
-        network = build_network(arch, channels=settings["channels"], cells=settings["cells"],
+        network = _space().network(arch, channels=settings["channels"], cells=settings["cells"],
                                 num_classes=settings["num_classes"])
         network.load_state_dict(state["state_dict"])
     except (KeyError, ValueError, TypeError, RuntimeError) as error:
@@ -193,12 +212,12 @@ def _differences(saved: dict[str, Any], settings: dict[str, Any]) -> list[str]:
             for key in STRICT_SETTINGS if saved.get(key) != settings.get(key)]
 
 
-def _resume(partial: Path, arch: Arch, settings: dict[str, Any], net: torch.nn.Module,
+def _resume(partial: Path, arch: Any, settings: dict[str, Any], net: torch.nn.Module,
             optimizer: torch.optim.Optimizer, scheduler) -> tuple[list[dict[str, Any]], int]:
     """Load the training state of ``partial`` into the given objects; ``(history, epochs done)``."""
     saved = _read(partial, PARTIAL_FORMAT)
     differ = _differences(saved.get("settings", {}), settings)
-    if saved.get("arch") != str(arch) or differ:
+    if saved.get("arch") != _space().format(arch) or differ:
         raise InvalidInputError(
             f"{str(partial)!r} holds an unfinished training with other settings ({', '.join(differ) or 'arch'}); "
             "rerun with those settings to resume it, or delete the file to start anew")
@@ -228,13 +247,13 @@ def _train_epoch(net: torch.nn.Module, optimizer: torch.optim.Optimizer, batches
     return loss_sum / max(seen, 1), 100.0 * correct / max(seen, 1)
 
 
-def _fit(arch: Arch, data: ImageDataset, settings: dict[str, Any], device: torch.device, *,
+def _fit(arch: Any, data: ImageDataset, settings: dict[str, Any], device: torch.device, *,
          partial: Path | None, progress: bool, callback: EpochCallback | None
          ) -> tuple[torch.nn.Module, list[dict[str, Any]], int]:
     """Train, resuming from ``partial`` when it exists; ``(network in eval mode, history, epochs_run)``."""
     epochs, seed, batch_size, limit = (settings[k] for k in ("epochs", "seed", "batch_size", "steps_per_epoch"))
     torch.manual_seed(seed)
-    net = build_network(arch, channels=settings["channels"], cells=settings["cells"],
+    net = _space().network(arch, channels=settings["channels"], cells=settings["cells"],
                         num_classes=data.num_classes).to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=settings["lr"], momentum=0.9,
                                 weight_decay=settings["weight_decay"], nesterov=True)
@@ -248,7 +267,7 @@ def _fit(arch: Arch, data: ImageDataset, settings: dict[str, Any], device: torch
         batches = show_progress(data.train.batches(batch_size, shuffle=True, seed=seed * 1_000_003 + epoch,
                                                    limit=limit),
                                 total=data.train.num_batches(batch_size, limit=limit), leave=False, unit="batch",
-                                desc=f"standalone {arch.code} epoch {epoch + 1}/{epochs}", enabled=progress)
+                                desc=f"standalone {_code(arch)} epoch {epoch + 1}/{epochs}", enabled=progress)
         loss, accuracy = _train_epoch(net, optimizer, batches, device)
         batches.close()
         lr_now = optimizer.param_groups[0]["lr"]
@@ -257,7 +276,7 @@ def _fit(arch: Arch, data: ImageDataset, settings: dict[str, Any], device: torch
                   "seconds": time.perf_counter() - tick}
         history.append(record)
         if partial is not None:
-            _write(partial, {"format": PARTIAL_FORMAT, "version": VERSION, "arch": str(arch), "settings": settings,
+            _write(partial, {"format": PARTIAL_FORMAT, "version": VERSION, "arch": _space().format(arch), "settings": settings,
                              "epoch": epoch + 1, "history": history, "rng": torch.get_rng_state(),
                              "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
                              "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()})
@@ -269,13 +288,13 @@ def _fit(arch: Arch, data: ImageDataset, settings: dict[str, Any], device: torch
     return net.eval(), history, epochs - start
 
 
-def _result(arch: Arch, net: torch.nn.Module, data: ImageDataset, history: list[dict[str, Any]],
+def _result(arch: Any, net: torch.nn.Module, data: ImageDataset, history: list[dict[str, Any]],
             device: torch.device) -> dict[str, Any]:
     """Valid and test figures of the trained ``net`` (``seconds`` is left to the caller)."""
     valid_acc, valid_loss = evaluate(net, data.valid, device=device)
     test_acc, test_loss = evaluate(net, data.test, device=device)
     last = history[-1]
-    return {"arch": str(arch), "test_accuracy": test_acc, "test_loss": test_loss, "valid_accuracy": valid_acc,
+    return {"arch": _space().format(arch), "test_accuracy": test_acc, "test_loss": test_loss, "valid_accuracy": valid_acc,
             "valid_loss": valid_loss, "train_accuracy": last["train_accuracy"], "train_loss": last["train_loss"],
             "params_m": sum(p.numel() for p in net.parameters()) / 1e6, "epochs": len(history)}
 
@@ -305,7 +324,7 @@ def _load_data(dataset: str, data: ImageDataset | None, data_root, download: boo
     return load_images(dataset, root=data_root, download=download, image_size=image_size, progress=progress)
 
 
-def train_standalone(arch: Arch, *, dataset: str = "digits", epochs: int = 10, channels: int = 16, cells: int = 5,
+def train_standalone(arch: Any, *, dataset: str = "digits", epochs: int = 10, channels: int = 16, cells: int = 5,
                      seed: int = 0, device: str = "auto", batch_size: int = 64, lr: float = 0.1,
                      weight_decay: float = 5e-4, data_root: str | None = None, data: ImageDataset | None = None,
                      steps_per_epoch: int | None = None, progress: bool = False,
@@ -343,8 +362,7 @@ def train_standalone(arch: Arch, *, dataset: str = "digits", epochs: int = 10, c
         >>> round(result["test_accuracy"], 2)  # |nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|...
         98.88
     """
-    if not isinstance(arch, Arch):
-        raise InvalidInputError(f"arch must be an Arch, got {type(arch).__name__}")
+    _check_cell(arch)
     data = _load_data(dataset, data, data_root, False, None, progress)
     settings = _settings(data, data_root=data_root, epochs=epochs, channels=channels, cells=cells, seed=seed,
                          batch_size=batch_size, lr=lr, weight_decay=weight_decay, steps_per_epoch=steps_per_epoch)
@@ -355,7 +373,7 @@ def train_standalone(arch: Arch, *, dataset: str = "digits", epochs: int = 10, c
     return {**result, "history": history}
 
 
-def train_model(run_dir: str | os.PathLike, arch: Arch, *, dataset: str = "digits", data_root: str | None = None,
+def train_model(run_dir: str | os.PathLike, arch: Any, *, dataset: str = "digits", data_root: str | None = None,
                 download: bool = False, image_size: int | None = None, epochs: int = 10, channels: int = 16,
                 cells: int = 5, seed: int = 0, device: str = "auto", batch_size: int = 64, lr: float = 0.1,
                 weight_decay: float = 5e-4, steps_per_epoch: int | None = None, data: ImageDataset | None = None,
@@ -402,8 +420,7 @@ def train_model(run_dir: str | os.PathLike, arch: Arch, *, dataset: str = "digit
         >>> model.path, round(model.result["test_accuracy"], 2)   # arch: code 11668
         (PosixPath('runs/x/models/11668.pt'), 98.88)
     """
-    if not isinstance(arch, Arch):
-        raise InvalidInputError(f"arch must be an Arch, got {type(arch).__name__}; use Arch.parse(text)")
+    _check_cell(arch)
     if data is not None and data.name != dataset:
         raise InvalidInputError(f"data is {data.name!r} but dataset={dataset!r}")
     data = _load_data(dataset, data, data_root, download, image_size, progress)
@@ -433,5 +450,5 @@ def train_model(run_dir: str | os.PathLike, arch: Arch, *, dataset: str = "digit
     model.save(path)
     partial.unlink(missing_ok=True)
     if progress:
-        print(f"trained {arch.code} in {time.perf_counter() - began:.1f}s; weights in {path}", file=sys.stderr)
+        print(f"trained {_code(arch)} in {time.perf_counter() - began:.1f}s; weights in {path}", file=sys.stderr)
     return model

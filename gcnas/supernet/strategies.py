@@ -34,10 +34,13 @@ from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.registry import Registry
-from gcnas.supernet.supernet import SuperNet
+from gcnas.spaces import get_space
 
 __all__ = ["RouteSpace", "Strategy", "Uniform", "GAEA", "DARTS", "SNAS", "NASP", "STRATEGIES", "make_strategy",
            "register_strategy"]
+
+DEFAULT_SPACE = "nb201"
+"""The space whose supernet a strategy trains when given none (through the registry)."""
 
 P = TypeVar("P")
 """A single path of a supernet: NAS-Bench-201's ``Arch``, DARTS' ``Genotype``."""
@@ -134,7 +137,7 @@ class Strategy:
             on the training batch (single-level).
         grad_clip: Gradient-norm clip of the network weights.
         supernet: The supernet to train, or anything with its ``routes`` (a :class:`RouteSpace`);
-            ``None``: NAS-Bench-201's :class:`~gcnas.supernet.SuperNet`.
+            ``None``: the supernet of ``get_space("nb201")`` (its ``supernet_class()``).
     """
 
     name = "base"
@@ -146,7 +149,7 @@ class Strategy:
         if bilevel is not None:
             self.bilevel = bool(bilevel)
         self.grad_clip = grad_clip
-        routes = getattr(SuperNet if supernet is None else supernet, "routes", None)
+        routes = getattr(get_space(DEFAULT_SPACE).supernet_class() if supernet is None else supernet, "routes", None)
         if not isinstance(routes, RouteSpace):
             raise InvalidInputError(f"supernet must offer `routes` (a RouteSpace), got {type(supernet).__name__}")
         self.routes: RouteSpace = routes

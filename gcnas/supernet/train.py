@@ -23,7 +23,7 @@ from gcnas.data.images import ImageDataset, load_images
 from gcnas.data.store import RunStore, atomic_write
 from gcnas.exceptions import GcnasError, InvalidInputError
 from gcnas.progress import progress as show_progress
-from gcnas.supernet.supernet import SuperNet
+from gcnas.spaces.nb201.supernet import SuperNet
 from gcnas.supernet.checkpoint import (TrainedSupernet, build_from_config, checkpoint_path, read_checkpoint,
                                        resolve_device, supernet_space, write_checkpoint)
 

@@ -10,7 +10,7 @@ import pytest
 from gcnas.cli import main
 from gcnas.data import BenchmarkTable, NATSBench, RunStore, write_tss_archive
 from gcnas.data.natsbench import ARCHIVE_NAME
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 
 def _json(capsys, *argv):

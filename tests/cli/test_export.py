@@ -12,7 +12,7 @@ import torch
 
 from gcnas.cli import main
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 from gcnas.supernet.export import export_model
 from gcnas.supernet.standalone import TrainedModel, load_model, partial_path, train_model
 

@@ -11,7 +11,7 @@ import pytest
 
 from gcnas.cli import main
 from gcnas.data import RunStore
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 GBT = ["--model", "gbt", "--ensemble", "4"]  # four cross-conformal folds, one GBT each
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gcnas.cli import main
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 FAST = ["--model", "gbt", "--ensemble", "2"]
 

@@ -12,7 +12,7 @@ from gcnas.cli import main
 from gcnas.cli._common import discard_empty_run, no_empty_run_left
 from gcnas.data import RunStore, Sample
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 READERS = [["lut", "query"], ["search", "trials"], ["search", "compare"]]
 

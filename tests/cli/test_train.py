@@ -9,7 +9,7 @@ import torch
 
 from gcnas.cli import main
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 from gcnas.supernet.standalone import load_model, model_path, partial_path, train_model
 
 ARCH = Arch.from_string("|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|none~2|")

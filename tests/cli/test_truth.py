@@ -165,7 +165,7 @@ def test_predictor_eval_needs_a_table_or_a_truth(tmp_path, capsys):
 def test_judgement_line_and_record(truth_csvs):
     from gcnas.cli._common import judgement_line, judgement_record
     from gcnas.predictors import parse_truth
-    from gcnas.space import Arch
+    from gcnas.spaces.nb201 import Arch
 
     truth = parse_truth(f"table:{truth_csvs[0]}:test_acc")
     archs = [Arch.from_code(c) for c in range(0, 15625, 25)]

@@ -5,7 +5,7 @@ import pytest
 
 from gcnas.data import BenchmarkTable
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 
 def test_lookups_by_arch_index_and_string(small_table):

@@ -12,7 +12,7 @@ from tests.conftest import shared_file
 from gcnas.data import (BenchmarkTable, BRPLatency, HELPLatency, HWNASBench, LatencyTable, write_brp_latency,
                         write_help_latency, write_hwnasbench)
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 ARCHS = NB201Space().sample_many(5, seed=3)
 

@@ -14,7 +14,7 @@ import nats_bench
 from gcnas.data import BenchmarkTable, NATSBench, write_tss_archive
 from gcnas.data.natsbench import ARCHIVE_NAME, DATASETS, HPS, METRICS, default_archive_path
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
-from gcnas.space import NUM_ARCHS, Arch, NB201Space
+from gcnas.spaces.nb201 import NUM_ARCHS, Arch, NB201Space
 
 # (dataset, metric) -> (dataset in the file, eval set) under the NATS-Bench convention
 SPLITS = {

@@ -9,7 +9,7 @@ from gcnas.data import BenchmarkTable, LatencyTable
 from gcnas.data.hardware_tables import table_costs
 from gcnas.exceptions import CorruptFileError, DataNotFoundError
 from gcnas.hardware import cost_table
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 ALL = NB201Space().all_archs()
 

@@ -9,7 +9,7 @@ import pytest
 from gcnas.data import RunStore, Sample, Trial, atomic_write
 from gcnas.data.store import SCHEMA_VERSION
 from gcnas.exceptions import CorruptFileError, InvalidInputError, SchemaError
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 
 @pytest.fixture

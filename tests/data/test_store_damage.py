@@ -21,7 +21,7 @@ import pytest
 
 from gcnas.cli import main
 from gcnas.data import BenchmarkTable, RunStore
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 NOBODY = 65534
 

@@ -9,7 +9,7 @@ import torch
 from gcnas.encoders import Arch2Vec, GraphVAE, graph_tensors
 from gcnas.encoders import arch2vec as arch2vec_module
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError, NotFittedError
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 TINY = dict(latent_dim=16, hidden_dim=32, num_layers=3, batch_size=16, lr=1e-2, beta=0.25, decoder_epochs=10,
             holdout=0.1, seed=0)

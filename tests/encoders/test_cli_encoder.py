@@ -7,7 +7,7 @@ import json
 import pytest
 
 from gcnas.cli import main
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from gcnas.data import RunStore
 from gcnas.encoders import CHECKPOINT, ENCODER_NAME, Arch2Vec, load_pretrained, pretrain
 from gcnas.exceptions import DataNotFoundError, InvalidInputError
-from gcnas.space import NUM_ARCHS, Arch
+from gcnas.spaces.nb201 import NUM_ARCHS, Arch
 
 
 @pytest.fixture

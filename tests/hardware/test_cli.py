@@ -6,7 +6,7 @@ import json
 
 from gcnas.cli import main
 from gcnas.data import BenchmarkTable
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 CONV3 = Arch((3,) * 6)
 
@@ -43,7 +43,7 @@ def test_hw_measure_then_costs(tmp_path, capsys):
     assert main(args) == 0
     assert json.loads(capsys.readouterr().out)[0]["skipped"] == 2  # resumed: nothing redone
     from gcnas.data import RunStore
-    from gcnas.space import NB201Space
+    from gcnas.spaces.nb201 import NB201Space
 
     arch = NB201Space().sample_many(2, 0)[0]
     assert main(["hw", "costs", str(arch), "--run", run, "--latency", "measured"]) == 0

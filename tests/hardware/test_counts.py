@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.hardware import DATASETS, network_costs, network_costs_many, network_layers
-from gcnas.space import Arch, NB201Space
+from gcnas.data.images import DATASET_SHAPES as DATASETS
+from gcnas.spaces.nb201.counts import network_costs, network_costs_many, network_layers
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 ALL_CONV3 = Arch((3,) * 6)
 ALL_NONE = Arch((0,) * 6)
@@ -72,7 +73,7 @@ def test_vectorised_over_whole_space_matches_single():
 
 @pytest.mark.parametrize("dataset", list(DATASETS))
 def test_matches_build_network(dataset):
-    from gcnas.supernet import build_network
+    from gcnas.spaces.nb201 import build_network
 
     classes, size = DATASETS[dataset]
     for arch in NB201Space().sample_many(3, seed=1) + [ALL_CONV3]:

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from gcnas.exceptions import DataNotFoundError, InvalidInputError
-from gcnas.hardware import EnergyModel, estimate_energy, measure_energy, network_layers, nvml_available
-from gcnas.space import Arch, NB201Space
+from gcnas.hardware import EnergyModel, estimate_energy, measure_energy, nvml_available
+from gcnas.spaces.nb201.counts import network_layers
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 ALL_CONV3 = Arch((3,) * 6)
 

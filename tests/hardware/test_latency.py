@@ -7,7 +7,7 @@ import pytest
 from gcnas.data import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.hardware import measure_latency, measure_many, measurement_key, resolve_device
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 TINY = dict(repeats=3, warmup=1)
 

@@ -8,11 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-import gcnas.supernet
 from gcnas.data import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.hardware.latency import measure_latencies, measure_latency, measure_many, resolve_clock
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 
 class _Recorder(nn.Module):
@@ -30,7 +29,7 @@ class _Recorder(nn.Module):
 @pytest.fixture
 def call_log(monkeypatch):
     log: list[int] = []
-    monkeypatch.setattr(gcnas.supernet, "build_network", lambda arch, **_: _Recorder(arch.code, log))
+    monkeypatch.setattr(NB201Space, "network", lambda self, arch, **_: _Recorder(arch.code, log))
     return log
 
 
@@ -97,7 +96,7 @@ class _Slowing(nn.Module):
 
 @pytest.mark.parametrize("statistic", ["min", "median", None])
 def test_measure_many_stores_the_chosen_statistic(monkeypatch, tmp_path, statistic):
-    monkeypatch.setattr(gcnas.supernet, "build_network", lambda arch, **_: _Slowing())
+    monkeypatch.setattr(NB201Space, "network", lambda self, arch, **_: _Slowing())
     store = RunStore(tmp_path / "run")
     chosen = {} if statistic is None else {"statistic": statistic}
     measure_many(ARCHS[:1], store, repeats=9, warmup=0, clock="wall", progress=False, **chosen)
@@ -115,7 +114,7 @@ class _Sleeper(nn.Module):
 
 
 def test_cpu_clock_leaves_out_time_off_the_core(monkeypatch):
-    monkeypatch.setattr(gcnas.supernet, "build_network", lambda arch, **_: _Sleeper())
+    monkeypatch.setattr(NB201Space, "network", lambda self, arch, **_: _Sleeper())
     cpu = measure_latency(ARCHS[0], repeats=3, warmup=0, clock="cpu")
     wall = measure_latency(ARCHS[0], repeats=3, warmup=0, clock="wall")
     assert cpu.clock == "cpu" and wall.clock == "wall"

@@ -12,7 +12,7 @@ from gcnas.data import RunStore
 from gcnas.data.store import DB_NAME
 from gcnas.hardware import measure_many, sweep
 from gcnas.parallel import make_executor
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 TINY = dict(repeats=2, warmup=0)
 ARCHS = NB201Space().sample_many(7, seed=4)

@@ -7,8 +7,9 @@ import pytest
 
 from gcnas.data import BenchmarkTable, RunStore, write_brp_latency, write_help_latency, write_hwnasbench
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
-from gcnas.hardware import EnergyModel, cost_table, costs, network_costs_many
-from gcnas.space import Arch, NB201Space
+from gcnas.hardware import EnergyModel, cost_table, costs
+from gcnas.spaces.nb201.counts import network_costs_many
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 ARCHS = NB201Space().sample_many(4, seed=6)
 LAT = [1.5, 2.5, 3.5, 4.5]
@@ -94,3 +95,17 @@ def test_missing_and_bad_values(csv_path, tmp_path):
         cost_table(ARCHS[:1], latency=f"{negative}:cpu")
     with pytest.raises(InvalidInputError, match="Arch values"):
         cost_table(["|none~0|"])  # type: ignore[list-item]
+
+
+def test_cost_table_of_another_space_counts_with_its_costs_and_refuses_the_nb201_energy_model():
+    from gcnas.spaces import get_space
+
+    darts = get_space("darts")
+    cells = [darts.sample(seed) for seed in range(2)]
+    table = cost_table(cells, space="darts")
+    assert table["params_m"].tolist() == [darts.costs(c)["params"] for c in cells]
+    assert table["flops_m"].tolist() == [darts.costs(c)["flops"] for c in cells]
+    with pytest.raises(InvalidInputError, match="'darts' offers no layer_sums"):
+        cost_table(cells, space="darts", energy="model")
+    with pytest.raises(InvalidInputError, match="cost_table needs nb201 architectures"):
+        cost_table(cells)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 
 def synthetic_latency(archs) -> np.ndarray:

@@ -6,7 +6,7 @@ import pytest
 
 from gcnas.cli import main
 from gcnas.data import RunStore, Sample
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 
 def _run(capsys, *argv):

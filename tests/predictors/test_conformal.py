@@ -10,7 +10,7 @@ import pytest
 from gcnas.data import RunStore
 from gcnas.exceptions import InfeasibleError, InvalidInputError
 from gcnas.predictors import ConformalPredictor, LookupTable, conformal_quantile, interval_ends, load_predictor
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 FAST = {"n_estimators": 40}
 

@@ -8,7 +8,7 @@ from sklearn.base import clone
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors import GBTPredictor, GCNPredictor, kendall_tau, make_predictor, predictor_names
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 
 def _data(n: int = 60, seed: int = 3):
@@ -56,7 +56,7 @@ def test_archs_strings_and_codes_are_the_same_input():
 @pytest.mark.parametrize("bad", [["|nor_conv_3x3~0|+|bogus~0|none~1|"], [15625], [2.5]])
 def test_bad_arch_like_inputs_are_one_clear_error(bad):
     archs, y = _data(10)
-    with pytest.raises(InvalidInputError, match="architecture|Arch values"):
+    with pytest.raises(InvalidInputError, match="architecture"):
         GBTPredictor(n_estimators=5, ensemble=1).fit(list(archs[:9]) + bad, y)
 
 

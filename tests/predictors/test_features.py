@@ -10,7 +10,7 @@ from gcnas.data import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.features import ProxySettings, cell_features, parse_feature_names
 from gcnas.predictors.zero_cost import jacov, naswot, synflow
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 SMALL = ProxySettings(channels=4, cells=1, batch_size=8)
 ARCHS = NB201Space().sample_many(6, 0, distinct=True, canonical=True) + [Arch((0,) * 6)]

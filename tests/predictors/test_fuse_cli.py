@@ -10,7 +10,7 @@ import pytest
 from gcnas.cli import main
 from gcnas.data import RunStore
 from gcnas.predictors.fused import is_parameter_free
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 
 @pytest.fixture(scope="module")

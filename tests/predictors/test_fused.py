@@ -9,7 +9,7 @@ import pytest
 from gcnas.exceptions import InvalidInputError, NotFittedError
 from gcnas.predictors import kendall_tau
 from gcnas.predictors.fused import FusedRanking, anchor_cells, is_parameter_free, quantiles
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 
 def _signals(n: int = 400, seed: int = 0):

@@ -4,11 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from gcnas.predictors import NODE_FEATURES, arch_batch, arch_data, live_adjacency
-from gcnas.space import EDGES, OPS, Arch, NB201Space
+from gcnas.predictors import arch_batch, arch_data, live_adjacency, space_node_features
+from gcnas.spaces import get_space
+from gcnas.spaces.nb201 import EDGES, OPS, Arch, NB201Space
 
 CONV3 = OPS.index("nor_conv_3x3")
 NONE = OPS.index("none")
+NODE_FEATURES = space_node_features(get_space("nb201"))
+NONE_TYPE = get_space("nb201").node_types.index("none")
 
 
 def test_arch_data_shapes_and_features():
@@ -36,7 +39,7 @@ def test_dead_end_node_is_pruned():
     # edge 1<-0 is a conv but nothing reads node 1 (edges 2<-1 and 3<-1 are none)
     ops = (CONV3, NONE, NONE, CONV3, NONE, NONE)
     graph = Arch(ops).to_graph()
-    live = live_adjacency(graph.adjacency, graph.features)
+    live = live_adjacency(graph.adjacency, graph.features, NONE_TYPE)
     assert live[0, 1] == 0 and live.sum() == 2
 
 

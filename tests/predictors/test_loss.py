@@ -8,7 +8,7 @@ import torch
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors import GCNPredictor, MLPPredictor
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 SMALL = dict(hidden=16, layers=2, ensemble=1, epochs=150, patience=150, isomorphs=0, prune=False, rank_weight=0.0)
 

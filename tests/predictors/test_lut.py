@@ -6,7 +6,7 @@ import pytest
 from gcnas.data import RunStore
 from gcnas.exceptions import DataNotFoundError, InfeasibleError, InvalidInputError
 from gcnas.predictors import LookupTable
-from gcnas.space import NUM_ARCHS, Arch, NB201Space
+from gcnas.spaces.nb201 import NUM_ARCHS, Arch, NB201Space
 
 
 @pytest.fixture(scope="module")

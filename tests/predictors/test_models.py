@@ -6,7 +6,7 @@ import pytest
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError, NotFittedError
 from gcnas.predictors import (GBTPredictor, GCNPredictor, GPPredictor, MLPPredictor, kendall_tau, load_predictor,
                               make_predictor, predictor_names)
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 FAST = {
     "gcn": dict(hidden=16, layers=2, ensemble=2, epochs=40, patience=20, isomorphs=1),

@@ -14,7 +14,7 @@ from gcnas.predictors import GBTPredictor, load_predictor, make_predictor
 from gcnas.predictors.gbt import forest_arrays, forest_predict
 from gcnas.predictors.mlp import one_hot_matrix
 from gcnas.predictors.persist import pickle_imports
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 TINY = {
     "gcn": dict(hidden=8, layers=1, ensemble=2, epochs=3, isomorphs=0, cost_feature=False),

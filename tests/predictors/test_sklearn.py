@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from gcnas.predictors import kendall_tau, make_predictor, predictor_names
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 # the cheapest settings of each model, and one parameter to grid-search over
 TINY = {

@@ -12,8 +12,9 @@ from gcnas.predictors import GBTPredictor, GCNPredictor, MLPPredictor, kendall_t
 from gcnas.predictors.cells import CostFeatures, TableFeatures, resolve_space
 from gcnas.predictors.gcn import DirectedGCN
 from gcnas.predictors.graph import space_graphs, space_node_features
-from gcnas.space import NB201Space
-from gcnas.spaces import DartsSpace, one_hot
+from gcnas.spaces.nb201 import NB201Space
+from gcnas.spaces import one_hot
+from gcnas.spaces.darts import DartsSpace
 
 SPACE = DartsSpace()
 TINY_GCN = dict(hidden=16, layers=2, ensemble=1, epochs=5, cost_feature=False)
@@ -79,14 +80,14 @@ def test_cells_of_another_space_are_refused(cls, genotypes):
     nb201 = NB201Space().sample_many(6, seed=0)
     with pytest.raises(InvalidInputError, match="expected darts architectures"):
         cls(space="darts").fit(nb201, np.arange(6.0))
-    with pytest.raises(InvalidInputError, match="expected Arch values"):
+    with pytest.raises(InvalidInputError, match="expected nb201 architectures"):
         cls().fit(genotypes[:6], np.arange(6.0))
     with pytest.raises(InvalidInputError, match="unknown search space 'nb301'; choose one of nb201, darts"):
         cls(space="nb301").fit(genotypes[:6], np.arange(6.0))
 
 
 def test_isomorphs_are_nb201_only(genotypes):
-    with pytest.raises(InvalidInputError, match="isomorphs=2 adds NAS-Bench-201's isomorphic twins"):
+    with pytest.raises(InvalidInputError, match="isomorphs=2 adds isomorphic twins.*cannot be listed"):
         GCNPredictor(space="darts", isomorphs=2, **TINY_GCN).fit(genotypes[:10], np.arange(10.0))
 
 
@@ -98,12 +99,12 @@ def test_nb201_by_name_is_the_default(space):
     default = GCNPredictor(seed=0, **options).fit(archs[:20], y[:20]).predict(archs[20:])
     named = GCNPredictor(seed=0, space=space, **options).fit(archs[:20], y[:20]).predict(archs[20:])
     assert np.array_equal(default, named)
-    assert resolve_space(space) is None
+    assert resolve_space(space) == resolve_space(None) == NB201Space()
 
 
 def test_several_graphs_path_matches_the_single_graph_path():
     torch.manual_seed(0)
-    net = DirectedGCN(hidden=8, layers=2, graph_features=1).eval()
+    net = DirectedGCN(hidden=8, layers=2, graph_features=1, node_features=15).eval()
     x, adjacency = torch.rand(5, 8, 15), (torch.rand(5, 8, 8) > 0.6).float().triu(1)
     extra = torch.rand(5, 1)
     single = net(x, adjacency, extra)
@@ -222,3 +223,15 @@ def test_cost_features_are_the_space_costs(genotypes):
     np.testing.assert_allclose(values, np.log([[costs["params"], costs["flops"]]]))
     archs = NB201Space().sample_many(3, seed=0)
     assert CostFeatures(names=("params",), log=False)(archs).shape == (3, 1)
+
+
+def test_gp_reads_any_space_and_saves_it_by_name(genotypes, tmp_path):
+    from gcnas.predictors import GPPredictor, load_predictor
+    from gcnas.spaces import get_space
+
+    y = np.arange(12.0)
+    model = GPPredictor(seed=0, space=get_space("darts")).fit(genotypes[:12], y)
+    assert model.train_x_.shape == (12, one_hot(SPACE, genotypes[:1]).shape[1])
+    loaded = load_predictor(model.save(tmp_path / "gp.pt"))
+    assert loaded.space == "darts"
+    np.testing.assert_allclose(loaded.predict(genotypes[12:15]), model.predict(genotypes[12:15]))

@@ -10,7 +10,7 @@ import pytest
 from gcnas.data import BenchmarkTable
 from gcnas.exceptions import DataNotFoundError, GcnasError, InvalidInputError
 from gcnas.predictors import LookupTable, Truth, parse_truth
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 ARCHS = [Arch.from_code(c) for c in range(0, 4000, 100)]  # 40 cells
 ACC = np.linspace(60.0, 95.0, len(ARCHS))

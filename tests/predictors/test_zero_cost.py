@@ -8,7 +8,7 @@ import torch
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.zero_cost import jacov, naswot, synflow, zero_cost_scores
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 SHAPE = dict(channels=4, cells=1)
 CONV = Arch((3,) * 6)
@@ -49,5 +49,5 @@ def test_scores_for_many_cells_and_bad_names(images):
     assert scores["synflow"][0] == synflow(CONV, image_size=8, **SHAPE)
     with pytest.raises(InvalidInputError, match="unknown zero-cost proxy"):
         zero_cost_scores([CONV], images, proxies=["grasp"])
-    with pytest.raises(InvalidInputError, match="must be an Arch"):
+    with pytest.raises(InvalidInputError, match="must be a nb201 architecture"):
         synflow("|nor_conv_3x3~0|")

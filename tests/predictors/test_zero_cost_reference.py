@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from gcnas.predictors.features import cell_features
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 
 

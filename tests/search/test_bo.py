@@ -4,7 +4,7 @@ import pytest
 from gcnas.data import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.search import BayesianOptimization, CallableObjective, Constraint, TableObjective, run_search
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

@@ -7,7 +7,7 @@ import pytest
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.search import CallableObjective, Observations, RandomSearch, RegularizedEvolution, run_search
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 # Cells at least four op changes apart: a one-op child has exactly one of them as parent.
 UNIFORM = [Arch((op,) * 6) for op in range(5)]

@@ -12,7 +12,7 @@ from gcnas.encoders import graph_statistics
 from gcnas.exceptions import InvalidInputError
 from gcnas.search import ConcatFeatures, EmbeddingFeatures, make_features, onehot_features, stats_features
 from gcnas.search.features import FeatureMap
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 ARCHS = [Arch.from_code(c) for c in (7, 4000, 15624)]
 

@@ -6,7 +6,7 @@ from gcnas.data.store import Trial
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, GcnasError
 from gcnas.search import RandomSearch, SearchResult, TableObjective, run_search
 from gcnas.search.history import study_config_name
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 
 def _study(small_table, store):

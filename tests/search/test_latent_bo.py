@@ -5,7 +5,7 @@ from gcnas.data import RunStore
 from gcnas.encoders import Arch2Vec
 from gcnas.exceptions import InvalidInputError
 from gcnas.search import CallableObjective, LatentSpaceBO, run_search
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

@@ -7,7 +7,7 @@ from gcnas.data import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.search import CallableObjective, Constraint, LUTObjective, TableObjective
 from gcnas.search.specs import cost_objective
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 
 def test_table_objective_reads_column_and_nan_for_missing(small_table):
@@ -55,7 +55,7 @@ def test_lut_objective_needs_a_lut(tmp_path):
 
 
 def test_cost_objective_uses_hardware_cost_table():
-    from gcnas.hardware import network_costs
+    from gcnas.spaces.nb201.counts import network_costs
 
     archs = [Arch.from_code(c) for c in (0, 777, 15624)]
     params = cost_objective("params")

@@ -21,7 +21,7 @@ from gcnas.search import (BayesianOptimization, CallableObjective, LatentSpaceBO
                           RandomSearch, TableObjective, make_searcher, run_search)
 from gcnas.search.history import study_config_name
 from gcnas.search.specs import cost_objective, objective_from_spec
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -239,7 +239,7 @@ def full_run(tmp_path_factory):
     the benchmark CSV of those cells: ``(store, csv)``."""
     from gcnas.data import BenchmarkTable
     from gcnas.predictors import make_predictor
-    from gcnas.space import NB201Space
+    from gcnas.spaces.nb201 import NB201Space
 
     folder = tmp_path_factory.mktemp("full_run")
     archs = NB201Space().sample_many(40, np.random.default_rng(0))

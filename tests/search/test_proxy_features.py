@@ -8,11 +8,11 @@ import pytest
 from gcnas.data import RunStore
 from gcnas.data.table_specs import open_table
 from gcnas.exceptions import InvalidInputError
-from gcnas.hardware import network_costs_many
+from gcnas.spaces.nb201.counts import network_costs_many
 from gcnas.predictors.features import ProxySettings
 from gcnas.search import BayesianOptimization, TableObjective, make_features, onehot_features, run_search
 from gcnas.search.features import ConcatFeatures, ProxyFeatures
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 CANONICAL = [a for a in NB201Space().all_archs() if a.is_canonical()]
 # two isomorphic cells: node 1 is node 0 (a skip), so a 1x1 convolution of either is one function

@@ -15,7 +15,7 @@ from gcnas.exceptions import InvalidInputError
 from gcnas.search import (CallableObjective, Constraint, Observations, RandomSearch, ReinforceSearch, TableObjective,
                           make_searcher, run_search)
 from gcnas.search.reinforce import Controller, penalised_reward
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 # An additive score (one weight per edge and op) whose best op is clearly best on every edge.
 WEIGHTS = np.random.default_rng(7).normal(size=(6, 5))

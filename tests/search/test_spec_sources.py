@@ -11,7 +11,7 @@ from gcnas.exceptions import DataNotFoundError, InvalidInputError
 from gcnas.predictors import parse_truth
 from gcnas.search import RandomSearch, TableObjective, run_search
 from gcnas.search.specs import cost_objective, objective_from_spec
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 
 
 @pytest.fixture(scope="module")

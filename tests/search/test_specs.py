@@ -10,7 +10,7 @@ from gcnas.data import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.search import CostObjective, LUTObjective, PredictorObjective, TableObjective
 from gcnas.search.specs import COST_NAMES, cost_objective, objective_from_spec
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 
 ARCHS = [Arch.from_code(c) for c in (3, 500, 15000)]
 

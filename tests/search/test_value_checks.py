@@ -14,7 +14,7 @@ from gcnas.data import BenchmarkTable, RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.parallel import make_executor
 from gcnas.search import CallableObjective, RandomSearch, Study, TableObjective, ToldObjective, run_search
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 
 CELLS = [Arch.from_code(code) for code in range(0, 15625, 311)]   # 51 cells, spread over the space
 

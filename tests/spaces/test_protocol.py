@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.spaces import DartsSpace, Decision, SearchSpace, SpaceGraph, check_decisions, one_hot
+from gcnas.spaces import Decision, SearchSpace, SpaceGraph, check_decisions, get_space, one_hot
+from gcnas.spaces.darts import DartsSpace
 
 
-@pytest.mark.parametrize("name", ["gcnas.spaces", "gcnas.spaces.darts"])
+@pytest.mark.parametrize("name", ["gcnas.spaces", "gcnas.spaces.darts", "gcnas.spaces.nb201"])
 def test_every_exported_name_exists(name):
     module = importlib.import_module(name)
     missing = [attr for attr in module.__all__ if not hasattr(module, attr)]
@@ -39,14 +40,36 @@ def test_decision_validates():
         Decision("", ("x",))
 
 
+@pytest.mark.parametrize("name", ["nb201", "darts"])
+def test_decision_index_round_trips(name):
+    from gcnas.spaces import decision_index, from_decision_index
+
+    space = get_space(name)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        arch = space.sample(rng)
+        assert space.key(from_decision_index(space, decision_index(space, arch))) == space.key(arch)
+    with pytest.raises(InvalidInputError, match="decision index"):
+        from_decision_index(space, -1)
+
+
+def test_decision_index_of_nb201_is_the_cell_code():
+    from gcnas.spaces import decision_index
+    from gcnas.spaces.nb201 import Arch
+
+    space = get_space("nb201")
+    assert all(decision_index(space, Arch.from_code(c)) == c for c in (0, 1, 7, 3124, 15624))
+
+
 def test_space_graph_node_ids():
     features = np.eye(3, dtype=np.float32)[[2, 0, 1]]
     g = SpaceGraph(np.zeros((3, 3), np.uint8), features)
     assert g.node_ids.tolist() == [2, 0, 1] and g.num_nodes == 3
 
 
-def test_darts_space_satisfies_the_protocol():
-    assert isinstance(DartsSpace(), SearchSpace)
+@pytest.mark.parametrize("name", ["nb201", "darts"])
+def test_builtin_spaces_satisfy_the_protocol(name):
+    assert isinstance(get_space(name), SearchSpace)
 
 
 def test_check_decisions_names_the_bad_value():
@@ -75,7 +98,10 @@ def test_one_hot_has_one_one_per_decision_at_the_chosen_value():
 @pytest.mark.parametrize("module", ["gcnas.spaces.protocol", "gcnas.spaces.counts", "gcnas.spaces.darts.genotype",
                                     "gcnas.spaces.darts.conversions", "gcnas.spaces.darts.encodings",
                                     "gcnas.spaces.darts.primitives", "gcnas.spaces.darts.network",
-                                    "gcnas.spaces.darts.space", "gcnas.spaces.darts.supernet"])
+                                    "gcnas.spaces.darts.space", "gcnas.spaces.darts.supernet",
+                                    "gcnas.spaces.nb201.space", "gcnas.spaces.nb201.counts",
+                                    "gcnas.spaces.nb201.primitives", "gcnas.spaces.nb201.network",
+                                    "gcnas.spaces.conformance"])
 def test_docstring_examples_run(module):
     import doctest
 

@@ -32,8 +32,8 @@ from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.registry import Registry
-from gcnas.space import EDGES, OPS, Arch
-from gcnas.supernet.supernet import DiscreteRoute
+from gcnas.spaces.nb201 import EDGES, OPS, Arch
+from gcnas.spaces.nb201.supernet import DiscreteRoute
 
 __all__ = ["Strategy", "Uniform", "GAEA", "DARTS", "SNAS", "NASP", "STRATEGIES", "make_strategy", "register_strategy"]
 
@@ -257,7 +257,7 @@ class Uniform(Strategy):
         if self._pool is None:
             import numpy as np
 
-            from gcnas.space import NB201Space
+            from gcnas.spaces.nb201 import NB201Space
 
             representatives = np.unique(NB201Space().canonical_codes())
             allowed = set(self.allowed.tolist())

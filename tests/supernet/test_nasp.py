@@ -10,11 +10,12 @@ import torch.nn.functional as F
 
 from gcnas.cli import main
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import Arch, NB201Space
-from gcnas.supernet import SuperNet, Uniform, checkpoint_path, make_strategy, train_supernet
-from gcnas.supernet.network import live_edges
+from gcnas.spaces.nb201 import Arch, NB201Space
+from gcnas.supernet import Uniform, checkpoint_path, make_strategy, train_supernet
+from gcnas.spaces.nb201 import SuperNet
+from gcnas.spaces.nb201.network import live_edges
 from gcnas.supernet.strategies import NASP
-from gcnas.supernet.supernet import DiscreteRoute, SearchCell
+from gcnas.spaces.nb201.supernet import DiscreteRoute, SearchCell
 from tests.supernet.conftest import TINY
 
 PLANTED = Arch.from_string("|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|avg_pool_3x3~2|")

@@ -17,7 +17,8 @@ import pytest
 import torch
 
 import gcnas.supernet.checkpoint as checkpoint
-from gcnas.supernet import SuperNet, make_strategy, train_supernet
+from gcnas.supernet import make_strategy, train_supernet
+from gcnas.spaces.nb201 import SuperNet
 from tests.supernet.conftest import TINY
 
 OLD = importlib.import_module("tests.supernet.frozen_strategies_107fe74")

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import Arch, NB201Space
-from gcnas.supernet import build_network, make_op
-from gcnas.supernet.network import live_edges
+from gcnas.spaces.nb201 import Arch, NB201Space
+from gcnas.spaces.nb201 import build_network, make_op
+from gcnas.spaces.nb201.network import live_edges
 
 ALL_CONV3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 

@@ -8,7 +8,7 @@ import torch
 from gcnas.data import RunStore
 from gcnas.data.images import ImageSplit
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import Arch, NB201Space
+from gcnas.spaces.nb201 import Arch, NB201Space
 from gcnas.supernet import evaluate, sample_subnets, score_subnet, train_standalone, train_supernet
 from tests.supernet.conftest import TINY
 

@@ -12,7 +12,7 @@ from gcnas.data import RunStore
 from gcnas.data.store import DB_NAME
 from gcnas.exceptions import DataNotFoundError, InvalidInputError
 from gcnas.parallel import make_executor
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 from gcnas.supernet import (ScoringSource, checkpoint_path, load_supernet, sample_subnets, sample_subnets_sharded,
                             train_supernet)
 from tests.supernet.conftest import TINY

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import Arch
+from gcnas.spaces.nb201 import Arch
 from gcnas.supernet import GAEA, SNAS, STRATEGIES, Uniform, make_strategy, train_supernet
 from tests.supernet.conftest import TINY
 
@@ -30,14 +30,14 @@ def test_uniform_draws_are_seeded_and_cover_ops():
 def test_canonical_sampling_draws_isomorphism_classes_uniformly():
     import numpy as np
 
-    from gcnas.space import NB201Space
+    from gcnas.spaces.nb201 import NB201Space
 
     strategy = Uniform(sampling="canonical", seed=1)
     draws = [strategy.route() for _ in range(3000)]
     assert all(d.is_canonical() for d in draws)
     # raw codes over-draw the functions that have many codes (dead edges), e.g. the cells with
     # no live path to the output (0.8% of codes, 1 of 6,466 classes)
-    from gcnas.supernet.network import live_edges
+    from gcnas.spaces.nb201.network import live_edges
 
     raw = Uniform(seed=1)
     raw_draws = [raw.route() for _ in range(3000)]

@@ -15,6 +15,7 @@ from gcnas.data.images import ImageDataset, ImageSplit
 from gcnas.exceptions import InvalidInputError
 from gcnas.spaces.darts import OPS, Genotype, parse_genotype
 from gcnas.spaces.darts.primitives import PRIMITIVES
+from gcnas.spaces import get_space
 from gcnas.spaces.darts.supernet import DartsSuperNet, ScaledPath, path_indices
 from gcnas.supernet import STRATEGIES, NASP, Uniform, load_supernet, make_strategy, train_supernet
 
@@ -82,8 +83,9 @@ def test_darts_run_resumes_and_loads_with_its_supernet(digits8, tmp_path):
 
     loaded = load_supernet(tmp_path / "whole", supernet=DartsSuperNet)
     assert isinstance(loaded.supernet, DartsSuperNet) and loaded.config["space"] == "darts"
+    assert isinstance(load_supernet(tmp_path / "whole").supernet, DartsSuperNet)   # the run's space decides
     with pytest.raises(InvalidInputError, match="'darts' space.*supernet=DartsSuperNet"):
-        load_supernet(tmp_path / "whole")                      # the NB201 default refuses a DARTS run
+        load_supernet(tmp_path / "whole", supernet=get_space("nb201").supernet_class())   # another space's class
     with pytest.raises(InvalidInputError, match="trained with space='darts', not 'nb201'"):
         train_supernet(tmp_path / "whole", strategy="uniform", data=digits8, resume=True,
                        **{**SETTINGS, "supernet": None, "epochs": 2})

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import Arch, NB201Space
-from gcnas.supernet import SuperNet
+from gcnas.spaces.nb201 import Arch, NB201Space
+from gcnas.spaces.nb201 import SuperNet
 
 
 def test_single_path_equals_one_hot_mixture():

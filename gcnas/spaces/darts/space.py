@@ -183,6 +183,12 @@ class DartsSpace:
 
         return NetworkCIFAR(arch, **shape)
 
+    def supernet_class(self) -> type:
+        """The weight-sharing supernet of this space (:class:`~gcnas.spaces.darts.supernet.DartsSuperNet`; imports torch)."""
+        from gcnas.spaces.darts.supernet import DartsSuperNet
+
+        return DartsSuperNet
+
     def costs(self, arch: Genotype, *, shape: str = "nb301", input_size: int = 32,
               rule: str = "torchstat") -> dict[str, float]:
         """Params and FLOPs of ``arch``'s network, in millions (cached per genotype).

@@ -2,7 +2,7 @@
 
 Module and attribute names follow the official implementation (``xautodl``:
 ``ReLUConvBN.op``, ``ResNetBasicblock.conv_a/conv_b/downsample``), so the parameter
-names of :func:`gcnas.supernet.build_network` match the official network's and a state
+names of :func:`gcnas.spaces.nb201.network.build_network` match the official network's and a state
 dict moves between the two unchanged. Inside a NAS-Bench-201 cell every edge keeps the
 channel count and the resolution, so ``skip_connect`` is the identity and the pooling
 needs no 1x1 pre-processing.
@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import OPS
+from gcnas.spaces.nb201.space import OPS
 
 __all__ = ["ReLUConvBN", "Zero", "Identity", "AvgPool", "ResNetBasicblock", "make_op"]
 
@@ -106,7 +106,7 @@ def make_op(name: str, channels: int, affine: bool = True, track_running_stats: 
     """One candidate operation of a cell edge.
 
     Args:
-        name: One of :data:`gcnas.space.OPS`.
+        name: One of :data:`gcnas.spaces.nb201.OPS`.
         channels: Channels in and out (a cell keeps them).
         affine: Whether BatchNorm layers have a learnable scale and shift.
         track_running_stats: Whether BatchNorm layers keep running statistics.

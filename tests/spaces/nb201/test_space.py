@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gcnas.space import EDGES, NODE_TYPES, NUM_ARCHS, OPS, Arch, NB201Space, Space
+from gcnas.spaces.nb201 import EDGES, NODE_TYPES, NUM_ARCHS, OPS, Arch, NB201Space, Space
 
 BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 
@@ -138,7 +138,7 @@ def test_code_string_round_trip_property(code):
 
 
 def test_live_graph_batched_equals_single():
-    from gcnas.space import NB201Space, live_adjacency
+    from gcnas.spaces.nb201 import NB201Space, live_adjacency
 
     archs = NB201Space().sample_many(40, seed=3)
     graphs = [a.to_graph() for a in archs]

@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import EDGES, OPS, Arch
-from gcnas.supernet.ops import ResNetBasicblock, make_op
+from gcnas.spaces.nb201.space import EDGES, OPS, Arch
+from gcnas.spaces.nb201.primitives import ResNetBasicblock, make_op
 
 __all__ = ["MacroNetwork", "InferCell", "NB201Network", "build_network", "live_edges"]
 
@@ -27,10 +27,10 @@ def live_edges(ops: tuple[int, ...]) -> list[int]:
     the output (and every gradient) unchanged.
 
     Args:
-        ops: The six op ids of the cell, in :data:`gcnas.space.EDGES` order.
+        ops: The six op ids of the cell, in :data:`gcnas.spaces.nb201.EDGES` order.
 
     Returns:
-        Indices into :data:`gcnas.space.EDGES`, sorted.
+        Indices into :data:`gcnas.spaces.nb201.EDGES`, sorted.
     """
     needed = {3}
     live: list[int] = []

@@ -20,9 +20,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import EDGES, OPS, Arch
-from gcnas.supernet.network import MacroNetwork, live_edges, run_cell
-from gcnas.supernet.ops import make_op
+from gcnas.spaces.nb201.space import EDGES, OPS, Arch
+from gcnas.spaces.nb201.network import MacroNetwork, live_edges, run_cell
+from gcnas.spaces.nb201.primitives import make_op
 
 __all__ = ["DiscreteRoute", "NB201Routes", "SearchCell", "SuperNet"]
 
@@ -63,8 +63,8 @@ class DiscreteRoute:
 class NB201Routes:
     """The routes of the NAS-Bench-201 supernet, as the strategies use them (their ``RouteSpace``).
 
-    A path is an :class:`~gcnas.space.Arch`; weights are ``(6, 5)``, one row per edge of
-    :data:`~gcnas.space.EDGES`, one column per op of :data:`~gcnas.space.OPS`.
+    A path is an :class:`~gcnas.spaces.nb201.Arch`; weights are ``(6, 5)``, one row per edge of
+    :data:`~gcnas.spaces.nb201.EDGES`, one column per op of :data:`~gcnas.spaces.nb201.OPS`.
 
     Example:
         >>> routes = NB201Routes()
@@ -127,7 +127,7 @@ class NB201Routes:
         if key not in self._pools:
             import numpy as np
 
-            from gcnas.space import NB201Space
+            from gcnas.spaces.nb201 import NB201Space
 
             representatives = np.unique(NB201Space().canonical_codes())
             keep = [int(c) for c in representatives if set(Arch.from_code(int(c)).ops) <= set(key)]

@@ -1,6 +1,6 @@
 """Exact parameter and FLOP counts of the NAS-Bench-201 network, layer by layer.
 
-The network (``TinyNetwork`` of NAS-Bench-201, rebuilt by :func:`gcnas.supernet.build_network`)
+The network (``TinyNetwork`` of NAS-Bench-201, rebuilt by :func:`gcnas.spaces.nb201.network.build_network`)
 is a 3x3 conv stem, three stages of ``cells`` cells with ``C``, ``2C`` and ``4C`` channels
 separated by two residual reduction blocks, then BN-ReLU, global pooling and a linear
 classifier. Every edge of a cell keeps its channel count and resolution, so each edge's
@@ -25,25 +25,15 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import EDGES, OPS, Arch
+from gcnas.spaces.nb201.space import EDGES, OPS, Arch
 
 __all__ = [
-    "DATASETS",
     "Layer",
-    "dataset_shape",
     "network_costs",
     "network_costs_many",
     "network_layers",
     "op_counts",
 ]
-
-DATASETS: dict[str, tuple[int, int]] = {
-    "cifar10": (10, 32),
-    "cifar100": (100, 32),
-    "imagenet16-120": (120, 16),
-}
-"""Dataset name -> ``(num_classes, input_size)`` as NAS-Bench-201 trains it."""
-
 
 class Layer(NamedTuple):
     """What one layer of the network does for one image (batch 1).
@@ -63,21 +53,6 @@ class Layer(NamedTuple):
     reads: int
     writes: int
     elementwise: int
-
-
-def dataset_shape(dataset: str) -> tuple[int, int]:
-    """``(num_classes, input_size)`` of a NAS-Bench-201 dataset name.
-
-    Args:
-        dataset: ``cifar10``, ``cifar100`` or ``imagenet16-120`` (any case).
-
-    Returns:
-        The class count and the square input size.
-    """
-    key = str(dataset).lower()
-    if key not in DATASETS:
-        raise InvalidInputError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
-    return DATASETS[key]
 
 
 def _conv(name: str, c_in: int, c_out: int, h_in: int, kernel: int, stride: int,
@@ -201,7 +176,7 @@ def network_costs_many(archs: Sequence[Arch], *, channels: int = 16, cells: int 
         ``{"params_m": (n,), "flops_m": (n,)}`` float64, in millions.
 
     Example:
-        >>> from gcnas.space import NB201Space
+        >>> from gcnas.spaces.nb201 import NB201Space
         >>> table = network_costs_many(NB201Space().all_archs())
         >>> float(table["params_m"].max())
         1.531546
