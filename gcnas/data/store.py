@@ -54,7 +54,7 @@ import numpy as np
 
 from gcnas.exceptions import (CorruptFileError, DataNotFoundError, GcnasError, InvalidInputError, Notice,
                               SchemaError)
-from gcnas.spaces.registry import get_space, space_name
+from gcnas.spaces.registry import DEFAULT_SPACE, get_space, space_name
 
 __all__ = ["RunStore", "Sample", "Trial", "SCHEMA_VERSION", "DEFAULT_SPACE", "class_representatives",
            "StoreConflictError", "StoreNotice", "StudyLockedError", "atomic_write", "legacy_study_file"]
@@ -64,7 +64,6 @@ SCHEMA_VERSION = 3
 3: the run's space in ``meta``, rows keyed by the architecture's text (``arch``, ``key``) instead of
 NAS-Bench-201's integer ``code``."""
 DB_NAME = "gcnas.sqlite"
-DEFAULT_SPACE = "nb201"
 """The space of a run created without naming one, and of every store written before schema 3."""
 LEGACY_SPACE = "nb201"
 """The space of stores of schema 1 and 2: their integer codes are read with ``get_space(LEGACY_SPACE).parse``."""

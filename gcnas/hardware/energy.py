@@ -25,12 +25,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.spaces import get_space
+from gcnas.spaces import DEFAULT_SPACE, get_space
 
 __all__ = ["EnergyModel", "PRESETS", "estimate_energy"]
 
 
-SPACE = "nb201"
+SPACE = DEFAULT_SPACE
 """The default space whose networks the model weighs (through the registry); it must offer ``layer_sums``."""
 
 

@@ -50,11 +50,11 @@ from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputEr
 from gcnas.data.images import dataset_shape
 from gcnas.hardware.energy import EnergyModel
 from gcnas.hardware.latency import measurement_key
-from gcnas.spaces import costs_many, get_space
+from gcnas.spaces import DEFAULT_SPACE, costs_many, get_space
 
 __all__ = ["check_costs", "cost_table", "costs", "LATENCY_SPECS", "ENERGY_SPECS"]
 
-SPACE = "nb201"
+SPACE = DEFAULT_SPACE
 """The default space of :func:`cost_table` (through the registry); the published tables are NAS-Bench-201's."""
 
 

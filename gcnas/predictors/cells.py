@@ -30,12 +30,11 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.spaces import SearchSpace, get_space, space_name
+from gcnas.spaces import DEFAULT_SPACE, SearchSpace, get_space, space_name
 
 __all__ = ["DEFAULT_SPACE", "resolve_space", "check_cells", "feature_matrix", "key_classes", "CostFeatures",
            "TableFeatures", "SpaceInputs"]
 
-DEFAULT_SPACE = "nb201"
 """The space a predictor reads when its ``space`` is None (by name, through the registry)."""
 
 

@@ -23,11 +23,11 @@ from gcnas.data.store import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.zero_cost import ZERO_COST_PROXIES, jacov, naswot, synflow
 from gcnas.progress import progress as show_progress
-from gcnas.spaces import costs_many, get_space
+from gcnas.spaces import DEFAULT_SPACE, costs_many, get_space
 
 __all__ = ["CELL_FEATURES", "DEFAULT_CELL_FEATURES", "ProxySettings", "cell_features", "parse_feature_names"]
 
-SPACE = "nb201"
+SPACE = DEFAULT_SPACE
 """The space whose cells the features describe (through the registry); ``ProxySettings`` is its network's shape."""
 
 COUNTED = ("params", "flops")

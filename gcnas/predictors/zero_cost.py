@@ -29,12 +29,11 @@ from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.progress import progress as show_progress
-from gcnas.spaces import get_space
+from gcnas.spaces import DEFAULT_SPACE, get_space
 
 __all__ = ["synflow", "naswot", "jacov", "zero_cost_scores", "ZERO_COST_PROXIES"]
 
 
-DEFAULT_SPACE = "nb201"
 """The space whose network the proxies score (through the registry); ``channels`` / ``cells`` name its shape."""
 
 

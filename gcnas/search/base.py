@@ -28,7 +28,7 @@ import numpy as np
 from gcnas.exceptions import InvalidInputError
 from gcnas.registry import Registry
 from gcnas.search.pool import CandidatePool
-from gcnas.spaces import SearchSpace, get_space
+from gcnas.spaces import DEFAULT_SPACE, SearchSpace, get_space
 
 __all__ = ["Observations", "Searcher", "register_searcher", "make_searcher", "searcher_names", "resolve_space",
            "DEFAULT_SPACE"]
@@ -36,7 +36,6 @@ __all__ = ["Observations", "Searcher", "register_searcher", "make_searcher", "se
 Arch = Any
 """A cell of the searcher's space (the space's architecture type)."""
 
-DEFAULT_SPACE = "nb201"
 """The space of a searcher built without ``space=``."""
 
 

@@ -21,7 +21,10 @@ from typing import Any, Callable
 
 from gcnas.exceptions import InvalidInputError
 
-__all__ = ["get_space", "register_space", "space_names", "space_name"]
+__all__ = ["DEFAULT_SPACE", "get_space", "register_space", "space_names", "space_name"]
+
+DEFAULT_SPACE = "nb201"
+"""The space of a run, a predictor or a searcher that names none (NAS-Bench-201)."""
 
 BUILTIN_SPACES: dict[str, str] = {
     "nb201": "gcnas.spaces.nb201.space:NB201Space",

@@ -28,7 +28,7 @@ from gcnas.data.store import atomic_write
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
 from gcnas.progress import progress as show_progress
 from gcnas.supernet.checkpoint import resolve_device
-from gcnas.spaces import decision_index, get_space
+from gcnas.spaces import DEFAULT_SPACE, decision_index, get_space
 from gcnas.supernet.score import evaluate
 
 __all__ = ["TrainedModel", "train_standalone", "train_model", "load_model", "model_path", "partial_path",
@@ -45,7 +45,7 @@ STRICT_SETTINGS: tuple[str, ...] = ("dataset", "image_size", "num_classes", "cha
 EpochCallback = Callable[[dict[str, Any]], None]
 
 
-SPACE = "nb201"
+SPACE = DEFAULT_SPACE
 """The space whose networks are trained here (through the registry; ``channels`` / ``cells`` name its shape)."""
 
 

@@ -34,12 +34,11 @@ from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.registry import Registry
-from gcnas.spaces import get_space
+from gcnas.spaces import DEFAULT_SPACE, get_space
 
 __all__ = ["RouteSpace", "Strategy", "Uniform", "GAEA", "DARTS", "SNAS", "NASP", "STRATEGIES", "make_strategy",
            "register_strategy"]
 
-DEFAULT_SPACE = "nb201"
 """The space whose supernet a strategy trains when given none (through the registry)."""
 
 P = TypeVar("P")

@@ -8,7 +8,6 @@ sends it to the other ranks, so only rank 0's machine needs the run directory).
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import os
@@ -23,18 +22,11 @@ from gcnas.data.images import ImageDataset, load_images
 from gcnas.data.store import RunStore, atomic_write
 from gcnas.exceptions import GcnasError, InvalidInputError
 from gcnas.progress import progress as show_progress
-from gcnas.spaces.nb201.supernet import SuperNet
+from gcnas.spaces import get_space
 from gcnas.supernet.checkpoint import (TrainedSupernet, build_from_config, checkpoint_path, read_checkpoint,
                                        resolve_device, supernet_space, write_checkpoint)
 
-__all__ = ["train_supernet", "STRICT_KEYS", "SUPERNETS", "supernet_class", "checkpoint_space", "load_run_supernet"]
-
-SUPERNETS: dict[str, str] = {
-    "nb201": "gcnas.supernet.supernet:SuperNet",
-    "darts": "gcnas.spaces.darts.supernet:DartsSuperNet",
-}
-"""The weight-sharing supernet of each space that has one: space name -> ``"module:class"``
-(imported on first use, so that naming one does not import the other)."""
+__all__ = ["train_supernet", "STRICT_KEYS", "supernet_class", "checkpoint_space", "load_run_supernet"]
 
 STRICT_KEYS: tuple[str, ...] = ("dataset", "space", "channels", "cells", "num_classes", "strategy",
                                 "strategy_kwargs", "epochs", "seed")
@@ -45,20 +37,20 @@ _MISSING_MEANS = {"space": "nb201"}
 
 
 def supernet_class(space: str) -> Callable[..., torch.nn.Module]:
-    """The supernet class of the space named ``space`` (:data:`SUPERNETS`).
+    """The weight-sharing supernet class of the space named ``space`` (its ``supernet_class()``).
 
     Raises:
-        InvalidInputError: A space without a supernet (the message lists those with one).
+        InvalidInputError: An unknown space, or one without a supernet.
 
     Example:
         >>> supernet_class("darts").__name__
         'DartsSuperNet'
     """
-    if space not in SUPERNETS:
-        raise InvalidInputError(f"the {space!r} space has no weight-sharing supernet here; spaces with one: "
-                                f"{', '.join(SUPERNETS)}")
-    module, _, name = SUPERNETS[space].partition(":")
-    return getattr(importlib.import_module(module), name)
+    resolved = get_space(space)
+    if not callable(getattr(resolved, "supernet_class", None)):
+        raise InvalidInputError(f"the {space!r} space has no weight-sharing supernet: give its space class a "
+                                "supernet_class() method returning one (see docs/spaces.md)")
+    return resolved.supernet_class()
 
 
 def checkpoint_space(run_dir: str | os.PathLike) -> str:
@@ -191,7 +183,7 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
         raise InvalidInputError(f"epochs must be positive, got {epochs}")
     if batch_size < 1:
         raise InvalidInputError(f"batch_size must be positive, got {batch_size}")
-    space = supernet_space(SuperNet if supernet is None else supernet)
+    space = supernet_space(supernet_class("nb201") if supernet is None else supernet)
     run_dir = Path(run_dir)
     rank, world, created_group = _distributed()
     device_ = resolve_device(device)

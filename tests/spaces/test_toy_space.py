@@ -81,8 +81,6 @@ def test_a_gcn_learns_the_number_of_convolutions_and_saves_by_name(chain, tmp_pa
     assert np.allclose(load_predictor(path).predict(held), predicted)
 
 
-@pytest.mark.xfail(strict=True, reason="hook for the lead: needs H3's search over any space (issue 23); "
-                                       "when it passes, drop this marker")
 def test_a_search_finds_a_chain_of_three_convolutions(chain):
     from gcnas.search import RegularizedEvolution, run_search
     from gcnas.search.objectives import CallableObjective
