@@ -18,6 +18,7 @@ re-encodes the cells one decision away and moves to the one whose embedding is n
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import os
 import time
@@ -43,6 +44,7 @@ _SCHEDULES = ("cosine", "constant")
 _FINAL_LR_SHARE = 0.05
 _PADDING = -100  # node type of padding (cross_entropy's ignore_index)
 _SAME = 1e-4     # embeddings closer than this (L2) are taken as the same cell's
+_BEAM = 32       # the decoder's likeliest decision vectors that decode tries before its local search
 
 
 def _cell_type(space: SearchSpace[Any]) -> type:
@@ -406,11 +408,13 @@ class Arch2Vec:
 
         Embeddings ``(n, embedding_dim)`` (as :meth:`encode` returns them) are decoded by
         the decision decoder (each decision its most likely value, ``space.from_decisions``)
-        and then, with ``refine``, by a local search: at most ``refine_steps`` times, the
-        cells one decision away are encoded and the nearest to ``z`` taken, until none is
-        nearer or one encodes to ``z`` itself. An embedding of a cell thus decodes to
-        that cell whenever the decoder gets within a few decisions of it, and any other
-        point to a cell whose embedding is locally nearest.
+        and then, with ``refine``, unless that cell encodes to ``z`` already: the decoder's
+        32 likeliest other vectors (up to three decisions changed) are encoded and the
+        nearest to ``z`` kept, then a local search, at most ``refine_steps`` times, encodes
+        the cells one decision away and moves to the nearest, until none is nearer or one
+        encodes to ``z`` itself. An embedding of a cell thus decodes to that cell whenever
+        the decoder gets within a few decisions of it, and any other point to a cell whose
+        embedding is locally nearest.
 
         Node latents ``(n, G, N, latent_dim)`` (as :meth:`encode_nodes` returns them;
         ``(n, N, latent_dim)`` when ``G`` is 1) are decoded by the node decoder: starting
@@ -452,7 +456,7 @@ class Arch2Vec:
         values = self._head_values(z)
         archs = [self.space_.from_decisions(v) for v in values]
         if refine and self.refine_steps:
-            archs, found = self._refine(z.numpy(), values, archs)
+            archs, found = self._refine(z.numpy(), values, archs, self._head_log_probs(z))
         else:
             found = np.linalg.norm(self.encode(archs) - z.numpy(), axis=1) < _SAME
         return (archs, found) if return_valid else archs
@@ -462,11 +466,35 @@ class Arch2Vec:
         blocks = self.head_(z)
         return torch.stack([b.argmax(-1) for b in blocks], 1).tolist()
 
-    def _refine(self, z: np.ndarray, values: list[list[int]], archs: list[Any]) -> tuple[list[Any], np.ndarray]:
-        """Local search over single-decision changes towards the cell whose embedding is nearest ``z``."""
+    def _head_log_probs(self, z: torch.Tensor) -> list[np.ndarray]:
+        """Per decision, ``(n, size)`` log-probabilities of the decision decoder."""
+        self.head_.eval()
+        return [torch.log_softmax(block, -1).numpy() for block in self.head_(z)]
+
+    def _refine(self, z: np.ndarray, values: list[list[int]], archs: list[Any],
+                log_probs: list[np.ndarray] | None = None) -> tuple[list[Any], np.ndarray]:
+        """Towards the cell whose embedding is nearest ``z``: the best of the decoder's likeliest vectors, then
+        a local search over single-decision changes."""
         sizes = [dec.size for dec in self.space_.decisions]
         distance = np.linalg.norm(self.encode(archs) - z, axis=1)
         active = [i for i in range(len(archs)) if distance[i] >= _SAME]
+        if active and log_probs is not None:
+            # The decoder is usually wrong in few decisions, each with a likely runner-up: try its
+            # likeliest vectors first, a move of several decisions at once that single changes miss.
+            owners, starts = [], []
+            for i in active:
+                for vector in _likeliest(values[i], [block[i] for block in log_probs], _BEAM):
+                    starts.append(vector)
+                    owners.append(i)
+            cells = [self.space_.from_decisions(v) for v in starts]
+            gaps = np.linalg.norm(self.encode(cells) - z[owners], axis=1)
+            owners_arr = np.asarray(owners)
+            for i in active:
+                rows = np.flatnonzero(owners_arr == i)
+                best = rows[int(np.argmin(gaps[rows]))]
+                if gaps[best] < distance[i]:
+                    values[i], archs[i], distance[i] = starts[best], cells[best], gaps[best]
+            active = [i for i in active if distance[i] >= _SAME]
         for _ in range(self.refine_steps):
             if not active:
                 break
@@ -659,6 +687,34 @@ class Arch2Vec:
     def __repr__(self) -> str:
         changed = {k: v for k, v in self.get_params().items() if v != type(self)().get_params()[k]}
         return f"Arch2Vec({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+
+def _likeliest(best: list[int], log_probs: list[np.ndarray], width: int) -> list[list[int]]:
+    """Up to ``width`` decision vectors other than ``best``, likeliest first.
+
+    They change at most three decisions, each to one of the ``width`` cheapest
+    single changes (cost: the drop in log-probability from the decision's best value).
+
+    Args:
+        best: The most likely value of every decision.
+        log_probs: Per decision, the ``(size,)`` log-probabilities.
+        width: How many vectors.
+    """
+    singles = sorted((float(lp[best[k]] - lp[v]), k, v) for k, lp in enumerate(log_probs)
+                     for v in range(len(lp)) if v != best[k])[:width]
+    combos = []
+    for size in (1, 2, 3):
+        for group in itertools.combinations(singles, size):
+            if len({k for _, k, _ in group}) == size:
+                combos.append((sum(c for c, _, _ in group), group))
+    combos.sort(key=lambda item: item[0])
+    out = []
+    for _, group in combos[:width]:
+        vector = list(best)
+        for _, k, v in group:
+            vector[k] = v
+        out.append(vector)
+    return out
 
 
 def _graph_rows(cells: torch.Tensor, per_cell: int) -> torch.Tensor:
