@@ -165,13 +165,20 @@ class Arch2Vec:
                "holdout", "seed")
 
     def get_params(self) -> dict[str, Any]:
-        """The constructor arguments (scikit-learn style), the space by its name."""
+        """The constructor arguments (scikit-learn style), a registered space by its name."""
         params = {name: getattr(self, name) for name in self._PARAMS}
-        params["space"] = self._space_name()
+        try:
+            params["space"] = recorded_name(self.space)
+        except InvalidInputError:  # a space that is not registered: kept as given (it cannot be saved)
+            pass
         return params
 
     def _space_name(self) -> str:
-        return recorded_name(self.space)
+        try:
+            return recorded_name(self.space)
+        except InvalidInputError as error:
+            raise InvalidInputError(f"cannot save this Arch2Vec: a checkpoint records its space by name ({error})"
+                                    ) from None
 
     def _validate_params(self) -> None:
         for name, least in (("latent_dim", 1), ("hidden_dim", 1), ("num_layers", 1), ("batch_size", 1),

@@ -19,7 +19,6 @@ share them), so they are meant to be joined with a finer embedding
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Sequence
 
 import numpy as np
@@ -34,7 +33,6 @@ _ZERO = "none"
 _PROBE_CELLS = 16  # cells drawn to find which node types are inputs and outputs
 
 
-@functools.lru_cache(maxsize=8)
 def _op_types(space: Any) -> tuple[int, ...]:
     """The node types that are operations: not ``none``, never an input or the output of a graph."""
     ends = set()
