@@ -7,7 +7,6 @@ import json
 import pytest
 
 from gcnas.cli import main
-from gcnas.space import Arch
 
 
 @pytest.fixture
