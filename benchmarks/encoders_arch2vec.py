@@ -131,6 +131,8 @@ def main() -> None:
     parser.add_argument("--latent-dim", type=int, default=16)
     parser.add_argument("--graph-weight", type=float, default=0.1,
                         help="weight of decoding node types from the graph vector while training (Arch2Vec's)")
+    parser.add_argument("--decision-weight", type=float, default=0.0,
+                        help="weight of naming the decisions from the embedding while training (Arch2Vec's)")
     parser.add_argument("--train-check", type=int, default=0,
                         help="training cells (a seeded subset) whose reconstruction is reported (0: all)")
     parser.add_argument("--roundtrip-cells", type=int, default=0,
@@ -155,7 +157,8 @@ def main() -> None:
     else:
         began, cpu_began = time.perf_counter(), time.process_time()
         encoder = Arch2Vec(latent_dim=args.latent_dim, space=args.space, epochs=args.epochs, seed=args.seed,
-                           sample_size=args.sample_size, graph_weight=args.graph_weight).fit(progress=False)
+                           sample_size=args.sample_size, graph_weight=args.graph_weight,
+                           decision_weight=args.decision_weight).fit(progress=False)
         wall, cpu = time.perf_counter() - began, time.process_time() - cpu_began  # CPU time: what contention hides
         cells = len(encoder.train_cells_) + len(encoder.holdout_cells_)
         report["time"] = [{"what": f"pretrain {args.space}: {cells:,} cells ({len(encoder.train_cells_):,} train), "

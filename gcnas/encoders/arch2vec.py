@@ -111,6 +111,9 @@ class Arch2Vec:
         num_layers: GIN layers.
         beta: Weight of the KL term of the loss (per latent unit, against the
             per-node and per-entry reconstruction terms).
+        decision_weight: Weight, while training the autoencoder, of naming every decision
+            of the space from the cell's embedding (the decision decoder trained jointly, its
+            gradient shaping the embedding); 0 (the default) leaves the autoencoder as it was.
         graph_weight: Weight, while training the autoencoder, of decoding every node's
             type from the graph vector. A little makes the embedding informative and
             smoother; much pulls cells apart (measured in ``docs/encoders.md``).
@@ -140,7 +143,7 @@ class Arch2Vec:
 
     def __init__(self, latent_dim: int = 16, *, space: SearchSpace[Any] | str = "nb201", hidden_dim: int = 128,
                  num_layers: int = 5, beta: float = 0.25, graph_weight: float = 0.1, decoder_epochs: int = 60,
-                 decoder_width: int = 256, refine_steps: int = 8, sample_size: int = 20_000, lr: float = 2e-3,
+                 decoder_width: int = 256, decision_weight: float = 0.0, refine_steps: int = 8, sample_size: int = 20_000, lr: float = 2e-3,
                  schedule: str = "cosine", batch_size: int = 64, epochs: int = 12, holdout: float = 0.1,
                  seed: int = 0) -> None:
         self.latent_dim = latent_dim
@@ -151,6 +154,7 @@ class Arch2Vec:
         self.graph_weight = graph_weight
         self.decoder_epochs = decoder_epochs
         self.decoder_width = decoder_width
+        self.decision_weight = decision_weight
         self.refine_steps = refine_steps
         self.sample_size = sample_size
         self.lr = lr
@@ -161,7 +165,7 @@ class Arch2Vec:
         self.seed = seed
 
     _PARAMS = ("latent_dim", "space", "hidden_dim", "num_layers", "beta", "graph_weight", "decoder_epochs",
-               "decoder_width", "refine_steps", "sample_size", "lr", "schedule", "batch_size", "epochs",
+               "decoder_width", "decision_weight", "refine_steps", "sample_size", "lr", "schedule", "batch_size", "epochs",
                "holdout", "seed")
 
     def get_params(self) -> dict[str, Any]:
@@ -191,7 +195,8 @@ class Arch2Vec:
             raise InvalidInputError(f"Arch2Vec holdout must be in [0, 1), got {self.holdout!r}")
         if self.schedule not in _SCHEDULES:
             raise InvalidInputError(f"Arch2Vec schedule must be one of {', '.join(_SCHEDULES)}, got {self.schedule!r}")
-        if not (float(self.lr) > 0 and float(self.beta) >= 0 and float(self.graph_weight) >= 0):
+        if not (float(self.lr) > 0 and float(self.beta) >= 0 and float(self.graph_weight) >= 0
+                and float(self.decision_weight) >= 0):
             raise InvalidInputError(f"Arch2Vec needs lr > 0, beta >= 0 and graph_weight >= 0, got lr={self.lr!r} "
                                     f"beta={self.beta!r} graph_weight={self.graph_weight!r}")
 
@@ -260,12 +265,15 @@ class Arch2Vec:
         torch.manual_seed(self.seed)
         self._build(space)
         model = self.model_
-        optimizer = torch.optim.Adam(model.parameters(), lr=self.lr)
+        joint = float(self.decision_weight) > 0
+        # Only a joint run optimises the head with the autoencoder (and so leaves other runs as they were).
+        optimizer = torch.optim.Adam([*model.parameters(), *(self.head_.parameters() if joint else [])], lr=self.lr)
         self.history_ = []
         self.train_cells_ = [space.format(a) for a in train]
         self.holdout_cells_ = [space.format(a) for a in held]
         start = self._resume(checkpoint, optimizer) if checkpoint is not None else 0
         adj, features, types = graph_tensors(train, space=space)
+        decisions = torch.as_tensor(np.array([space.to_decisions(a) for a in train], dtype=np.int64))
         per_cell = len(space.graph_names)
         steps = math.ceil(len(train) / self.batch_size)
         bar = show_progress(total=epochs * steps, initial=start * steps, desc="encoder pretrain (arch2vec)",
@@ -283,6 +291,11 @@ class Arch2Vec:
                     group["lr"] = self._lr_at((epoch * steps + step) / (epochs * steps))
                 out = model(adj[idx], features[idx], generator=noise)
                 losses = vae_loss(out, adj[idx], types[idx], beta=self.beta, graph_weight=self.graph_weight)
+                if joint:
+                    blocks = self.head_(out.z.mean(1).reshape(len(cells), -1))
+                    losses["decisions"] = sum(torch.nn.functional.cross_entropy(block, decisions[cells, k])
+                                              for k, block in enumerate(blocks)) / len(blocks)
+                    losses["loss"] = losses["loss"] + self.decision_weight * losses["decisions"]
                 optimizer.zero_grad()
                 losses["loss"].backward()
                 optimizer.step()
@@ -355,6 +368,8 @@ class Arch2Vec:
                 f"training checkpoint {str(path)!r} was written with other settings or architectures "
                 f"({saved}); delete it to start afresh, or fit with the same settings to resume")
         self.model_.load_state_dict(payload["state_dict"])
+        if "head_state_dict" in payload:
+            self.head_.load_state_dict(payload["head_state_dict"])
         optimizer.load_state_dict(payload["optimizer"])
         self.history_ = list(payload["history"])
         return int(payload["epoch"])

@@ -116,3 +116,14 @@ def test_decision_decoder_blocks_follow_the_sizes():
     head.set_scale(torch.randn(10, 4))
     blocks = head(torch.zeros(5, 4))
     assert [b.shape for b in blocks] == [(5, 1), (5, 3), (5, 7)]
+
+
+def test_joint_decision_loss_trains_the_head_with_the_autoencoder(darts):
+    joint = Arch2Vec(**{**TINY, "decoder_epochs": 1}, space="darts", sample_size=60, decision_weight=1.0)
+    joint.fit(epochs=2, progress=False)
+    assert all("decisions" in h and np.isfinite(h["decisions"]) for h in joint.history_)
+    assert joint.history_[1]["decisions"] < joint.history_[0]["decisions"]
+    plain = Arch2Vec(**{**TINY, "decoder_epochs": 1}, space="darts", sample_size=60).fit(epochs=2, progress=False)
+    assert "decisions" not in plain.history_[0]
+    cells = [darts.sample(9)]
+    assert not np.allclose(joint.encode(cells), plain.encode(cells))  # the loss shapes the embedding
