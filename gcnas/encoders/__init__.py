@@ -1,8 +1,9 @@
 """arch2vec: unsupervised architecture embeddings for search in a latent space.
 
-``Arch2Vec`` is a variational graph autoencoder over the cell graph, pretrained
-without labels; :func:`pretrain` trains it on the whole space of a run and stores
-every architecture's embedding in the run store; :func:`latent_map` draws it.
+``Arch2Vec`` is a variational graph autoencoder over the cell graphs of any search space
+(sized from ``space.node_types`` / ``space.max_nodes``), pretrained without labels, with a
+decision decoder that maps an embedding back to a valid cell; :func:`pretrain` trains it
+for a run and stores the embeddings in the run store; :func:`latent_map` draws it.
 :func:`graph_statistics` is the training-free companion: counts and path statistics
 of the live cell.
 """
@@ -16,6 +17,7 @@ from gcnas._lazy import lazy_exports
 _EXPORTS = {
     'Arch2Vec': 'arch2vec',
     'CHECKPOINT': 'pretraining',
+    'DecisionDecoder': 'model',
     'ENCODER_NAME': 'pretraining',
     'GraphVAE': 'model',
     'graph_statistics': 'graph_stats',
@@ -34,5 +36,5 @@ if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from gcnas.encoders.arch2vec import Arch2Vec, graph_tensors
     from gcnas.encoders.graph_stats import graph_statistics, statistic_names
     from gcnas.encoders.latent_maps import latent_map
-    from gcnas.encoders.model import GraphVAE
+    from gcnas.encoders.model import DecisionDecoder, GraphVAE
     from gcnas.encoders.pretraining import CHECKPOINT, ENCODER_NAME, load_pretrained, pretrain

@@ -1,14 +1,24 @@
-"""``Arch2Vec``: unsupervised architecture embeddings (Yan et al., NeurIPS 2020).
+"""``Arch2Vec``: unsupervised architecture embeddings (Yan et al., NeurIPS 2020), for any search space.
 
 A variational graph autoencoder (:class:`~gcnas.encoders.model.GraphVAE`) is trained
-without any accuracy label to reconstruct cell graphs; the mean of a cell's per-node
-posterior means is its embedding. Cells that differ in few ops land close together,
-which is what Bayesian optimisation in that space relies on.
+without any accuracy label to reconstruct cell graphs; the mean of a graph's per-node
+posterior means is its graph-level vector, and a cell's embedding joins the vectors of
+its graphs (one for NAS-Bench-201, normal and reduce for DARTS: ``space.to_graph``).
+Cells that differ in few ops land close together, which is what Bayesian optimisation
+in that space relies on.
+
+The layers are sized from the space (``space.node_types``, ``space.max_nodes``), and the
+way back from an embedding to a cell goes through the space's decisions: a
+:class:`~gcnas.encoders.model.DecisionDecoder` reads the embedding and names every
+decision (valid by construction, ``space.from_decisions``), then a short local search
+re-encodes the cells one decision away and moves to the one whose embedding is nearest
+(:meth:`Arch2Vec.decode`). Measured round trips are in ``docs/encoders.md``.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import os
 import time
@@ -19,90 +29,133 @@ import numpy as np
 import torch
 
 from gcnas.data.store import atomic_write
-from gcnas.encoders.model import GraphVAE, reconstruction_stats, vae_loss
+from gcnas.encoders.model import DecisionDecoder, GraphVAE, reconstruction_stats, vae_loss
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError, NotFittedError
 from gcnas.progress import progress as show_progress
-from gcnas.spaces.nb201 import EDGES, NODE_TYPES, OPS, Arch, NB201Space
+from gcnas.spaces import SearchSpace, resolve_space, space_name
 
 __all__ = ["Arch2Vec", "graph_tensors"]
 
 FORMAT = "gcnas.arch2vec"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: any space, cells stored as text, the decision decoder
 _CHUNK = 4096
-_NUM_NODES = len(EDGES) + 2  # input, one node per edge-op, output
 _SCHEDULES = ("cosine", "constant")
 _FINAL_LR_SHARE = 0.05
-_OP_TYPES = slice(1, 1 + len(OPS))  # node types of the five ops inside NODE_TYPES
+_PADDING = -100  # node type of padding (cross_entropy's ignore_index)
+_SAME = 1e-4     # embeddings closer than this (L2) are taken as the same cell's
+_BEAM = 32       # the decoder's likeliest decision vectors that decode tries before its local search
 
 
-def _check_archs(archs: Sequence[Arch], what: str = "archs") -> list[Arch]:
-    if isinstance(archs, (Arch, str)):
-        raise InvalidInputError(f"{what} must be a sequence of Arch values, got a single {type(archs).__name__}")
+def _cell_type(space: SearchSpace[Any]) -> type:
+    return type(space.sample(0))
+
+
+def _check_archs(space: SearchSpace[Any], archs: Sequence[Any], what: str = "archs") -> list[Any]:
+    kind = _cell_type(space)
+    if isinstance(archs, (kind, str)):
+        raise InvalidInputError(f"{what} must be a sequence of {kind.__name__} values, got a single "
+                                f"{type(archs).__name__}")
     archs = list(archs)
     for i, arch in enumerate(archs):
-        if not isinstance(arch, Arch):
+        if not isinstance(arch, kind):
             raise InvalidInputError(
-                f"Arch2Vec embeds NAS-Bench-201 cells (gcnas.spaces.nb201.Arch); {what}[{i}] is a "
-                f"{type(arch).__name__} ({arch!r:.60}); architectures of another space need an "
-                "encoder trained on that space")
+                f"this Arch2Vec embeds cells of the {space.name!r} space ({kind.__name__}); {what}[{i}] is a "
+                f"{type(arch).__name__} ({arch!r:.60}); read text with space.parse(...), and embed "
+                "architectures of another space with an encoder trained on that space")
     return archs
 
 
-def graph_tensors(archs: Sequence[Arch]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Dense batch tensors of the cell graphs (:meth:`Arch.to_graph`).
+def graph_tensors(archs: Sequence[Any], *, space: SearchSpace[Any] | str) -> tuple[torch.Tensor, torch.Tensor,
+                                                                                   torch.Tensor]:
+    """Dense batch tensors of the cells' graphs (``space.to_graph``), padded to ``space.max_nodes``.
 
     Args:
-        archs: ``B`` architectures.
+        archs: ``B`` architectures of ``space``.
+        space: Their space (or its name); it has ``G = len(space.graph_names)`` graphs per cell.
 
     Returns:
-        ``adj (B, 8, 8)`` float32, ``features (B, 8, 7)`` float32, ``types (B, 8)`` long.
+        ``adj (B*G, N, N)`` float32, ``features (B*G, N, T)`` float32 and ``types (B*G, N)``
+        long (``-100`` on padding), cell-major: cell ``b``'s graph ``g`` at row ``b*G + g``.
+
+    Example:
+        >>> space = get_space("darts")
+        >>> adj, features, types = graph_tensors([space.sample(i) for i in range(4)], space=space)
+        >>> adj.shape                                    # 4 cells x (normal, reduce), 11 nodes
+        torch.Size([8, 11, 11])
     """
-    graphs = [arch.to_graph() for arch in _check_archs(archs)]
-    adj = torch.from_numpy(np.stack([g.adjacency for g in graphs]).astype(np.float32))
-    features = torch.from_numpy(np.stack([g.features for g in graphs]))
-    return adj, features, features.argmax(-1)
+    space = resolve_space(space)
+    archs = _check_archs(space, archs)
+    n, t = space.max_nodes, len(space.node_types)
+    graphs = [g for arch in archs for g in space.to_graph(arch)]
+    adj = np.zeros((len(graphs), n, n), dtype=np.float32)
+    features = np.zeros((len(graphs), n, t), dtype=np.float32)
+    types = np.full((len(graphs), n), _PADDING, dtype=np.int64)
+    for i, graph in enumerate(graphs):
+        size = graph.num_nodes
+        adj[i, :size, :size] = graph.adjacency
+        features[i, :size] = graph.features
+        types[i, :size] = np.asarray(graph.features).argmax(-1)
+    return torch.from_numpy(adj), torch.from_numpy(features), torch.from_numpy(types)
 
 
 class Arch2Vec:
-    """arch2vec encoder: embed cells as ``latent_dim`` vectors, and decode them back.
+    """arch2vec encoder of one search space: embed cells as vectors, and decode vectors to cells.
 
     Args:
-        latent_dim: Size of every node latent and of the graph embedding.
+        latent_dim: Size of every node latent and of each graph's vector; a cell's
+            embedding has ``len(space.graph_names) * latent_dim`` entries.
+        space: The search space (an instance or its registered name). The network is
+            sized from its ``node_types`` and ``max_nodes``; it is recorded by name.
         hidden_dim: Width of the GIN encoder.
         num_layers: GIN layers.
         beta: Weight of the KL term of the loss (per latent unit, against the
             per-node and per-entry reconstruction terms).
-        graph_weight: Weight, while training the autoencoder, of decoding every op from
-            the graph embedding. A little makes the embedding informative and smoother;
-            much pulls cells apart (measured in ``docs/encoders.md``).
-        decoder_epochs: Epochs of a final phase that trains only the graph decoder on
-            the frozen embeddings, so :meth:`decode` of ``(n, latent_dim)`` vectors is
-            exact without reshaping the latent space (0 skips it).
+        decision_weight: Weight, while training the autoencoder, of naming every decision
+            of the space from the cell's embedding (the decision decoder trained jointly, its
+            gradient shaping the embedding); 0 (the default) leaves the autoencoder as it was.
+        graph_weight: Weight, while training the autoencoder, of decoding every node's
+            type from the graph vector. A little makes the embedding informative and
+            smoother; much pulls cells apart (measured in ``docs/encoders.md``).
+        decoder_epochs: Epochs of a final phase that trains only the decision decoder
+            on the frozen embeddings, so :meth:`decode` of embeddings is exact without
+            reshaping the latent space (0 skips it; :meth:`decode` then refuses).
+        decoder_width: Width of the decision decoder's hidden layers.
+        refine_steps: Most moves of :meth:`decode`'s local search (0: the decision
+            decoder's answer as is).
+        sample_size: Cells drawn to train on when ``fit`` gets none and the space
+            cannot be listed (``space.size()`` is None).
         lr: Adam learning rate (the peak one).
         schedule: ``"cosine"`` (decay to 5% of ``lr`` over the epochs of :meth:`fit`)
             or ``"constant"``.
-        batch_size: Graphs per optimisation step.
+        batch_size: Cells per optimisation step.
         epochs: Default number of epochs of :meth:`fit`.
         holdout: Share of the architectures kept out of training to check
             reconstruction on (0 trains on all).
         seed: Seed of the split, the initialisation, the shuffling and the noise.
 
     Example:
-        >>> enc = Arch2Vec(latent_dim=16, seed=0).fit()            # the whole space
-        >>> z = enc.encode(NB201Space().sample_many(5, seed=1))    # (5, 16) float32
-        >>> enc.decode(z)                                          # the same 5 archs
+        >>> enc = Arch2Vec(latent_dim=16, space="darts", sample_size=2000, seed=0).fit()
+        >>> cells = [enc.space_.sample(i) for i in range(5)]
+        >>> z = enc.encode(cells)                      # (5, 32) float32: normal and reduce
+        >>> enc.decode(z)                              # the same 5 cells (or nearly)
     """
 
-    def __init__(self, latent_dim: int = 16, *, hidden_dim: int = 128, num_layers: int = 5, beta: float = 0.25,
-                 graph_weight: float = 0.1, decoder_epochs: int = 60, lr: float = 2e-3, schedule: str = "cosine",
-                 batch_size: int = 64,
-                 epochs: int = 12, holdout: float = 0.1, seed: int = 0) -> None:
+    def __init__(self, latent_dim: int = 16, *, space: SearchSpace[Any] | str = "nb201", hidden_dim: int = 128,
+                 num_layers: int = 5, beta: float = 0.25, graph_weight: float = 0.1, decoder_epochs: int = 60,
+                 decoder_width: int = 256, decision_weight: float = 0.0, refine_steps: int = 8, sample_size: int = 20_000, lr: float = 2e-3,
+                 schedule: str = "cosine", batch_size: int = 64, epochs: int = 12, holdout: float = 0.1,
+                 seed: int = 0) -> None:
         self.latent_dim = latent_dim
+        self.space = space
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
         self.beta = beta
         self.graph_weight = graph_weight
         self.decoder_epochs = decoder_epochs
+        self.decoder_width = decoder_width
+        self.decision_weight = decision_weight
+        self.refine_steps = refine_steps
+        self.sample_size = sample_size
         self.lr = lr
         self.schedule = schedule
         self.batch_size = batch_size
@@ -110,15 +163,30 @@ class Arch2Vec:
         self.holdout = holdout
         self.seed = seed
 
+    _PARAMS = ("latent_dim", "space", "hidden_dim", "num_layers", "beta", "graph_weight", "decoder_epochs",
+               "decoder_width", "decision_weight", "refine_steps", "sample_size", "lr", "schedule", "batch_size", "epochs",
+               "holdout", "seed")
+
     def get_params(self) -> dict[str, Any]:
-        """The constructor arguments (scikit-learn style)."""
-        return {name: getattr(self, name) for name in
-                ("latent_dim", "hidden_dim", "num_layers", "beta", "graph_weight", "decoder_epochs", "lr",
-                 "schedule", "batch_size", "epochs", "holdout", "seed")}
+        """The constructor arguments (scikit-learn style), a registered space by its name."""
+        params = {name: getattr(self, name) for name in self._PARAMS}
+        try:
+            params["space"] = _recorded_name(self.space)
+        except InvalidInputError:  # a space that is not registered: kept as given (it cannot be saved)
+            pass
+        return params
+
+    def _space_name(self) -> str:
+        try:
+            return _recorded_name(self.space)
+        except InvalidInputError as error:
+            raise InvalidInputError(f"cannot save this Arch2Vec: a checkpoint records its space by name ({error})"
+                                    ) from None
 
     def _validate_params(self) -> None:
         for name, least in (("latent_dim", 1), ("hidden_dim", 1), ("num_layers", 1), ("batch_size", 1),
-                            ("epochs", 1), ("decoder_epochs", 0)):
+                            ("epochs", 1), ("decoder_epochs", 0), ("decoder_width", 1), ("refine_steps", 0),
+                            ("sample_size", 2)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
                 raise InvalidInputError(f"Arch2Vec {name} must be an int >= {least}, got {value!r}")
@@ -126,26 +194,54 @@ class Arch2Vec:
             raise InvalidInputError(f"Arch2Vec holdout must be in [0, 1), got {self.holdout!r}")
         if self.schedule not in _SCHEDULES:
             raise InvalidInputError(f"Arch2Vec schedule must be one of {', '.join(_SCHEDULES)}, got {self.schedule!r}")
-        if not (float(self.lr) > 0 and float(self.beta) >= 0 and float(self.graph_weight) >= 0):
+        if not (float(self.lr) > 0 and float(self.beta) >= 0 and float(self.graph_weight) >= 0
+                and float(self.decision_weight) >= 0):
             raise InvalidInputError(f"Arch2Vec needs lr > 0, beta >= 0 and graph_weight >= 0, got lr={self.lr!r} "
                                     f"beta={self.beta!r} graph_weight={self.graph_weight!r}")
 
+    @property
+    def embedding_dim(self) -> int:
+        """Entries of a cell's embedding: graphs per cell x ``latent_dim``."""
+        return len(resolve_space(self.space).graph_names) * int(self.latent_dim)
+
+    def _build(self, space: SearchSpace[Any]) -> None:
+        """The networks, sized from the space (the VAE first: same seed, same VAE as before v2)."""
+        self.space_ = space
+        self.model_ = GraphVAE(space.max_nodes, len(space.node_types), latent_dim=self.latent_dim,
+                               hidden_dim=self.hidden_dim, num_layers=self.num_layers)
+        self.head_ = DecisionDecoder(self.embedding_dim, [d.size for d in space.decisions],
+                                     hidden_dim=self.decoder_width)
+
     # -- training ----------------------------------------------------------------------
 
-    def _split(self, archs: list[Arch]) -> tuple[list[Arch], list[Arch]]:
+    def _split(self, archs: list[Any]) -> tuple[list[Any], list[Any]]:
         order = np.random.default_rng(self.seed).permutation(len(archs))
         num_out = int(round(self.holdout * len(archs))) if len(archs) > 1 else 0
         held = sorted(int(i) for i in order[:num_out])
         kept = sorted(int(i) for i in order[num_out:])
         return [archs[i] for i in kept], [archs[i] for i in held]
 
-    def fit(self, archs: Sequence[Arch] | None = None, *, epochs: int | None = None, progress: bool = True,
+    def _training_cells(self, space: SearchSpace[Any]) -> list[Any]:
+        """Every cell of a space that can be listed; else ``sample_size`` distinct sampled ones."""
+        if space.size() is not None:
+            return list(space.enumerate())
+        rng = np.random.default_rng([self.seed, 20_000])
+        cells: dict[str, Any] = {}
+        for _ in range(20 * self.sample_size):
+            cell = space.sample(rng)
+            cells.setdefault(space.key(cell), cell)
+            if len(cells) == self.sample_size:
+                break
+        return list(cells.values())
+
+    def fit(self, archs: Sequence[Any] | None = None, *, epochs: int | None = None, progress: bool = True,
             checkpoint: str | os.PathLike | None = None) -> Arch2Vec:
-        """Train the autoencoder without labels.
+        """Train the autoencoder without labels, then the decision decoder.
 
         Args:
-            archs: Architectures to train on; ``None`` means the whole space (15,625).
-                A seeded ``holdout`` share of them is kept out for reconstruction checks.
+            archs: Cells to train on; ``None`` means every cell of the space, or, for a
+                space that cannot be listed, ``sample_size`` distinct cells drawn with
+                ``seed``. A seeded ``holdout`` share of them is kept out for checks.
             epochs: Passes over the training part (default ``self.epochs``).
             progress: Show progress (:func:`gcnas.progress.progress`: a bar on a terminal, log lines elsewhere).
             checkpoint: File to save the training state to after every epoch; when it
@@ -153,26 +249,31 @@ class Arch2Vec:
                 and gives the same model as an uninterrupted run of as many epochs.
 
         Returns:
-            ``self``, with ``model_``, ``history_`` (one dict per epoch),
-            ``train_codes_`` and ``holdout_codes_`` set.
+            ``self``, with ``space_``, ``model_``, ``head_``, ``history_`` (one dict per
+            epoch), ``train_cells_`` and ``holdout_cells_`` (``space.format`` texts) set.
         """
         self._validate_params()
         epochs = self.epochs if epochs is None else epochs
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise InvalidInputError(f"epochs must be a positive int, got {epochs!r}")
-        archs = NB201Space().all_archs() if archs is None else _check_archs(archs)
+        space = resolve_space(self.space)
+        archs = self._training_cells(space) if archs is None else _check_archs(space, archs)
         if not archs:
             raise InvalidInputError("Arch2Vec.fit needs at least one architecture")
         train, held = self._split(archs)
         torch.manual_seed(self.seed)
-        model = GraphVAE(_NUM_NODES, len(NODE_TYPES), latent_dim=self.latent_dim,
-                         hidden_dim=self.hidden_dim, num_layers=self.num_layers)
-        optimizer = torch.optim.Adam(model.parameters(), lr=self.lr)
-        self.model_, self.history_ = model, []
-        self.train_codes_ = np.array([a.code for a in train], dtype=np.int64)
-        self.holdout_codes_ = np.array([a.code for a in held], dtype=np.int64)
+        self._build(space)
+        model = self.model_
+        joint = float(self.decision_weight) > 0
+        # Only a joint run optimises the head with the autoencoder (and so leaves other runs as they were).
+        optimizer = torch.optim.Adam([*model.parameters(), *(self.head_.parameters() if joint else [])], lr=self.lr)
+        self.history_ = []
+        self.train_cells_ = [space.format(a) for a in train]
+        self.holdout_cells_ = [space.format(a) for a in held]
         start = self._resume(checkpoint, optimizer) if checkpoint is not None else 0
-        adj, features, types = graph_tensors(train)
+        adj, features, types = graph_tensors(train, space=space)
+        decisions = torch.as_tensor(np.array([space.to_decisions(a) for a in train], dtype=np.int64))
+        per_cell = len(space.graph_names)
         steps = math.ceil(len(train) / self.batch_size)
         bar = show_progress(total=epochs * steps, initial=start * steps, desc="encoder pretrain (arch2vec)",
                             unit="step", enabled=progress)
@@ -183,52 +284,71 @@ class Arch2Vec:
             noise = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
             sums: dict[str, float] = {}
             for step in range(steps):
-                idx = order[step * self.batch_size:(step + 1) * self.batch_size]
+                cells = order[step * self.batch_size:(step + 1) * self.batch_size]
+                idx = _graph_rows(cells, per_cell)
                 for group in optimizer.param_groups:
                     group["lr"] = self._lr_at((epoch * steps + step) / (epochs * steps))
                 out = model(adj[idx], features[idx], generator=noise)
                 losses = vae_loss(out, adj[idx], types[idx], beta=self.beta, graph_weight=self.graph_weight)
+                if joint:
+                    blocks = self.head_(out.z.mean(1).reshape(len(cells), -1))
+                    losses["decisions"] = sum(torch.nn.functional.cross_entropy(block, decisions[cells, k])
+                                              for k, block in enumerate(blocks)) / len(blocks)
+                    losses["loss"] = losses["loss"] + self.decision_weight * losses["decisions"]
                 optimizer.zero_grad()
                 losses["loss"].backward()
                 optimizer.step()
                 for key, value in losses.items():
-                    sums[key] = sums.get(key, 0.0) + float(value.detach()) * len(idx)
+                    sums[key] = sums.get(key, 0.0) + float(value.detach()) * len(cells)
                 bar.update()
             record = {"epoch": epoch + 1, **{k: v / len(train) for k, v in sums.items()},
                       "seconds": time.perf_counter() - began}
             if held:
-                record.update({f"holdout_{k}": v for k, v in self.reconstruction(held).items()})
+                record.update({f"holdout_{k}": v for k, v in self._node_reconstruction(held).items()})
             self.history_.append(record)
             bar.set_postfix(loss=f"{record['loss']:.4f}")
             if checkpoint is not None:
                 atomic_write(checkpoint, self._payload(optimizer=optimizer, epoch=epoch + 1))
         bar.close()
-        self._fit_graph_decoder(adj, features, types)
-        if held:
+        began = time.perf_counter()
+        self._fit_decision_decoder(train)
+        if self.history_:
+            self.history_[-1]["decoder_seconds"] = time.perf_counter() - began
+        if held and self.decoder_epochs:
             self.history_[-1].update({f"holdout_{k}": v for k, v in self.reconstruction(held).items()})
         model.eval()
         return self
 
-    def _fit_graph_decoder(self, adj: torch.Tensor, features: torch.Tensor, types: torch.Tensor) -> None:
-        """Train the unpooling head alone on the frozen embeddings (the latent space stays as is)."""
+    def _fit_decision_decoder(self, train: list[Any]) -> None:
+        """Train the decision decoder alone on the frozen embeddings (the latent space stays as is)."""
         if self.decoder_epochs == 0:
             return
-        model = self.model_.eval()
-        with torch.no_grad():
-            embeddings = torch.cat([model.encode(adj[i:i + _CHUNK], features[i:i + _CHUNK])[0].mean(1)
-                                    for i in range(0, len(adj), _CHUNK)])
-        optimizer = torch.optim.Adam(model.unpool.parameters(), lr=self.lr)
+        vectors = torch.from_numpy(self.encode(train))
+        targets = torch.as_tensor(np.array([self.space_.to_decisions(a) for a in train], dtype=np.int64))
+        torch.manual_seed(self.seed + 1)
+        self.head_ = DecisionDecoder(vectors.shape[1], [d.size for d in self.space_.decisions],
+                                     hidden_dim=self.decoder_width)
+        head = self.head_.train()
+        head.set_scale(vectors)
+        optimizer = torch.optim.Adam(head.parameters(), lr=self.lr)
         rng = np.random.default_rng([self.seed, self.epochs, 1])
         batch = 4 * self.batch_size
+        steps = self.decoder_epochs * math.ceil(len(vectors) / batch)
+        step = 0
         for _ in range(self.decoder_epochs):
-            order = torch.from_numpy(rng.permutation(len(embeddings)))
+            order = torch.from_numpy(rng.permutation(len(vectors)))
             for begin in range(0, len(order), batch):
                 idx = order[begin:begin + batch]
-                logits = model.decode_graph(embeddings[idx])
-                loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), types[idx].flatten())
+                for group in optimizer.param_groups:  # the cosine schedule ends on small, exact steps
+                    group["lr"] = self._lr_at(step / steps)
+                step += 1
+                logits = head(vectors[idx])
+                loss = sum(torch.nn.functional.cross_entropy(block, targets[idx, k])
+                           for k, block in enumerate(logits))
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
+        head.eval()
 
     def _lr_at(self, progress: float) -> float:
         if self.schedule == "constant":
@@ -242,11 +362,13 @@ class Arch2Vec:
         payload = _read_payload(path)
         saved = {k: v for k, v in payload["params"].items() if k != "epochs"}  # more epochs: go on
         wanted = {k: v for k, v in self.get_params().items() if k != "epochs"}
-        if saved != wanted or not np.array_equal(np.asarray(payload["train_codes"]), self.train_codes_):
+        if saved != wanted or list(payload.get("train_cells", [])) != self.train_cells_:
             raise InvalidInputError(
                 f"training checkpoint {str(path)!r} was written with other settings or architectures "
                 f"({saved}); delete it to start afresh, or fit with the same settings to resume")
         self.model_.load_state_dict(payload["state_dict"])
+        if "head_state_dict" in payload:
+            self.head_.load_state_dict(payload["head_state_dict"])
         optimizer.load_state_dict(payload["optimizer"])
         self.history_ = list(payload["history"])
         return int(payload["epoch"])
@@ -258,105 +380,258 @@ class Arch2Vec:
             raise NotFittedError("this Arch2Vec is not fitted; call fit() or Arch2Vec.load(path) first")
 
     @torch.no_grad()
-    def encode_nodes(self, archs: Sequence[Arch]) -> np.ndarray:
-        """Posterior means of every node, ``(n, 8, latent_dim)`` float32."""
-        self._check_fitted()
-        archs = _check_archs(archs)
-        self.model_.eval()
-        chunks = [np.zeros((0, _NUM_NODES, self.latent_dim), dtype=np.float32)]
-        for begin in range(0, len(archs), _CHUNK):
-            adj, features, _ = graph_tensors(archs[begin:begin + _CHUNK])
-            chunks.append(self.model_.encode(adj, features)[0].numpy())
-        return np.concatenate(chunks).astype(np.float32, copy=False)
-
-    def encode(self, archs: Sequence[Arch]) -> np.ndarray:
-        """Embeddings: the mean of the node posterior means (deterministic).
+    def encode_nodes(self, archs: Sequence[Any]) -> np.ndarray:
+        """The posterior mean of every node of every graph of each cell.
 
         Args:
-            archs: ``n`` architectures of the NAS-Bench-201 space.
+            archs: ``n`` cells of the space.
 
         Returns:
-            ``(n, latent_dim)`` float32.
+            ``(n, G, N, latent_dim)`` float32 (``G`` graphs per cell, ``N = space.max_nodes``;
+            padding nodes of smaller graphs are included, see :func:`graph_tensors`).
         """
-        return self.encode_nodes(archs).mean(axis=1)
+        self._check_fitted()
+        archs = _check_archs(self.space_, archs)
+        self.model_.eval()
+        per_cell, n = len(self.space_.graph_names), self.space_.max_nodes
+        out = [self.model_.encode(*graph_tensors(archs[i:i + _CHUNK], space=self.space_)[:2])[0].numpy()
+               for i in range(0, len(archs), _CHUNK)]
+        nodes = np.concatenate(out) if out else np.zeros((0, n, self.latent_dim), dtype=np.float32)
+        return nodes.reshape(len(archs), per_cell, n, self.latent_dim)
 
     @torch.no_grad()
-    def decode(self, z: np.ndarray | torch.Tensor, *,
-               return_valid: bool = False) -> list[Arch] | tuple[list[Arch], np.ndarray]:
-        """Architectures from latent vectors, with validity repair.
+    def encode(self, archs: Sequence[Any]) -> np.ndarray:
+        """Each cell's embedding: the mean node latent of each of its graphs, joined in ``graph_names`` order.
 
         Args:
-            z: Graph embeddings ``(n, latent_dim)`` (or one ``(latent_dim,)``), as
-                :meth:`encode` returns them, or node latents ``(n, 8, latent_dim)``
-                as :meth:`encode_nodes` returns them.
-            return_valid: Also return, per vector, whether the raw decoding was
-                already a valid cell (input first, output last, an op on every other
-                node, and, for node latents, the cell's wiring) before repair.
+            archs: ``n`` cells of the space.
 
         Returns:
-            ``n`` architectures (each node gets its most likely op), and with
-            ``return_valid`` a ``(n,)`` bool array.
+            ``(n, embedding_dim)`` float32.
+        """
+        nodes = self.encode_nodes(archs)
+        if len(nodes) and self._padded(archs):
+            real = graph_tensors(archs, space=self.space_)[2].numpy().reshape(nodes.shape[:3]) >= 0
+            sums = (nodes * real[..., None]).sum(2)
+            graphs = sums / np.maximum(real.sum(2), 1)[..., None]
+        else:  # a plain numpy mean, as before spaces with smaller graphs existed (same numbers)
+            graphs = nodes.mean(axis=2)
+        return graphs.reshape(len(nodes), self.embedding_dim).astype(np.float32)
+
+    def _padded(self, archs: list[Any]) -> bool:
+        """Whether some graph of ``archs`` has fewer than ``max_nodes`` nodes."""
+        return any(g.num_nodes < self.space_.max_nodes for a in archs for g in self.space_.to_graph(a))
+
+    @torch.no_grad()
+    def decode(self, z: np.ndarray | torch.Tensor, *, refine: bool = True,
+               return_valid: bool = False) -> list[Any] | tuple[list[Any], np.ndarray]:
+        """Cells of the space from latent vectors; every answer is a valid cell.
+
+        Embeddings ``(n, embedding_dim)`` (as :meth:`encode` returns them) are decoded by
+        the decision decoder (each decision its most likely value, ``space.from_decisions``)
+        and then, with ``refine``, unless that cell encodes to ``z`` already: the decoder's
+        32 likeliest other vectors (up to three decisions changed) are encoded and the
+        nearest to ``z`` kept, then a local search, at most ``refine_steps`` times, encodes
+        the cells one decision away and moves to the nearest, until none is nearer or one
+        encodes to ``z`` itself. An embedding of a cell thus decodes to that cell whenever
+        the decoder gets within a few decisions of it, and any other point to a cell whose
+        embedding is locally nearest.
+
+        Node latents ``(n, G, N, latent_dim)`` (as :meth:`encode_nodes` returns them;
+        ``(n, N, latent_dim)`` when ``G`` is 1) are decoded by the node decoder: starting
+        from the decision decoder's answer for their mean, each decision in turn takes
+        the value whose graphs the node decoder finds most likely, until none changes.
+
+        Args:
+            z: Embeddings or node latents (one ``(embedding_dim,)`` vector is allowed).
+            refine: Run the local search on embeddings (ignored for node latents).
+            return_valid: Also return, per vector, whether the raw decoding was already
+                the answer: for embeddings, that it encodes back to ``z`` (within 1e-4);
+                for node latents, that the node decoder's own argmax types and wiring are
+                exactly the answer's graphs.
+
+        Returns:
+            ``n`` cells, and with ``return_valid`` a ``(n,)`` bool array.
         """
         self._check_fitted()
+        if not self.decoder_epochs:
+            raise NotFittedError("this Arch2Vec was fitted with decoder_epochs=0, so it has no decision decoder; "
+                                 "fit with decoder_epochs > 0 to decode")
         z = torch.as_tensor(np.asarray(z, dtype=np.float32))
-        nodes = _NUM_NODES
+        per_cell, nodes, d = len(self.space_.graph_names), self.space_.max_nodes, self.latent_dim
         if z.ndim == 1:
             z = z[None]
-        if z.shape[-1] != self.latent_dim or z.ndim not in (2, 3) or (z.ndim == 3 and z.shape[1] != nodes):
+        if z.ndim == 3 and per_cell == 1:
+            z = z[:, None]
+        graph_level = z.ndim == 2 and z.shape[-1] == self.embedding_dim
+        node_level = z.ndim == 4 and tuple(z.shape[1:]) == (per_cell, nodes, d)
+        if not (graph_level or node_level):
             raise InvalidInputError(
-                f"cannot decode an array of shape {tuple(z.shape)}: this Arch2Vec has latent_dim="
-                f"{self.latent_dim}, so pass (n, {self.latent_dim}) graph embeddings or "
-                f"(n, {nodes}, {self.latent_dim}) node latents")
+                f"cannot decode an array of shape {tuple(z.shape)}: this Arch2Vec has latent_dim={d} and "
+                f"{per_cell} graph(s) of {nodes} nodes per cell, so pass (n, {self.embedding_dim}) embeddings "
+                f"or (n, {per_cell}, {nodes}, {d}) node latents")
         if not torch.isfinite(z).all():
             raise InvalidInputError("cannot decode latent vectors containing NaN or inf")
-        self.model_.eval()
-        if z.ndim == 2:
-            logits, adj_ok = self.model_.decode_graph(z), torch.ones(len(z), dtype=torch.bool)
+        if node_level:
+            return self._decode_nodes(z, return_valid)
+        values = self._head_values(z)
+        archs = [self.space_.from_decisions(v) for v in values]
+        if refine and self.refine_steps:
+            archs, found = self._refine(z.numpy(), values, archs, self._head_log_probs(z))
         else:
-            logits, adj_logits = self.model_.decode_nodes(z)
-            wiring = torch.from_numpy(NB201Space().all_archs()[0].to_graph().adjacency.astype(bool))
-            upper = torch.triu(torch.ones(nodes, nodes, dtype=torch.bool), diagonal=1)
-            adj_ok = ((adj_logits > 0)[:, upper] == wiring[upper]).all(1)
-        raw = logits.argmax(-1)
-        types_ok = (raw[:, 0] == 0) & (raw[:, -1] == len(NODE_TYPES) - 1)
-        types_ok &= ((raw[:, 1:-1] >= _OP_TYPES.start) & (raw[:, 1:-1] < _OP_TYPES.stop)).all(1)
-        ops = logits[:, 1:-1, _OP_TYPES].argmax(-1).numpy()
-        archs = [Arch(tuple(int(o) for o in row)) for row in ops]
-        return (archs, (types_ok & adj_ok).numpy()) if return_valid else archs
+            found = np.linalg.norm(self.encode(archs) - z.numpy(), axis=1) < _SAME
+        return (archs, found) if return_valid else archs
+
+    def _head_values(self, z: torch.Tensor) -> list[list[int]]:
+        self.head_.eval()
+        blocks = self.head_(z)
+        return torch.stack([b.argmax(-1) for b in blocks], 1).tolist()
+
+    def _head_log_probs(self, z: torch.Tensor) -> list[np.ndarray]:
+        """Per decision, ``(n, size)`` log-probabilities of the decision decoder."""
+        self.head_.eval()
+        return [torch.log_softmax(block, -1).numpy() for block in self.head_(z)]
+
+    def _refine(self, z: np.ndarray, values: list[list[int]], archs: list[Any],
+                log_probs: list[np.ndarray] | None = None) -> tuple[list[Any], np.ndarray]:
+        """Towards the cell whose embedding is nearest ``z``: the best of the decoder's likeliest vectors, then
+        a local search over single-decision changes."""
+        sizes = [dec.size for dec in self.space_.decisions]
+        distance = np.linalg.norm(self.encode(archs) - z, axis=1)
+        active = [i for i in range(len(archs)) if distance[i] >= _SAME]
+        if active and log_probs is not None:
+            # The decoder is usually wrong in few decisions, each with a likely runner-up: try its
+            # likeliest vectors first, a move of several decisions at once that single changes miss.
+            owners, starts = [], []
+            for i in active:
+                for vector in _likeliest(values[i], [block[i] for block in log_probs], _BEAM):
+                    starts.append(vector)
+                    owners.append(i)
+            cells = [self.space_.from_decisions(v) for v in starts]
+            gaps = np.linalg.norm(self.encode(cells) - z[owners], axis=1)
+            owners_arr = np.asarray(owners)
+            for i in active:
+                rows = np.flatnonzero(owners_arr == i)
+                best = rows[int(np.argmin(gaps[rows]))]
+                if gaps[best] < distance[i]:
+                    values[i], archs[i], distance[i] = starts[best], cells[best], gaps[best]
+            active = [i for i in active if distance[i] >= _SAME]
+        for _ in range(self.refine_steps):
+            if not active:
+                break
+            owners, moves = [], []
+            for i in active:
+                for k, size in enumerate(sizes):
+                    for value in range(size):
+                        if value != values[i][k]:
+                            moves.append(values[i][:k] + [value] + values[i][k + 1:])
+                            owners.append(i)
+            cells = [self.space_.from_decisions(v) for v in moves]
+            gaps = np.linalg.norm(self.encode(cells) - z[owners], axis=1)
+            owners_arr = np.asarray(owners)
+            still = []
+            for i in active:
+                rows = np.flatnonzero(owners_arr == i)
+                best = rows[int(np.argmin(gaps[rows]))]
+                if gaps[best] < distance[i]:
+                    values[i], archs[i], distance[i] = moves[best], cells[best], gaps[best]
+                    if distance[i] >= _SAME:
+                        still.append(i)
+            active = still
+        return archs, distance < _SAME
+
+    def _decode_nodes(self, z: torch.Tensor, return_valid: bool) -> list[Any] | tuple[list[Any], np.ndarray]:
+        """Coordinate ascent over decisions on the node decoder's likelihood of the cell's graphs."""
+        n, per_cell, nodes, _ = z.shape
+        flat = z.reshape(n * per_cell, nodes, -1)
+        type_logp, adj_logits = self.model_.decode_nodes(flat)
+        type_logp = torch.log_softmax(type_logp, -1).reshape(n, per_cell, nodes, -1)
+        adj_logits = adj_logits.reshape(n, per_cell, nodes, nodes)
+        upper = torch.triu(torch.ones(nodes, nodes, dtype=torch.bool), diagonal=1)
+        sizes = [dec.size for dec in self.space_.decisions]
+
+        def loglik(i: int, cells: list[Any]) -> np.ndarray:
+            adj, _, types = graph_tensors(cells, space=self.space_)
+            adj, types = adj.reshape(len(cells), per_cell, nodes, nodes), types.reshape(len(cells), per_cell, nodes)
+            real = types >= 0
+            picked = type_logp[i].unsqueeze(0).expand(len(cells), -1, -1, -1).gather(
+                -1, types.clamp_min(0).unsqueeze(-1)).squeeze(-1)
+            edges = -torch.nn.functional.binary_cross_entropy_with_logits(
+                adj_logits[i].unsqueeze(0).expand(len(cells), -1, -1, -1), adj, reduction="none")
+            return ((picked * real).sum((1, 2)) + edges[:, :, upper].sum((1, 2))).numpy()
+
+        values = self._head_values(torch.as_tensor(z.mean(2).reshape(n, -1)))
+        archs = []
+        for i in range(n):
+            current = values[i]
+            best = float(loglik(i, [self.space_.from_decisions(current)])[0])
+            for _ in range(len(sizes) + 1):  # sweeps; each improves the likelihood or stops
+                changed = False
+                for k, size in enumerate(sizes):
+                    options = [current[:k] + [value] + current[k + 1:] for value in range(size)]
+                    scores = loglik(i, [self.space_.from_decisions(v) for v in options])
+                    top = int(np.argmax(scores))
+                    if scores[top] > best + 1e-6:
+                        current, best, changed = options[top], float(scores[top]), True
+                if not changed:
+                    break
+            archs.append(self.space_.from_decisions(current))
+        if not return_valid:
+            return archs
+        adj, _, types = graph_tensors(archs, space=self.space_)
+        raw_types = type_logp.reshape(n * per_cell, nodes, -1).argmax(-1)
+        real = types >= 0
+        types_ok = ((raw_types == types) | ~real).reshape(n, -1).all(1)
+        adj_ok = ((adj_logits.reshape(n * per_cell, nodes, nodes) > 0) == (adj > 0.5))[:, upper]
+        return archs, (types_ok & adj_ok.reshape(n, -1).all(1)).numpy()
 
     @torch.no_grad()
-    def reconstruction(self, archs: Sequence[Arch]) -> dict[str, float]:
-        """How well ``archs`` are reconstructed (no repair), averaged over archs.
-
-        Returns:
-            ``op_acc`` / ``adj_acc`` / ``exact`` (node latents -> ops and adjacency)
-            and ``graph_exact`` (graph embedding -> ops), as fractions in [0, 1].
-        """
-        self._check_fitted()
-        archs = _check_archs(archs)
-        if not archs:
-            raise InvalidInputError("reconstruction needs at least one architecture")
+    def _node_reconstruction(self, archs: list[Any]) -> dict[str, float]:
+        """Node latents -> types and adjacency, for every graph of each cell."""
+        totals = {"op_acc": 0.0, "adj_acc": 0.0, "exact": 0.0}
+        per_cell = len(self.space_.graph_names)
         self.model_.eval()
-        totals = {"op_acc": 0.0, "adj_acc": 0.0, "exact": 0.0, "graph_exact": 0.0}
         for begin in range(0, len(archs), _CHUNK):
-            adj, features, types = graph_tensors(archs[begin:begin + _CHUNK])
+            adj, features, types = graph_tensors(archs[begin:begin + _CHUNK], space=self.space_)
             mu, _ = self.model_.encode(adj, features)
             type_logits, adj_logits = self.model_.decode_nodes(mu)
-            node = reconstruction_stats(type_logits[:, 1:-1], adj_logits, adj, types[:, 1:-1])
-            graph = reconstruction_stats(self.model_.decode_graph(mu.mean(1)), None, adj, types)
-            totals["op_acc"] += float(node["type_acc"].sum())
-            totals["adj_acc"] += float(node["adj_acc"].sum())
-            totals["exact"] += float(node["exact"].sum())
-            totals["graph_exact"] += float(graph["exact"].sum())
+            stats = reconstruction_stats(type_logits, adj_logits, adj, types)
+            totals["op_acc"] += float(stats["type_acc"].reshape(-1, per_cell).mean(1).sum())
+            totals["adj_acc"] += float(stats["adj_acc"].reshape(-1, per_cell).mean(1).sum())
+            totals["exact"] += float(stats["exact"].reshape(-1, per_cell).all(1).sum())
         return {k: v / len(archs) for k, v in totals.items()}
+
+    @torch.no_grad()
+    def reconstruction(self, archs: Sequence[Any]) -> dict[str, float]:
+        """How well ``archs`` are reconstructed, averaged over cells.
+
+        Returns:
+            ``op_acc`` / ``adj_acc`` / ``exact`` (node latents -> node types and adjacency,
+            no repair), ``graph_head_exact`` (embedding -> decision decoder -> the same
+            ``space.key``) and ``graph_exact`` (the same with :meth:`decode`'s local
+            search: the round trip latent BO relies on), as fractions in [0, 1].
+        """
+        self._check_fitted()
+        archs = _check_archs(self.space_, archs)
+        if not archs:
+            raise InvalidInputError("reconstruction needs at least one architecture")
+        out = self._node_reconstruction(archs)
+        if self.decoder_epochs:
+            keys = [self.space_.key(a) for a in archs]
+            z = self.encode(archs)
+            head = [self.space_.from_decisions(v) for v in self._head_values(torch.from_numpy(z))]
+            out["graph_head_exact"] = float(np.mean([self.space_.key(a) == k for a, k in zip(head, keys)]))
+            out["graph_exact"] = float(np.mean([self.space_.key(a) == k for a, k in zip(self.decode(z), keys)]))
+        return out
 
     # -- persistence -------------------------------------------------------------------
 
     def _payload(self, optimizer: torch.optim.Optimizer | None = None, epoch: int | None = None) -> bytes:
-        payload = {"format": FORMAT, "version": FORMAT_VERSION, "space": NB201Space.name,
-                   "node_types": list(NODE_TYPES), "params": self.get_params(),
-                   "state_dict": self.model_.state_dict(), "history": self.history_,
-                   "train_codes": self.train_codes_.tolist(), "holdout_codes": self.holdout_codes_.tolist()}
+        payload = {"format": FORMAT, "version": FORMAT_VERSION, "space": self._space_name(),
+                   "node_types": list(self.space_.node_types), "params": self.get_params(),
+                   "state_dict": self.model_.state_dict(), "head_state_dict": self.head_.state_dict(),
+                   "history": self.history_, "train_cells": self.train_cells_,
+                   "holdout_cells": self.holdout_cells_}
         if optimizer is not None:
             payload.update(optimizer=optimizer.state_dict(), epoch=epoch)
         buffer = io.BytesIO()
@@ -372,37 +647,62 @@ class Arch2Vec:
         self._check_fitted()
         return atomic_write(path, self._payload())
 
+    def train_archs(self) -> list[Any]:
+        """The cells the encoder was trained on (``train_cells_`` read back)."""
+        self._check_fitted()
+        return [self.space_.parse(text) for text in self.train_cells_]
+
+    def holdout_archs(self) -> list[Any]:
+        """The cells kept out of training (``holdout_cells_`` read back)."""
+        self._check_fitted()
+        return [self.space_.parse(text) for text in self.holdout_cells_]
+
     @classmethod
-    def load(cls, path: str | os.PathLike, *, latent_dim: int | None = None) -> Arch2Vec:
+    def load(cls, path: str | os.PathLike, *, latent_dim: int | None = None,
+             space: SearchSpace[Any] | str | None = None) -> Arch2Vec:
         """Read an encoder written by :meth:`save`.
+
+        A checkpoint of format 1 (NAS-Bench-201 only, before the decision decoder) is
+        read too: its decision decoder is trained on load (seconds), as ``fit`` would.
 
         Args:
             path: The checkpoint file.
             latent_dim: When given, the latent size the caller expects; a checkpoint
                 of another size raises instead of silently changing the vectors' size.
+            space: When given, the space the caller expects; a checkpoint of another
+                space raises.
 
         Returns:
             The fitted encoder.
         """
         path = Path(path)
-        payload = _read_payload(path)
-        params = payload["params"]
+        payload = _read_payload(path, space)
+        params = {**payload["params"], "space": payload["space"]}
         if latent_dim is not None and params["latent_dim"] != latent_dim:
             raise InvalidInputError(f"arch2vec checkpoint {str(path)!r} has latent_dim={params['latent_dim']}, "
                                     f"not {latent_dim}; retrain with --latent-dim {latent_dim} or load without "
                                     "asking for a size")
         encoder = cls(**params)
-        encoder.model_ = GraphVAE(_NUM_NODES, len(NODE_TYPES), latent_dim=params["latent_dim"],
-                                  hidden_dim=params["hidden_dim"], num_layers=params["num_layers"])
+        encoder._build(resolve_space(payload["space"]))
         try:
             encoder.model_.load_state_dict(payload["state_dict"])
+            if "head_state_dict" in payload:
+                encoder.head_.load_state_dict(payload["head_state_dict"])
         except RuntimeError as error:
             raise CorruptFileError(f"arch2vec checkpoint {str(path)!r} does not match its own settings "
                                    f"({str(error).splitlines()[0]})") from None
         encoder.model_.eval()
         encoder.history_ = list(payload["history"])
-        encoder.train_codes_ = np.asarray(payload["train_codes"], dtype=np.int64)
-        encoder.holdout_codes_ = np.asarray(payload["holdout_codes"], dtype=np.int64)
+        if "train_cells" in payload:
+            encoder.train_cells_ = list(payload["train_cells"])
+            encoder.holdout_cells_ = list(payload["holdout_cells"])
+        else:  # format 1: cells as their index in the space's listing
+            listing = list(encoder.space_.enumerate())
+            encoder.train_cells_ = [encoder.space_.format(listing[int(c)]) for c in payload["train_codes"]]
+            encoder.holdout_cells_ = [encoder.space_.format(listing[int(c)]) for c in payload["holdout_codes"]]
+        if "head_state_dict" not in payload:
+            encoder._fit_decision_decoder(encoder.train_archs())
+        encoder.head_.eval()
         return encoder
 
     def __repr__(self) -> str:
@@ -410,7 +710,42 @@ class Arch2Vec:
         return f"Arch2Vec({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
 
-def _read_payload(path: Path) -> dict[str, Any]:
+def _likeliest(best: list[int], log_probs: list[np.ndarray], width: int) -> list[list[int]]:
+    """Up to ``width`` decision vectors other than ``best``, likeliest first.
+
+    They change at most three decisions, each to one of the ``width`` cheapest
+    single changes (cost: the drop in log-probability from the decision's best value).
+
+    Args:
+        best: The most likely value of every decision.
+        log_probs: Per decision, the ``(size,)`` log-probabilities.
+        width: How many vectors.
+    """
+    singles = sorted((float(lp[best[k]] - lp[v]), k, v) for k, lp in enumerate(log_probs)
+                     for v in range(len(lp)) if v != best[k])[:width]
+    combos = []
+    for size in (1, 2, 3):
+        for group in itertools.combinations(singles, size):
+            if len({k for _, k, _ in group}) == size:
+                combos.append((sum(c for c, _, _ in group), group))
+    combos.sort(key=lambda item: item[0])
+    out = []
+    for _, group in combos[:width]:
+        vector = list(best)
+        for _, k, v in group:
+            vector[k] = v
+        out.append(vector)
+    return out
+
+
+def _graph_rows(cells: torch.Tensor, per_cell: int) -> torch.Tensor:
+    """The rows of :func:`graph_tensors` that hold ``cells``' graphs."""
+    if per_cell == 1:
+        return cells
+    return (cells[:, None] * per_cell + torch.arange(per_cell)).reshape(-1)
+
+
+def _read_payload(path: Path, space: SearchSpace[Any] | str | None = None) -> dict[str, Any]:
     if not path.is_file():
         raise DataNotFoundError(f"arch2vec checkpoint {str(path)!r} does not exist; create it with "
                                 "`gcnas encoder pretrain` or Arch2Vec.fit(...).save(path)")
@@ -424,8 +759,26 @@ def _read_payload(path: Path) -> dict[str, Any]:
     if payload.get("version", 0) > FORMAT_VERSION:
         raise CorruptFileError(f"arch2vec checkpoint {str(path)!r} has format version {payload['version']}, "
                                f"newer than this gcnas reads ({FORMAT_VERSION}); upgrade gcnas")
-    if payload.get("space") != NB201Space.name or list(payload.get("node_types", [])) != list(NODE_TYPES):
-        raise InvalidInputError(f"arch2vec checkpoint {str(path)!r} was trained on space "
-                                f"{payload.get('space')!r} with node types {payload.get('node_types')}, not "
-                                f"{NB201Space.name!r}; use an encoder pretrained on this space")
+    name = payload.get("space")
+    expected = _recorded_name(space) if space is not None else name
+    from gcnas.spaces import space_names
+
+    if name not in space_names() or name != expected:
+        raise InvalidInputError(f"arch2vec checkpoint {str(path)!r} was trained on space {name!r}, not "
+                                f"{expected!r}; use an encoder pretrained on this space"
+                                if name in space_names() else
+                                f"arch2vec checkpoint {str(path)!r} was trained on space {name!r}, which this "
+                                "gcnas does not know; register it with gcnas.spaces.register_space first")
+    if list(payload.get("node_types", [])) != list(resolve_space(name).node_types):
+        raise InvalidInputError(f"arch2vec checkpoint {str(path)!r} was trained on space {name!r} with node types "
+                                f"{payload.get('node_types')}, not today's {list(resolve_space(name).node_types)}; "
+                                "pretrain again")
     return payload
+
+
+def _recorded_name(space: Any) -> str:
+    """The name under which :func:`~gcnas.spaces.get_space` rebuilds ``space`` (checkpoints record it)."""
+    if isinstance(space, str):
+        resolve_space(space)  # an unknown name raises here, listing the known ones
+        return space
+    return space_name(resolve_space(space))

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.spaces.nb201 import as_generator
 
 __all__ = ["latent_map"]
 
@@ -58,7 +57,7 @@ def latent_map(vectors: np.ndarray, values: np.ndarray, path: str | os.PathLike,
     low, high = np.percentile(values, [10, 100])
     panels = [("PCA", PCA(n_components=2, random_state=seed).fit_transform(vectors), values)]
     if tsne_points > 0:
-        rng = as_generator(seed)
+        rng = np.random.default_rng(seed)
         subset = np.sort(rng.choice(len(vectors), size=min(tsne_points, len(vectors)), replace=False))
         perplexity = float(min(30, max(2, (len(subset) - 1) // 3)))
         tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed)

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["GraphVAE", "VAEOutput", "vae_loss", "reconstruction_stats"]
+__all__ = ["GraphVAE", "DecisionDecoder", "VAEOutput", "vae_loss", "reconstruction_stats"]
 
 
 class VAEOutput(NamedTuple):
@@ -60,8 +60,9 @@ class GraphVAE(nn.Module):
     """Variational graph autoencoder with a GIN encoder and inner-product decoder.
 
     Args:
-        num_nodes: Nodes per graph ``N`` (8 for NAS-Bench-201 cells).
-        num_types: Node types ``T`` (7: input, five ops, output).
+        num_nodes: Nodes per graph ``N`` (the space's ``max_nodes``: 8 for NAS-Bench-201
+            cells, 11 for DARTS cells).
+        num_types: Node types ``T`` (``len(space.node_types)``).
         latent_dim: Latent size ``D`` of every node (and of the graph embedding).
         hidden_dim: Width of the GIN layers.
         num_layers: Number of GIN layers.
@@ -126,6 +127,42 @@ class GraphVAE(nn.Module):
         return VAEOutput(mu, logvar, z, type_logits, adj_logits, self.decode_graph(z.mean(1)))
 
 
+class DecisionDecoder(nn.Module):
+    """From a cell's graph-level vector to one categorical distribution per decision of its space.
+
+    The vector is standardised with the mean and spread of the training vectors (set by
+    :meth:`set_scale`), then an MLP gives ``sum(sizes)`` logits, one block per decision.
+    Every argmax is a valid cell by construction (``space.from_decisions``).
+
+    Args:
+        in_dim: Size of the graph-level vector (graphs per cell x latent size).
+        sizes: The number of choices of every decision (``[d.size for d in space.decisions]``).
+        hidden_dim: Width of the two hidden layers.
+
+    Example:
+        >>> head = DecisionDecoder(16, [5] * 6, hidden_dim=32)
+        >>> [block.shape for block in head(torch.zeros(3, 16))][:2]
+        [torch.Size([3, 5]), torch.Size([3, 5])]
+    """
+
+    def __init__(self, in_dim: int, sizes: list[int], *, hidden_dim: int = 256) -> None:
+        super().__init__()
+        self.sizes = [int(s) for s in sizes]
+        self.register_buffer("shift", torch.zeros(in_dim))
+        self.register_buffer("scale", torch.ones(in_dim))
+        self.mlp = nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, hidden_dim),
+                                 nn.ReLU(), nn.Linear(hidden_dim, sum(self.sizes)))
+
+    def set_scale(self, vectors: torch.Tensor) -> None:
+        """Standardise inputs by the mean and spread of ``vectors`` ``(n, in_dim)``."""
+        self.shift.copy_(vectors.mean(0))
+        self.scale.copy_(vectors.std(0).clamp_min(1e-6) if len(vectors) > 1 else torch.ones_like(self.scale))
+
+    def forward(self, g: torch.Tensor) -> list[torch.Tensor]:
+        """One ``(B, size)`` logit block per decision, from ``(B, in_dim)`` vectors."""
+        return list(self.mlp((g - self.shift) / self.scale).split(self.sizes, dim=-1))
+
+
 def _upper(num_nodes: int, device: torch.device) -> torch.Tensor:
     return torch.triu(torch.ones(num_nodes, num_nodes, dtype=torch.bool, device=device), diagonal=1)
 
@@ -168,7 +205,7 @@ def reconstruction_stats(type_logits: torch.Tensor, adj_logits: torch.Tensor | N
         ``{"type_acc": (B,), "adj_acc": (B,), "exact": (B,) bool}``; ``adj_acc`` is
         the share of upper-triangle entries right (1 where ``adj_logits`` is None).
     """
-    type_ok = type_logits.argmax(-1) == types
+    type_ok = (type_logits.argmax(-1) == types) | (types < 0)  # padding nodes: nothing to get wrong
     if adj_logits is None:
         adj_ok = torch.ones(adj.shape[0], int(_upper(adj.shape[1], adj.device).sum()), dtype=torch.bool)
     else:

@@ -9,7 +9,7 @@ from typing import Any
 from gcnas.data.store import RunStore
 from gcnas.encoders.arch2vec import Arch2Vec
 from gcnas.exceptions import InvalidInputError
-from gcnas.spaces.nb201 import NB201Space
+from gcnas.spaces import SearchSpace
 
 __all__ = ["pretrain", "load_pretrained", "CHECKPOINT", "ENCODER_NAME", "STAGE"]
 
@@ -21,12 +21,15 @@ ENCODER_NAME = "arch2vec"
 STAGE = "encoder_pretrain"
 
 
-def pretrain(store: RunStore, *, epochs: int = 12, latent_dim: int = 16, seed: int = 0, force: bool = False,
-             progress: bool = True, **params: Any) -> Arch2Vec:
-    """Pretrain arch2vec on the whole space and store every architecture's embedding.
+def pretrain(store: RunStore, *, space: SearchSpace[Any] | str | None = None, epochs: int = 12,
+             latent_dim: int = 16, seed: int = 0, force: bool = False, progress: bool = True,
+             **params: Any) -> Arch2Vec:
+    """Pretrain arch2vec on the run's space and store the embeddings of the cells it knows.
 
     Writes ``run_dir/arch2vec.pt`` and ``store.write_embeddings("arch2vec", archs, Z)``
-    for all 15,625 cells, and records the stage ``encoder_pretrain``. Training saves
+    for every cell of a space that can be listed (all 15,625 of NAS-Bench-201), or for
+    the ``sample_size`` cells drawn to train on otherwise (DARTS), and records the stage
+    ``encoder_pretrain``. Training saves
     its state after every epoch (``run_dir/arch2vec.partial.pt``), so an interrupted
     call resumes where it stopped when called again with the same settings. When the
     run already has an encoder pretrained with the same settings, it is loaded (and
@@ -34,6 +37,8 @@ def pretrain(store: RunStore, *, epochs: int = 12, latent_dim: int = 16, seed: i
 
     Args:
         store: The run store.
+        space: The search space (an instance or its name); ``None``: the run's space
+            (``store.space`` where the store records one), else :class:`Arch2Vec`'s default.
         epochs: Training epochs.
         latent_dim: Embedding size.
         seed: Seed of the split, the initialisation and the training noise.
@@ -49,6 +54,9 @@ def pretrain(store: RunStore, *, epochs: int = 12, latent_dim: int = 16, seed: i
         ...     encoder = pretrain(store, epochs=12, latent_dim=16, seed=0)
         ...     archs, Z = store.embeddings("arch2vec")        # 15,625 x 16
     """
+    space = space if space is not None else getattr(store, "space", None)
+    if space is not None:
+        params["space"] = space
     encoder = Arch2Vec(latent_dim=latent_dim, seed=seed, epochs=epochs, **params)
     path, partial = store.run_dir / CHECKPOINT, store.run_dir / PARTIAL
     if force:
@@ -62,7 +70,7 @@ def pretrain(store: RunStore, *, epochs: int = 12, latent_dim: int = 16, seed: i
             raise InvalidInputError(
                 f"{str(path)!r} was pretrained with other settings ({differ}); pass force=True "
                 "(`gcnas encoder pretrain --force`) to retrain, or use another --run DIR")
-        if len(store.embeddings(ENCODER_NAME)[0]) != len(NB201Space()):
+        if len(store.embeddings(ENCODER_NAME)[0]) != len(_embedded_cells(existing)):
             _store_embeddings(store, existing)
         return existing
     began = time.perf_counter()
@@ -92,6 +100,14 @@ def load_pretrained(store: RunStore, *, latent_dim: int | None = None) -> Arch2V
     return Arch2Vec.load(store.run_dir / CHECKPOINT, latent_dim=latent_dim)
 
 
+def _embedded_cells(encoder: Arch2Vec) -> list[Any]:
+    """Every cell of a space that can be listed; else the cells the encoder was fitted on."""
+    space = encoder.space_
+    if space.size() is not None:
+        return list(space.enumerate())
+    return encoder.train_archs() + encoder.holdout_archs()
+
+
 def _store_embeddings(store: RunStore, encoder: Arch2Vec) -> None:
-    archs = NB201Space().all_archs()
+    archs = _embedded_cells(encoder)
     store.write_embeddings(ENCODER_NAME, archs, encoder.encode(archs))

@@ -50,16 +50,12 @@ from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputEr
 from gcnas.data.images import dataset_shape
 from gcnas.hardware.energy import EnergyModel
 from gcnas.hardware.latency import measurement_key
-from gcnas.spaces import DEFAULT_SPACE, costs_many, get_space
+from gcnas.spaces import DEFAULT_SPACE, costs_many, resolve_space
 
 __all__ = ["check_costs", "cost_table", "costs", "LATENCY_SPECS", "ENERGY_SPECS"]
 
 SPACE = DEFAULT_SPACE
 """The default space of :func:`cost_table` (through the registry); the published tables are NAS-Bench-201's."""
-
-
-def _resolve(space: Any) -> Any:
-    return get_space(space) if isinstance(space, str) else space
 
 
 def _shape(space: Any, num_classes: int, input_size: int) -> dict[str, int]:
@@ -230,7 +226,7 @@ def cost_table(archs: Sequence[Any], *, latency: str | None = None, energy: str 
         ['energy_mj', 'flops_m', 'latency_ms', 'params_m']
     """
     archs = list(archs)
-    space = _resolve(space)
+    space = resolve_space(space)
     for arch in archs:
         try:
             space.format(arch)

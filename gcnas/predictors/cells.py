@@ -30,36 +30,12 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.spaces import DEFAULT_SPACE, SearchSpace, get_space, space_name
+from gcnas.spaces import DEFAULT_SPACE, SearchSpace, resolve_space, space_name
 
 __all__ = ["DEFAULT_SPACE", "resolve_space", "check_cells", "feature_matrix", "key_classes", "CostFeatures",
            "TableFeatures", "SpaceInputs"]
 
 """The space a predictor reads when its ``space`` is None (by name, through the registry)."""
-
-
-def resolve_space(space: SearchSpace[Any] | str | None) -> SearchSpace[Any]:
-    """The space a predictor's ``space`` argument names.
-
-    Args:
-        space: A :class:`~gcnas.spaces.SearchSpace`, the name of a registered space, or None
-            (:data:`DEFAULT_SPACE`).
-
-    Returns:
-        The space.
-
-    Raises:
-        InvalidInputError: An unknown name (the known ones listed), or an object that is not a
-            search space.
-    """
-    if space is None:
-        return get_space(DEFAULT_SPACE)
-    if isinstance(space, str):
-        return get_space(space)
-    if not isinstance(space, SearchSpace):
-        raise InvalidInputError(f"space must be a SearchSpace (gcnas.spaces), a space name or None, "
-                                f"got {type(space).__name__} {space!r}")
-    return space
 
 
 def space_file_name(space: SearchSpace[Any] | str | None) -> str | None:

@@ -28,7 +28,7 @@ import numpy as np
 from gcnas.exceptions import InvalidInputError
 from gcnas.registry import Registry
 from gcnas.search.pool import CandidatePool
-from gcnas.spaces import DEFAULT_SPACE, SearchSpace, get_space
+from gcnas.spaces import DEFAULT_SPACE, SearchSpace, resolve_space
 
 __all__ = ["Observations", "Searcher", "register_searcher", "make_searcher", "searcher_names", "resolve_space",
            "DEFAULT_SPACE"]
@@ -37,24 +37,6 @@ Arch = Any
 """A cell of the searcher's space (the space's architecture type)."""
 
 """The space of a searcher built without ``space=``."""
-
-
-def resolve_space(space: SearchSpace[Any] | str | None) -> SearchSpace[Any]:
-    """``space`` as a space instance: a name goes through :func:`gcnas.spaces.get_space`, None is the default.
-
-    Example:
-        >>> resolve_space("darts").size() is None
-        True
-    """
-    if space is None:
-        return get_space(DEFAULT_SPACE)
-    if isinstance(space, str):
-        return get_space(space)
-    for member in ("key", "sample", "mutate", "size", "decisions", "to_decisions", "from_decisions"):
-        if not hasattr(space, member):
-            raise InvalidInputError(f"space {space!r} lacks {member!r}: pass a SearchSpace (gcnas.spaces) "
-                                    "or the name of one (e.g. 'darts')")
-    return space
 
 
 BUILTIN_SEARCHERS = ("bo", "evolution", "latent_bo", "random_search", "reinforce")

@@ -19,7 +19,7 @@ _EXPORTS = {
     "Decision": "protocol", "SearchSpace": "protocol", "SpaceGraph": "protocol", "check_decisions": "protocol",
     "costs_many": "protocol", "decision_index": "protocol", "from_decision_index": "protocol",
     "live_adjacency": "protocol", "one_hot": "protocol",
-    "DEFAULT_SPACE": "registry", "get_space": "registry", "register_space": "registry", "space_name": "registry", "space_names": "registry",
+    "DEFAULT_SPACE": "registry", "get_space": "registry", "resolve_space": "registry", "register_space": "registry", "space_name": "registry", "space_names": "registry",
 }
 """Public name -> the submodule defining it, imported on first use (PEP 562), so that the run store
 reads a space by name without importing torch (which ``counts`` does). This package imports
@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from gcnas.spaces.counts import Counts, count_module
     from gcnas.spaces.protocol import (Decision, SearchSpace, SpaceGraph, check_decisions, costs_many,
                                        decision_index, from_decision_index, live_adjacency, one_hot)
-    from gcnas.spaces.registry import DEFAULT_SPACE, get_space, register_space, space_name, space_names
+    from gcnas.spaces.registry import DEFAULT_SPACE, get_space, register_space, resolve_space, space_name, space_names
 
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "live_adjacency",
     "DEFAULT_SPACE",
     "get_space",
+    "resolve_space",
     "register_space",
     "space_name",
     "space_names",

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from gcnas.exceptions import InvalidInputError
 
-__all__ = ["DEFAULT_SPACE", "get_space", "register_space", "space_names", "space_name"]
+__all__ = ["DEFAULT_SPACE", "get_space", "resolve_space", "register_space", "space_names", "space_name"]
 
 DEFAULT_SPACE = "nb201"
 """The space of a run, a predictor or a searcher that names none (NAS-Bench-201)."""
@@ -105,3 +105,32 @@ def space_name(space: Any) -> str:
             return other
     raise InvalidInputError(f"the search space {space!r} is not registered, so it cannot be recorded by name; "
                             "call gcnas.spaces.register_space(name, factory) first")
+
+
+def resolve_space(space: Any) -> Any:
+    """The space an argument names: ``None`` is :data:`DEFAULT_SPACE`, a string goes through
+    :func:`get_space`, a space instance is returned as it is.
+
+    Every stage that takes ``space=`` (predictors, encoders, searchers, cost tables) reads it here.
+
+    Raises:
+        InvalidInputError: An unknown name, or an object that is not a
+            :class:`~gcnas.spaces.SearchSpace` (a member of the protocol missing).
+
+    Example:
+        >>> resolve_space(None).name, resolve_space("darts").size()
+        ('nb201', None)
+    """
+    from gcnas.spaces.protocol import SearchSpace
+
+    if space is None:
+        return get_space(DEFAULT_SPACE)
+    if isinstance(space, str):
+        return get_space(space)
+    if not isinstance(space, SearchSpace):
+        missing = [m for m in SearchSpace.__protocol_attrs__ if not hasattr(space, m)] if hasattr(
+            SearchSpace, "__protocol_attrs__") else []
+        raise InvalidInputError(f"space must be a SearchSpace (gcnas.spaces), the name of a registered one or None; "
+                                f"got {type(space).__name__} {space!r:.60}"
+                                + (f", which lacks {', '.join(sorted(missing))}" if missing else ""))
+    return space

@@ -26,7 +26,7 @@ def fitted(archs) -> Arch2Vec:
 
 
 def test_graph_tensors_match_to_graph(archs):
-    adj, features, types = graph_tensors(archs[:3])
+    adj, features, types = graph_tensors(archs[:3], space=NB201Space())
     assert adj.shape == (3, 8, 8) and features.shape == (3, 8, 7) and types.shape == (3, 8)
     graph = archs[1].to_graph()
     assert np.array_equal(adj[1].numpy(), graph.adjacency)
@@ -34,7 +34,7 @@ def test_graph_tensors_match_to_graph(archs):
 
 
 def test_graph_vae_shapes():
-    adj, features, types = graph_tensors(NB201Space().sample_many(4, seed=1))
+    adj, features, types = graph_tensors(NB201Space().sample_many(4, seed=1), space="nb201")
     out = GraphVAE(8, 7, latent_dim=5, hidden_dim=16, num_layers=2).eval()(adj, features)
     assert out.mu.shape == (4, 8, 5) and out.adj_logits.shape == (4, 8, 8)
     assert out.graph_type_logits.shape == (4, 8, 7)
@@ -44,8 +44,8 @@ def test_graph_vae_shapes():
 def test_fit_learns_to_reconstruct(fitted, archs):
     history = fitted.history_
     assert len(history) == 20 and history[-1]["loss"] < 0.5 * history[0]["loss"]
-    held = [Arch.from_code(int(c)) for c in fitted.holdout_codes_]
-    assert len(held) == 20 and not set(fitted.holdout_codes_) & set(fitted.train_codes_)
+    held = fitted.holdout_archs()
+    assert len(held) == 20 and not set(fitted.holdout_cells_) & set(fitted.train_cells_)
     train_stats = fitted.reconstruction(archs[:50])
     assert train_stats["op_acc"] > 0.95 and train_stats["adj_acc"] > 0.9
     assert fitted.reconstruction(held)["op_acc"] > 0.9  # generalises beyond the 180 it saw
@@ -56,7 +56,7 @@ def test_encode_is_deterministic_and_decodes_back(fitted, archs):
     assert z.shape == (40, 16) and z.dtype == np.float32
     assert np.array_equal(z, fitted.encode(archs[:40]))
     nodes = fitted.encode_nodes(archs[:40])
-    assert nodes.shape == (40, 8, 16) and np.allclose(z, nodes.mean(1))
+    assert nodes.shape == (40, 1, 8, 16) and np.allclose(z, nodes.mean(2)[:, 0])
     decoded, valid = fitted.decode(nodes, return_valid=True)
     assert decoded == archs[:40]
     # Every op is right, so a decoding is valid exactly when its wiring came back exactly.
@@ -108,7 +108,7 @@ def test_save_load_round_trip(tmp_path, fitted, archs):
     loaded = Arch2Vec.load(path)
     assert loaded.get_params() == fitted.get_params()
     assert np.array_equal(loaded.encode(archs[:20]), fitted.encode(archs[:20]))
-    assert np.array_equal(loaded.holdout_codes_, fitted.holdout_codes_)
+    assert loaded.holdout_cells_ == fitted.holdout_cells_
     assert Arch2Vec.load(path, latent_dim=16).latent_dim == 16
 
 
@@ -136,7 +136,7 @@ def test_bad_input_messages(fitted, archs):
         Arch2Vec().encode(archs[:2])
     with pytest.raises(InvalidInputError, match="latent_dim=16"):
         fitted.decode(np.zeros((3, 8)))
-    with pytest.raises(InvalidInputError, match=r"\(n, 8, 16\) node latents"):
+    with pytest.raises(InvalidInputError, match=r"\(n, 1, 8, 16\) node latents"):
         fitted.decode(np.zeros((3, 5, 16)))
     with pytest.raises(InvalidInputError, match="NaN"):
         fitted.decode(np.full((1, 16), np.nan))

@@ -7,7 +7,6 @@ import json
 import pytest
 
 from gcnas.cli import main
-from gcnas.spaces.nb201 import Arch
 
 
 @pytest.fixture
@@ -23,7 +22,7 @@ def test_pretrain_prints_summary(pretrained_run, fast_flags, capsys):
     record = json.loads(capsys.readouterr().out)
     assert record["embeddings"] == 15625 and record["latent_dim"] == 4 and record["epochs"] == 1
     assert record["checkpoint"] == str(store.run_dir / "arch2vec.pt")
-    held = encoder.reconstruction([Arch.from_code(int(c)) for c in encoder.holdout_codes_])
+    held = encoder.reconstruction(encoder.holdout_archs())
     assert record["holdout_exact"] == pytest.approx(held["exact"], rel=1e-12)
     assert record["holdout_op_acc"] == pytest.approx(held["op_acc"], rel=1e-12)
 

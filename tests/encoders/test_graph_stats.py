@@ -47,3 +47,21 @@ def test_relabelled_and_dead_variants_share_statistics():
 
 def test_empty_input():
     assert graph_statistics([]).shape == (0, len(statistic_names()))
+
+
+def test_darts_cells_get_one_block_per_graph():
+    from gcnas.spaces import get_space
+
+    space = get_space("darts")
+    names = statistic_names(space)
+    ops = [op for op in space.node_types if op not in ("c_k-2", "c_k-1", "none", "output")]
+    assert names[:len(ops)] == [f"normal.live_{op}" for op in ops] and len(names) == 2 * (2 * len(ops) + 2)
+    # normal: every node sums skip(c_k-2) + skip(c_k-1); reduce: sep_conv_3x3 on both inputs everywhere
+    normal = [("skip_connect", 0), ("skip_connect", 1)] * 4
+    reduce = [("sep_conv_3x3", 0), ("sep_conv_3x3", 1)] * 4
+    cell = space.parse(f"Genotype(normal={normal}, normal_concat=[2, 3, 4, 5], reduce={reduce}, "
+                       "reduce_concat=[2, 3, 4, 5])")
+    s = dict(zip(names, graph_statistics([cell], space=space)[0]))
+    assert s["normal.live_skip_connect"] == 8 and s["normal.live_paths"] == 8
+    assert s["normal.min_non_identity_on_path"] == 0 and s["normal.max_skip_connect_on_path"] == 1
+    assert s["reduce.live_sep_conv_3x3"] == 8 and s["reduce.min_non_identity_on_path"] == 1

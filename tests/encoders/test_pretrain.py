@@ -28,9 +28,9 @@ def test_pretrain_writes_checkpoint_embeddings_and_stage(run):
     assert stage["latent_dim"] == 4
     # 10% of the space held out, never trained on; the stage records the final model's
     # reconstruction of exactly those cells
-    held, train = set(encoder.holdout_codes_.tolist()), set(encoder.train_codes_.tolist())
+    held, train = set(encoder.holdout_cells_), set(encoder.train_cells_)
     assert len(held) == round(0.1 * NUM_ARCHS) and not held & train and len(held | train) == NUM_ARCHS
-    expected = encoder.reconstruction([Arch.from_code(c) for c in sorted(held)])
+    expected = encoder.reconstruction(encoder.holdout_archs())
     assert {k: stage[f"holdout_{k}"] for k in expected} == pytest.approx(expected, rel=1e-12)
     assert 0.0 < expected["op_acc"] < 1.0                     # a figure that tells sets apart, not 0 or 1
 

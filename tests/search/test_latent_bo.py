@@ -64,7 +64,8 @@ class OrdinalEncoder:
 def test_latent_bo_improves_on_its_own_random_start():
     start, after = [], []
     for seed in (0, 1):
-        bo = LatentSpaceBO(OrdinalEncoder(), n_init=5, raw_samples=64, num_restarts=2, mc_samples=16)
+        bo = LatentSpaceBO(OrdinalEncoder(), n_init=5, raw_samples=64, num_restarts=2, mc_samples=16,
+                           space=NB201Space())
         values = run_search(bo, [CallableObjective("quality", fn=score)], budget=14, q=2, seed=seed).values("quality")
         start.extend(values[:5])
         after.extend(values[5:])
@@ -83,12 +84,36 @@ def test_latent_bo_records_a_failed_fit_on_the_trials_of_its_step(monkeypatch):
         raise ModelFittingError("All attempts to fit the model have failed.")
 
     monkeypatch.setattr(botorch.fit, "fit_gpytorch_mll", fail)
-    bo = LatentSpaceBO(OrdinalEncoder(), n_init=4, raw_samples=32, num_restarts=1, mc_samples=8)
+    bo = LatentSpaceBO(OrdinalEncoder(), n_init=4, raw_samples=32, num_restarts=1, mc_samples=8, space=NB201Space())
     with pytest.warns(FitFailedWarning):
         result = run_search(bo, [CallableObjective("quality", fn=score)], budget=6, seed=0)
     notes = [t.report.get("gp_fit_error") for t in result.trials]
     assert notes[:4] == [None] * 4                         # the random start fits nothing
     assert all(n and n.startswith("ModelFittingError: All attempts") for n in notes[4:])
+
+
+def test_latent_bo_on_darts_decodes_distinct_valid_cells():
+    """The same loop on a space that cannot be listed: cells told apart by space.key, decoded by Arch2Vec."""
+    from gcnas.spaces import get_space
+
+    space = get_space("darts")
+    encoder = Arch2Vec(latent_dim=4, space=space, hidden_dim=16, num_layers=1, epochs=1, decoder_epochs=3,
+                       refine_steps=2, sample_size=200, holdout=0.0, seed=0).fit(progress=False)
+
+    def convs(cell):  # separable convolutions in the normal cell: a score with room to improve
+        return float(sum(op.startswith("sep") for op, _ in cell.normal))
+
+    bo = LatentSpaceBO(encoder, n_init=4, raw_samples=32, num_restarts=1, mc_samples=8, reference_size=64)
+    result = run_search(bo, [CallableObjective("convs", fn=convs)], budget=8, seed=0)
+    keys = [space.key(t.arch) for t in result.trials]
+    assert len(keys) == len(set(keys)) == 8
+    assert all(space.parse(space.format(t.arch)) == t.arch for t in result.trials)
+
+
+def test_latent_bo_needs_a_space():
+    bo = LatentSpaceBO(OrdinalEncoder(), n_init=2)
+    with pytest.raises(InvalidInputError, match="needs to know the search space"):
+        bo.prepare()
 
 
 def test_latent_bo_rejects_bad_encoders():

@@ -138,7 +138,8 @@ def test_latent_bo_acquisition_integrates_over_the_pending_cells(small_table, mo
     from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 
     seen = _spy_on_x_pending(monkeypatch, qLogNoisyExpectedImprovement)
-    bo = LatentSpaceBO(OpsEncoder(), n_init=4, raw_samples=32, num_restarts=1, mc_samples=8, reference_size=64)
+    bo = LatentSpaceBO(OpsEncoder(), n_init=4, raw_samples=32, num_restarts=1, mc_samples=8, reference_size=64,
+                       space="nb201")
     bo.prepare()
     cells = small_table.archs
     done, pending = cells[:10], cells[10:13]
