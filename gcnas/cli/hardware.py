@@ -120,9 +120,9 @@ def measure_costs(args: argparse.Namespace) -> int:
     from gcnas.exceptions import DataNotFoundError, InvalidInputError
     from gcnas.hardware import (measure_energy_many, measure_many, measurement_key, nvml_available,
                                 resolve_device)
-    from gcnas.spaces.nb201 import NB201Space
+    from gcnas.spaces import DEFAULT_SPACE, get_space
 
-    space = NB201Space()
+    space = get_space(DEFAULT_SPACE)  # the measurement builds NAS-Bench-201's networks (other spaces: not yet)
     if args.all:
         archs = space.all_archs()
     else:
