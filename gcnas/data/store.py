@@ -1257,7 +1257,10 @@ def _rekey(conn: sqlite3.Connection) -> None:
         if code not in texts:
             if isinstance(code, bool) or not isinstance(code, int):
                 raise ValueError(f"architecture code {code!r} is not an integer")
-            arch = space.parse(str(code))
+            try:
+                arch = space.parse(str(code))
+            except ValueError as error:  # a damaged row, not the user's input: _migrate reports the store as corrupt
+                raise ValueError(str(error)) from None
             texts[code] = (space.format(arch), space.key(arch))
         return texts[code]
 
