@@ -8,7 +8,7 @@ import torch
 
 from gcnas.encoders import Arch2Vec, DecisionDecoder, graph_tensors
 from gcnas.exceptions import InvalidInputError
-from gcnas.space import NB201Space
+from gcnas.spaces.nb201 import NB201Space
 from gcnas.spaces import get_space
 
 TINY = dict(latent_dim=8, hidden_dim=32, num_layers=2, batch_size=32, lr=1e-2, decoder_epochs=5, holdout=0.1,
