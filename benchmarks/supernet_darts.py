@@ -43,9 +43,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _predictors_common import shared  # noqa: E402
 from _results import RESULTS_DIR, BenchmarkRun, cache_key  # noqa: E402
+from supernet_ranking import row_metrics, subset_data  # noqa: E402
 
 from gcnas.data import RunStore, load_images  # noqa: E402
-from gcnas.predictors import GCNPredictor, ranking_report  # noqa: E402
+from gcnas.predictors import GCNPredictor  # noqa: E402
 from gcnas.spaces import get_space  # noqa: E402
 from gcnas.supernet import sample_subnets, train_supernet  # noqa: E402
 from gcnas.supernet.checkpoint import checkpoint_path  # noqa: E402
@@ -55,25 +56,6 @@ TRAIN_KEYS = ("channels", "cells", "epochs", "batch_size", "lr", "weight_decay",
               "exclude_ops", "train_images", "seed", "image_size", "data_root")
 SCORE_KEYS = ("num_cells", "bn_recalibrate", "score_images", "score_batch", "csv")
 TRAIN_CODE = ("supernet", "spaces", "data")
-
-
-def subset_data(data, train_images: int | None):
-    """``data`` with only its first ``train_images`` training images (all when None)."""
-    if train_images is None or train_images >= len(data.train):
-        return data
-    from gcnas.data.images import ImageSplit
-
-    s = data.train
-    data.train = ImageSplit(s.x[:train_images], s.y[:train_images], s.mean, s.std, s.augment)
-    return data
-
-
-def row_metrics(truth: np.ndarray, score: np.ndarray) -> dict[str, float]:
-    """Kendall tau, Spearman, precision@5%/10% and the top-10% tau of ``score`` against ``truth``."""
-    report = ranking_report(truth, score)
-    return {"kendall_tau": report["kendall_tau"], "spearman": report["spearman"],
-            "precision_at_5": report["precision_at_5"], "top10_kendall_tau": report["top10_kendall_tau"],
-            "precision_at_10": report["precision_at_10"]}
 
 
 def read_sample(path: Path, num: int | None) -> tuple[list, dict[str, np.ndarray]]:
