@@ -53,10 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "lut on a table built with --latency predictor:NAME): each predicted cell's upper end at "
                           "this confidence must meet the bound, measured cells count as they are (default 0.9; "
                           "0 = the point estimate)")
-    run.add_argument("--features", default="arch2vec+stats",
+    run.add_argument("--features", default=None,
                      help="BO features: arch2vec | onehot | stats | zc (params, FLOPs, synflow of the run's "
-                          "features table) | zc:NAME,NAME | FILE.npz, or several joined with '+' "
-                          "(default arch2vec+stats; arch2vec needs `gcnas encoder pretrain`)")
+                          "features table) | zc:NAME,NAME | FILE.npz, or several joined with '+'; on any space: "
+                          "onehot | graph | costs (default arch2vec+stats on nb201, arch2vec needing `gcnas "
+                          "encoder pretrain`; graph+costs on another space)")
     run.add_argument("--acquisition", choices=["auto", "qlognei", "qlognehvi", "pareto"], default="auto",
                      help="BO acquisition (default auto: qLogNEI for one objective; the probability of being "
                           "Pareto-optimal when only accuracy must be evaluated and the costs are looked up; "
@@ -232,6 +233,7 @@ def _search_run(args: argparse.Namespace, store) -> int:
     from gcnas.exceptions import InvalidInputError
     from gcnas.search import make_searcher, run_search
     from gcnas.search.checks import notices_to_stderr
+    from gcnas.spaces import DEFAULT_SPACE
 
     warnings.filterwarnings("ignore", module="botorch")
     warnings.filterwarnings("ignore", module="linear_operator")
@@ -243,7 +245,9 @@ def _search_run(args: argparse.Namespace, store) -> int:
     if ref is not None and len(ref) != len(objectives):
         raise InvalidInputError(f"--ref-point needs {len(objectives)} values (one per objective), got {len(ref)}")
     if args.method == "bo":
-        kwargs = {"features": args.features, "n_init": args.n_init, "store": store, "acquisition": args.acquisition}
+        # the default of each space is what ranked best on its benchmark (docs/search.md)
+        features = args.features or ("arch2vec+stats" if store.space_name == DEFAULT_SPACE else "graph+costs")
+        kwargs = {"features": features, "n_init": args.n_init, "store": store, "acquisition": args.acquisition}
     elif args.method == "latent-bo":
         from gcnas.encoders import load_pretrained
 

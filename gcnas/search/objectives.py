@@ -321,6 +321,7 @@ class CostObjective(Objective):
         energy: Energy source spec (``model`` or ``hwnb:PICKLE:DEVICE``).
         store: Run store (for measured latency).
         dataset: Dataset the costs are for.
+        space: The cells' space (a space or its name); ``None``: the store's, else NAS-Bench-201.
     """
 
     maximize: bool = False
@@ -329,6 +330,7 @@ class CostObjective(Objective):
     energy: str | None = None
     store: RunStore | None = None
     dataset: str = "cifar10"
+    space: Any = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -352,6 +354,9 @@ class CostObjective(Objective):
         from gcnas.hardware import cost_table
 
         kwargs: dict[str, Any] = {"store": self.store, "dataset": self.dataset}
+        space = self.space if self.space is not None else getattr(self.store, "space", None)
+        if space is not None:
+            kwargs["space"] = space
         if self.name == "latency_ms":
             kwargs["latency"] = self.latency
         if self.name == "energy_mj":

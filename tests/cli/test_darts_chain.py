@@ -65,12 +65,19 @@ def test_darts_train_derive_sample_fit_lut_query(darts_run, capsys):
     built = _json(capsys, "lut", "build", "--run", run, "--pool", "8")
     assert built["rows"] == 8 and built["space"] == "darts" and built["columns"].startswith("accuracy")
     top = _json(capsys, "lut", "query", "--run", run, "--top", "3")
+    pooled = {DARTS.parse(r["arch"]) for r in _json(capsys, "lut", "query", "--run", run, "--top", "8")}
     assert len(top) == 3 and [r["rank"] for r in top] == [1, 2, 3]
     assert top[0]["accuracy"] >= top[1]["accuracy"] >= top[2]["accuracy"]
     for row in top:
         assert DARTS.key(DARTS.parse(row["arch"])) == row["key"] and row["params_m"] > 0
     shown = _json(capsys, "arch", "show", "--space", "darts", top[0]["arch"])
     assert shown["params_m"] == pytest.approx(top[0]["params_m"]) and shown["is_canonical"] is True
+    for method in ("evolution", "bo"):  # search the pooled lookup table: proposals are its cells
+        code, out, err = _run(capsys, "search", "run", "--run", run, "--method", method, "--budget", "5",
+                              "--objectives", "accuracy,params", "--n-init", "3", "--format", "json")
+        assert code == 0, err
+        picked = json.loads(out)
+        assert picked and all(DARTS.parse(r["arch"]) in pooled for r in picked)
 
 
 def test_a_contradicting_space_is_refused_in_one_line(darts_run, tmp_path, capsys):
