@@ -148,8 +148,10 @@ class Record:
             machine = "machine not recorded"
         else:
             machine = f"{cores}-core {cpu}" + ("" if m.get("gpu") is None else f", {m['gpu']}")
-        load = m.get("loadavg_start")
+        load, end = m.get("loadavg_start"), m.get("loadavg_end")
         machine += f", load {load[0]:.1f}" if load else ", load not recorded"
+        if load and end and abs(end[0] - load[0]) >= 1:  # a run that others joined (or left) while it ran
+            machine += f" at the start, {end[0]:.1f} at the end"
         commit = git.get("commit")
         if commit:
             machine += f", commit {commit[:7]}" + ("+changes" if git.get("dirty") else "")
@@ -292,8 +294,10 @@ def _demo_cifar(R: Results):
             f"({r['truth.bound_ms']:.1f} ms)",
             f"{r['truth.best_pick.regret']:.2f} points (true {r['truth.best_pick.test_acc']:.2f} vs best "
             f"{r['truth.true_best.test_acc']:.2f})",
-            f"random search with the same {r['truth.random_search_evaluations']} supernet evaluations: "
-            f"{r['truth.random_search.regret']:.2f}", "-")
+            f"the lookup table's top cell under the bound: {r['truth.lut_top.regret']:.2f}; the table over "
+            f"{r['truth.GCN_lookup_table.n']:,} classes ranks at Kendall tau {r['truth.GCN_lookup_table.kendall_tau']:.3f} "
+            f"(parameter count {r['truth.parameter_count.kendall_tau']:.3f}); random search with the same "
+            f"{r['truth.random_search_evaluations']} supernet evaluations: {r['truth.random_search.regret']:.2f}", "-")
 
 
 @readme_row("demo_pipeline-cifar10-fused-reduced", "`gcnas demo` on the CIFAR-10 image folder at reduced sizes, "
