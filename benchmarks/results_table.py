@@ -768,6 +768,26 @@ def _fused_pick(R: Results):
             f"{r['seeds']:.0f} supernet seeds", ours, anchor, yes(met))
 
 
+@readme_row("fused_ranking-fewshot-seed0", "few-shot supernet (the one-shot supernet split on edge 0 into 5 parts, "
+            "each fine-tuned) in the fused ranking, seed 0: Kendall tau vs truth", "keep it if it pays for its time")
+def _few_shot(R: Results):
+    few, one = R("fused_ranking-fewshot-seed0"), R("fused_ranking")
+    rows = one.data["details"]["per_seed"]["0"]["rows"]
+
+    def pair(name: str) -> str:
+        return f"{few[f'{name}.kendall_tau.mean']:.3f} (one-shot {rows[name]['kendall_tau']:.3f})"
+
+    better = few["rank average, no anchors.kendall_tau.mean"] > rows["rank average, no anchors"]["kendall_tau"]
+    return ("few-shot supernet on real CIFAR-10 images (the seed-0 one-shot supernet of the fused ranking split on "
+            "edge 0 into 5 sub-supernets, each fine-tuned 3 epochs; 1,000 canonical cells re-scored): Kendall tau vs "
+            "`test_acc`, seed 0 (scores first: `python benchmarks/supernet_few_shot.py --seed 0`)",
+            f"raw supernet {pair('supernet')}; GCN on 200 scores {pair('GCN on 200 supernet scores')}; fused without "
+            f"anchors {pair('rank average, no anchors')}; fused L=20 {pair('fused, L=20 anchors')}",
+            "the same seed's one-shot supernet, same cells, proxies and anchors; cost: 5 fine-tunings plus "
+            "scoring every cell again (as long as the one-shot scoring)", "yes" if better else
+            "no: the raw ranking improves, the fused one does not; not made a default")
+
+
 @readme_row("supernet_methods-fused", "the fused pick after a 6-epoch uniform supernet (true test accuracy)",
             ">= 93.0 on every seed")
 def _fused_methods(R: Results):
