@@ -26,7 +26,8 @@ _STYLE = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;
      padding:0 1em;color:#222;line-height:1.45}
 h1{border-bottom:2px solid #446;padding-bottom:.2em} h2{margin-top:1.8em;color:#335}
-table{border-collapse:collapse;margin:.6em 0;font-size:.9em} td,th{border:1px solid #ccd;padding:.25em .6em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em;display:block;max-width:100%;overflow-x:auto}
+td,th{border:1px solid #ccd;padding:.25em .6em}
 th{background:#eef;text-align:left} td.num{text-align:right;font-variant-numeric:tabular-nums}
 code{background:#f4f4f8;padding:0 .25em;font-size:.88em} .figs{display:flex;flex-wrap:wrap;gap:1em}
 .figs img{max-width:100%;border:1px solid #dde} p.note{color:#555;font-size:.9em}
