@@ -34,7 +34,7 @@ NB201 = get_space("nb201")
 written with ``NB201.format``, and a table's rows are indexed by the cell's
 :func:`~gcnas.spaces.decision_index` (its position among the 15,625 cells)."""
 
-NUM_ARCHS: int = NB201.size()
+NB201_CELLS: int = NB201.size()
 """Cells of NAS-Bench-201 (15,625): the length of the code-indexed lookup arrays."""
 
 
@@ -200,10 +200,10 @@ class BenchmarkTable:
         """Fill the key column the file lacks from the official order of ``index_table``."""
         order = index_table if index_table is not None else BenchmarkTable.packaged("nb201:cifar10")
         if archs is None:
-            bad = (indices < 0) | (indices >= NUM_ARCHS)
+            bad = (indices < 0) | (indices >= NB201_CELLS)
             if bad.any():
                 raise CorruptFileError(f"{self.path}: index {int(indices[bad][0])} is out of range "
-                                       f"0..{NUM_ARCHS - 1}")
+                                       f"0..{NB201_CELLS - 1}")
             rows = order._row_of_index[indices]
             if (rows < 0).any():
                 raise CorruptFileError(
@@ -222,14 +222,14 @@ class BenchmarkTable:
         where = self.path or "<table>"
         if len(indices) != len(archs) or any(len(v) != len(archs) for v in columns.values()):
             raise InvalidInputError("benchmark table columns must all have one value per row")
-        if len(indices) and (indices.min() < 0 or indices.max() >= NUM_ARCHS):
-            bad = int(indices[(indices < 0) | (indices >= NUM_ARCHS)][0])
-            raise CorruptFileError(f"{where}: index {bad} is out of range 0..{NUM_ARCHS - 1}")
+        if len(indices) and (indices.min() < 0 or indices.max() >= NB201_CELLS):
+            bad = int(indices[(indices < 0) | (indices >= NB201_CELLS)][0])
+            raise CorruptFileError(f"{where}: index {bad} is out of range 0..{NB201_CELLS - 1}")
         self._indices = indices
         self._archs = archs
         self._columns = columns
-        self._row_of_index = np.full(NUM_ARCHS, -1, dtype=np.int64)
-        self._row_of_code = np.full(NUM_ARCHS, -1, dtype=np.int64)
+        self._row_of_index = np.full(NB201_CELLS, -1, dtype=np.int64)
+        self._row_of_code = np.full(NB201_CELLS, -1, dtype=np.int64)
         codes = np.fromiter((decision_index(NB201, a) for a in archs), dtype=np.int64, count=len(archs))
         for kind, keys, lookup in (("index", indices, self._row_of_index),
                                    ("architecture", codes, self._row_of_code)):
@@ -362,8 +362,8 @@ def _packaged(name: str) -> BenchmarkTable:
 def _checked_index(index: int) -> int:
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
         raise InvalidInputError(f"an official index must be an int, got {index!r}")
-    if not 0 <= index < NUM_ARCHS:
-        raise InvalidInputError(f"index {index} is out of range 0..{NUM_ARCHS - 1}")
+    if not 0 <= index < NB201_CELLS:
+        raise InvalidInputError(f"index {index} is out of range 0..{NB201_CELLS - 1}")
     return int(index)
 
 

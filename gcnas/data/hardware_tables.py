@@ -31,7 +31,7 @@ import numpy as np
 from gcnas.data.benchmark import BenchmarkTable
 from gcnas.data.store import atomic_write
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
-from gcnas.data.benchmark import NB201, NUM_ARCHS
+from gcnas.data.benchmark import NB201, NB201_CELLS
 from gcnas.spaces import decision_index, from_decision_index
 
 __all__ = [
@@ -77,7 +77,7 @@ class _CodeTable:
 
 
 def _by_code(archs: Sequence[Any], values: Sequence[float], where: str) -> np.ndarray:
-    table = np.full(NUM_ARCHS, np.nan)
+    table = np.full(NB201_CELLS, np.nan)
     for arch, value in zip(archs, values):
         try:
             table[decision_index(NB201, arch)] = float(value)
@@ -155,7 +155,7 @@ def table_costs(table: BenchmarkTable, archs: Sequence[Any], column: str, *,
             codes = np.fromiter((decision_index(NB201, a) for a in archs), dtype=np.int64, count=len(archs))
             covered = int(np.isfinite(table.column(column)).sum())
             raise _missing_error(f"{where} column {column!r}", codes[absent],
-                                 f"the table does not cover them (it has a value for {covered} of {NUM_ARCHS} "
+                                 f"the table does not cover them (it has a value for {covered} of {NB201_CELLS} "
                                  "cells; empty cells count as missing). `gcnas lut build` and `gcnas search run` "
                                  "accept such a table and keep to the cells it covers")
         values[absent] = missing
@@ -197,7 +197,7 @@ class HELPLatency(_CodeTable):
             if not isinstance(mapping, Mapping):
                 raise CorruptFileError(f"{mapping_file}: expected a dict arch string -> index, "
                                        f"got {type(mapping).__name__}")
-            self._archs = [None] * NUM_ARCHS
+            self._archs = [None] * NB201_CELLS
             for text, index in mapping.items():
                 try:
                     self._archs[int(index)] = NB201.parse(str(text))
@@ -205,7 +205,7 @@ class HELPLatency(_CodeTable):
                     raise CorruptFileError(f"{mapping_file}: {error}. Is this HELP's NAS-Bench-201 "
                                            "folder (not FBNet or OFA)?") from None
         elif index_table is not None:
-            self._archs = [None] * NUM_ARCHS
+            self._archs = [None] * NB201_CELLS
             for index, arch in zip(index_table.indices, index_table.archs):
                 self._archs[int(index)] = arch
         else:
@@ -230,9 +230,9 @@ class HELPLatency(_CodeTable):
                 values = [float(v) for v in values]
             except (TypeError, ValueError):
                 raise CorruptFileError(f"{self._files[device]}: expected a list of latencies") from None
-            if len(values) > NUM_ARCHS:
+            if len(values) > NB201_CELLS:
                 raise CorruptFileError(f"{self._files[device]} lists {len(values)} latencies, more than the "
-                                       f"{NUM_ARCHS} architectures of NAS-Bench-201 (a file of another space?)")
+                                       f"{NB201_CELLS} architectures of NAS-Bench-201 (a file of another space?)")
             # indices the mapping does not know stay absent (reported as missing when asked for)
             known = [(a, v) for a, v in zip(self._archs, values) if a is not None]
             archs, kept = [a for a, _ in known], [v for _, v in known]
@@ -398,7 +398,7 @@ class HWNASBench(_CodeTable):
                     raise CorruptFileError(f"{self.path}: config of index {index} ({key}): {error}. "
                                            "Is this the NAS-Bench-201 part of HW-NAS-Bench?") from None
         elif self._index_table is not None:
-            archs = [None] * NUM_ARCHS
+            archs = [None] * NB201_CELLS
             for index, arch in zip(self._index_table.indices, self._index_table.archs):
                 archs[int(index)] = arch
         else:
@@ -440,9 +440,9 @@ class HWNASBench(_CodeTable):
         if key not in self._cache:
             column = self._column(metric, dataset)
             archs_by_index = self._archs_by_index(dataset)
-            if len(column) > NUM_ARCHS:
+            if len(column) > NB201_CELLS:
                 raise CorruptFileError(f"{self.path}: {metric} lists {len(column)} values, more than the "
-                                       f"{NUM_ARCHS} architectures of NAS-Bench-201")
+                                       f"{NB201_CELLS} architectures of NAS-Bench-201")
             # indices the mapping does not know stay absent (reported as missing when asked for)
             known = [(a, v) for a, v in zip(archs_by_index, column) if a is not None]
             self._cache[key] = _by_code([a for a, _ in known], [v for _, v in known], self.where)

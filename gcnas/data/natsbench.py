@@ -39,7 +39,7 @@ import numpy as np
 
 from gcnas.data.benchmark import ArchLike, BenchmarkTable, _checked_index
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, GcnasWarning, InvalidInputError, NotInTableError
-from gcnas.data.benchmark import NB201, NUM_ARCHS, _is_cell
+from gcnas.data.benchmark import NB201, NB201_CELLS, _is_cell
 from gcnas.spaces import decision_index
 
 __all__ = ["NATSBench", "ARCHIVE_NAME", "DATASETS", "HPS", "METRICS", "default_archive_path", "default_cache_dir"]
@@ -53,7 +53,8 @@ METRICS: tuple[str, ...] = ("valid_acc", "test_acc", "valid_loss", "test_loss", 
                             "train_loss", "params_m", "flops_m", "latency_ms")
 _EXT = ".pickle.pbz2"
 _LOAD_ERRORS = (OSError, EOFError, pickle.UnpicklingError, ValueError, KeyError, TypeError,
-                AttributeError, IndexError, AssertionError, ImportError)
+                AttributeError, IndexError, AssertionError, ImportError,
+                OverflowError, MemoryError)  # (a damaged pickle may declare a string of absurd size)
 
 
 def default_archive_path() -> Path:
@@ -107,8 +108,8 @@ class NATSBench:
         self._records: dict[tuple[int, str], dict[str, dict[str, float]]] = {}
 
     def _set_meta(self, meta_archs: Any, meta: Path) -> None:
-        if not isinstance(meta_archs, (list, tuple)) or not 0 < len(meta_archs) <= NUM_ARCHS:
-            raise CorruptFileError(f"{meta}: 'meta_archs' must list up to {NUM_ARCHS} arch strings")
+        if not isinstance(meta_archs, (list, tuple)) or not 0 < len(meta_archs) <= NB201_CELLS:
+            raise CorruptFileError(f"{meta}: 'meta_archs' must list up to {NB201_CELLS} arch strings")
         archs = []
         for index, text in enumerate(meta_archs):
             try:
@@ -117,7 +118,7 @@ class NATSBench:
                 raise CorruptFileError(f"{meta}: meta_archs[{index}]: {error}") from None
         codes = np.fromiter((decision_index(NB201, a) for a in archs), dtype=np.int64, count=len(archs))
         self._archs = archs
-        self._index_of_code = np.full(NUM_ARCHS, -1, dtype=np.int64)
+        self._index_of_code = np.full(NB201_CELLS, -1, dtype=np.int64)
         self._index_of_code[codes] = np.arange(len(archs))
         if (self._index_of_code >= 0).sum() != len(archs):
             raise CorruptFileError(f"{meta}: meta_archs lists an architecture twice")

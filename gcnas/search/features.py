@@ -49,7 +49,7 @@ def onehot_features(archs: Sequence[Arch], space: SearchSpace[Any] | str | None 
         space: Their space (default NAS-Bench-201: ``(n, 30)``, one block of 5 ops per edge).
 
     Example:
-        >>> onehot_features([DartsSpace().sample(0)], "darts").shape
+        >>> onehot_features([get_space("darts").sample(0)], "darts").shape
         (1, 152)
     """
     space = resolve_space(space)
@@ -69,7 +69,7 @@ def graph_features(archs: Sequence[Arch], space: SearchSpace[Any] | str | None =
         ``(n, len(graph_names) * (len(node_types) + 2))`` float64.
 
     Example:
-        >>> graph_features([DartsSpace().sample(0)], "darts").shape      # 2 cells x (11 types + 2)
+        >>> graph_features([get_space("darts").sample(0)], "darts").shape      # 2 cells x (11 types + 2)
         (1, 26)
     """
     space = resolve_space(space)
@@ -106,7 +106,7 @@ class SpaceFeatures:
         space: The cells' space.
 
     Example:
-        >>> SpaceFeatures("onehot", DartsSpace())([DartsSpace().sample(0)]).shape
+        >>> SpaceFeatures("onehot", get_space("darts"))([get_space("darts").sample(0)]).shape
         (1, 152)
     """
 
@@ -150,7 +150,7 @@ class ConcatFeatures:
 
     Example:
         >>> feats = ConcatFeatures([EmbeddingFeatures.from_store(store), stats_features])
-        >>> feats([Arch.from_code(0)]).shape
+        >>> feats([get_space("nb201").sample(0)]).shape
         (1, 26)
     """
 
@@ -174,7 +174,7 @@ class EmbeddingFeatures:
 
     Example:
         >>> feats = EmbeddingFeatures.from_store(store)        # arch2vec of the run
-        >>> feats([Arch.from_code(0)]).shape
+        >>> feats([get_space("nb201").sample(0)]).shape
         (1, 16)
     """
 
@@ -278,7 +278,8 @@ class ProxyFeatures:
 
     Example:
         >>> feats = ProxyFeatures(store=RunStore("runs/nb201-zc", mode="ro"))
-        >>> feats([Arch.from_code(7), Arch.from_code(15624)]).shape
+        >>> nb201 = get_space("nb201")
+        >>> feats([nb201.sample(7), nb201.sample(8)]).shape
         (2, 3)
     """
 
@@ -345,9 +346,9 @@ class ProxyFeatures:
 
     def _missing(self, name: str, todo: Sequence[Arch], asked: int) -> str:
         images = "" if name == "synflow" else ", images=BATCH"
-        compute = (f"python -c \"from gcnas.data import RunStore; from gcnas.spaces.nb201 import NB201Space; "
-                   f"from gcnas.predictors import cell_features; cell_features([a for a in NB201Space().all_archs() "
-                   f"if a.is_canonical()], store=RunStore('RUN'), names=['{name}']{images})\"")
+        compute = (f"python -c \"from gcnas.data import RunStore; from gcnas.spaces import get_space; "
+                   f"from gcnas.predictors import cell_features; s = get_space('nb201'); cell_features([a for a in "
+                   f"s.enumerate() if s.canonical(a) == a], store=RunStore('RUN'), names=['{name}']{images})\"")
         fix = (f"compute it once for the whole space ({compute}; resumable, synflow ~0.1 s a cell, NASWOT and jacov "
                f"~1 s; `gcnas predictor fuse --proxies {name}` caches it for the sampled cells only), or leave "
                f"{name} out of the features (zc = params,flops,synflow)")
@@ -377,11 +378,12 @@ def make_features(features: str | FeatureMap, *, store: Any = None,
         The feature map, ``archs -> (n, d)``.
 
     Example:
-        >>> make_features("onehot+graph", space="darts")([DartsSpace().sample(0)]).shape
+        >>> make_features("onehot+graph", space="darts")([get_space("darts").sample(0)]).shape
         (1, 178)
-        >>> make_features("arch2vec+stats", store=store)([Arch.from_code(7)]).shape
+        >>> nb201 = get_space("nb201")
+        >>> make_features("arch2vec+stats", store=store)([nb201.sample(7)]).shape
         (1, 26)
-        >>> make_features("arch2vec+stats+zc", store=store)([Arch.from_code(7)]).shape
+        >>> make_features("arch2vec+stats+zc", store=store)([nb201.sample(7)]).shape
         (1, 29)
     """
     if callable(features):

@@ -180,7 +180,7 @@ class TableObjective(Objective):
 
     Example:
         >>> acc = TableObjective("valid_acc", table=BenchmarkTable("nb201_cifar10_200ep.csv"))
-        >>> acc([Arch.from_code(0)])
+        >>> acc([get_space("nb201").sample(0)])
         >>> TableObjective("score", table=t, column="acc01", value_range=(0, 1))   # another range
         >>> nb301 = SpaceTable("nb301_sample_cifar10.csv", space="darts", arch_column="genotype")
         >>> TableObjective("val_accuracy", table=nb301)

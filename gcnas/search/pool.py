@@ -36,7 +36,7 @@ class CandidatePool:
 
     Example:
         >>> pool = CandidatePool(n_random=50, n_mutations=100, parents=10)
-        >>> cells = pool.propose(DartsSpace(), obs, np.random.default_rng(0), taken=set())
+        >>> cells = pool.propose(get_space("darts"), obs, np.random.default_rng(0), taken=set())
         >>> len(cells) <= 150
         True
     """
