@@ -1,0 +1,179 @@
+"""The value type of the IMC macro space: a CNN of four stages, each a stack of one block type.
+
+A network is a stem (3x3 convolution to the first stage's widest width, BatchNorm, ReLU),
+four stages with a stride-2 downsampling at the first block of stages 1, 2 and 3, then global
+average pooling and a linear classifier. Each stage chooses four things:
+
+- ``block``: one of three components, after VGG's and ResNet's convolutional layers,
+  ``vgg`` (a conv-BN-ReLU pair, no shortcut), ``basic`` (ResNet's basic block: two ``k x k``
+  convolutions with a shortcut) or ``bottleneck`` (ResNet's bottleneck: ``1x1``, ``k x k``,
+  ``1x1`` with a shortcut; its inner width is half the block's);
+- ``depth``: blocks in the stage, 1 to 4 (the network's depth adapts: 4 to 16 blocks);
+- ``kernel``: the side of the block's spatial convolutions, 3, 5 or 7;
+- ``width``: the block's output channels as a percentage of the stage's widest width
+  (``channels * 2**stage``), 20, 40, 60, 80 or 100.
+
+That is ``(3 * 4 * 3 * 5) ** 4 = 1,049,760,000`` networks (:data:`NUM_ARCHS`), above the
+6.4e8 of the system this space follows. A network is written as its four stages joined by
+``/``, each ``block-dD-kK-wW``::
+
+    basic-d2-k3-w60/vgg-d1-k5-w100/bottleneck-d4-k7-w20/basic-d3-k3-w80
+
+This module imports nothing of gcnas but :mod:`gcnas.exceptions` and the protocol.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from gcnas.exceptions import InvalidInputError
+from gcnas.spaces.protocol import Decision
+
+__all__ = ["BLOCKS", "DEPTHS", "KERNELS", "WIDTHS", "NUM_STAGES", "NUM_ARCHS", "DECISIONS", "Stage", "MacroArch",
+           "parse_macro", "format_macro", "stage_width"]
+
+BLOCKS: tuple[str, ...] = ("vgg", "basic", "bottleneck")
+"""The three block types, in decision-value order."""
+
+DEPTHS: tuple[int, ...] = (1, 2, 3, 4)
+"""Blocks per stage."""
+
+KERNELS: tuple[int, ...] = (3, 5, 7)
+"""Side of a block's spatial convolutions."""
+
+WIDTHS: tuple[int, ...] = (20, 40, 60, 80, 100)
+"""A stage's output channels, in percent of its widest width (:func:`stage_width`)."""
+
+NUM_STAGES: int = 4
+"""Stages of every network (strides 1, 2, 2, 2)."""
+
+NUM_ARCHS: int = (len(BLOCKS) * len(DEPTHS) * len(KERNELS) * len(WIDTHS)) ** NUM_STAGES
+"""Networks in the space: 1,049,760,000."""
+
+DECISIONS: tuple[Decision, ...] = tuple(
+    decision
+    for s in range(NUM_STAGES)
+    for decision in (Decision(f"stage{s}.block", BLOCKS),
+                     Decision(f"stage{s}.depth", tuple(str(d) for d in DEPTHS)),
+                     Decision(f"stage{s}.kernel", tuple(str(k) for k in KERNELS)),
+                     Decision(f"stage{s}.width", tuple(str(w) for w in WIDTHS))))
+"""16 decisions: per stage its block type, depth, kernel and width (in that order)."""
+
+_STAGE_RE = re.compile(r"^(?P<block>[a-z]+)-d(?P<depth>\d+)-k(?P<kernel>\d+)-w(?P<width>\d+)$")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage: ``depth`` blocks of type ``block`` with ``kernel x kernel`` convolutions and
+    ``width`` percent of the stage's widest width.
+
+    Example:
+        >>> Stage("basic", 2, 3, 60)
+        Stage(block='basic', depth=2, kernel=3, width=60)
+    """
+
+    block: str
+    depth: int
+    kernel: int
+    width: int
+
+    def __post_init__(self) -> None:
+        if self.block not in BLOCKS:
+            raise InvalidInputError(f"unknown block type {self.block!r}; choose one of {', '.join(BLOCKS)}")
+        for name, value, allowed in (("depth", self.depth, DEPTHS), ("kernel", self.kernel, KERNELS),
+                                     ("width", self.width, WIDTHS)):
+            if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
+                raise InvalidInputError(f"stage {name} must be one of {', '.join(map(str, allowed))}, got {value!r}")
+
+    def __str__(self) -> str:
+        return f"{self.block}-d{self.depth}-k{self.kernel}-w{self.width}"
+
+
+@dataclass(frozen=True)
+class MacroArch:
+    """A network of the IMC macro space: :data:`NUM_STAGES` stages.
+
+    Example:
+        >>> arch = parse_macro("basic-d2-k3-w60/vgg-d1-k5-w100/bottleneck-d4-k7-w20/basic-d3-k3-w80")
+        >>> arch.depth, arch.stages[2].block
+        (10, 'bottleneck')
+    """
+
+    stages: tuple[Stage, ...]
+
+    def __post_init__(self) -> None:
+        stages = tuple(self.stages)
+        if len(stages) != NUM_STAGES or not all(isinstance(s, Stage) for s in stages):
+            raise InvalidInputError(f"a macro network has {NUM_STAGES} stages (Stage values), got {self.stages!r}")
+        object.__setattr__(self, "stages", stages)
+
+    @property
+    def depth(self) -> int:
+        """Blocks in all stages."""
+        return sum(s.depth for s in self.stages)
+
+    def __str__(self) -> str:
+        return format_macro(self)
+
+
+def stage_width(channels: int, stage: int, percent: int) -> int:
+    """Output channels of a stage: ``percent`` of ``channels * 2**stage``, rounded, at least 1.
+
+    Args:
+        channels: The widest width of stage 0 (the network's ``channels``; also the stem's width).
+        stage: 0..3.
+        percent: One of :data:`WIDTHS`.
+
+    Example:
+        >>> [stage_width(32, s, 60) for s in range(4)]
+        [19, 38, 77, 154]
+    """
+    return max(1, int(math.floor(channels * 2 ** stage * percent / 100 + 0.5)))
+
+
+def parse_macro(text: str) -> MacroArch:
+    """Read ``block-dD-kK-wW/...`` (four stages).
+
+    Raises:
+        InvalidInputError: naming the stage that is malformed and the expected form.
+    """
+    if not isinstance(text, str):
+        raise InvalidInputError(f"a macro network is a string like 'basic-d2-k3-w60/...', got {type(text).__name__}")
+    parts = [p.strip() for p in text.strip().split("/")]
+    if len(parts) != NUM_STAGES:
+        raise InvalidInputError(f"a macro network has {NUM_STAGES} stages joined by '/', got {len(parts)} in {text!r}"
+                                " (example: basic-d2-k3-w60/vgg-d1-k5-w100/bottleneck-d4-k7-w20/basic-d3-k3-w80)")
+    stages = []
+    for s, part in enumerate(parts):
+        match = _STAGE_RE.match(part)
+        if match is None:
+            raise InvalidInputError(f"stage {s} of {text!r} is {part!r}; write it as BLOCK-dDEPTH-kKERNEL-wWIDTH, "
+                                    "e.g. basic-d2-k3-w60")
+        try:
+            stages.append(Stage(match["block"], int(match["depth"]), int(match["kernel"]), int(match["width"])))
+        except InvalidInputError as error:
+            raise InvalidInputError(f"stage {s} of {text!r}: {error}") from None
+    return MacroArch(tuple(stages))
+
+
+def format_macro(arch: MacroArch) -> str:
+    """The one-line form :func:`parse_macro` reads."""
+    return "/".join(str(s) for s in arch.stages)
+
+
+def to_decisions(arch: MacroArch) -> list[int]:
+    """The 16 decision values of :data:`DECISIONS`."""
+    out = []
+    for s in arch.stages:
+        out += [BLOCKS.index(s.block), DEPTHS.index(s.depth), KERNELS.index(s.kernel), WIDTHS.index(s.width)]
+    return out
+
+
+def from_decisions(values: Sequence[int]) -> MacroArch:
+    """The network of 16 checked decision values (inverse of :func:`to_decisions`)."""
+    v = [int(x) for x in values]
+    return MacroArch(tuple(Stage(BLOCKS[v[4 * s]], DEPTHS[v[4 * s + 1]], KERNELS[v[4 * s + 2]], WIDTHS[v[4 * s + 3]])
+                           for s in range(NUM_STAGES)))
