@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.spaces import decision_index, get_space
+from gcnas.spaces import decision_index
 from gcnas.supernet.standalone import TrainedModel, load_model
 
 __all__ = ["EXPORT_FORMATS", "export_model"]
@@ -62,7 +62,7 @@ def _quiet():
 def _metadata(model: TrainedModel) -> dict[str, str]:
     """What a user of the file needs beside it: the arch, the input normalisation (JSON lists), the accuracies."""
     pre = model.preprocessing
-    meta = {"gcnas_arch": str(model.arch), "gcnas_code": str(decision_index(get_space("nb201"), model.arch)), "gcnas_trained": str(model.trained),
+    meta = {"gcnas_arch": model.space.format(model.arch), "gcnas_code": str(decision_index(model.space, model.arch)), "gcnas_trained": str(model.trained),
             "gcnas_image_size": str(pre.get("image_size")), "gcnas_mean": json.dumps(pre.get("mean")),
             "gcnas_std": json.dumps(pre.get("std")), "gcnas_num_classes": str(model.settings.get("num_classes"))}
     for key in ("dataset", "epochs", "seed"):
@@ -162,7 +162,7 @@ def export_model(model: TrainedModel, path: str | os.PathLike, *, format: str, i
         model.save(path)
     record: dict[str, Any] = {
         "format": format, "path": str(path), "bytes": path.stat().st_size, "arch": str(model.arch),
-        "code": decision_index(get_space("nb201"), model.arch), "trained": model.trained, "image_size": size,
+        "code": decision_index(model.space, model.arch), "trained": model.trained, "image_size": size,
         "mean": model.preprocessing.get("mean"), "std": model.preprocessing.get("std"),
         "max_abs_diff": None, "checked_with": None}
     if check:

@@ -28,7 +28,7 @@ from gcnas.data.store import atomic_write
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
 from gcnas.progress import progress as show_progress
 from gcnas.supernet.checkpoint import resolve_device
-from gcnas.spaces import DEFAULT_SPACE, decision_index, get_space
+from gcnas.spaces import DEFAULT_SPACE, decision_index, resolve_space, space_name
 from gcnas.supernet.score import evaluate
 
 __all__ = ["TrainedModel", "train_standalone", "train_model", "load_model", "model_path", "partial_path",
@@ -45,24 +45,26 @@ STRICT_SETTINGS: tuple[str, ...] = ("dataset", "image_size", "num_classes", "cha
 EpochCallback = Callable[[dict[str, Any]], None]
 
 
-SPACE = DEFAULT_SPACE
-"""The space whose networks are trained here (through the registry; ``channels`` / ``cells`` name its shape)."""
+def _code(space: Any, arch: Any) -> int:
+    return decision_index(space, arch)
 
 
-def _space() -> Any:
-    return get_space(SPACE)
-
-
-def _code(arch: Any) -> int:
-    return decision_index(_space(), arch)
-
-
-def _check_cell(arch: Any) -> None:
+def _check_cell(space: Any, arch: Any) -> None:
     try:
-        _space().format(arch)
+        space.format(arch)
     except (AttributeError, TypeError, ValueError):
-        raise InvalidInputError(f"arch must be a {SPACE} architecture, got {type(arch).__name__} {arch!r}; "
-                                f"read one with get_space({SPACE!r}).parse(text)") from None
+        name = space_name(space)
+        raise InvalidInputError(f"arch must be a {name} architecture, got {type(arch).__name__} {arch!r}; "
+                                f"read one with get_space({name!r}).parse(text)") from None
+
+
+def _network(space: Any, arch: Any, settings: dict[str, Any], num_classes: int) -> torch.nn.Module:
+    """``space.network`` at the recorded shape; ``cells`` is passed only where it is set, so a
+    space whose depth is part of the architecture (the IMC macro space) takes ``cells=None``."""
+    shape = {"channels": settings["channels"], "num_classes": num_classes}
+    if settings.get("cells") is not None:
+        shape["cells"] = settings["cells"]
+    return space.network(arch, **shape)
 
 @dataclass
 class TrainedModel:
@@ -83,6 +85,7 @@ class TrainedModel:
             when unknown, as for an untrained network).
         path: The file it was read from or written to (``None``: in memory only).
         epochs_run: Epochs trained by the call that returned it (0: read from a finished file).
+        space: The space of ``arch`` (a space or its name; None is ``DEFAULT_SPACE``).
     """
 
     arch: Any
@@ -93,6 +96,10 @@ class TrainedModel:
     preprocessing: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     epochs_run: int = 0
+    space: Any = None
+
+    def __post_init__(self) -> None:
+        self.space = resolve_space(self.space)
 
     @property
     def trained(self) -> bool:
@@ -100,30 +107,34 @@ class TrainedModel:
         return bool(self.history)
 
     @classmethod
-    def initialised(cls, arch: Any, *, channels: int = 16, cells: int = 5, num_classes: int = 10,
-                    image_size: int = 32, seed: int = 0) -> TrainedModel:
+    def initialised(cls, arch: Any, *, channels: int = 16, cells: int | None = 5, num_classes: int = 10,
+                    image_size: int = 32, seed: int = 0, space: Any = None) -> TrainedModel:
         """The network of ``arch`` as initialised with ``seed``, untrained.
 
         Args:
             arch: The architecture.
             channels: Channels of the first stage.
-            cells: Cells per stage.
+            cells: Cells per stage (None for a space whose depth is part of the architecture).
             num_classes: Classifier outputs.
             image_size: Side of the input images (recorded; the network takes any size).
             seed: Seed of the initialisation (the same seed gives the same weights).
+            space: The space of ``arch`` (a space or its name; None is ``DEFAULT_SPACE``).
 
         Returns:
             A model with empty history and result and unknown normalisation.
         """
+        space = resolve_space(space)
         torch.manual_seed(seed)
-        network = _space().network(arch, channels=channels, cells=cells, num_classes=num_classes).eval()
         settings = {"channels": channels, "cells": cells, "num_classes": num_classes, "image_size": image_size,
                     "seed": seed}
-        return cls(arch, network, settings, preprocessing={"image_size": image_size, "mean": None, "std": None})
+        network = _network(space, arch, settings, num_classes).eval()
+        return cls(arch, network, settings, preprocessing={"image_size": image_size, "mean": None, "std": None},
+                   space=space)
 
     def state(self) -> dict[str, Any]:
         """The content of its model file (CPU tensors and plain values; ``torch.load(weights_only=True)``)."""
-        return {"format": MODEL_FORMAT, "version": VERSION, "arch": _space().format(self.arch), "code": _code(self.arch),
+        return {"format": MODEL_FORMAT, "version": VERSION, "space": space_name(self.space),
+                "arch": self.space.format(self.arch), "code": _code(self.space, self.arch),
                 "settings": dict(self.settings), "history": list(self.history), "result": dict(self.result),
                 "preprocessing": dict(self.preprocessing),
                 "state_dict": {k: v.detach().cpu() for k, v in self.network.state_dict().items()}}
@@ -134,15 +145,15 @@ class TrainedModel:
         return Path(path)
 
 
-def model_path(run_dir: str | os.PathLike, arch: Any) -> Path:
+def model_path(run_dir: str | os.PathLike, arch: Any, space: Any = None) -> Path:
     """``run_dir/models/<code>.pt``: where :func:`train_model` keeps the weights of ``arch``
-    (``code``: :func:`gcnas.spaces.decision_index`)."""
-    return Path(run_dir) / "models" / f"{_code(arch)}.pt"
+    (``code``: :func:`gcnas.spaces.decision_index` in ``space``, None is ``DEFAULT_SPACE``)."""
+    return Path(run_dir) / "models" / f"{_code(resolve_space(space), arch)}.pt"
 
 
-def partial_path(run_dir: str | os.PathLike, arch: Any) -> Path:
+def partial_path(run_dir: str | os.PathLike, arch: Any, space: Any = None) -> Path:
     """``run_dir/models/<code>.partial.pt``: the unfinished training of ``arch``, after its last epoch."""
-    return Path(run_dir) / "models" / f"{_code(arch)}.partial.pt"
+    return Path(run_dir) / "models" / f"{_code(resolve_space(space), arch)}.partial.pt"
 
 
 def _write(path: Path, state: dict[str, Any]) -> None:
@@ -195,16 +206,16 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> T
     path = Path(path)
     state = _read(path, MODEL_FORMAT)
     try:
-        arch = _space().parse(state["arch"])
+        space = resolve_space(state.get("space", DEFAULT_SPACE))  # files before the space was recorded: NB201
+        arch = space.parse(state["arch"])
         settings = dict(state["settings"])
-        network = _space().network(arch, channels=settings["channels"], cells=settings["cells"],
-                                num_classes=settings["num_classes"])
+        network = _network(space, arch, settings, settings["num_classes"])
         network.load_state_dict(state["state_dict"])
     except (KeyError, ValueError, TypeError, RuntimeError) as error:
         raise CorruptFileError(f"model file {str(path)!r} is damaged or its weights do not fit its arch "
                                f"({type(error).__name__}: {str(error)[:200]})") from None
     return TrainedModel(arch, network.to(resolve_device(device)).eval(), settings, list(state.get("history", [])),
-                        dict(state.get("result", {})), dict(state.get("preprocessing", {})), path)
+                        dict(state.get("result", {})), dict(state.get("preprocessing", {})), path, space=space)
 
 
 def _differences(saved: dict[str, Any], settings: dict[str, Any]) -> list[str]:
@@ -212,12 +223,12 @@ def _differences(saved: dict[str, Any], settings: dict[str, Any]) -> list[str]:
             for key in STRICT_SETTINGS if saved.get(key) != settings.get(key)]
 
 
-def _resume(partial: Path, arch: Any, settings: dict[str, Any], net: torch.nn.Module,
+def _resume(space: Any, partial: Path, arch: Any, settings: dict[str, Any], net: torch.nn.Module,
             optimizer: torch.optim.Optimizer, scheduler) -> tuple[list[dict[str, Any]], int]:
     """Load the training state of ``partial`` into the given objects; ``(history, epochs done)``."""
     saved = _read(partial, PARTIAL_FORMAT)
     differ = _differences(saved.get("settings", {}), settings)
-    if saved.get("arch") != _space().format(arch) or differ:
+    if saved.get("arch") != space.format(arch) or differ:
         raise InvalidInputError(
             f"{str(partial)!r} holds an unfinished training with other settings ({', '.join(differ) or 'arch'}); "
             "rerun with those settings to resume it, or delete the file to start anew")
@@ -247,27 +258,26 @@ def _train_epoch(net: torch.nn.Module, optimizer: torch.optim.Optimizer, batches
     return loss_sum / max(seen, 1), 100.0 * correct / max(seen, 1)
 
 
-def _fit(arch: Any, data: ImageDataset, settings: dict[str, Any], device: torch.device, *,
+def _fit(space: Any, arch: Any, data: ImageDataset, settings: dict[str, Any], device: torch.device, *,
          partial: Path | None, progress: bool, callback: EpochCallback | None
          ) -> tuple[torch.nn.Module, list[dict[str, Any]], int]:
     """Train, resuming from ``partial`` when it exists; ``(network in eval mode, history, epochs_run)``."""
     epochs, seed, batch_size, limit = (settings[k] for k in ("epochs", "seed", "batch_size", "steps_per_epoch"))
     torch.manual_seed(seed)
-    net = _space().network(arch, channels=settings["channels"], cells=settings["cells"],
-                        num_classes=data.num_classes).to(device)
+    net = _network(space, arch, settings, data.num_classes).to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=settings["lr"], momentum=0.9,
                                 weight_decay=settings["weight_decay"], nesterov=True)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     history: list[dict[str, Any]] = []
     start = 0
     if partial is not None and partial.exists():
-        history, start = _resume(partial, arch, settings, net, optimizer, scheduler)
+        history, start = _resume(space, partial, arch, settings, net, optimizer, scheduler)
     for epoch in range(start, epochs):
         tick = time.perf_counter()
         batches = show_progress(data.train.batches(batch_size, shuffle=True, seed=seed * 1_000_003 + epoch,
                                                    limit=limit),
                                 total=data.train.num_batches(batch_size, limit=limit), leave=False, unit="batch",
-                                desc=f"standalone {_code(arch)} epoch {epoch + 1}/{epochs}", enabled=progress)
+                                desc=f"standalone {_code(space, arch)} epoch {epoch + 1}/{epochs}", enabled=progress)
         loss, accuracy = _train_epoch(net, optimizer, batches, device)
         batches.close()
         lr_now = optimizer.param_groups[0]["lr"]
@@ -276,7 +286,7 @@ def _fit(arch: Any, data: ImageDataset, settings: dict[str, Any], device: torch.
                   "seconds": time.perf_counter() - tick}
         history.append(record)
         if partial is not None:
-            _write(partial, {"format": PARTIAL_FORMAT, "version": VERSION, "arch": _space().format(arch), "settings": settings,
+            _write(partial, {"format": PARTIAL_FORMAT, "version": VERSION, "arch": space.format(arch), "settings": settings,
                              "epoch": epoch + 1, "history": history, "rng": torch.get_rng_state(),
                              "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
                              "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()})
@@ -288,18 +298,19 @@ def _fit(arch: Any, data: ImageDataset, settings: dict[str, Any], device: torch.
     return net.eval(), history, epochs - start
 
 
-def _result(arch: Any, net: torch.nn.Module, data: ImageDataset, history: list[dict[str, Any]],
+def _result(space: Any, arch: Any, net: torch.nn.Module, data: ImageDataset, history: list[dict[str, Any]],
             device: torch.device) -> dict[str, Any]:
     """Valid and test figures of the trained ``net`` (``seconds`` is left to the caller)."""
     valid_acc, valid_loss = evaluate(net, data.valid, device=device)
     test_acc, test_loss = evaluate(net, data.test, device=device)
     last = history[-1]
-    return {"arch": _space().format(arch), "test_accuracy": test_acc, "test_loss": test_loss, "valid_accuracy": valid_acc,
+    return {"arch": space.format(arch), "test_accuracy": test_acc, "test_loss": test_loss, "valid_accuracy": valid_acc,
             "valid_loss": valid_loss, "train_accuracy": last["train_accuracy"], "train_loss": last["train_loss"],
             "params_m": sum(p.numel() for p in net.parameters()) / 1e6, "epochs": len(history)}
 
 
-def _settings(data: ImageDataset, *, data_root: str | os.PathLike | None, epochs: int, channels: int, cells: int,
+def _settings(data: ImageDataset, *, data_root: str | os.PathLike | None, epochs: int, channels: int,
+              cells: int | None,
               seed: int, batch_size: int, lr: float, weight_decay: float,
               steps_per_epoch: int | None) -> dict[str, Any]:
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
@@ -324,12 +335,12 @@ def _load_data(dataset: str, data: ImageDataset | None, data_root, download: boo
     return load_images(dataset, root=data_root, download=download, image_size=image_size, progress=progress)
 
 
-def train_standalone(arch: Any, *, dataset: str = "digits", epochs: int = 10, channels: int = 16, cells: int = 5,
-                     seed: int = 0, device: str = "auto", batch_size: int = 64, lr: float = 0.1,
+def train_standalone(arch: Any, *, dataset: str = "digits", epochs: int = 10, channels: int = 16,
+                     cells: int | None = 5, space: Any = None, seed: int = 0, device: str = "auto", batch_size: int = 64, lr: float = 0.1,
                      weight_decay: float = 5e-4, data_root: str | None = None, data: ImageDataset | None = None,
                      steps_per_epoch: int | None = None, progress: bool = False,
                      callback: EpochCallback | None = None) -> dict[str, Any]:
-    """Train the NAS-Bench-201 network of ``arch`` from scratch and test it.
+    """Train the network of ``arch`` from scratch and test it.
 
     SGD with Nesterov momentum and a cosine schedule, as NAS-Bench-201 trains its networks
     (on the train split), evaluated on the valid and test splits. Nothing is kept on disk:
@@ -340,7 +351,8 @@ def train_standalone(arch: Any, *, dataset: str = "digits", epochs: int = 10, ch
         dataset: One of :data:`gcnas.data.images.DATASETS`.
         epochs: Training epochs.
         channels: Channels of the first stage.
-        cells: Cells per stage.
+        cells: Cells per stage (None for a space whose depth is part of the architecture, "imc").
+        space: The space of ``arch`` (a space or its name; None is ``DEFAULT_SPACE``).
         seed: Seed of the initialisation and data order.
         device: ``auto``, ``cpu``, ``cuda``.
         batch_size: Images per step.
@@ -362,20 +374,21 @@ def train_standalone(arch: Any, *, dataset: str = "digits", epochs: int = 10, ch
         >>> round(result["test_accuracy"], 2)  # |nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|...
         98.88
     """
-    _check_cell(arch)
+    space = resolve_space(space)
+    _check_cell(space, arch)
     data = _load_data(dataset, data, data_root, False, None, progress)
     settings = _settings(data, data_root=data_root, epochs=epochs, channels=channels, cells=cells, seed=seed,
                          batch_size=batch_size, lr=lr, weight_decay=weight_decay, steps_per_epoch=steps_per_epoch)
     device_ = resolve_device(device)
     began = time.perf_counter()
-    net, history, _ = _fit(arch, data, settings, device_, partial=None, progress=progress, callback=callback)
-    result = {**_result(arch, net, data, history, device_), "seconds": time.perf_counter() - began}
+    net, history, _ = _fit(space, arch, data, settings, device_, partial=None, progress=progress, callback=callback)
+    result = {**_result(space, arch, net, data, history, device_), "seconds": time.perf_counter() - began}
     return {**result, "history": history}
 
 
 def train_model(run_dir: str | os.PathLike, arch: Any, *, dataset: str = "digits", data_root: str | None = None,
                 download: bool = False, image_size: int | None = None, epochs: int = 10, channels: int = 16,
-                cells: int = 5, seed: int = 0, device: str = "auto", batch_size: int = 64, lr: float = 0.1,
+                cells: int | None = 5, space: Any = None, seed: int = 0, device: str = "auto", batch_size: int = 64, lr: float = 0.1,
                 weight_decay: float = 5e-4, steps_per_epoch: int | None = None, data: ImageDataset | None = None,
                 progress: bool = False, callback: EpochCallback | None = None) -> TrainedModel:
     """Train ``arch`` from scratch as :func:`train_standalone` does, keeping the weights in ``run_dir``.
@@ -397,7 +410,8 @@ def train_model(run_dir: str | os.PathLike, arch: Any, *, dataset: str = "digits
         image_size: Side ``imagefolder`` images are resized to (default 32).
         epochs: Training epochs.
         channels: Channels of the first stage.
-        cells: Cells per stage.
+        cells: Cells per stage (None for a space whose depth is part of the architecture, "imc").
+        space: The space of ``arch`` (a space or its name; None is ``DEFAULT_SPACE``).
         seed: Seed of the initialisation and data order.
         device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
         batch_size: Images per step.
@@ -420,14 +434,15 @@ def train_model(run_dir: str | os.PathLike, arch: Any, *, dataset: str = "digits
         >>> model.path, round(model.result["test_accuracy"], 2)   # arch: code 11668
         (PosixPath('runs/x/models/11668.pt'), 98.88)
     """
-    _check_cell(arch)
+    space = resolve_space(space)
+    _check_cell(space, arch)
     if data is not None and data.name != dataset:
         raise InvalidInputError(f"data is {data.name!r} but dataset={dataset!r}")
     data = _load_data(dataset, data, data_root, download, image_size, progress)
     settings = _settings(data, data_root=data_root, epochs=epochs, channels=channels, cells=cells, seed=seed,
                          batch_size=batch_size, lr=lr, weight_decay=weight_decay, steps_per_epoch=steps_per_epoch)
     device_ = resolve_device(device)
-    path = model_path(run_dir, arch)
+    path = model_path(run_dir, arch, space)
     if path.exists():
         model = load_model(path, device=device_)
         differ = _differences(model.settings, settings)
@@ -438,17 +453,17 @@ def train_model(run_dir: str | os.PathLike, arch: Any, *, dataset: str = "digits
                 "or delete the file to train anew")
         return model
     began = time.perf_counter()
-    partial = partial_path(run_dir, arch)
-    net, history, epochs_run = _fit(arch, data, settings, device_, partial=partial, progress=progress,
+    partial = partial_path(run_dir, arch, space)
+    net, history, epochs_run = _fit(space, arch, data, settings, device_, partial=partial, progress=progress,
                                     callback=callback)
     evaluated = time.perf_counter()
-    result = _result(arch, net, data, history, device_)
+    result = _result(space, arch, net, data, history, device_)
     result["seconds"] = sum(r["seconds"] for r in history) + time.perf_counter() - evaluated  # across resumes
     preprocessing = {"image_size": data.image_size, "mean": [float(v) for v in data.train.mean],
                      "std": [float(v) for v in data.train.std]}
-    model = TrainedModel(arch, net, settings, history, result, preprocessing, path, epochs_run)
+    model = TrainedModel(arch, net, settings, history, result, preprocessing, path, epochs_run, space)
     model.save(path)
     partial.unlink(missing_ok=True)
     if progress:
-        print(f"trained {_code(arch)} in {time.perf_counter() - began:.1f}s; weights in {path}", file=sys.stderr)
+        print(f"trained {_code(space, arch)} in {time.perf_counter() - began:.1f}s; weights in {path}", file=sys.stderr)
     return model
