@@ -29,28 +29,28 @@ from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.progress import progress as show_progress
-from gcnas.spaces import DEFAULT_SPACE, get_space
+from gcnas.spaces import resolve_space
 
 __all__ = ["synflow", "naswot", "jacov", "zero_cost_scores", "ZERO_COST_PROXIES"]
 
 
-"""The space whose network the proxies score (through the registry); ``channels`` / ``cells`` name its shape."""
-
-
-def _fresh(arch: Any, channels: int, cells: int, num_classes: int, seed: int) -> nn.Module:
-    space = get_space(DEFAULT_SPACE)
+def _fresh(arch: Any, channels: int, cells: int | None, num_classes: int, seed: int, space: Any = None) -> nn.Module:
+    """The space's network of ``arch`` as initialised with ``seed`` (``cells`` passed only when set:
+    a space whose depth is part of the architecture takes none)."""
+    space = resolve_space(space)
     try:
         space.format(arch)
     except (AttributeError, TypeError, ValueError):
         raise InvalidInputError(f"arch must be a {space.name} architecture, got {type(arch).__name__} {arch!r}; "
                                 "read one with get_space(name).parse(text)") from None
+    shape = {"channels": channels, "num_classes": num_classes, **({} if cells is None else {"cells": cells})}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return space.network(arch, channels=channels, cells=cells, num_classes=num_classes)
+        return space.network(arch, **shape)
 
 
-def synflow(arch: Any, *, image_size: int = 32, channels: int = 16, cells: int = 5, num_classes: int = 10,
-            seed: int = 0, device: torch.device | str = "cpu") -> float:
+def synflow(arch: Any, *, image_size: int = 32, channels: int = 16, cells: int | None = 5, num_classes: int = 10,
+            seed: int = 0, device: torch.device | str = "cpu", space: Any = None) -> float:
     """The synaptic-flow score of ``arch`` at initialisation (data-free).
 
     Args:
@@ -61,6 +61,7 @@ def synflow(arch: Any, *, image_size: int = 32, channels: int = 16, cells: int =
         num_classes: Classifier outputs.
         seed: Seed of the initialisation.
         device: Where the network runs.
+        space: The space of ``arch`` (a space or its name; None is ``DEFAULT_SPACE``).
 
     Returns:
         ``log(1 + score)``: the score spans many orders of magnitude; the log keeps its order.
@@ -68,7 +69,7 @@ def synflow(arch: Any, *, image_size: int = 32, channels: int = 16, cells: int =
     Example:
         >>> synflow(get_space("nb201").parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"))
     """
-    net = _fresh(arch, channels, cells, num_classes, seed).to(device).double().eval()  # fresh BN in eval: identity
+    net = _fresh(arch, channels, cells, num_classes, seed, space).to(device).double().eval()  # fresh BN in eval: identity
     with torch.no_grad():
         for p in net.parameters():
             p.abs_()
@@ -82,8 +83,8 @@ def synflow(arch: Any, *, image_size: int = 32, channels: int = 16, cells: int =
     return float(np.log1p(total))
 
 
-def naswot(arch: Any, images: torch.Tensor, *, channels: int = 16, cells: int = 5, num_classes: int = 10,
-           seed: int = 0) -> float:
+def naswot(arch: Any, images: torch.Tensor, *, channels: int = 16, cells: int | None = 5, num_classes: int = 10,
+           seed: int = 0, space: Any = None) -> float:
     """The NASWOT score: ``log |det K|`` of the ReLU-code kernel on one batch.
 
     Args:
@@ -94,13 +95,14 @@ def naswot(arch: Any, images: torch.Tensor, *, channels: int = 16, cells: int = 
         cells: Cells per stage.
         num_classes: Classifier outputs.
         seed: Seed of the initialisation.
+        space: The space of ``arch`` (a space or its name; None is ``DEFAULT_SPACE``).
 
     Returns:
         The log-determinant (higher: more distinct activation patterns); ``-inf`` when the
         kernel is singular (two images with the same code at every ReLU, e.g. a cell without
         a live path), which ranks such a cell last.
     """
-    net = _fresh(arch, channels, cells, num_classes, seed).to(images.device).train()
+    net = _fresh(arch, channels, cells, num_classes, seed, space).to(images.device).train()
     batch = images.shape[0]
     kernel = torch.zeros(batch, batch, dtype=torch.float64, device=images.device)
 
@@ -118,8 +120,8 @@ def naswot(arch: Any, images: torch.Tensor, *, channels: int = 16, cells: int = 
     return float(torch.linalg.slogdet(kernel).logabsdet)
 
 
-def jacov(arch: Any, images: torch.Tensor, *, channels: int = 16, cells: int = 5, num_classes: int = 10,
-          seed: int = 0) -> float:
+def jacov(arch: Any, images: torch.Tensor, *, channels: int = 16, cells: int | None = 5, num_classes: int = 10,
+          seed: int = 0, space: Any = None) -> float:
     """The Jacobian-covariance score: how decorrelated the input Jacobians of one batch are.
 
     Args:
@@ -130,13 +132,14 @@ def jacov(arch: Any, images: torch.Tensor, *, channels: int = 16, cells: int = 5
         cells: Cells per stage.
         num_classes: Classifier outputs.
         seed: Seed of the initialisation.
+        space: The space of ``arch`` (a space or its name; None is ``DEFAULT_SPACE``).
 
     Returns:
         ``-sum(log(lambda + 1e-5) + 1 / (lambda + 1e-5))`` over the eigenvalues of the
         correlation matrix of the per-image Jacobians of the summed logits; ``-inf`` when the
         Jacobians are undefined or constant (a cell without a live path), ranking it last.
     """
-    net = _fresh(arch, channels, cells, num_classes, seed).to(images.device).train()
+    net = _fresh(arch, channels, cells, num_classes, seed, space).to(images.device).train()
     x = images.detach().clone().requires_grad_(True)
     net(x).sum().backward()
     if x.grad is None:
@@ -157,9 +160,9 @@ ZERO_COST_PROXIES: tuple[str, ...] = ("synflow", "naswot", "jacov")
 
 
 def zero_cost_scores(archs: Sequence[Any], images: torch.Tensor, *, proxies: Sequence[str] = ZERO_COST_PROXIES,
-                     channels: int = 16, cells: int = 5, num_classes: int = 10, seed: int = 0,
+                     channels: int = 16, cells: int | None = 5, num_classes: int = 10, seed: int = 0,
                      progress: bool = True, callback: Callable[[int, dict[str, float]], None] | None = None,
-                     device: torch.device | str = "cpu") -> dict[str, np.ndarray]:
+                     device: torch.device | str = "cpu", space: Any = None) -> dict[str, np.ndarray]:
     """Every proxy of :data:`ZERO_COST_PROXIES` (or ``proxies``) for many cells.
 
     Args:
@@ -173,6 +176,7 @@ def zero_cost_scores(archs: Sequence[Any], images: torch.Tensor, *, proxies: Seq
         progress: Show a progress bar.
         callback: Called with ``(position, {proxy: score})`` after each cell (for caching).
         device: Where the networks run.
+        space: The space of the cells (a space or its name; None is ``DEFAULT_SPACE``).
 
     Returns:
         ``{proxy: (len(archs),) float64}``.
@@ -181,7 +185,7 @@ def zero_cost_scores(archs: Sequence[Any], images: torch.Tensor, *, proxies: Seq
     if unknown:
         raise InvalidInputError(f"unknown zero-cost proxy {unknown}; choose from {', '.join(ZERO_COST_PROXIES)}")
     out = {p: np.empty(len(archs)) for p in proxies}
-    shape = dict(channels=channels, cells=cells, num_classes=num_classes, seed=seed)
+    shape = dict(channels=channels, cells=cells, num_classes=num_classes, seed=seed, space=space)
     images = images.to(device)
     for i, arch in enumerate(show_progress(archs, desc="zero-cost proxies", unit="arch", enabled=progress)):
         row = {}
