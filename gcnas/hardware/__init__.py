@@ -4,7 +4,8 @@ Params and FLOPs are the space's (``space.costs``); ``measure_latency`` and
 ``measure_many`` time the network on this machine (into the run store); ``EnergyModel``
 is the analytic energy estimate; ``measure_energy`` reads NVML on NVIDIA GPUs; and
 ``cost_table`` / ``costs`` join all of these with the published tables of
-:mod:`gcnas.data.hardware_tables` behind one source-spec string per cost.
+:mod:`gcnas.data.hardware_tables` behind one source-spec string per cost. ``imc_costs``
+is the in-memory-computing (crossbar) cost model of any network (:mod:`gcnas.hardware.imc`).
 """
 
 from __future__ import annotations
@@ -17,12 +18,18 @@ _EXPORTS = {
     'ENERGY_SPECS': 'sources',
     'LATENCY_SPECS': 'sources',
     'PRESETS': 'energy',
+    'ADC_SCALING': 'imc',
     'EnergyModel': 'energy',
+    'IMCConfig': 'imc',
+    'IMCCosts': 'imc',
+    'IMCLayer': 'imc',
     'LatencyResult': 'latency',
     'check_costs': 'sources',
     'cost_table': 'sources',
     'costs': 'sources',
     'estimate_energy': 'energy',
+    'imc_costs': 'imc',
+    'imc_costs_of': 'imc',
     'measure_energy': 'nvml',
     'measure_energy_many': 'nvml',
     'measure_latencies': 'latency',
@@ -41,6 +48,8 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from gcnas.hardware.energy import PRESETS, EnergyModel, estimate_energy
+    from gcnas.hardware.imc import (ADC_SCALING, IMCConfig, IMCCosts, IMCLayer, imc_costs,
+                                    imc_costs_of)
     from gcnas.hardware.latency import (LatencyResult, measure_latencies, measure_latency, measure_many, measurement_key,
                                         resolve_clock, resolve_device, sweep)
     from gcnas.hardware.nvml import measure_energy, measure_energy_many, nvml_available

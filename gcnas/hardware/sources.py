@@ -15,6 +15,8 @@ latency spec                   meaning
 ``hwnb:PICKLE:DEVICE``         HW-NAS-Bench pickle, ``DEVICE_latency`` (ms)
 ``help:DIR:DEVICE``            HELP's ``latency/<DEVICE>.pt`` folder (ms)
 ``brp:PICKLE``                 BRP-NAS / Eagle pickle (seconds, returned in ms)
+``imc``                        the in-memory-computing crossbar model
+                               (:mod:`gcnas.hardware.imc`, default ``IMCConfig``), any space
 =============================  ========================================================
 
 =============================  ========================================================
@@ -25,6 +27,7 @@ energy spec                    meaning
                                also ``table:CSV:COLUMN`` and every column spec
 ``hwnb:PICKLE:DEVICE``         HW-NAS-Bench ``DEVICE_energy`` (mJ; edgegpu, eyeriss, fpga)
 ``measured`` / ``measured:D``  NVML-measured energy stored by ``gcnas hw measure --energy``
+``imc``                        the in-memory-computing crossbar model (µJ, returned in mJ)
 =============================  ========================================================
 
 Absent data raises :class:`~gcnas.exceptions.DataNotFoundError` naming what is missing
@@ -66,8 +69,24 @@ def _shape(space: Any, num_classes: int, input_size: int) -> dict[str, int]:
     return {k: v for k, v in (("num_classes", num_classes), ("input_size", input_size)) if k in parameters}
 
 LATENCY_SPECS = ("CSV:COLUMN", "nb201:latency:DEVICE", "measured[:DEVICE]", "hwnb:PICKLE:DEVICE", "help:DIR:DEVICE",
-                 "brp:PICKLE")
-ENERGY_SPECS = ("model[:fp32|int8]", "CSV:COLUMN", "hwnb:PICKLE:DEVICE", "measured[:DEVICE]")
+                 "brp:PICKLE", "imc")
+ENERGY_SPECS = ("model[:fp32|int8]", "CSV:COLUMN", "hwnb:PICKLE:DEVICE", "measured[:DEVICE]", "imc")
+
+
+@functools.lru_cache(maxsize=65536)
+def _imc_figures(space: Any, text: str, num_classes: int, input_size: int) -> tuple[float, float]:
+    """``(latency_ms, energy_uj)`` of the crossbar model on the space's default network shape at the
+    dataset's classes and input size (cached: one network build and trace per architecture)."""
+    from gcnas.hardware.imc import imc_costs_of
+
+    figures = imc_costs_of(space, space.parse(text), input_size=input_size, num_classes=num_classes)
+    return figures.latency_ms, figures.energy_uj
+
+
+def _imc_source(column: int, scale: float, dataset: str, space: Any) -> Callable[[Sequence[Any]], np.ndarray]:
+    num_classes, size = dataset_shape(dataset)
+    return lambda archs: np.array([_imc_figures(space, space.format(a), num_classes, size)[column] * scale
+                                   for a in archs], dtype=np.float64)
 
 
 @functools.lru_cache(maxsize=16)
@@ -146,6 +165,8 @@ def _latency_source(spec: str, store: RunStore | None, dataset: str,
     if kind == "brp":
         table = _open(BRPLatency, body)
         return table.latency
+    if spec == "imc":
+        return _imc_source(0, 1.0, dataset, resolve_space(space))
     if ":" in spec:
         return _table_source(spec, missing)
     raise InvalidInputError(f"unknown latency source {spec!r}; use one of {', '.join(LATENCY_SPECS)}")
@@ -162,6 +183,8 @@ def _energy_source(spec: str, store: RunStore | None, dataset: str,
         return _measured(store, "energy_mj", spec, dataset, space)
     if kind == "hwnb":
         return _hwnb(body, spec, "energy", dataset)
+    if spec == "imc":
+        return _imc_source(1, 1e-3, dataset, resolve_space(space))
     if ":" in spec:
         return _table_source(spec, missing)
     raise InvalidInputError(f"unknown energy source {spec!r}; use one of {', '.join(ENERGY_SPECS)}")

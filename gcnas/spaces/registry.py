@@ -1,4 +1,4 @@
-"""Search spaces by name: the one place that maps ``"nb201"`` or ``"darts"`` to a space.
+"""Search spaces by name: the one place that maps ``"nb201"``, ``"darts"`` or ``"imc"`` to a space.
 
 A run store, a predictor file and every CLI ``--space`` flag record a space by its name;
 :func:`get_space` turns the name back into the space. A user's own space plugs in the
@@ -9,8 +9,8 @@ same way as the built-in ones::
     space = get_space("toy")
 
 Built-in spaces are named by an import path (``"module:attribute"``) and imported on first
-lookup, so that asking for one space does not import another (the DARTS space imports
-nothing heavy, NAS-Bench-201 neither; the rule keeps it so). This module imports nothing
+lookup, so that asking for one space does not import another (none of NAS-Bench-201, DARTS
+and the IMC macro space imports anything heavy; the rule keeps it so). This module imports nothing
 of gcnas but :mod:`gcnas.exceptions`.
 """
 
@@ -29,6 +29,7 @@ DEFAULT_SPACE = "nb201"
 BUILTIN_SPACES: dict[str, str] = {
     "nb201": "gcnas.spaces.nb201.space:NB201Space",
     "darts": "gcnas.spaces.darts.space:DartsSpace",
+    "imc": "gcnas.spaces.imc.space:ImcSpace",
 }
 """Built-in spaces: name -> ``"module:factory"``, imported on first lookup."""
 

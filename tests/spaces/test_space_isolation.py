@@ -28,6 +28,7 @@ ROOT = Path(importlib.import_module("gcnas").__file__).parent
 SPACES: dict[str, set[str]] = {
     "nb201": {"NB201Space", "NB201Routes", "NB201Network"},
     "darts": {"DartsSpace", "DartsSuperNet", "DartsRoutes"},
+    "imc": {"ImcSpace", "MacroSuperNet", "MacroRoutes", "MacroArch"},
 }
 """Each built-in space and the class names that only its folder may use."""
 

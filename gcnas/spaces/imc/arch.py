@@ -33,7 +33,7 @@ from gcnas.exceptions import InvalidInputError
 from gcnas.spaces.protocol import Decision
 
 __all__ = ["BLOCKS", "DEPTHS", "KERNELS", "WIDTHS", "NUM_STAGES", "NUM_ARCHS", "DECISIONS", "Stage", "MacroArch",
-           "parse_macro", "format_macro", "stage_width"]
+           "parse_macro", "format_macro", "stage_width", "DEFAULT_CHANNELS", "Block", "network_blocks"]
 
 BLOCKS: tuple[str, ...] = ("vgg", "basic", "bottleneck")
 """The three block types, in decision-value order."""
@@ -177,3 +177,91 @@ def from_decisions(values: Sequence[int]) -> MacroArch:
     v = [int(x) for x in values]
     return MacroArch(tuple(Stage(BLOCKS[v[4 * s]], DEPTHS[v[4 * s + 1]], KERNELS[v[4 * s + 2]], WIDTHS[v[4 * s + 3]])
                            for s in range(NUM_STAGES)))
+
+
+DEFAULT_CHANNELS: int = 32
+"""The network's default ``channels``: the stem's width and stage 0's widest width."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of a network as built at some ``channels``: the one description that the
+    network, the counts and the graph are all read from (:func:`network_blocks`).
+
+    Attributes:
+        stage: 0..3.
+        index: Position in its stage (0: the first block, which downsamples in stages 1-3).
+        block: One of :data:`BLOCKS`.
+        kernel: Side of its spatial convolutions.
+        percent: Its stage's width choice (one of :data:`WIDTHS`).
+        in_channels: Channels entering it (the previous block's ``width``; the stem's
+            ``channels`` for the network's first block).
+        width: Channels leaving it (:func:`stage_width`).
+        stride: 2 for the first block of stages 1-3, else 1.
+
+    Example:
+        >>> first = network_blocks(parse_macro("bottleneck-d1-k5-w60/vgg-d1-k3-w20/vgg-d1-k3-w20/vgg-d1-k3-w20"))[0]
+        >>> first.convs, first.projection
+        (((32, 10, 1, 1), (10, 10, 5, 1), (10, 19, 1, 1)), True)
+    """
+
+    stage: int
+    index: int
+    block: str
+    kernel: int
+    percent: int
+    in_channels: int
+    width: int
+    stride: int
+
+    @property
+    def residual(self) -> bool:
+        """The block adds a shortcut to its last convolution (``basic`` and ``bottleneck``)."""
+        return self.block != "vgg"
+
+    @property
+    def projection(self) -> bool:
+        """The shortcut is a 1x1 convolution with BN (it changes the resolution or the channels)."""
+        return self.residual and (self.stride != 1 or self.in_channels != self.width)
+
+    @property
+    def convs(self) -> tuple[tuple[int, int, int, int], ...]:
+        """The main path's convolutions in order, each ``(in_channels, out_channels, kernel, stride)``.
+
+        ``vgg`` and ``basic``: two ``kernel x kernel`` convolutions, the first with the stride.
+        ``bottleneck``: ``1x1`` to the inner width ``max(1, (width + 1) // 2)``, ``kernel x kernel``
+        with the stride, ``1x1`` to ``width``.
+        """
+        c_in, w, k, s = self.in_channels, self.width, self.kernel, self.stride
+        if self.block == "bottleneck":
+            inner = max(1, (w + 1) // 2)
+            return (c_in, inner, 1, 1), (inner, inner, k, s), (inner, w, 1, 1)
+        return (c_in, w, k, s), (w, w, k, 1)
+
+
+def network_blocks(arch: MacroArch, channels: int = DEFAULT_CHANNELS) -> tuple[Block, ...]:
+    """Every block of ``arch``'s network at ``channels``, stage by stage.
+
+    Args:
+        arch: The network.
+        channels: The stem's width and stage 0's widest width.
+
+    Returns:
+        ``arch.depth`` blocks, in the order data flows through them.
+
+    Raises:
+        InvalidInputError: ``arch`` is not a :class:`MacroArch`, or ``channels`` not an int >= 1.
+    """
+    if not isinstance(arch, MacroArch):
+        raise InvalidInputError(f"expected a MacroArch, got {type(arch).__name__} {arch!r}; "
+                                "read one with parse_macro(text)")
+    if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
+        raise InvalidInputError(f"channels must be an int >= 1, got {channels!r}")
+    blocks, c_in = [], channels
+    for s, stage in enumerate(arch.stages):
+        width = stage_width(channels, s, stage.width)
+        for index in range(stage.depth):
+            blocks.append(Block(s, index, stage.block, stage.kernel, stage.width, c_in, width,
+                                2 if s > 0 and index == 0 else 1))
+            c_in = width
+    return tuple(blocks)
