@@ -5,9 +5,11 @@ published table, so this benchmark makes one, once: ``--num`` networks drawn uni
 (seeded), each trained from scratch with :func:`gcnas.supernet.train_standalone` on the first
 ``--train-images`` images of the train half of ``images/cifar10-jpg`` (resized to
 ``--image-size``), at the CPU shape ``--channels``, then tested on the 10,000 test images.
-Beside each network's accuracies it writes its counted params and FLOPs and its IMC
-latency, energy and area (``gcnas.hardware.imc_costs_of``, default crossbar configuration)
-into ``benchmarks/results/imc_truth[-LABEL].csv``; the results file holds the spread of the
+Beside each network's accuracies it writes its counted params and FLOPs at the trained shape
+and its IMC latency, energy and area (``gcnas.hardware.imc_costs_of``, default crossbar
+configuration) at the deployed shape, the space's default (``channels=32``, 32x32 images: the
+figures ``--latency imc`` / ``--energy imc`` give every other stage), into
+``benchmarks/results/imc_truth[-LABEL].csv``; the results file holds the spread of the
 accuracies and the training time.
 
 Every network is cached on its own under ``runs/bench/imc_truth/<settings>-<code>/``: an
@@ -111,8 +113,7 @@ def main() -> None:
                                       device="cpu")
             costs = space.costs(arch, channels=args.channels, input_size=args.image_size,
                                 num_classes=data.num_classes)
-            imc = imc_costs_of(space, arch, channels=args.channels, num_classes=data.num_classes,
-                               input_size=args.image_size)
+            imc = imc_costs_of(space, arch, num_classes=data.num_classes)  # the deployed shape, as `--latency imc`
             row = {"index": index, "arch": space.format(arch), "test_accuracy": result["test_accuracy"],
                    "valid_accuracy": result["valid_accuracy"], "train_accuracy": result["train_accuracy"],
                    "params_m": costs["params"], "flops_m": costs["flops"],
