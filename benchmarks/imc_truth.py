@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=8, help="the widest width of stage 0 (and the stem)")
     parser.add_argument("--image-size", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--train-images", type=int, default=6000, help="first N images of the train half")
+    parser.add_argument("--train-images", type=int, default=20000, help="first N images of the train half")
     parser.add_argument("--valid-images", type=int, default=2000, help="first N images of the valid half")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=0.05)
