@@ -19,7 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train = commands.add_parser(
         "train", help="train a supernet (checkpoint each epoch into RUN/supernet/)",
         description="Train the weight-sharing supernet of the run's space (--space nb201: NAS-Bench-201's, --space "
-                    "darts: DARTS' search network over the normal and reduction cell, --cells cells in all). Under "
+                    "darts: DARTS' search network over the normal and reduction cell, --cells cells in all; --space "
+                    "imc: the largest macro network, elastic in depth (--cells blocks per stage at most), width and "
+                    "kernel, --strategy uniform only). Under "
                     "`torchrun --nproc_per_node K` it trains with DistributedDataParallel. Interrupt it at any time; "
                     "--resume continues exactly.")
     train.add_argument("--dataset", default="digits", help=f"one of {', '.join(DATASET_CHOICES)} (default digits)")
@@ -31,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--strategy", default="uniform", help=f"one of {', '.join(STRATEGY_CHOICES)} (default uniform)")
     train.add_argument("--channels", type=int, default=16, metavar="C", help="channels of the first stage (16)")
     train.add_argument("--cells", type=int, default=None, metavar="N",
-                       help="cells per stage (nb201, default 5), or cells in all (darts, default 8)")
+                       help="cells per stage (nb201, default 5), cells in all (darts, default 8), or the most "
+                            "blocks per stage (imc, 1-4, default 4)")
     train.add_argument("--epochs", type=int, default=10, metavar="E", help="training epochs (default 10)")
     train.add_argument("--batch-size", type=int, default=64, help="images per step (default 64)")
     train.add_argument("--lr", type=float, default=0.025, help="initial SGD learning rate (cosine to 0)")
@@ -40,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "per 5 steps), op codes uniformly, or isomorphism classes uniformly")
     train.add_argument("--exclude-ops", default=None, metavar="OPS",
                        help="uniform strategy: comma-separated ops never trained, named as the space names them "
-                            "(e.g. none; darts: max_pool_3x3,skip_connect,...)")
+                            "(e.g. none; darts: max_pool_3x3,skip_connect,...; imc: block types, vgg,basic,bottleneck)")
     train.add_argument("--arch-lr", type=float, help="step size of the architecture weights (gradient strategies)")
     train.add_argument("--bilevel", choices=("yes", "no"), help="architecture updates on validation batches "
                        "(default: no for gaea/snas, yes for darts/nasp)")
@@ -108,7 +111,7 @@ def _strategy_kwargs(args: argparse.Namespace) -> dict:
     return kwargs
 
 
-CELLS_DEFAULT = {"darts": 8}
+CELLS_DEFAULT = {"darts": 8, "imc": 4}
 """``--cells`` when not given, per space (others: 5 cells per stage, NAS-Bench-201's)."""
 
 

@@ -31,6 +31,7 @@ _EXPORTS = {
     'Strategy': 'strategies',
     'TrainedSupernet': 'checkpoint',
     'Uniform': 'strategies',
+    'check_strategy': 'strategies',
     'checkpoint_path': 'checkpoint',
     'derive': 'score',
     'evaluate': 'score',
@@ -56,5 +57,5 @@ if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from gcnas.supernet.export import EXPORT_FORMATS, export_model
     from gcnas.supernet.standalone import TrainedModel, load_model, train_model, train_standalone
     from gcnas.supernet.strategies import (DARTS, GAEA, NASP, SNAS, STRATEGIES, RouteSpace, Strategy, Uniform,
-                                           make_strategy)
+                                           check_strategy, make_strategy)
     from gcnas.supernet.train import train_supernet

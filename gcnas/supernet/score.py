@@ -49,18 +49,22 @@ def _unwrap(supernet: torch.nn.Module | TrainedSupernet) -> torch.nn.Module:
     return net
 
 
-def sample_distinct(space, num: int, seed: int | np.random.Generator | None = 0) -> list:
+def sample_distinct(space, num: int, seed: int | np.random.Generator | None = 0, *,
+                    draw: Callable[[np.random.Generator], object] | None = None) -> list:
     """``num`` distinct canonical architectures of ``space``, drawn uniformly.
 
     A space that can be listed (``space.size()`` not None) is drawn without replacement from
     its canonical members in :meth:`enumerate` order, so NAS-Bench-201 gives the cells it
-    always gave (``sample_many(num, seed, canonical=True)``); one that cannot is sampled
-    until ``num`` distinct keys (``space.key``) came up.
+    always gave (``sample_many(num, seed, canonical=True)``); one that cannot, or a ``draw``
+    given, is sampled until ``num`` distinct keys (``space.key``) came up.
 
     Args:
         space: A :class:`~gcnas.spaces.SearchSpace`.
         num: How many.
         seed: Seed or NumPy generator.
+        draw: Draws one architecture instead of ``space.sample``: a supernet that runs only
+            part of its space draws from that part (``routes.sample_arch``; the IMC supernet's
+            stages are at most ``cells`` blocks deep).
 
     Returns:
         The architectures, in the order drawn.
@@ -76,7 +80,7 @@ def sample_distinct(space, num: int, seed: int | np.random.Generator | None = 0)
     if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
         raise InvalidInputError(f"the number of architectures must be a positive int, got {num!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    if space.size() is not None:
+    if space.size() is not None and draw is None:
         pool = [a for a in space.enumerate() if space.canonical(a) == a]
         if num > len(pool):
             raise InvalidInputError(f"cannot draw {num} distinct architectures: the {space.name} space holds "
@@ -84,7 +88,7 @@ def sample_distinct(space, num: int, seed: int | np.random.Generator | None = 0)
         return [pool[int(i)] for i in rng.choice(len(pool), size=int(num), replace=False)]
     drawn: dict[str, object] = {}
     for _ in range(100 * int(num) + 1000):  # a huge space repeats itself almost never
-        arch = space.canonical(space.sample(rng))
+        arch = space.canonical((draw or space.sample)(rng))
         drawn.setdefault(space.key(arch), arch)
         if len(drawn) == num:
             return list(drawn.values())
@@ -238,12 +242,13 @@ def _check_space(store: RunStore, supernet: torch.nn.Module | TrainedSupernet) -
                                 f"{store.space_name!r} architectures; score it into a run of its own space")
 
 
-def _plan(store: RunStore, num: int, seed: int, archs: Sequence | None) -> tuple[list, dict, list]:
-    """``(archs, done, todo)``: the cells asked for, those the store holds, those left to score."""
+def _plan(store: RunStore, num: int, seed: int, archs: Sequence | None, routes) -> tuple[list, dict, list]:
+    """``(archs, done, todo)``: the cells asked for, those the store holds, those left to score; the
+    cells are drawn as the supernet's ``routes`` draw them, where they offer ``sample_arch``."""
     if archs is None:
         if num < 1:
             raise InvalidInputError(f"num must be positive, got {num}")
-        archs = sample_distinct(store.space, num, seed)
+        archs = sample_distinct(store.space, num, seed, draw=getattr(routes, "sample_arch", None))
     archs = list(archs)
     done = {s.arch: s for s in store.samples(SOURCE)}
     return archs, done, [a for a in dict.fromkeys(archs) if a not in done]
@@ -275,7 +280,7 @@ def sample_subnets(store: RunStore, supernet: torch.nn.Module | TrainedSupernet,
         The samples of the requested architectures, in their order.
     """
     _check_space(store, supernet)
-    archs, done, todo = _plan(store, num, seed, archs)
+    archs, done, todo = _plan(store, num, seed, archs, _unwrap(supernet).routes)
     pending: list[Sample] = []
     batches = None
     if todo:
@@ -494,14 +499,14 @@ def sample_subnets_sharded(store: RunStore, source: ScoringSource, executor: Exe
         raise InvalidInputError(f"chunk must be a positive int (cells per task), got {chunk!r}")
     if not isinstance(source, ScoringSource):
         raise InvalidInputError(f"source must be a ScoringSource, got {type(source).__name__}")
-    archs, done, todo = _plan(store, num, seed, archs)
-    from gcnas.supernet.train import checkpoint_space
+    from gcnas.supernet.train import run_routes
 
-    trained_space = checkpoint_space(source.run_dir)
-    if trained_space != store.space_name:  # refused before any worker starts
-        raise InvalidInputError(f"the supernet of {source.run_dir!r} is over the {trained_space!r} space but run "
+    routes = run_routes(source.run_dir)
+    if routes.name != store.space_name:  # refused before any worker starts
+        raise InvalidInputError(f"the supernet of {source.run_dir!r} is over the {routes.name!r} space but run "
                                 f"{str(store.run_dir)!r} holds {store.space_name!r} architectures; score it into a "
                                 "run of its own space")
+    archs, done, todo = _plan(store, num, seed, archs, routes)
     tasks = [(source, [store.space.format(a) for a in todo[i:i + chunk]]) for i in range(0, len(todo), chunk)]
     bar = show_progress(total=len(todo), desc=f"scoring sub-networks ({executor.workers} {executor.kind} workers)",
                         unit="arch", enabled=progress)

@@ -19,7 +19,9 @@ The base class does the plumbing (:meth:`Strategy.train_step`); subclasses imple
 Strategies name no search space: what they know of a supernet is its ``routes``, a
 :class:`RouteSpace` (the shape of its weights, how to draw a path, how to derive an
 architecture from weights, NASP's discrete route). ``SuperNet.routes`` (NAS-Bench-201,
-the default) and ``DartsSuperNet.routes`` (:mod:`gcnas.spaces.darts.supernet`) implement it::
+the default), ``DartsSuperNet.routes`` (:mod:`gcnas.spaces.darts.supernet`) and
+``MacroSuperNet.routes`` (:mod:`gcnas.spaces.imc.supernet`; no architecture weights, so
+``uniform`` only) implement it::
 
     strategy = make_strategy("gaea", supernet=DartsSuperNet(C=4, layers=3), arch_lr=0.5)
 """
@@ -37,7 +39,7 @@ from gcnas.registry import Registry
 from gcnas.spaces import DEFAULT_SPACE, get_space
 
 __all__ = ["RouteSpace", "Strategy", "Uniform", "GAEA", "DARTS", "SNAS", "NASP", "STRATEGIES", "make_strategy",
-           "register_strategy"]
+           "register_strategy", "check_strategy"]
 
 """The space whose supernet a strategy trains when given none (through the registry)."""
 
@@ -55,7 +57,9 @@ class RouteSpace(Protocol[P]):
 
     Attributes:
         name: Short name of the space, stored with a strategy's state.
-        arch_shape: ``(rows, columns)`` of the architecture weights.
+        arch_shape: ``(rows, columns)`` of the architecture weights, or ``None`` for a supernet
+            without any (a macro space: only the strategies that draw paths train it, and its
+            ``derive``, ``one_hot`` and ``discrete_route`` refuse).
         op_names: The op of each column.
         path_ops: The columns a single path may use (ids into ``op_names``).
         samplings: The ``Uniform`` samplings offered: ``fair`` (:meth:`fair_paths`) and the
@@ -63,7 +67,7 @@ class RouteSpace(Protocol[P]):
     """
 
     name: str
-    arch_shape: tuple[int, int]
+    arch_shape: tuple[int, int] | None
     op_names: tuple[str, ...]
     path_ops: tuple[int, ...]
     samplings: tuple[str, ...]
@@ -127,6 +131,35 @@ def make_strategy(name: str, **kwargs: Any) -> Strategy:
     return _REGISTRY.make(name, **kwargs)
 
 
+def check_strategy(name: str, routes: RouteSpace) -> None:
+    """Refuse, before any work, a strategy that cannot train a supernet with these ``routes``:
+    one that learns architecture weights, where the supernet has none (``arch_shape`` None).
+
+    Args:
+        name: A key of :data:`STRATEGIES`.
+        routes: The supernet's (or its class's) ``routes``.
+
+    Raises:
+        InvalidInputError: An unknown name, or a strategy the supernet cannot take (the message
+            names those it can).
+
+    Example:
+        >>> from gcnas.spaces.imc.supernet import MacroSuperNet
+        >>> check_strategy("gaea", MacroSuperNet.routes)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        gcnas.exceptions.InvalidInputError: strategy 'gaea' learns ... train it with --strategy uniform
+    """
+    if _REGISTRY.get(name).arch_weights and routes.arch_shape is None:
+        raise _no_arch_weights(name, routes)
+
+
+def _no_arch_weights(name: str, routes: RouteSpace) -> InvalidInputError:
+    able = [n for n in _REGISTRY.names() if not _REGISTRY.get(n).arch_weights]
+    return InvalidInputError(f"strategy {name!r} learns architecture weights (edges x ops), which the "
+                             f"{routes.name!r} supernet has none of; train it with --strategy {' or '.join(able)}")
+
+
 class Strategy:
     """Base class: routes training steps and learns architecture parameters.
 
@@ -141,6 +174,8 @@ class Strategy:
 
     name = "base"
     bilevel = False
+    arch_weights = False
+    """Whether the strategy learns weights over the supernet's ``arch_shape`` (the gradient strategies)."""
 
     def __init__(self, *, seed: int = 0, bilevel: bool | None = None, grad_clip: float = 5.0,
                  supernet: Any = None) -> None:
@@ -151,6 +186,8 @@ class Strategy:
         routes = getattr(get_space(DEFAULT_SPACE).supernet_class() if supernet is None else supernet, "routes", None)
         if not isinstance(routes, RouteSpace):
             raise InvalidInputError(f"supernet must offer `routes` (a RouteSpace), got {type(supernet).__name__}")
+        if self.arch_weights and routes.arch_shape is None:
+            raise _no_arch_weights(self.name, routes)
         self.routes: RouteSpace = routes
         self.generator = torch.Generator().manual_seed(seed)
 
@@ -261,8 +298,9 @@ class Strategy:
         per node, ``none`` excluded)."""
         probs = self.probabilities()
         if probs is None:
-            raise InvalidInputError(f"strategy {self.name!r} has no architecture weights to derive from; "
-                                    "train with --strategy gaea, darts, snas or nasp")
+            how = ("train with --strategy gaea, darts, snas or nasp" if self.routes.arch_shape is not None else
+                   f"the {self.routes.name!r} supernet has none: score its sub-networks with `gcnas supernet sample`")
+            raise InvalidInputError(f"strategy {self.name!r} has no architecture weights to derive from; {how}")
         return self.routes.derive(probs.detach())
 
     def state_dict(self) -> dict[str, Any]:
@@ -312,6 +350,8 @@ class Uniform(Strategy):
             ``len(ops)`` consecutive steps every op of every edge is trained exactly once.
             On DARTS, ``code`` and ``canonical`` are both the space's uniform draw and ``fair``
             walks each node's two op choices through permutations (inputs drawn uniformly).
+            On IMC, ``code`` and ``canonical`` draw every decision uniformly and ``fair`` walks
+            each stage's block type through permutations (the "ops" are the block types).
         exclude_ops: Ops never drawn (e.g. ``("none",)``: a zero edge trains no weight).
         **kwargs: Passed to :class:`Strategy` (``supernet=`` for another space).
     """
@@ -349,6 +389,8 @@ class Uniform(Strategy):
 
 class _Logits(Strategy):
     """Shared by DARTS and SNAS: logits ``alpha`` (``arch_shape``, ``(6, 5)`` on NAS-Bench-201) learned by Adam."""
+
+    arch_weights = True
 
     def __init__(self, *, arch_lr: float = 3e-4, arch_weight_decay: float = 1e-3, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -430,6 +472,8 @@ class GAEA(Strategy):
         arch_lr: Step size of the exponentiated gradient.
         **kwargs: Passed to :class:`Strategy` (``bilevel=True`` for the bilevel variant).
     """
+
+    arch_weights = True
 
     def __init__(self, *, arch_lr: float = 0.1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -515,6 +559,7 @@ class NASP(Strategy):
     """
 
     bilevel = True
+    arch_weights = True
     ARCH_GRADS = ("full", "path")
 
     def __init__(self, *, arch_lr: float = 3e-3, arch_grad: str = "full", explore: float = 0.0,

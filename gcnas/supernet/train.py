@@ -25,8 +25,9 @@ from gcnas.progress import progress as show_progress
 from gcnas.spaces import get_space
 from gcnas.supernet.checkpoint import (TrainedSupernet, build_from_config, checkpoint_path, read_checkpoint,
                                        resolve_device, supernet_space, write_checkpoint)
+from gcnas.supernet.strategies import RouteSpace, check_strategy
 
-__all__ = ["train_supernet", "STRICT_KEYS", "supernet_class", "checkpoint_space", "load_run_supernet"]
+__all__ = ["train_supernet", "STRICT_KEYS", "supernet_class", "checkpoint_space", "run_routes", "load_run_supernet"]
 
 STRICT_KEYS: tuple[str, ...] = ("dataset", "space", "channels", "cells", "num_classes", "strategy",
                                 "strategy_kwargs", "epochs", "seed")
@@ -57,6 +58,22 @@ def checkpoint_space(run_dir: str | os.PathLike) -> str:
     """The space the supernet in ``run_dir`` was trained over (its checkpoint's ``config["space"]``)."""
     config = read_checkpoint(checkpoint_path(run_dir)).get("config", {})
     return config.get("space", _MISSING_MEANS["space"])
+
+
+def run_routes(run_dir: str | os.PathLike) -> RouteSpace:
+    """The ``routes`` (a :class:`~gcnas.supernet.strategies.RouteSpace`) of the supernet trained in
+    ``run_dir``: its space's class built at the checkpoint's shape on the meta device, no weights
+    allocated (the IMC supernet's routes know its ``cells``).
+
+    Example:
+        >>> run_routes("runs/imc").max_depth
+        2
+    """
+    config = read_checkpoint(checkpoint_path(run_dir)).get("config", {})
+    with torch.device("meta"):
+        net = supernet_class(config.get("space", _MISSING_MEANS["space"]))(config["channels"], config["cells"],
+                                                                         config["num_classes"])
+    return net.routes
 
 
 def load_run_supernet(run_dir: str | os.PathLike, device: str | torch.device = "cpu") -> TrainedSupernet:
@@ -152,7 +169,9 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
         supernet: The supernet class, built as ``supernet(channels, cells, num_classes)``:
             ``None`` is NAS-Bench-201's :class:`~gcnas.supernet.SuperNet`;
             ``gcnas.spaces.darts.supernet.DartsSuperNet`` trains over the DARTS space (both
-            cell types). Its ``routes.name`` is recorded as ``config["space"]``.
+            cell types), ``gcnas.spaces.imc.supernet.MacroSuperNet`` over the IMC macro space
+            (``cells``: the most blocks per stage; ``uniform`` only). Its ``routes.name`` is
+            recorded as ``config["space"]``.
         epochs: Epochs in total (a resumed run continues up to this).
         batch_size: Images per step and process.
         lr: Initial SGD learning rate of the network weights (cosine to 0).
@@ -183,7 +202,9 @@ def train_supernet(run_dir: str | os.PathLike, *, dataset: str = "digits", data_
         raise InvalidInputError(f"epochs must be positive, got {epochs}")
     if batch_size < 1:
         raise InvalidInputError(f"batch_size must be positive, got {batch_size}")
-    space = supernet_space(supernet_class("nb201") if supernet is None else supernet)
+    build = supernet_class("nb201") if supernet is None else supernet
+    space = supernet_space(build)
+    check_strategy(strategy, build.routes)  # before any data is read or any run folder made
     run_dir = Path(run_dir)
     rank, world, created_group = _distributed()
     device_ = resolve_device(device)
