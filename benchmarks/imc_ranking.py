@@ -40,7 +40,8 @@ from imc_truth import read_truth, sample_networks  # noqa: E402
 from supernet_ranking import row_metrics, subset_data  # noqa: E402
 
 from gcnas.data import RunStore, load_images  # noqa: E402
-from gcnas.predictors import GCNPredictor, naswot  # noqa: E402
+from gcnas.predictors import GCNPredictor  # noqa: E402
+from gcnas.predictors.zero_cost import naswot  # noqa: E402
 from gcnas.spaces import get_space  # noqa: E402
 from gcnas.supernet import sample_subnets, train_supernet  # noqa: E402
 from gcnas.supernet.checkpoint import checkpoint_path  # noqa: E402
