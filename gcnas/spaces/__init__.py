@@ -6,8 +6,9 @@ the spaces reaches a space by name (:func:`get_space`) and uses the protocol onl
 imports a space's folder (a test walks the imports). This package imports nothing of gcnas
 but :mod:`gcnas.exceptions` (and numpy / torch).
 
-Built-in spaces: ``"nb201"`` (NAS-Bench-201, ``gcnas/spaces/nb201/``) and ``"darts"``
-(DARTS / NAS-Bench-301, ``gcnas/spaces/darts/``).
+Built-in spaces: ``"nb201"`` (NAS-Bench-201, ``gcnas/spaces/nb201/``), ``"darts"``
+(DARTS / NAS-Bench-301, ``gcnas/spaces/darts/``) and ``"imc"`` (the macro space of
+VGG/ResNet-style CNNs searched for in-memory-computing cost, ``gcnas/spaces/imc/``).
 """
 
 import importlib
