@@ -186,3 +186,16 @@ def test_bad_input_shape_raises(shape):
 def test_network_without_crossbar_layers_raises():
     with pytest.raises(InvalidInputError, match="no Conv2d or Linear"):
         imc_costs(nn.Sequential(nn.ReLU()), (3, 8, 8))
+
+
+@pytest.mark.parametrize("name", ["nb201", "imc"])
+def test_imc_is_a_latency_and_energy_source_of_cost_table(name):
+    from gcnas.hardware import cost_table
+
+    space = get_space(name)
+    archs = [space.sample(seed) for seed in range(2)]
+    table = cost_table(archs, latency="imc", energy="imc", space=space)
+    for row, arch in enumerate(archs):
+        expected = imc_costs_of(space, arch, num_classes=10)  # cifar10: 10 classes, 32x32 images
+        assert table["latency_ms"][row] == pytest.approx(expected.latency_ms)
+        assert table["energy_mj"][row] == pytest.approx(expected.energy_uj / 1000)  # the column is in mJ
