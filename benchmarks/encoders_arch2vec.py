@@ -1,7 +1,7 @@
 """arch2vec on a search space: pretraining time, reconstruction, the round trip BO decodes, prior, smoothness.
 
 Pretrains (or loads) arch2vec on the space (``--space nb201``: all 15,625 cells;
-``--space darts``: ``--sample-size`` cells drawn uniformly) and prints, each beside its anchor:
+``--space darts`` or ``imc``: ``--sample-size`` cells drawn uniformly) and prints, each beside its anchor:
 
 - pretraining wall time (goal: under 3 minutes on 2 CPU cores for NAS-Bench-201);
 - reconstruction of the held-out cells from their node latents: op accuracy, adjacency
@@ -16,12 +16,14 @@ Pretrains (or loads) arch2vec on the space (``--space nb201``: all 15,625 cells;
   real 200-epoch CIFAR-10 table.
 
 Writes benchmarks/results/encoders_arch2vec.json (``--out``; ``--json`` is the old name;
-``--label darts`` for the DARTS run).
+``--label darts`` / ``--label imc`` for the runs on those spaces).
 
 Example:
     python benchmarks/encoders_arch2vec.py --save /tmp/arch2vec.pt
     python benchmarks/encoders_arch2vec.py --load /tmp/arch2vec.pt     # skip training
     python benchmarks/encoders_arch2vec.py --space darts --label darts
+    python benchmarks/encoders_arch2vec.py --space imc --label imc --sample-size 6000 --holdout 0.05 --epochs 8 \
+        --train-check 200 --prior-samples 200
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def prior_stats(encoder: Arch2Vec, num: int, seed: int) -> list[dict]:
     space = encoder.space_
     shape = (num, len(space.graph_names), space.max_nodes, encoder.latent_dim)
     node_z = rng.standard_normal(shape).astype(np.float32)
-    graph_z = node_z[:, :, 0, :].reshape(num, -1)
+    graph_z = node_z[:, :, :encoder.model_.readout_bins, :].reshape(num, -1)  # as many N(0, 1) draws as it has
     archs, valid = encoder.decode(node_z, return_valid=True)
     keys = lambda cells: {space.key(a) for a in cells}  # noqa: E731
     rows = [{"decoded from": "node latents ~ N(0, I)", "samples": num,
@@ -124,7 +126,7 @@ def round_trip(encoder: Arch2Vec, archs: list, name: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--space", default="nb201", help="search space (default nb201; darts)")
+    parser.add_argument("--space", default="nb201", help="search space (default nb201; darts, imc)")
     parser.add_argument("--sample-size", type=int, default=20_000,
                         help="cells drawn to train on (and hold out from) when the space cannot be listed")
     parser.add_argument("--epochs", type=int, default=12, help="training epochs (default 12, as Arch2Vec)")
@@ -133,6 +135,9 @@ def main() -> None:
                         help="weight of decoding node types from the graph vector while training (Arch2Vec's)")
     parser.add_argument("--decision-weight", type=float, default=0.0,
                         help="weight of naming the decisions from the embedding while training (Arch2Vec's)")
+    parser.add_argument("--readout-bins", type=int, default=None,
+                        help="stretches of a graph's nodes in its embedding (default: Arch2Vec's, from the space)")
+    parser.add_argument("--holdout", type=float, default=0.1, help="share of the cells held out (default 0.1)")
     parser.add_argument("--train-check", type=int, default=0,
                         help="training cells (a seeded subset) whose reconstruction is reported (0: all)")
     parser.add_argument("--roundtrip-cells", type=int, default=0,
@@ -158,7 +163,8 @@ def main() -> None:
         began, cpu_began = time.perf_counter(), time.process_time()
         encoder = Arch2Vec(latent_dim=args.latent_dim, space=args.space, epochs=args.epochs, seed=args.seed,
                            sample_size=args.sample_size, graph_weight=args.graph_weight,
-                           decision_weight=args.decision_weight).fit(progress=False)
+                           decision_weight=args.decision_weight, readout_bins=args.readout_bins,
+                           holdout=args.holdout).fit(progress=False)
         wall, cpu = time.perf_counter() - began, time.process_time() - cpu_began  # CPU time: what contention hides
         cells = len(encoder.train_cells_) + len(encoder.holdout_cells_)
         report["time"] = [{"what": f"pretrain {args.space}: {cells:,} cells ({len(encoder.train_cells_):,} train), "

@@ -9,6 +9,12 @@ see how prediction and reality compare, runs GAEA on the same supernet shape, an
 ``report.html``. Every stage is recorded in the run store; running the demo again skips
 finished stages and resumes an interrupted one.
 
+The demo runs on any registered space (``DemoSettings.space``): NAS-Bench-201 by default. A
+stage that does not apply to the space is skipped with one line saying why (``gaea`` on a
+supernet without architecture weights; the fused ranking, NAS-Bench-201's; arch2vec where
+it cannot pretrain on the space), and a space that cannot be listed (imc, darts) gets its
+lookup table over a pool of ``pool`` sampled architectures, which the search then searches.
+
 This module sits above every package (like the CLI): it only calls their public APIs.
 """
 
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import inspect
 import shutil
 import time
 from pathlib import Path
@@ -26,37 +33,47 @@ import numpy as np
 from gcnas.data import RunStore
 from gcnas.exceptions import InvalidInputError
 from gcnas.predictors.truth import Truth
-from gcnas.spaces import decision_index, get_space
+from gcnas.spaces import DEFAULT_SPACE, decision_index, get_space
 
 __all__ = ["DemoSettings", "run_demo"]
 
 
-_SPACE = get_space("nb201")
-"""The demo's space (through the registry): the NAS-Bench-201 pipeline and its tables."""
-
-
-def _code(arch: Any) -> int:
+def _code(space: Any, arch: Any) -> int:
     """The cell's id in the run store and stage names (:func:`gcnas.spaces.decision_index`)."""
-    return decision_index(_SPACE, arch)
+    return decision_index(space, arch)
 
 
-def _distinct_canonical(num: int, seed: int) -> list[Any]:
-    """``num`` distinct class representatives (``canonical(a) == a``), drawn uniformly with ``seed``."""
-    pool = [a for a in _SPACE.enumerate() if _SPACE.canonical(a) == a]
+def _distinct_canonical(space: Any, num: int, seed: int) -> list[Any]:
+    """``num`` distinct class representatives (``canonical(a) == a``), drawn uniformly with ``seed``
+    (a space that cannot be listed: :func:`gcnas.supernet.score.sample_distinct`)."""
+    if space.size() is None:
+        from gcnas.supernet.score import sample_distinct
+
+        return sample_distinct(space, num, seed)
+    pool = [a for a in space.enumerate() if space.canonical(a) == a]
     if num > len(pool):
         raise InvalidInputError(f"cannot draw {num} distinct architectures from a pool of {len(pool)}")
     return [pool[int(i)] for i in np.random.default_rng(seed).choice(len(pool), size=num, replace=False)]
+
+
+def _covered(space: Any) -> bool:
+    """Whether the latency tables and the analytic energy model know the space's cells (nb201)."""
+    from gcnas.predictors.lut import hardware_covers
+
+    return hardware_covers(space)
 
 @dataclasses.dataclass(frozen=True)
 class DemoSettings:
     """Sizes of every stage of the demo (``quick()`` is the toy-size version the tests run).
 
     Attributes:
+        space: The search space, by name (:func:`gcnas.spaces.get_space`; default nb201).
         dataset: Image dataset of the supernet and the from-scratch training (``imagefolder``:
             the user's own images, ``data_root`` holding ``train/`` and ``test/``).
         image_size: Side the ``imagefolder`` images are resized to.
         channels: Supernet / standalone channels of the first stage (NAS-Bench-201: 16).
-        cells: Cells per stage (NAS-Bench-201: 5).
+        cells: Cells per stage (NAS-Bench-201: 5); in the imc space, the supernet's deepest stage
+            (1-4 blocks; the scored sub-networks are at most this deep, the standalone ones take none).
         supernet_epochs: Epochs of the uniform supernet.
         batch_size: Images per step.
         lr: Initial learning rate of the supernet weights (digits trains few steps: 0.1).
@@ -68,7 +85,12 @@ class DemoSettings:
         bn_recalibrate: Training batches for BatchNorm recalibration per sub-network.
         score_images: Validation images each sub-network is scored on (``None``: all).
         latency: ``measured`` (latency measured here for ``measure`` cells, a GCN predicts the
-            rest) or a latency table ``CSV:COLUMN`` (e.g. NAS-Bench-201's published pixel3 column).
+            rest), a latency table ``CSV:COLUMN`` (e.g. NAS-Bench-201's published pixel3 column) or
+            ``imc`` (the IMC crossbar model, any space; the CLI's default outside nb201).
+        energy: The lookup table's energy source (``None``: ``model``, the analytic estimate, where
+            it covers the space, nb201; else ``imc``, the crossbar model).
+        pool: Rows of the lookup table of a space that cannot be listed (distinct architectures
+            drawn with the seed); a space that can be listed is tabled whole.
         measure: Architectures whose latency is measured here (the GCN predicts the rest).
         latency_repeats: Timed passes per latency measurement.
         arch2vec_epochs: Pretraining epochs of arch2vec over the whole space.
@@ -93,6 +115,7 @@ class DemoSettings:
         proxy_cells: Cells per stage of that network (NAS-Bench-201: 5).
     """
 
+    space: str = DEFAULT_SPACE
     dataset: str = "digits"
     image_size: int = 32
     channels: int = 8
@@ -107,6 +130,8 @@ class DemoSettings:
     bn_recalibrate: int = 2
     score_images: int | None = None
     latency: str = "measured"
+    energy: str | None = None
+    pool: int = 1000
     measure: int = 100
     latency_repeats: int = 10
     arch2vec_epochs: int = 8
@@ -128,6 +153,16 @@ class DemoSettings:
     proxy_channels: int = 16
     proxy_cells: int = 5
 
+    def __post_init__(self) -> None:
+        get_space(self.space)  # an unknown name is refused here, listing the known ones
+        if isinstance(self.pool, bool) or not isinstance(self.pool, int) or self.pool < 2:
+            raise InvalidInputError(f"pool must be an int >= 2, got {self.pool!r}")
+
+    @property
+    def energy_source(self) -> str:
+        """The lookup table's energy source: :attr:`energy`, or the default of the space."""
+        return self.energy or ("model" if _covered(get_space(self.space)) else "imc")
+
     @classmethod
     def images(cls, **overrides: Any) -> DemoSettings:
         """Real images on 2 CPU cores (CIFAR-10-sized image folder: about an hour).
@@ -147,7 +182,7 @@ class DemoSettings:
         small = dict(channels=4, cells=1, supernet_epochs=1, gaea_epochs=1, samples=24, bn_recalibrate=1,
                      measure=8, latency_repeats=2, arch2vec_epochs=1, arch2vec_decoder_epochs=5, search_budget=10, search_init=5,
                      picks=1, retrain=2, retrain_epochs=1, steps_per_epoch=6, gcn_ensemble=1, gcn_epochs=30, map_points=0,
-                     anchors=5, anchor_epochs=1, anchor_steps=2, proxy_channels=4, proxy_cells=1)
+                     anchors=5, anchor_epochs=1, anchor_steps=2, proxy_channels=4, proxy_cells=1, pool=24)
         small.update(overrides)
         return cls(**small)
 
@@ -211,7 +246,7 @@ def run_demo(run_dir: str | Path = "runs/demo", *, settings: DemoSettings | None
 
     Raises:
         InvalidInputError: ``run_dir`` holds other work and ``overwrite`` is False (or it is
-            not a gcnas run: then it is never emptied).
+            not a gcnas run: then it is never emptied); a ``truth`` beside a space other than nb201.
 
     Example:
         >>> summary = run_demo("runs/demo", settings=DemoSettings.quick())
@@ -219,11 +254,14 @@ def run_demo(run_dir: str | Path = "runs/demo", *, settings: DemoSettings | None
         'runs/demo/report.html'
     """
     settings = settings or DemoSettings()
+    if truth is not None and settings.space != DEFAULT_SPACE:
+        raise InvalidInputError(f"a truth table judges a demo over every cell of NAS-Bench-201 "
+                                f"(gcnas.demo_truth), not the {settings.space!r} space; leave --truth out")
     run_dir = Path(run_dir)
     config = {"settings": dataclasses.asdict(settings), "seed": seed, "device": device, "data_root": data_root}
     _claim_run(run_dir, config["settings"], overwrite, log)
     try:
-        store = RunStore(run_dir)
+        store = RunStore(run_dir, space=settings.space)
     except OSError as error:  # a full disk surfaces as OSError from sqlite or mkdir
         raise InvalidInputError(f"cannot use run directory {str(run_dir)!r}: {error}") from None
     _check_disk(run_dir)
@@ -256,6 +294,8 @@ def _claim_run(run_dir: Path, settings: dict[str, Any], overwrite: bool, log: Ca
     if not run_dir.is_dir():
         return
     previous = _read_json(run_dir / "demo.json")
+    if previous is not None:
+        previous = {**previous, "settings": _recorded(previous.get("settings") or {}, settings)}
     if previous is not None and previous.get("settings") == settings:
         return  # the same demo: resume it
     held = _held_work(run_dir)
@@ -281,6 +321,16 @@ def _claim_run(run_dir: Path, settings: dict[str, Any], overwrite: bool, log: Ca
         else:
             entry.unlink()
     log(f"--overwrite: emptied {run_dir} (it held {what})")
+
+
+def _recorded(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The settings of a demo run as recorded, with those added since it was written (``space``,
+    ``energy``, ``pool``) at the value it ran with: nb201, the energy model, and (a listed space
+    has no pool) the pool asked for now."""
+    old = {"space": DEFAULT_SPACE, "energy": None, **old}
+    if "pool" not in old and get_space(old["space"]).size() is not None:
+        old["pool"] = new.get("pool")
+    return old
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -316,12 +366,15 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
               truth: Truth | None, progress: bool, log: Callable[[str], None]) -> dict[str, Any]:
     from gcnas.data.images import load_images
     from gcnas.supernet import load_supernet, sample_subnets, train_supernet
+    from gcnas.supernet.train import supernet_class
 
     run_dir = store.run_dir
+    space = store.space
     stages = _Stages(store, log)
     data = load_images(s.dataset, root=data_root, image_size=s.image_size, progress=progress)
     train_args = dict(dataset=s.dataset, data_root=data_root, channels=s.channels, cells=s.cells, batch_size=s.batch_size, lr=s.lr,
-                      seed=seed, device=device, steps_per_epoch=s.steps_per_epoch, data=data, progress=progress, resume=True)
+                      seed=seed, device=device, steps_per_epoch=s.steps_per_epoch, data=data, progress=progress, resume=True,
+                      supernet=supernet_class(space.name))
 
     def supernet() -> dict[str, Any]:
         trained = train_supernet(run_dir, strategy="uniform", epochs=s.supernet_epochs,
@@ -334,9 +387,10 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
     def gaea() -> dict[str, Any]:
         trained = train_supernet(run_dir / "gaea", strategy="gaea", epochs=s.gaea_epochs,
                                  strategy_kwargs={"arch_lr": s.gaea_arch_lr}, **train_args)
-        return {"derived": str(trained.derive()), "entropy": trained.history[-1].get("entropy")}
+        return {"derived": space.format(trained.derive()), "entropy": trained.history[-1].get("entropy")}
 
-    gaea_info = stages.run("gaea", gaea) if s.gaea_epochs > 0 else None
+    gaea_info = stages.run("gaea", gaea) if s.gaea_epochs > 0 and _applies("gaea", _gaea_refusal(space), log) \
+        else None
     score_batch = 256
     score_limit = None if s.score_images is None else max(1, -(-s.score_images // score_batch))
 
@@ -348,15 +402,19 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
         return {"num": len(samples), "accuracy_min": float(accuracies.min()), "accuracy_max": float(accuracies.max())}
 
     stages.run("sample", sample)
-    gcn = dict(ensemble=s.gcn_ensemble, epochs=s.gcn_epochs, seed=seed)
-    if s.fusion:
+    gcn = dict(ensemble=s.gcn_ensemble, epochs=s.gcn_epochs, seed=seed,
+               **({} if space.name == DEFAULT_SPACE else {"space": space.name}))  # (nb201: the predictors' default)
+    fused_refusal = None if space.name == DEFAULT_SPACE else (
+        f"the fused ranking (gcnas.predictors.fused_run: its cell ids, proxies' collapse guard and anchors) is "
+        f"NAS-Bench-201's, not the {space.name!r} space's; the GCN is fitted to the supernet scores instead")
+    if s.fusion and _applies("fused ranking", fused_refusal, log):
         predictor_info = stages.run("predictor", lambda: _fit_fused(store, s, gcn, data, seed=seed, device=device,
                                                                     data_root=data_root, progress=progress, log=log))
     else:
         predictor_info = stages.run("predictor", lambda: _fit_accuracy_predictor(store, gcn))
     if s.latency == "measured":
         stages.run("latency", lambda: _latency(store, s, gcn, progress))
-    lut_info = stages.run("lut", lambda: _lookup_table(store, s.latency))
+    lut_info = stages.run("lut", lambda: _lookup_table(store, s, seed))
 
     def encoder() -> dict[str, Any]:
         from gcnas.encoders import pretrain
@@ -366,10 +424,14 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
         return {"latent_dim": model.latent_dim, **{k: v for k, v in model.history_[-1].items()
                                                    if k.startswith("holdout_")}}
 
-    stages.run("arch2vec", encoder)
+    arch2vec_refusal = None if space.name == DEFAULT_SPACE else (
+        f"the search on the {space.name!r} space models the cells' graphs and costs (BO features graph+costs), "
+        "not arch2vec's latent space")
+    if _applies("arch2vec", arch2vec_refusal, log):
+        stages.run("arch2vec", encoder)
     search_info = stages.run("search", lambda: _search(store, s, seed, progress))
-    chosen = [_SPACE.parse(a) for a in search_info["chosen"]]
-    gaea_arch = _SPACE.parse(gaea_info["derived"]) if gaea_info else None
+    chosen = [space.parse(a) for a in search_info["chosen"]]
+    gaea_arch = space.parse(gaea_info["derived"]) if gaea_info else None
     to_train = list(dict.fromkeys([*chosen, gaea_arch] if gaea_arch else chosen))[:max(s.retrain, 0)]
 
     def retrain() -> dict[str, Any]:
@@ -383,8 +445,9 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
         "accuracy_column": predictor_info.get("accuracy_column", "GCN prediction of the supernet score (inherited "
                                                                   "weights)"),
         "lut_rows": lut_info["rows"],
-        "gaea_derived": str(gaea_arch) if gaea_arch else None,
-        "chosen": [str(a) for a in chosen],
+        "space": space.name,
+        "gaea_derived": space.format(gaea_arch) if gaea_arch else None,
+        "chosen": [space.format(a) for a in chosen],
         "retrain": retrain_info["results"],
         "data": _data_record(s.dataset, data, data_root),
     }
@@ -402,6 +465,27 @@ def _pipeline(store: RunStore, s: DemoSettings, *, seed: int, device: str, data_
     store.write_config(summary, "summary.json")
     log(f"report: {summary['report']}")
     return summary
+
+
+def _applies(stage: str, refusal: str | None, log: Callable[[str], None]) -> bool:
+    """Whether a stage runs: ``refusal`` (why it does not apply to the space) is logged as the
+    stage's one line, ``[stage] skipped: ...``, and it does not."""
+    if refusal is not None:
+        log(f"[{stage}] skipped: {refusal}")
+    return refusal is None
+
+
+def _gaea_refusal(space: Any) -> str | None:
+    """Why GAEA cannot train the space's supernet (one without architecture weights), or None."""
+    from gcnas.supernet.strategies import check_strategy
+    from gcnas.supernet.train import supernet_class
+
+    try:
+        check_strategy("gaea", supernet_class(space.name).routes)
+    except InvalidInputError:
+        return (f"GAEA learns architecture weights (edges x ops), which the {space.name!r} supernet has none of; "
+                "the uniform supernet alone is trained")
+    return None
 
 
 def _data_record(dataset: str, data, data_root: str | None) -> dict[str, Any]:
@@ -436,7 +520,7 @@ def _fit_accuracy_predictor(store: RunStore, gcn: dict[str, Any]) -> dict[str, A
     tau = kendall_tau(scores[held], predicted)
     final = GCNPredictor(**gcn).fit(archs, scores)
     final.save(store.run_dir / "predictor.pt")
-    return {"kendall_tau": float(tau), "heldout": [[_code(archs[i]), float(scores[i]), float(p)]
+    return {"kendall_tau": float(tau), "heldout": [[_code(store.space, archs[i]), float(scores[i]), float(p)]
                                                    for i, p in zip(held, predicted)], "n_train": len(archs)}
 
 
@@ -461,10 +545,11 @@ def _latency(store: RunStore, s: DemoSettings, gcn: dict[str, Any], progress: bo
     from gcnas.predictors import predictor_path, predictor_stage
 
     seed = gcn["seed"]
-    sample = _distinct_canonical(s.measure, seed + 1)
+    space = store.space
+    sample = _distinct_canonical(space, s.measure, seed + 1)
     measure_many(sample, store, device="cpu", repeats=s.latency_repeats, warmup=2, progress=progress, seed=seed)
     measured = store.costs("latency_ms", measurement_key("cpu"))
-    archs = sorted(measured, key=_code)
+    archs = sorted(measured, key=lambda a: _code(space, a))
     values = np.array([measured[a][0] for a in archs])
     train, held = _holdout_split(len(archs), seed)
     probe = _latency_model(len(train), gcn).fit([archs[i] for i in train], values[train])
@@ -476,7 +561,7 @@ def _latency(store: RunStore, s: DemoSettings, gcn: dict[str, Any], progress: bo
     model.save(predictor_path(store.run_dir, "cpu"))
     store.finish_stage(predictor_stage("cpu"), {"model": model.name, "target": "latency", "name": "cpu",
                                                 "source": "measured:cpu", "n_train": len(archs),
-                                                "train_codes": [_code(a) for a in archs],
+                                                "train_codes": [_code(space, a) for a in archs],
                                                 "train_values": [float(v) for v in values]})
     return {"measured": len(archs), "heldout_within_10pct": within,
             "measured_median_ms": float(np.median(values)), "calibrated": hasattr(model, "calibration")}
@@ -494,18 +579,23 @@ def _latency_model(n: int, gcn: dict[str, Any]):
 
     if n < CALIBRATE_FROM:
         return GCNPredictor(**gcn)
-    return ConformalPredictor(model_params={**LATENCY_GCN, "epochs": gcn["epochs"]}, folds=5, seed=gcn["seed"])
+    space = {"space": gcn["space"]} if "space" in gcn else {}
+    return ConformalPredictor(model_params={**LATENCY_GCN, "epochs": gcn["epochs"], **space}, folds=5, seed=gcn["seed"])
 
 
-def _lookup_table(store: RunStore, latency: str) -> dict[str, Any]:
+def _lookup_table(store: RunStore, s: DemoSettings, seed: int) -> dict[str, Any]:
+    """The lookup table: the whole space, or a pool of ``s.pool`` architectures where it cannot be listed."""
     from gcnas.predictors import LookupTable
 
-    source = "predictor:cpu" if latency == "measured" else latency
-    table = LookupTable.build(store, latency=source, energy="model")
-    bound = float(np.nanmedian(store.lut_values(list(_SPACE.enumerate()), "latency_ms")))
+    source = "predictor:cpu" if s.latency == "measured" else s.latency
+    pool = None if store.space.size() is not None else s.pool
+    table = LookupTable.build(store, latency=source, energy=s.energy_source, pool=pool, seed=seed)
+    rows = table.predictions(distinct=False)[0]
+    bound = float(np.nanmedian(store.lut_values(rows, "latency_ms")))
     confidence = 0.9 if (store.lut_meta().get("calibration") or {}).get("latency_ms") else 0.0
     top = table.query(max_latency_ms=bound, top=10, distinct=True, confidence=confidence)
-    return {"rows": store.lut_size(), "columns": store.lut_columns(), "latency_bound_ms": bound,
+    return {"rows": store.lut_size(), "pool": pool, "latency": source, "energy": s.energy_source,
+            "columns": store.lut_columns(), "latency_bound_ms": bound,
             "confidence": confidence, "picks_measured": int(sum(bool(r.get("latency_measured")) for r in top)),
             "top": [{k: r[k] for k in ("arch", "accuracy", "latency_ms", "energy_mj", "params_m", "flops_m")}
                     for r in top]}
@@ -519,14 +609,23 @@ def _search(store: RunStore, s: DemoSettings, seed: int, progress: bool) -> dict
     objectives = [LUTObjective("accuracy", True, store=store),
                   LUTObjective("latency_ms", False, cheap=True, store=store),
                   LUTObjective("energy_mj", False, cheap=True, store=store)]
-    searcher = BayesianOptimization("arch2vec+stats", n_init=s.search_init, store=store)
+    space = store.space
+    features, options = "arch2vec+stats", {}
+    if space.name != DEFAULT_SPACE:  # the cells' graphs and costs, over the lookup table's rows where it is a pool
+        from gcnas.predictors import LookupTable
+
+        features = "graph+costs"
+        options = {"space": space,
+                   "candidates": LookupTable(store).predictions(distinct=True)[0] if space.size() is None else None}
+    searcher = BayesianOptimization(features, n_init=s.search_init, store=store, **options)
     result = run_search(searcher, objectives, budget=s.search_budget, store=store, study="demo-bo", seed=seed,
                         progress=progress)
-    picks = _picks(result, s.picks)
-    return {"evaluations": len(result), "front_size": len(result.pareto_front()), "chosen": [str(a) for a in picks]}
+    picks = _picks(space, result, s.picks)
+    return {"evaluations": len(result), "front_size": len(result.pareto_front()), "features": features,
+            "chosen": [space.format(a) for a in picks]}
 
 
-def _picks(result, k: int) -> list[Any]:
+def _picks(space: Any, result, k: int) -> list[Any]:
     """``k`` cells to train: the accurate half of the Pareto front, spread over its costs.
 
     The front's cheap end holds degenerate cells (all ``none``: no compute, no accuracy);
@@ -537,29 +636,24 @@ def _picks(result, k: int) -> list[Any]:
     floor = float(np.median([t.objectives["accuracy"] for t in trials]))
     front = sorted((t for t in result.pareto_front() if t.objectives["accuracy"] >= floor),
                    key=lambda t: -t.objectives["accuracy"])
-    picks = _spread(_distinct_functions([t.arch for t in front]), k)
-    ranked = _distinct_functions([t.arch for t in sorted(trials, key=lambda t: -t.objectives["accuracy"])])
-    seen = {_function(a) for a in picks}
+    picks = _spread(_distinct_functions(space, [t.arch for t in front]), k)
+    ranked = _distinct_functions(space, [t.arch for t in sorted(trials, key=lambda t: -t.objectives["accuracy"])])
+    seen = {space.key(a) for a in picks}
     for arch in ranked:
         if len(picks) >= k:
             break
-        if _function(arch) not in seen:
+        if space.key(arch) not in seen:
             picks.append(arch)
-            seen.add(_function(arch))
+            seen.add(space.key(arch))
     return picks
 
 
-def _function(arch: Any) -> str:
-    """Equal for cells computing alike: the space's key (NAS-Bench-201: the isomorphism class, which
-    already ignores dead edges and ``none`` inputs)."""
-    return _SPACE.key(arch)
-
-
-def _distinct_functions(archs: list[Any]) -> list[Any]:
-    """First cell of each function, in order (dead edges make many codes one network)."""
+def _distinct_functions(space: Any, archs: list[Any]) -> list[Any]:
+    """First cell of each function (``space.key``: NAS-Bench-201's isomorphism class, which already
+    ignores dead edges and ``none`` inputs), in order (dead edges make many codes one network)."""
     kept: dict[str, Any] = {}
     for arch in archs:
-        kept.setdefault(_function(arch), arch)
+        kept.setdefault(space.key(arch), arch)
     return list(kept.values())
 
 
@@ -577,21 +671,30 @@ def _retrain(store: RunStore, archs: list[Any], s: DemoSettings, seed: int, devi
     """Train each architecture from scratch; every finished one is kept across interruptions."""
     from gcnas.supernet import train_standalone
 
+    space = store.space
+    cells = _standalone_cells(space, s.cells)
     results = []
     predicted = store.lut_values(archs, "accuracy")
     for arch, prediction in zip(archs, predicted):
-        key = f"demo:retrain:{_code(arch)}"
+        key = f"demo:retrain:{_code(space, arch)}"
         done = store.stage(key)
         if done is None:
-            log(f"  training {arch} from scratch ({s.retrain_epochs} epochs)")
+            log(f"  training {space.format(arch)} from scratch ({s.retrain_epochs} epochs)")
             out = train_standalone(arch, dataset=s.dataset, epochs=s.retrain_epochs, channels=s.channels,
-                                   cells=s.cells, seed=seed, device=device, data=data, batch_size=s.batch_size,
-                                   steps_per_epoch=s.steps_per_epoch)
-            done = {"arch": str(arch), "predicted": float(prediction), "test_accuracy": out["test_accuracy"],
+                                   cells=cells, space=space, seed=seed, device=device, data=data,
+                                   batch_size=s.batch_size, steps_per_epoch=s.steps_per_epoch)
+            done = {"arch": space.format(arch), "predicted": float(prediction), "test_accuracy": out["test_accuracy"],
                     "valid_accuracy": out["valid_accuracy"], "train_seconds": out["seconds"]}
             store.finish_stage(key, done, out["seconds"])
         results.append({k: v for k, v in done.items() if k != "seconds"})
     return results
+
+
+def _standalone_cells(space: Any, cells: int) -> int | None:
+    """``cells`` for the space's standalone network: None where ``space.network`` declares ``cells=None``
+    to refuse any other value (a space whose depth is part of the architecture: imc)."""
+    parameter = inspect.signature(space.network).parameters.get("cells")
+    return None if parameter is not None and parameter.default is None else cells
 
 
 def _tau_predicted_vs_trained(results: list[dict[str, Any]]) -> float | None:

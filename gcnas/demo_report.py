@@ -10,17 +10,14 @@ import numpy as np
 
 from gcnas.data import RunStore
 from gcnas.report import Code, Report, plot_curves, plot_pareto, plot_scatter, plot_stage_times
-from gcnas.spaces import decision_index, get_space
+from gcnas.spaces import DEFAULT_SPACE, decision_index, resolve_space
 
 __all__ = ["SECTIONS", "export_commands", "write_report"]
 
-_SPACE = get_space("nb201")
-"""The demo's space (through the registry)."""
 
-
-def _code(arch: Any) -> int:
+def _code(space: Any, arch: Any) -> int:
     """The cell's code in commands and file names (:func:`gcnas.spaces.decision_index`)."""
-    return decision_index(_SPACE, arch)
+    return decision_index(space, arch)
 
 
 def _history(run_dir: Path) -> list[dict[str, Any]]:
@@ -28,7 +25,7 @@ def _history(run_dir: Path) -> list[dict[str, Any]]:
     return json.loads(path.read_text())["epochs"] if path.exists() else []
 
 
-SECTIONS = ("The picks", "Data", "Multi-objective search (BO over arch2vec)", "Judged by truth",
+SECTIONS = ("The picks", "Data", "Multi-objective search (BO over ", "Judged by truth",
             "Regret under a latency bound", "Predicted vs trained from scratch", "Lookup table: top 10",
             "Fused ranking", "GCN predictor", "arch2vec latent space", "Supernet training", "Time per stage",
             "What ran: settings")
@@ -61,11 +58,11 @@ def write_report(store: RunStore, summary: dict[str, Any], *, map_points: int = 
     report = Report("gcnas demo report")
     _picks_section(report, store, summary, settings)
     _data_section(report, summary.get("data"))
-    _search_section(report, store, summary, figures)
+    _search_section(report, store, summary, figures, stages["search"].get("features", "arch2vec+stats"))
     if "truth" in summary:
         _truth_section(report, summary["truth"], figures)
     _retrain_section(report, summary, figures)
-    _lut_section(report, stages["lut"])
+    _lut_section(report, stages["lut"], store.space)
     _predictor_section(report, store, summary, stages, figures)
     _latent_section(report, store, figures, map_points)
     _training_section(report, run_dir, summary, figures)
@@ -73,19 +70,20 @@ def write_report(store: RunStore, summary: dict[str, Any], *, map_points: int = 
     seconds = {k: float(v) for k, v in summary["stage_seconds"].items()}
     timing.table(["stage", "seconds"], [[k, v] for k, v in seconds.items()] + [["total", sum(seconds.values())]])
     timing.image(plot_stage_times(seconds, figures / "stage_times.png"))
-    _settings_section(report, stages, settings)
+    _settings_section(report, stages, settings, store.space)
     return report.write(run_dir / "report.html")
 
 
-def _named_picks(summary: dict[str, Any]) -> list[tuple[str, Any]]:
+def _named_picks(summary: dict[str, Any], space: Any) -> list[tuple[str, Any]]:
     """``(name, arch)`` of the search's picks (``pick 1`` ...) and GAEA's cell."""
-    named = [(f"pick {i + 1}", _SPACE.parse(a)) for i, a in enumerate(summary["chosen"])]
+    named = [(f"pick {i + 1}", space.parse(a)) for i, a in enumerate(summary["chosen"])]
     if summary.get("gaea_derived"):
-        named.append(("GAEA", _SPACE.parse(summary["gaea_derived"])))
+        named.append(("GAEA", space.parse(summary["gaea_derived"])))
     return named
 
 
-def export_commands(arch: Any, run_dir: str | Path, settings: dict[str, Any], name: str) -> list[str]:
+def export_commands(arch: Any, run_dir: str | Path, settings: dict[str, Any], name: str,
+                    space: Any = None) -> list[str] | None:
     """The two commands that give a picked cell's network as a file: train it, then export it.
 
     Args:
@@ -93,26 +91,33 @@ def export_commands(arch: Any, run_dir: str | Path, settings: dict[str, Any], na
         run_dir: The demo's run directory (``gcnas train`` keeps the weights in ``RUN/models/``).
         settings: The demo's ``demo.json`` (dataset, data root, network shape, epochs).
         name: The file name stem of the export (``pick1``).
+        space: The cell's space (``None``: nb201).
 
     Returns:
-        ``[gcnas train ..., gcnas arch export ...]``.
+        ``[gcnas train ..., gcnas arch export ...]``; None for a space other than nb201, whose
+        cells ``gcnas train`` and ``gcnas arch export`` do not take yet.
     """
+    space = resolve_space(space)
+    if space.name != DEFAULT_SPACE:
+        return None
+    code = _code(space, arch)
     shape = settings.get("settings", {})
     dataset = shape.get("dataset", "digits")
-    train = (f"gcnas train code:{_code(arch)} --dataset {dataset}"
+    train = (f"gcnas train code:{code} --dataset {dataset}"
              + (f" --data-root {settings['data_root']}" if settings.get("data_root") else "")
              + (f" --image-size {shape['image_size']}" if dataset == "imagefolder" and "image_size" in shape else "")
              + f" --channels {shape.get('channels', 16)} --cells {shape.get('cells', 5)}"
              + f" --epochs {shape.get('retrain_epochs', 10)} --batch-size {shape.get('batch_size', 64)}"
              + (f" --steps-per-epoch {shape['steps_per_epoch']}" if shape.get("steps_per_epoch") else "")
              + f" --run {run_dir}")
-    export = (f"gcnas arch export code:{_code(arch)} --weights {Path(run_dir) / 'models' / f'{_code(arch)}.pt'} "
+    export = (f"gcnas arch export code:{code} --weights {Path(run_dir) / 'models' / f'{code}.pt'} "
               f"--format onnx --out {name}.onnx")
     return [train, export]
 
 
 def _picks_section(report: Report, store: RunStore, summary: dict[str, Any], settings: dict[str, Any]) -> None:
-    named = _named_picks(summary)
+    space = store.space
+    named = _named_picks(summary, space)
     section = report.section("The picks")
     judged = summary.get("truth")
     true_name = f"true_{judged['column']}" if judged else None
@@ -130,12 +135,17 @@ def _picks_section(report: Report, store: RunStore, summary: dict[str, Any], set
     header += ["trained from scratch, test (%)"] if trained else []
     rows = []
     for i, (name, arch) in enumerate(named):
-        row = [name, str(arch), _code(arch), float(values["accuracy"][i])]
+        row = [name, space.format(arch), _code(space, arch), float(values["accuracy"][i])]
         row += [true_of.get(name)] if judged else []
         row += [float(values[c][i]) for c in columns]
-        row += [trained.get(str(arch))] if trained else []
+        row += [trained.get(space.format(arch))] if trained else []
         rows.append(row)
     section.table(header, rows)
+    if space.name != DEFAULT_SPACE:
+        section.text(f"<code>gcnas train</code> and <code>gcnas arch export</code> take NAS-Bench-201 cells only so "
+                     f"far; a pick's network is <code>get_space({space.name!r}).network(space.parse(ARCH), "
+                     f"channels={(settings.get('settings') or {}).get('channels')})</code> in Python.")
+        return
     commands = [(name, *export_commands(arch, store.run_dir, settings, name.replace(" ", "")))
                 for name, arch in named]
     section.text("Below the picks, the two commands that make each one a file: train it with the demo's network "
@@ -158,20 +168,21 @@ def _data_section(report: Report, data: dict[str, Any] | None) -> None:
                  "trained from scratch are tested on the test images.")
 
 
-def _search_section(report: Report, store: RunStore, summary: dict[str, Any], figures: Path) -> None:
-    search = report.section("Multi-objective search (BO over arch2vec)")
+def _search_section(report: Report, store: RunStore, summary: dict[str, Any], figures: Path, features: str) -> None:
+    search = report.section(f"Multi-objective search (BO over {features.split('+')[0]})")
     trials = [t for t in store.trials("demo-bo") if t.status == "ok"]
     objectives = ("accuracy", "latency_ms", "energy_mj")
-    front_codes = _front_codes(trials)
+    front_codes = _front_codes(store.space, trials)
     acc = np.array([t.objectives["accuracy"] for t in trials])
     lat = np.array([t.objectives["latency_ms"] for t in trials])
-    chosen = {name: _point(store, arch) for name, arch in _named_picks(summary)}
+    chosen = {name: _point(store, arch) for name, arch in _named_picks(summary, store.space)}
     search.text(f"{len(trials)} evaluations; {len(front_codes)} on the Pareto front of (accuracy, latency, "
                 "energy). The plot shows that front projected on accuracy and latency: points, not a staircase "
                 "(a front member may be slower than another and as accurate, on the front for its energy).")
     search.image(plot_pareto(lat, acc, figures / "pareto.png", title="predicted accuracy vs latency",
                              cost_label="latency (ms)", objectives=len(objectives),
-                             front=[i for i, t in enumerate(trials) if _code(t.arch) in front_codes], chosen=chosen))
+                             front=[i for i, t in enumerate(trials) if _code(store.space, t.arch) in front_codes],
+                             chosen=chosen))
 
 
 def _retrain_section(report: Report, summary: dict[str, Any], figures: Path) -> None:
@@ -191,13 +202,15 @@ def _retrain_section(report: Report, summary: dict[str, Any], figures: Path) -> 
                                    xlabel="GCN prediction (%)", ylabel="trained from scratch, test (%)"))
 
 
-def _lut_section(report: Report, info: dict[str, Any]) -> None:
+def _lut_section(report: Report, info: dict[str, Any], space: Any) -> None:
     lut = report.section("Lookup table: top 10 under a latency bound")
     confidence = info.get("confidence", 0.0)
     bound = ("the upper end of each predicted cell at {:.0%} confidence, measured cells as measured; "
              "{} of the picks measured".format(confidence, info.get("picks_measured", 0)) if confidence
              else "point estimates")
-    lut.text(f"{info['rows']} rows; query: predicted accuracy, latency <= {info['latency_bound_ms']:.2f} ms "
+    rows = (f"{info['rows']} rows (a pool of networks drawn from the {space.name!r} space, which cannot be listed)"
+            if info.get("pool") else f"{info['rows']} rows")
+    lut.text(f"{rows}; query: predicted accuracy, latency <= {info['latency_bound_ms']:.2f} ms "
              f"(the median; {bound}), one cell per isomorphism class.")
     lut.table(["arch", "accuracy", "latency_ms", "energy_mj", "params_m", "flops_m"],
               [[r[k] for k in ("arch", "accuracy", "latency_ms", "energy_mj", "params_m", "flops_m")]
@@ -229,15 +242,22 @@ def _predictor_section(report: Report, store: RunStore, summary: dict[str, Any],
                                  title=f"held-out sub-networks (tau {summary['predictor_kendall_tau_heldout']:.2f})",
                                  xlabel=axis, ylabel="GCN prediction"))
     latency = stages.get("latency")
-    if latency is None:
-        lut_meta = store.lut_meta()
-        predictor.text(f"Latency comes from the table <code>{lut_meta.get('latency')}</code> (no measurement here). "
-                       "Energy is the analytic estimate (not a measurement).")
+    lut_meta = store.lut_meta()
+    energy = ("Energy is the IMC crossbar model's estimate (not a measurement)." if lut_meta.get("energy") == "imc"
+              else "Energy is the analytic estimate (not a measurement).")
+    shape = "the C=16, N=5 network" if store.space.name == DEFAULT_SPACE else "the network at its default shape"
+    if latency is None and lut_meta.get("latency") == "imc":
+        predictor.text("Latency is the IMC crossbar model's estimate (<code>gcnas.hardware.imc</code>, ISAAC's "
+                       "constants: analog crossbars, one inference at batch 1) of each network at its default "
+                       f"shape, not a measurement. {energy}")
+    elif latency is None:
+        predictor.text(f"Latency comes from the table <code>{lut_meta.get('latency')}</code> (no measurement "
+                       f"here). {energy}")
     else:
         predictor.text(f"Latency was measured on this CPU for {latency['measured']} architectures (median "
-                       f"{latency['measured_median_ms']:.2f} ms, batch 1, the C=16, N=5 network at 32x32 input); a GCN "
+                       f"{latency['measured_median_ms']:.2f} ms, batch 1, {shape} at 32x32 input); a GCN "
                        f"fitted to them predicts the other cells, {100 * latency['heldout_within_10pct']:.0f}% of "
-                       "held-out measurements within ±10%. Energy is the analytic estimate (not a measurement).")
+                       f"held-out measurements within ±10%. {energy}")
 
 
 def _latent_section(report: Report, store: RunStore, figures: Path, map_points: int) -> None:
@@ -271,15 +291,20 @@ def _training_section(report: Report, run_dir: Path, summary: dict[str, Any], fi
         training.text(f"GAEA derived <code>{summary['gaea_derived']}</code>.")
 
 
-def _settings_section(report: Report, stages: dict[str, Any], settings: dict[str, Any]) -> None:
+def _settings_section(report: Report, stages: dict[str, Any], settings: dict[str, Any], space: Any) -> None:
     intro = report.section("What ran: settings")
     fused = "weights" in stages.get("predictor", {})
     learned = ("those scores were fused with the parameter count and zero-cost proxies, weighted on a few cells "
                "trained from scratch (anchors), and a GCN learned the fused values and filled the lookup table"
                if fused else "a GCN learned those scores and filled the lookup table")
-    intro.text("A weight-sharing supernet over the 15,625 NAS-Bench-201 cells was trained with uniform single-path "
-               f"sampling; sub-networks were scored with inherited weights; {learned}; arch2vec gave the latent "
-               "space for multi-objective Bayesian optimisation of predicted accuracy, latency and energy; the "
+    if space.name == DEFAULT_SPACE:
+        over, searched = "the 15,625 NAS-Bench-201 cells", "arch2vec gave the latent space for"
+    else:
+        over = f"the {space.name!r} space"
+        searched = "the networks' graphs and costs were the features of"
+    intro.text(f"A weight-sharing supernet over {over} was trained with uniform single-path "
+               f"sampling; sub-networks were scored with inherited weights; {learned}; {searched} "
+               "multi-objective Bayesian optimisation of predicted accuracy, latency and energy; the "
                "chosen cells were then trained from scratch (unless a truth table judged them).")
     intro.table(["setting", "value"], [[k, v] for k, v in settings.get("settings", {}).items()]
                 + [["seed", settings.get("seed")], ["device", settings.get("device")]])
@@ -290,7 +315,7 @@ def _point(store: RunStore, arch: Any) -> tuple[float, float]:
     return float(latency), float(accuracy)
 
 
-def _front_codes(trials) -> set[int]:
+def _front_codes(space: Any, trials) -> set[int]:
     from gcnas.search import pareto_mask
 
     if not trials:
@@ -298,7 +323,7 @@ def _front_codes(trials) -> set[int]:
     signed = np.array([[t.objectives["accuracy"], -t.objectives["latency_ms"], -t.objectives["energy_mj"]]
                        for t in trials])
     mask = pareto_mask(signed)
-    return {_code(t.arch) for t, keep in zip(trials, mask) if keep}
+    return {_code(space, t.arch) for t, keep in zip(trials, mask) if keep}
 
 
 def _truth_section(report: Report, judged: dict[str, Any], figures: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from gcnas.cli._common import ARCH_FORMS, add_common, add_space, arch_ids, emit, resolve_arch, run_space
 
@@ -19,6 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("arch", metavar="ARCH_OR_CODE", help=ARCH_FORMS)
     show.add_argument("--table", metavar="TABLE", help="benchmark table (CSV, nb201:cifar10, natsbench:...): "
                       "index:N refers to it, and its metric columns are printed")
+    show.add_argument("--imc", action="store_true",
+                      help="also print the IMC crossbar model's latency (ms) and energy (mJ) of the network at the "
+                           "space's default shape on CIFAR-10 input: the values of the lut/search source 'imc' "
+                           "(builds the network; any space)")
     add_space(show, creates=False)
     add_common(show)
     show.set_defaults(handler=show_arch)
@@ -63,8 +68,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(handler=export_arch)
 
 
-def arch_record(arch, table_path: str | None = None, space=None) -> dict:
-    """Everything known about one architecture of ``space`` (default nb201) without training anything."""
+def arch_record(arch: Any, table_path: str | None = None, space: Any = None, imc: bool = False) -> dict:
+    """Everything known about one architecture of ``space`` (default nb201) without training anything;
+    with ``imc``, also the IMC crossbar model's ``imc_latency_ms`` and ``imc_energy_mj``."""
 
     space = space if space is not None else run_space(argparse.Namespace())
     canonical = space.canonical(arch)
@@ -77,6 +83,11 @@ def arch_record(arch, table_path: str | None = None, space=None) -> dict:
                    "is_canonical": canonical == arch})
     costs = space.costs(arch)
     record.update({"params_m": costs["params"], "flops_m": costs["flops"]})
+    if imc:
+        from gcnas.hardware import costs as hardware_costs
+
+        modelled = hardware_costs(arch, latency="imc", energy="imc", space=space)
+        record.update({"imc_latency_ms": modelled["latency_ms"], "imc_energy_mj": modelled["energy_mj"]})
     if table_path is None:  # the official index, where the space's benchmark table ships with gcnas
         if "index" in ids:
             record["index"] = ids["index"]
@@ -94,7 +105,7 @@ def arch_record(arch, table_path: str | None = None, space=None) -> dict:
 def show_arch(args: argparse.Namespace) -> int:
     space = run_space(args)
     arch = resolve_arch(args.arch, args.table, space)
-    emit(arch_record(arch, args.table, space), args.format)
+    emit(arch_record(arch, args.table, space, imc=args.imc), args.format)
     return 0
 
 

@@ -12,7 +12,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train a uniform supernet, score sub-networks, fit the GCN, build the lookup table, pretrain "
                     "arch2vec, run multi-objective BO, train the picks from scratch and run GAEA; writes "
                     "RUN/report.html. Rerunning continues where an interrupted run stopped; a --run DIR holding "
-                    "other work is refused unless --overwrite.")
+                    "other work is refused unless --overwrite. With --space NAME the pipeline runs on that space; "
+                    "a stage that does not apply to it is skipped with a line saying why (imc: no GAEA, no fused "
+                    "ranking, no arch2vec; its lookup table is a --pool of sampled networks with the IMC crossbar "
+                    "model's latency and energy).")
+    parser.add_argument("--space", default="nb201", metavar="NAME",
+                        help="search space: nb201 (default) or imc (the IMC macro space); a run records it")
     parser.add_argument("--run", default="runs/demo", metavar="DIR", help="run directory (default runs/demo)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--format", choices=["table", "json"], default="table", help="output format")
@@ -28,8 +33,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="true accuracy of the cells (e.g. NAS-Bench-201's test_acc), read only to judge the "
                              "rankings and picks in the report; it changes nothing in the run")
     parser.add_argument("--latency-from", "--latency", dest="latency", default=None, metavar="SPEC",
-                        help="latency of the lookup table: 'measured' (measured here, default) or a latency "
-                             "table CSV:COLUMN (e.g. nb201_latency_ms.csv:pixel3)")
+                        help="latency of the lookup table: 'measured' (measured here; the default on nb201), a latency "
+                             "table CSV:COLUMN (e.g. nb201_latency_ms.csv:pixel3) or 'imc' (the IMC crossbar model; "
+                             "the default on another space)")
+    parser.add_argument("--energy-from", "--energy", dest="energy", default=None, metavar="SPEC",
+                        help="energy of the lookup table: 'model' (the analytic estimate; the default on nb201) or "
+                             "'imc' (the crossbar model; the default on another space)")
+    parser.add_argument("--pool", type=int, default=None, metavar="N",
+                        help="rows of the lookup table of a space that cannot be listed (imc): N networks drawn "
+                             "with --seed, which the search then searches (default 1000; 24 with --quick)")
     parser.add_argument("--retrain", type=int, default=None,
                         help="cells trained from scratch at the end (default 6, or 0 with --truth)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (supernet and from-scratch training)")
@@ -61,9 +73,15 @@ def run(args: argparse.Namespace) -> int:
     from gcnas.predictors.truth import parse_truth
 
     truth = parse_truth(args.truth)
-    overrides: dict = {"dataset": args.dataset}
+    from gcnas.predictors.lut import hardware_covers
+    from gcnas.spaces import get_space
+
+    overrides: dict = {"dataset": args.dataset, "space": args.space}
+    if args.latency is None and not hardware_covers(get_space(args.space)):
+        overrides["latency"] = "imc"  # the one latency source of any space that needs no measuring
     for name, value in (("channels", args.channels), ("cells", args.cells), ("image_size", args.image_size),
-                        ("latency", args.latency), ("retrain", args.retrain), ("samples", args.samples)):
+                        ("latency", args.latency), ("energy", args.energy), ("pool", args.pool),
+                        ("retrain", args.retrain), ("samples", args.samples)):
         if value is not None:
             overrides[name] = value
     if args.retrain is None and truth is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gcnas.cli._common import add_common, emit, open_store
+from gcnas.cli._common import add_common, add_space, emit, open_store
 
 
 # Further Arch2Vec settings: passed on only when given, so Arch2Vec's own defaults apply.
@@ -17,6 +17,9 @@ _TRAINING_FLAGS = (
     ("--graph-weight", float, 0.1, "weight of decoding the ops from the graph embedding while training"),
     ("--decoder-epochs", int, 60, "epochs training the graph decoder alone on the frozen embeddings"),
     ("--holdout", float, 0.1, "share of cells kept out of training for reconstruction checks"),
+    ("--sample-size", int, 20_000, "cells drawn to train on where the space cannot be listed (DARTS, IMC)"),
+    ("--readout-bins", int, "auto", "stretches of a graph's nodes whose mean latents its embedding joins; "
+                                    "auto: one per 16 nodes of the space's largest graph (IMC 4, others 1)"),
 )
 
 
@@ -26,15 +29,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands.required = True
 
     pretrain = commands.add_parser(
-        "pretrain", help="pretrain arch2vec on the whole space; embeddings -> run store",
-        description="Train the arch2vec graph autoencoder on all 15,625 cells (no labels; a seeded "
-                    "holdout share checks reconstruction), save RUN/arch2vec.pt and store every "
-                    "cell's embedding. Interrupted training resumes from its last finished epoch.")
+        "pretrain", help="pretrain arch2vec on the run's space; embeddings -> run store",
+        description="Train the arch2vec graph autoencoder on every cell of the space (NAS-Bench-201: "
+                    "15,625), or on --sample-size cells drawn from a space too large to list (no "
+                    "labels; a seeded holdout share checks reconstruction), save RUN/arch2vec.pt and "
+                    "store the embedding of every cell it knows. Interrupted training resumes from "
+                    "its last finished epoch.")
     pretrain.add_argument("--epochs", type=int, default=12, help="training epochs (default 12)")
     pretrain.add_argument("--latent-dim", type=int, default=16, help="embedding size (default 16)")
     for flag, kind, default, text in _TRAINING_FLAGS:
         pretrain.add_argument(flag, type=kind, default=None, help=f"{text} (default {default})")
     pretrain.add_argument("--force", action="store_true", help="retrain even if the run has an encoder")
+    add_space(pretrain)
     add_common(pretrain)
     pretrain.set_defaults(handler=run_pretrain)
 

@@ -39,8 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--report-from", action="append", default=[], metavar="COLUMN_SPEC",
                      help="a column recorded with each trial but not searched on (repeatable)")
     run.add_argument("--latency-from", metavar="SOURCE",
-                     help="table:CSV:COLUMN | lut | CSV:COLUMN | measured | hwnb:PICKLE:DEVICE")
-    run.add_argument("--energy-from", default="model", metavar="SOURCE", help="model | lut | hwnb:PICKLE:DEVICE")
+                     help="table:CSV:COLUMN | lut | CSV:COLUMN | measured | hwnb:PICKLE:DEVICE | imc (the IMC "
+                          "crossbar model, any space)")
+    run.add_argument("--energy-from", default=None, metavar="SOURCE",
+                     help="model | lut | imc | measured | hwnb:PICKLE:DEVICE (default: model where the analytic "
+                          "energy model covers the space, nb201; lut elsewhere)")
     run.add_argument("--allow-range", action="append", default=[], metavar="NAME:LOW:HIGH",
                      help="accept table values in [LOW, HIGH] for the objective or column NAME (repeatable; LOW or "
                           "HIGH may be empty). Values read from a table must be finite and, by default, in the range "
@@ -130,7 +133,12 @@ def _problem(args: argparse.Namespace, store):
     if not names or len(set(names)) != len(names):
         raise InvalidInputError(f"--objectives must list distinct names, got {args.objectives!r}")
     ranges = parse_value_ranges(args.allow_range)
-    costs = {"latency": args.latency_from, "energy": args.energy_from, "store": store, "ranges": ranges}
+    energy = args.energy_from
+    if energy is None:  # the analytic model where it knows the space's cells, else the lookup table's column
+        from gcnas.predictors.lut import hardware_covers
+
+        energy = "model" if hardware_covers(store.space) else "lut"
+    costs = {"latency": args.latency_from, "energy": energy, "store": store, "ranges": ranges}
     objectives = []
     for name in names:
         if name == "accuracy":

@@ -2,8 +2,9 @@
 
 A variational graph autoencoder (:class:`~gcnas.encoders.model.GraphVAE`) is trained
 without any accuracy label to reconstruct cell graphs; the mean of a graph's per-node
-posterior means is its graph-level vector, and a cell's embedding joins the vectors of
-its graphs (one for NAS-Bench-201, normal and reduce for DARTS: ``space.to_graph``).
+posterior means is its graph-level vector (for large graphs, the means of consecutive
+stretches of them: ``readout_bins``), and a cell's embedding joins the vectors of its graphs
+(one for NAS-Bench-201 and IMC, normal and reduce for DARTS: ``space.to_graph``).
 Cells that differ in few ops land close together, which is what Bayesian optimisation
 in that space relies on.
 
@@ -29,7 +30,7 @@ import numpy as np
 import torch
 
 from gcnas.data.store import atomic_write
-from gcnas.encoders.model import DecisionDecoder, GraphVAE, reconstruction_stats, vae_loss
+from gcnas.encoders.model import DecisionDecoder, GraphVAE, position_pool, reconstruction_stats, vae_loss
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError, NotFittedError
 from gcnas.progress import progress as show_progress
 from gcnas.spaces import SearchSpace, resolve_space, space_name
@@ -44,6 +45,7 @@ _FINAL_LR_SHARE = 0.05
 _PADDING = -100  # node type of padding (cross_entropy's ignore_index)
 _SAME = 1e-4     # embeddings closer than this (L2) are taken as the same cell's
 _BEAM = 32       # the decoder's likeliest decision vectors that decode tries before its local search
+_NODES_PER_BIN = 16  # readout_bins=None: one stretch of the graph embedding per this many nodes of the largest graph
 
 
 def _cell_type(space: SearchSpace[Any]) -> type:
@@ -120,6 +122,13 @@ class Arch2Vec:
             on the frozen embeddings, so :meth:`decode` of embeddings is exact without
             reshaping the latent space (0 skips it; :meth:`decode` then refuses).
         decoder_width: Width of the decision decoder's hidden layers.
+        readout_bins: Stretches of a graph's nodes (in topological order) whose mean
+            latents its vector joins (1: one mean over all nodes, arch2vec's readout).
+            More keep where in the graph each kind of node sits, which a space whose
+            decisions are per position needs (the IMC macro space's per-stage choices:
+            measured in ``docs/encoders.md``); the embedding grows to ``len(graph_names) *
+            readout_bins * latent_dim``. None (the default): one stretch per 16 nodes of
+            ``space.max_nodes``, at least 1 (NAS-Bench-201 and DARTS: 1; IMC, 73 nodes: 4).
         refine_steps: Most moves of :meth:`decode`'s local search (0: the decision
             decoder's answer as is).
         sample_size: Cells drawn to train on when ``fit`` gets none and the space
@@ -144,7 +153,7 @@ class Arch2Vec:
                  num_layers: int = 5, beta: float = 0.25, graph_weight: float = 0.1, decoder_epochs: int = 60,
                  decoder_width: int = 256, decision_weight: float = 0.0, refine_steps: int = 8, sample_size: int = 20_000, lr: float = 2e-3,
                  schedule: str = "cosine", batch_size: int = 64, epochs: int = 12, holdout: float = 0.1,
-                 seed: int = 0) -> None:
+                 seed: int = 0, readout_bins: int | None = None) -> None:
         self.latent_dim = latent_dim
         self.space = space
         self.hidden_dim = hidden_dim
@@ -162,10 +171,11 @@ class Arch2Vec:
         self.epochs = epochs
         self.holdout = holdout
         self.seed = seed
+        self.readout_bins = readout_bins
 
     _PARAMS = ("latent_dim", "space", "hidden_dim", "num_layers", "beta", "graph_weight", "decoder_epochs",
                "decoder_width", "decision_weight", "refine_steps", "sample_size", "lr", "schedule", "batch_size", "epochs",
-               "holdout", "seed")
+               "holdout", "seed", "readout_bins")
 
     def get_params(self) -> dict[str, Any]:
         """The constructor arguments (scikit-learn style), a registered space by its name."""
@@ -190,6 +200,9 @@ class Arch2Vec:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
                 raise InvalidInputError(f"Arch2Vec {name} must be an int >= {least}, got {value!r}")
+        bins = self.readout_bins
+        if bins is not None and (isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1):
+            raise InvalidInputError(f"Arch2Vec readout_bins must be None or an int >= 1, got {bins!r}")
         if not 0.0 <= float(self.holdout) < 1.0:
             raise InvalidInputError(f"Arch2Vec holdout must be in [0, 1), got {self.holdout!r}")
         if self.schedule not in _SCHEDULES:
@@ -201,14 +214,22 @@ class Arch2Vec:
 
     @property
     def embedding_dim(self) -> int:
-        """Entries of a cell's embedding: graphs per cell x ``latent_dim``."""
-        return len(resolve_space(self.space).graph_names) * int(self.latent_dim)
+        """Entries of a cell's embedding: graphs per cell x ``readout_bins`` x ``latent_dim``."""
+        space = resolve_space(self.space)
+        return len(space.graph_names) * self._bins(space) * int(self.latent_dim)
+
+    def _bins(self, space: SearchSpace[Any]) -> int:
+        """``readout_bins``; for None, one stretch per 16 nodes of the space's largest graph (at least 1)."""
+        if self.readout_bins is not None:
+            return int(self.readout_bins)
+        return max(1, space.max_nodes // _NODES_PER_BIN)
 
     def _build(self, space: SearchSpace[Any]) -> None:
         """The networks, sized from the space (the VAE first: same seed, same VAE as before v2)."""
         self.space_ = space
         self.model_ = GraphVAE(space.max_nodes, len(space.node_types), latent_dim=self.latent_dim,
-                               hidden_dim=self.hidden_dim, num_layers=self.num_layers)
+                               hidden_dim=self.hidden_dim, num_layers=self.num_layers,
+                               readout_bins=self._bins(space))
         self.head_ = DecisionDecoder(self.embedding_dim, [d.size for d in space.decisions],
                                      hidden_dim=self.decoder_width)
 
@@ -291,7 +312,7 @@ class Arch2Vec:
                 out = model(adj[idx], features[idx], generator=noise)
                 losses = vae_loss(out, adj[idx], types[idx], beta=self.beta, graph_weight=self.graph_weight)
                 if joint:
-                    blocks = self.head_(out.z.mean(1).reshape(len(cells), -1))
+                    blocks = self.head_(out.graph.reshape(len(cells), -1))
                     losses["decisions"] = sum(torch.nn.functional.cross_entropy(block, decisions[cells, k])
                                               for k, block in enumerate(blocks)) / len(blocks)
                     losses["loss"] = losses["loss"] + self.decision_weight * losses["decisions"]
@@ -403,6 +424,9 @@ class Arch2Vec:
     def encode(self, archs: Sequence[Any]) -> np.ndarray:
         """Each cell's embedding: the mean node latent of each of its graphs, joined in ``graph_names`` order.
 
+        With ``readout_bins`` > 1, a graph's vector joins the means of that many consecutive
+        stretches of its nodes (:func:`~gcnas.encoders.model.position_pool`) instead of one mean.
+
         Args:
             archs: ``n`` cells of the space.
 
@@ -410,7 +434,11 @@ class Arch2Vec:
             ``(n, embedding_dim)`` float32.
         """
         nodes = self.encode_nodes(archs)
-        if len(nodes) and self._padded(archs):
+        if len(nodes) and self.model_.readout_bins > 1:
+            real = graph_tensors(archs, space=self.space_)[2] >= 0
+            graphs = position_pool(torch.from_numpy(nodes.reshape(-1, *nodes.shape[2:])), real,
+                                   self.model_.readout_bins).numpy()
+        elif len(nodes) and self._padded(archs):
             real = graph_tensors(archs, space=self.space_)[2].numpy().reshape(nodes.shape[:3]) >= 0
             sums = (nodes * real[..., None]).sum(2)
             graphs = sums / np.maximum(real.sum(2), 1)[..., None]
@@ -560,7 +588,9 @@ class Arch2Vec:
                 adj_logits[i].unsqueeze(0).expand(len(cells), -1, -1, -1), adj, reduction="none")
             return ((picked * real).sum((1, 2)) + edges[:, :, upper].sum((1, 2))).numpy()
 
-        values = self._head_values(torch.as_tensor(z.mean(2).reshape(n, -1)))
+        # The start reads all N nodes (which ones are padding is not known here).
+        values = self._head_values(self.model_.readout(flat, torch.ones(flat.shape[:2], dtype=torch.bool)
+                                                       ).reshape(n, -1))
         archs = []
         for i in range(n):
             current = values[i]

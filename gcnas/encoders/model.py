@@ -3,9 +3,10 @@
 A GIN encoder turns a batch of cell graphs (dense adjacency + one-hot node types) into
 one Gaussian per node; the decoder reconstructs every node's type from its latent
 (a linear layer) and the adjacency from inner products of latents (plus one learned bias). A
-small MLP "unpools" the *graph* embedding (the mean of the node latents) back to node
-latents that the same node decoder reads, so that vectors of the graph-level space the
-search works in can be decoded too.
+small MLP "unpools" the *graph* embedding (the mean of the node latents, or with
+``readout_bins`` > 1 the means of consecutive stretches of them: :func:`position_pool`) back
+to node latents that the same node decoder reads, so that vectors of the graph-level space
+the search works in can be decoded too.
 
 Everything here takes and returns tensors; the conversion from architectures to
 tensors lives in :mod:`gcnas.encoders.arch2vec`.
@@ -19,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["GraphVAE", "DecisionDecoder", "VAEOutput", "vae_loss", "reconstruction_stats"]
+__all__ = ["GraphVAE", "DecisionDecoder", "VAEOutput", "position_pool", "vae_loss", "reconstruction_stats"]
 
 
 class VAEOutput(NamedTuple):
@@ -32,7 +33,8 @@ class VAEOutput(NamedTuple):
         type_logits: ``(B, N, T)`` node-type logits decoded from ``z``.
         adj_logits: ``(B, N, N)`` adjacency logits ``z z^T + b``.
         graph_type_logits: ``(B, N, T)`` node-type logits decoded from the graph
-            embedding ``z.mean(1)``.
+            embedding ``graph``.
+        graph: ``(B, bins * D)`` the graph embedding of ``z`` (:meth:`GraphVAE.readout`).
     """
 
     mu: torch.Tensor
@@ -41,6 +43,36 @@ class VAEOutput(NamedTuple):
     type_logits: torch.Tensor
     adj_logits: torch.Tensor
     graph_type_logits: torch.Tensor
+    graph: torch.Tensor
+
+
+def position_pool(z: torch.Tensor, real: torch.Tensor, bins: int) -> torch.Tensor:
+    """The mean node latent of each of ``bins`` consecutive, equal stretches of a graph's real nodes, joined.
+
+    Node ``i`` of a graph of ``n`` real nodes (nodes in topological order, real ones first)
+    falls in stretch ``floor(i * bins / n)``, so the vector keeps *where* in the graph each
+    kind of node sits, which one mean over all nodes loses. A stretch without nodes (a
+    graph of fewer than ``bins`` nodes) is zero.
+
+    Args:
+        z: ``(B, N, D)`` node latents.
+        real: ``(B, N)`` bool, the graph's own nodes (False on padding).
+        bins: Stretches per graph.
+
+    Returns:
+        ``(B, bins * D)``: stretch 0's mean first.
+
+    Example:
+        >>> z = torch.arange(4.0).reshape(1, 4, 1)
+        >>> position_pool(z, torch.tensor([[True, True, True, False]]), 2)    # nodes 0, 1 | 2
+        tensor([[0.5000, 2.0000]])
+    """
+    batch, nodes, _ = z.shape
+    count = real.sum(1, keepdim=True).clamp_min(1)
+    stretch = (torch.arange(nodes, device=z.device).expand(batch, nodes) * bins) // count
+    member = F.one_hot(stretch.clamp_max(bins - 1), bins).to(z.dtype) * real.unsqueeze(-1).to(z.dtype)
+    weights = member / member.sum(1, keepdim=True).clamp_min(1)
+    return torch.einsum("bnk,bnd->bkd", weights, z).reshape(batch, -1)
 
 
 class _GINLayer(nn.Module):
@@ -66,6 +98,9 @@ class GraphVAE(nn.Module):
         latent_dim: Latent size ``D`` of every node (and of the graph embedding).
         hidden_dim: Width of the GIN layers.
         num_layers: Number of GIN layers.
+        readout_bins: Stretches of the graph embedding (:meth:`readout`): 1, the mean of
+            all node latents (``D`` numbers); more, the means of that many consecutive
+            stretches of the nodes (``readout_bins * D``).
 
     Example:
         >>> vae = GraphVAE(8, 7, latent_dim=16)
@@ -75,18 +110,19 @@ class GraphVAE(nn.Module):
     """
 
     def __init__(self, num_nodes: int, num_types: int, *, latent_dim: int = 16, hidden_dim: int = 128,
-                 num_layers: int = 5) -> None:
+                 num_layers: int = 5, readout_bins: int = 1) -> None:
         super().__init__()
         self.num_nodes = num_nodes
         self.num_types = num_types
         self.latent_dim = latent_dim
+        self.readout_bins = readout_bins
         self.embed = nn.Linear(num_types + num_nodes, hidden_dim)
         self.layers = nn.ModuleList(_GINLayer(hidden_dim, hidden_dim) for _ in range(num_layers))
         self.to_mu = nn.Linear(hidden_dim, latent_dim)
         self.to_logvar = nn.Linear(hidden_dim, latent_dim)
         self.type_decoder = nn.Linear(latent_dim, num_types)
         self.adj_bias = nn.Parameter(torch.zeros(1))
-        self.unpool = nn.Sequential(nn.Linear(latent_dim, hidden_dim), nn.ReLU(),
+        self.unpool = nn.Sequential(nn.Linear(readout_bins * latent_dim, hidden_dim), nn.ReLU(),
                                     nn.Linear(hidden_dim, num_nodes * latent_dim))
 
     def encode(self, adj: torch.Tensor, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -109,8 +145,16 @@ class GraphVAE(nn.Module):
         """Node-type logits ``(B, N, T)`` and adjacency logits ``(B, N, N)`` from node latents."""
         return self.type_decoder(z), z @ z.transpose(1, 2) + self.adj_bias
 
+    def readout(self, z: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """Graph embeddings ``(B, readout_bins * D)`` of node latents ``z`` ``(B, N, D)``.
+
+        One bin: the mean over all ``N`` nodes (padding included, as this readout always
+        was while training); more: :func:`position_pool` over the ``real`` ``(B, N)`` nodes.
+        """
+        return z.mean(1) if self.readout_bins == 1 else position_pool(z, real, self.readout_bins)
+
     def decode_graph(self, g: torch.Tensor) -> torch.Tensor:
-        """Node-type logits ``(B, N, T)`` from graph embeddings ``(B, D)``."""
+        """Node-type logits ``(B, N, T)`` from graph embeddings ``(B, readout_bins * D)``."""
         # Unpool to node latents and read them with the node decoder: the graph
         # embedding then lives in the same space as the node latents it averages.
         return self.type_decoder(self.unpool(g).view(-1, self.num_nodes, self.latent_dim))
@@ -124,7 +168,8 @@ class GraphVAE(nn.Module):
         else:
             z = mu
         type_logits, adj_logits = self.decode_nodes(z)
-        return VAEOutput(mu, logvar, z, type_logits, adj_logits, self.decode_graph(z.mean(1)))
+        graph = self.readout(z, features.sum(-1) > 0)  # padding nodes have no type
+        return VAEOutput(mu, logvar, z, type_logits, adj_logits, self.decode_graph(graph), graph)
 
 
 class DecisionDecoder(nn.Module):

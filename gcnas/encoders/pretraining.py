@@ -28,7 +28,7 @@ def pretrain(store: RunStore, *, space: SearchSpace[Any] | str | None = None, ep
 
     Writes ``run_dir/arch2vec.pt`` and ``store.write_embeddings("arch2vec", archs, Z)``
     for every cell of a space that can be listed (all 15,625 of NAS-Bench-201), or for
-    the ``sample_size`` cells drawn to train on otherwise (DARTS), and records the stage
+    the ``sample_size`` cells drawn to train on otherwise (DARTS, IMC), and records the stage
     ``encoder_pretrain``. Training saves
     its state after every epoch (``run_dir/arch2vec.partial.pt``), so an interrupted
     call resumes where it stopped when called again with the same settings. When the

@@ -1,6 +1,7 @@
 """Latency measured on the machine at hand, and its resumable sweep into the run store.
 
-One measurement: build the exact network (``space.network``), put it
+One measurement: build the exact network of any space (``space.network``: NAS-Bench-201's by
+default, at the network's own default shape unless ``channels`` / ``cells`` are given), put it
 in eval mode on the device, run ``warmup`` forward passes, then ``repeats`` timed passes
 under ``torch.inference_mode`` with a fixed thread count (CUDA synchronised around each
 pass). The result holds the median and the fastest of the repeats and their interquartile
@@ -20,11 +21,18 @@ stored, so an interrupted sweep resumes where it stopped. Given an executor
 (:func:`gcnas.parallel.make_executor`) the groups are timed on its workers, each group on
 one worker, and written here: meant for a farm of identical machines (Ray), since groups
 timed at once on one machine slow each other down.
+
+A group holds at most ``interleave`` architectures and, since all of its networks are held in
+memory at once, at most :data:`INTERLEAVE_PARAMS_M` million parameters together (counted with
+``space.costs``): 100 NAS-Bench-201 networks (at most 1.5 M each) fit in one group, while the IMC
+macro space's networks at 32 channels (up to about 32 M each) go about a dozen at a time.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
+import math
 import statistics
 import time
 from dataclasses import dataclass
@@ -39,12 +47,17 @@ from gcnas.data.images import dataset_shape
 if TYPE_CHECKING:
     from gcnas.parallel import Executor
 
-__all__ = ["INTERLEAVE", "STATISTIC", "LatencyResult", "measure_latency", "measure_latencies", "measure_many",
+__all__ = ["INTERLEAVE", "INTERLEAVE_PARAMS_M", "STATISTIC", "LatencyResult", "measure_latency", "measure_latencies", "measure_many",
            "measurement_key", "resolve_clock", "resolve_device", "sweep"]
 
 INTERLEAVE = 100
 """Architectures that :func:`measure_many` times in interleaved rounds by default (their networks
 are held in memory at once: about 1.6 MB each at the NAS-Bench-201 size)."""
+
+INTERLEAVE_PARAMS_M = 400.0
+"""Most parameters (millions) of the networks that :func:`measure_many` holds in one interleaved group:
+1.6 GB of float32 weights. It never splits a group of 100 NAS-Bench-201 networks (150 M at most), and keeps
+a group of big networks (an IMC network at 32 channels has up to about 32 M) to what fits in memory."""
 
 STATISTIC = "min"
 """What :func:`measure_many` stores of the repeats by default: the fastest (``min``)."""
@@ -92,23 +105,40 @@ def resolve_device(device: str) -> str:
     return str(resolve(str(device).lower()))
 
 
-def measurement_key(device: str, *, batch_size: int = 1, dataset: str = "cifar10") -> str:
+def measurement_key(device: str, *, batch_size: int = 1, dataset: str = "cifar10", channels: int | None = None,
+                    cells: int | None = None) -> str:
     """The ``device`` column under which a measurement is stored in the ``costs`` table.
 
-    ``"cpu"`` / ``"cuda"`` for batch 1 on CIFAR-10 input; other settings are appended
-    (``"cpu/bs8"``, ``"cpu/imagenet16-120"``) so different settings never mix.
+    ``"cpu"`` / ``"cuda"`` for batch 1 on CIFAR-10 input at the network's default shape; other
+    settings are appended (``"cpu/bs8"``, ``"cpu/imagenet16-120"``, ``"cpu/channels8"``,
+    ``"cpu/cells2"``) so different settings never mix. (A run store holds one space, so the
+    space needs no part of its own.)
+
+    Example:
+        >>> measurement_key("cuda:1", batch_size=8, channels=8)
+        'cuda/bs8/channels8'
     """
     key = "cuda" if str(device).startswith("cuda") else str(device)
     if batch_size != 1:
         key += f"/bs{batch_size}"
     if dataset.lower() != "cifar10":
         key += f"/{dataset.lower()}"
+    if channels is not None:
+        key += f"/channels{channels}"
+    if cells is not None:
+        key += f"/cells{cells}"
     return key
 
 
+def _shape(channels: int | None, cells: int | None) -> dict[str, int]:
+    """The shape arguments given (each passed to ``space.network`` only when set, so that a network
+    keeps its own defaults: NAS-Bench-201's 16 channels and 5 cells)."""
+    return {name: value for name, value in (("channels", channels), ("cells", cells)) if value is not None}
+
+
 def measure_latency(arch: Any, *, device: str = "cpu", batch_size: int = 1, repeats: int = 30,
-                    warmup: int = 5, threads: int = 1, dataset: str = "cifar10", channels: int = 16,
-                    cells: int = 5, seed: int = 0, clock: str = "auto") -> LatencyResult:
+                    warmup: int = 5, threads: int = 1, dataset: str = "cifar10", channels: int | None = None,
+                    cells: int | None = None, seed: int = 0, clock: str = "auto", space: Any = None) -> LatencyResult:
     """Measure the inference latency of the network of ``arch`` here.
 
     Args:
@@ -120,10 +150,12 @@ def measure_latency(arch: Any, *, device: str = "cpu", batch_size: int = 1, repe
         threads: ``torch.set_num_threads`` during the measurement (restored after).
         dataset: Sets input size and class count (``cifar10``, ``cifar100``,
             ``imagenet16-120``).
-        channels: Channels of the first stage.
-        cells: Cells per stage.
+        channels: Channels of the first stage (``None``: the network's default, NAS-Bench-201's 16).
+        cells: Cells per stage (``None``: the network's default, NAS-Bench-201's 5; a space whose
+            depth is part of the architecture, imc, takes none).
         seed: Seeds the weights and the input (latency does not depend on their values).
         clock: ``wall``, ``cpu`` or ``auto`` (see :func:`measure_latencies`).
+        space: The architecture's space, or its name (``None``: nb201; :func:`gcnas.spaces.resolve_space`).
 
     Returns:
         The :class:`LatencyResult` (milliseconds per forward pass of the whole batch).
@@ -134,13 +166,13 @@ def measure_latency(arch: Any, *, device: str = "cpu", batch_size: int = 1, repe
     """
     return measure_latencies([arch], device=device, batch_size=batch_size, repeats=repeats, warmup=warmup,
                              threads=threads, dataset=dataset, channels=channels, cells=cells, seed=seed,
-                             clock=clock)[0]
+                             clock=clock, space=space)[0]
 
 
 def measure_latencies(archs: Sequence[Any], *, device: str = "cpu", batch_size: int = 1, repeats: int = 30,
-                      warmup: int = 5, threads: int = 1, dataset: str = "cifar10", channels: int = 16,
-                      cells: int = 5, seed: int = 0, interleave: bool = True, clock: str = "auto"
-                      ) -> list[LatencyResult]:
+                      warmup: int = 5, threads: int = 1, dataset: str = "cifar10", channels: int | None = None,
+                      cells: int | None = None, seed: int = 0, interleave: bool = True, clock: str = "auto",
+                      space: Any = None) -> list[LatencyResult]:
     """Measure several architectures here, their timed passes interleaved.
 
     With ``interleave`` every network is built and warmed up first, then the timed passes
@@ -165,12 +197,13 @@ def measure_latencies(archs: Sequence[Any], *, device: str = "cpu", batch_size: 
         threads: ``torch.set_num_threads`` during the measurement (restored after).
         dataset: Sets input size and class count (``cifar10``, ``cifar100``,
             ``imagenet16-120``).
-        channels: Channels of the first stage.
-        cells: Cells per stage.
+        channels: Channels of the first stage (``None``: the network's default, NAS-Bench-201's 16).
+        cells: Cells per stage (``None``: the network's default, NAS-Bench-201's 5).
         seed: Seeds the weights, the input (latency does not depend on their values) and the
             order of the rounds.
         interleave: Time the architectures in rounds of random order (else one after the other).
         clock: ``wall``, ``cpu`` (only with ``device="cpu"`` and ``threads=1``) or ``auto``.
+        space: The architectures' space, or its name (``None``: nb201).
 
     Returns:
         One :class:`LatencyResult` per architecture, in the order given.
@@ -192,13 +225,14 @@ def measure_latencies(archs: Sequence[Any], *, device: str = "cpu", batch_size: 
     inputs = torch.randn(batch_size, 3, size, size, device=device)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
-    from gcnas.spaces import get_space
+    from gcnas.spaces import resolve_space
 
-    space = get_space("nb201")  # channels / cells name NAS-Bench-201's network shape
+    space = resolve_space(space)
+    shape = _shape(channels, cells)
 
     def build(arch: Any) -> torch.nn.Module:
         torch.manual_seed(seed)
-        return space.network(arch, channels=channels, cells=cells, num_classes=num_classes).to(device).eval()
+        return space.network(arch, **shape, num_classes=num_classes).to(device).eval()
 
     def timed(model: torch.nn.Module) -> tuple[float, float]:
         start, start_cpu = time.perf_counter(), time.thread_time()
@@ -272,13 +306,18 @@ def _iqr(values: Sequence[float]) -> float:
 def measure_many(archs: Sequence[Any], store: RunStore, *, device: str = "cpu", batch_size: int = 1,
                  repeats: int = 30, warmup: int = 5, threads: int = 1, dataset: str = "cifar10",
                  progress: bool = True, seed: int = 0, interleave: int = INTERLEAVE, clock: str = "auto",
-                 statistic: str = STATISTIC, executor: Executor | None = None) -> dict[str, int]:
+                 statistic: str = STATISTIC, executor: Executor | None = None, space: Any = None,
+                 channels: int | None = None, cells: int | None = None,
+                 max_params_m: float = INTERLEAVE_PARAMS_M) -> dict[str, int]:
     """Measure many architectures into ``store`` (metric ``latency_ms``), resumably.
 
     Architectures already stored under the same :func:`measurement_key` are skipped;
-    the architectures are timed ``interleave`` at a time, in interleaved rounds
-    (:func:`measure_latencies`), and each group is committed as soon as it is measured,
-    so stopping loses at most the group in progress.
+    the architectures are timed in groups of at most ``interleave`` networks and
+    ``max_params_m`` million parameters, in interleaved rounds (:func:`measure_latencies`),
+    and each group is committed as soon as it is measured, so stopping loses at most the
+    group in progress. Each row's source names the settings (``measured:DEVICE:repeats=...``,
+    followed by ``:space=NAME`` and the shape given for a space other than nb201 or a shape
+    other than the network's default).
 
     With ``executor`` each group is timed on one of its workers and written here, in
     order (:func:`gcnas.supernet.score.run_in_order`), each row's source naming the worker
@@ -303,23 +342,66 @@ def measure_many(archs: Sequence[Any], store: RunStore, *, device: str = "cpu", 
         statistic: The value stored per architecture: ``min`` (the fastest repeat) or
             ``median`` of the repeats; the spread stored beside it is their interquartile range.
         executor: Time the groups on these workers (None: here, one group after the other).
+        space: The architectures' space, or its name (``None``: the store's).
+        channels: Channels of the timed networks (``None``: the network's default); part of the key.
+        cells: Cells per stage (``None``: the network's default); part of the key.
+        max_params_m: Most parameters (millions, ``space.costs`` at this shape) of one group's
+            networks together (a network above it is timed alone).
 
     Returns:
         ``{"measured": n_new, "skipped": n_already_stored, "total": n_distinct}``.
     """
+    from gcnas.spaces import DEFAULT_SPACE, costs_many, resolve_space
+
+    space = store.space if space is None else resolve_space(space)
+    if not max_params_m > 0:
+        raise InvalidInputError(f"max_params_m must be > 0, got {max_params_m!r}")
     if isinstance(interleave, bool) or not isinstance(interleave, int) or interleave < 1:
         raise InvalidInputError(f"interleave must be an int >= 1, got {interleave!r}")
     if statistic not in ("min", "median"):
         raise InvalidInputError(f"unknown statistic {statistic!r}; choose min or median")
     device = resolve_device(device)
     clock = resolve_clock(clock, device=device, threads=threads)
-    key = measurement_key(device, batch_size=batch_size, dataset=dataset)
+    key = measurement_key(device, batch_size=batch_size, dataset=dataset, channels=channels, cells=cells)
+    shape = _shape(channels, cells)
     measure = functools.partial(_time_group, dict(
         device=device, batch_size=batch_size, repeats=repeats, warmup=warmup, threads=threads, dataset=dataset,
-        seed=seed, interleave=interleave > 1, clock=clock), statistic)
+        seed=seed, interleave=interleave > 1, clock=clock, space=space, **shape), statistic)
     source = f"measured:{device}:repeats={repeats}:threads={threads}:interleave={interleave}:clock={clock}:{statistic}"
+    if space.name != DEFAULT_SPACE or shape:
+        source += "".join(f":{name}={value}" for name, value in {"space": space.name, **shape}.items())
+    taken = [name for name in shape if _takes(space.costs, name)]
+
+    def params(group: list[Any]) -> Sequence[float]:
+        return costs_many(space, group, **{name: shape[name] for name in taken})["params"]
+
     return sweep(archs, store, "latency_ms", key, measure, source=source, progress=progress, group=interleave,
-                 executor=executor)
+                 executor=executor, weight=params if interleave > 1 else None, weight_limit=max_params_m)
+
+
+def _takes(function: Callable, name: str) -> bool:
+    """Whether ``function`` takes the keyword ``name`` (or any keyword)."""
+    parameters = inspect.signature(function).parameters
+    return name in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+
+
+def _groups(items: list[Any], size: int, weights: Sequence[float], limit: float) -> list[list[Any]]:
+    """``items`` cut in order into groups of at most ``size`` items whose ``weights`` sum to at most
+    ``limit`` (an item heavier than ``limit`` alone).
+
+    Example:
+        >>> _groups(list("abcde"), 3, [1, 1, 5, 1, 1], 6.0)
+        [['a', 'b'], ['c', 'd'], ['e']]
+    """
+    groups: list[list[Any]] = []
+    total = 0.0
+    for item, w in zip(items, weights):
+        if not groups or len(groups[-1]) == size or total + w > limit:
+            groups.append([])
+            total = 0.0
+        groups[-1].append(item)
+        total += w
+    return groups
 
 
 def _time_group(settings: dict[str, Any], statistic: str, group: list[Any]) -> list[tuple[float, float]]:
@@ -338,7 +420,8 @@ def _on_worker(measure: Callable, chunk: list[Any], single: bool) -> tuple[str, 
 def sweep(archs: Sequence[Any], store: RunStore, metric: str, key: str,
           measure: Callable[[Any], tuple[float, float]] | Callable[[list[Any]], list[tuple[float, float]]], *,
           source: str, progress: bool = True, group: int | None = None,
-          executor: Executor | None = None) -> dict[str, int]:
+          executor: Executor | None = None, weight: Callable[[list[Any]], Sequence[float]] | None = None,
+          weight_limit: float = math.inf) -> dict[str, int]:
     """Run ``measure`` on every architecture not yet stored as ``(metric, key)``, committing each.
 
     Args:
@@ -355,6 +438,10 @@ def sweep(archs: Sequence[Any], store: RunStore, metric: str, key: str,
             ``None``: one per call, ``measure`` taking a single architecture.
         executor: Run the calls of ``measure`` on these workers; their results are written
             here, in order, each as soon as it and those before it are back.
+        weight: ``[arch, ...] -> (n,)``, each architecture's weight (its parameters): with
+            ``group``, a group also closes before its weights would sum above ``weight_limit``
+            (it always holds at least one architecture).
+        weight_limit: Most total weight of one group.
 
     Returns:
         ``{"measured": n_new, "skipped": n_already_stored, "total": n_distinct}``.
@@ -369,7 +456,8 @@ def sweep(archs: Sequence[Any], store: RunStore, metric: str, key: str,
             if arch not in done:
                 todo.append(arch)
     size = 1 if group is None else group
-    chunks = [todo[start:start + size] for start in range(0, len(todo), size)]
+    weights = [0.0] * len(todo) if weight is None or group is None or not todo else list(weight(todo))
+    chunks = _groups(todo, size, weights, weight_limit)
     written = [0]
     with show_progress(total=len(todo), desc=f"{metric} on {key}", unit="arch", enabled=progress) as bar:
         def write(chunk: list[Any], measured: list[tuple[float, float]], label: str) -> None:

@@ -4,8 +4,9 @@
 NAS-Bench-201 cells) or, for a space that cannot be listed (DARTS: ``space.size()`` is
 None), draws a pool of ``pool`` distinct canonical cells; it predicts once per class
 (``space.key``: 6,466 for NB201), broadcasts the prediction to the class members, joins
-the costs (the hardware tables of :func:`gcnas.hardware.cost_table` where they cover the
-space, else the space's own ``costs``: params and FLOPs), and writes the run store's ``lut``
+the costs (:func:`gcnas.hardware.cost_table`: params and FLOPs from the space's own ``costs``,
+the latency tables and the energy model where they cover the space, the IMC crossbar model and
+the measurements of ``gcnas hw measure`` for any space), and writes the run store's ``lut``
 table (SQLite, an index on every column). :meth:`LookupTable.query` answers "the best architectures
 under these bounds" with one indexed SQL query: sorted by predicted accuracy, or the
 Pareto front of accuracy against one cost.
@@ -98,14 +99,18 @@ class LookupTable:
             store: The run store (or run directory); its space is the table's.
             predictor: A fitted predictor; ``None`` loads ``run_dir/predictor.pt``.
             latency: Latency source for :func:`gcnas.hardware.cost_table` (``"CSV:COLUMN"``,
-                ``"nb201:latency:DEVICE"``, ``"measured"``, ``"hwnb:PICKLE:DEVICE"``), or
+                ``"nb201:latency:DEVICE"``, ``"measured"``, ``"hwnb:PICKLE:DEVICE"``, ``"imc"``), or
                 ``"predictor:NAME"`` (the run's predictor ``NAME``, fitted with ``--target
                 latency``: its training values where measured, its predictions elsewhere), or
                 ``None`` for no latency column. A table may cover only some cells: the
                 others are stored as missing (NULL; a bound on the column excludes them) and
                 counted in the stage record (``missing``). The column ``latency_measured``
-                says per cell whether the latency was measured (1) or predicted (0).
-            energy: Energy source (``"model"``, ``"CSV:COLUMN"``, ``"hwnb:PICKLE:DEVICE"``) or ``None``.
+                says per cell whether the latency was measured (1) or predicted (0); the IMC
+                crossbar model (``"imc"``) estimates every cell and adds no such column. A space
+                that the hardware tables do not cover (:func:`hardware_covers`) takes ``"imc"``,
+                ``"measured"`` and ``"predictor:NAME"`` only.
+            energy: Energy source (``"model"``, ``"CSV:COLUMN"``, ``"hwnb:PICKLE:DEVICE"``, ``"imc"``) or ``None``;
+                ``"imc"`` or ``"measured"`` for a space the hardware tables do not cover.
             dataset: Dataset the costs refer to.
             trust_pickle: Also read predictor files that are full pickles (saved by gcnas 0.1;
                 loading one runs its code: only from a trusted source), see
@@ -159,7 +164,7 @@ class LookupTable:
             if latency_calibration is not None:
                 calibration["latency_ms"] = latency_calibration
                 columns.update({f"latency_ms_fold{k}": values for k, values in enumerate(folds)})
-        elif "latency_ms" in columns:
+        elif "latency_ms" in columns and latency != "imc":  # (the crossbar model estimates: no cell is measured)
             columns["latency_measured"] = np.isfinite(columns["latency_ms"]).astype(np.float64)
         missing = {name: int(np.isnan(columns[name]).sum()) for name in ("latency_ms", "energy_mj")
                    if name in columns and np.isnan(columns[name]).any()}
@@ -368,22 +373,31 @@ def _table_archs(space, pool: int | None, seed: int) -> list:
     return sample_distinct(space, pool, seed)
 
 
+ANY_SPACE_SOURCES: tuple[str, ...] = ("imc", "measured")
+"""The latency / energy source kinds that :func:`gcnas.hardware.cost_table` reads for any space: the IMC
+crossbar model (it builds ``space.network``) and the measurements of ``gcnas hw measure``."""
+
+
+def _any_space(spec: str | None) -> bool:
+    """Whether a latency / energy spec (or none) can be read for any space (:data:`ANY_SPACE_SOURCES`)."""
+    return spec is None or spec.partition(":")[0] in ANY_SPACE_SOURCES
+
+
 def _costs(space, archs: list, *, latency: str | None, energy: str | None, store: RunStore,
            dataset: str) -> dict[str, np.ndarray]:
-    """The cost columns of ``archs``: the hardware module's where it covers the space, else params
-    and FLOPs from ``space.costs`` (refusing a latency or energy source it cannot read)."""
-    if hardware_covers(space):
-        from gcnas.hardware import cost_table
-
-        return cost_table(archs, latency=latency, energy=energy, store=store, dataset=dataset, missing=np.nan)
-    given = [f"--{name} {spec}" for name, spec in (("latency", latency), ("energy", energy)) if spec is not None]
-    if given:
-        raise InvalidInputError(f"{' and '.join(given)}: latency tables, measurements and the energy model cover "
+    """The cost columns of ``archs`` from :func:`gcnas.hardware.cost_table`: every source where the hardware
+    module covers the space; else params and FLOPs from ``space.costs`` and only the sources of
+    :data:`ANY_SPACE_SOURCES` (refusing a latency table or the energy model, which are NAS-Bench-201's)."""
+    given = [f"--{name} {spec}" for name, spec in (("latency", latency), ("energy", energy)) if not _any_space(spec)]
+    if given and not hardware_covers(space):
+        raise InvalidInputError(f"{' and '.join(given)}: latency tables and the energy model cover "
                                 f"{', '.join(HARDWARE_SPACES)} cells, not the {space.name!r} space; leave them out "
-                                "(params_m and flops_m come from the space) or use --latency predictor:NAME")
-    rows = [space.costs(a) for a in archs]
-    return {"params_m": np.array([r["params"] for r in rows], dtype=np.float64),
-            "flops_m": np.array([r["flops"] for r in rows], dtype=np.float64)}
+                                "(params_m and flops_m come from the space) or use imc (the crossbar model), "
+                                "measured (`gcnas hw measure`) or, for latency, predictor:NAME")
+    from gcnas.hardware import cost_table
+
+    return cost_table(archs, latency=latency, energy=energy, store=store, dataset=dataset, missing=np.nan,
+                      space=space)
 
 
 def _predicted_latency(store: RunStore, archs: list, name: str,

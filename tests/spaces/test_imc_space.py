@@ -93,20 +93,21 @@ def test_graph_of_a_small_network_by_hand():
     assert SPACE.graph_names == ("net",)
     types = ["input",
              "conv5x5-w100", "conv5x5-w100", "add",                                   # 1-3
-             "conv1x1-w40", "conv3x3-w40", "conv1x1-w40", "conv1x1-w40", "add",       # 4-8 (7: shortcut)
-             "conv7x7-w20", "conv7x7-w20",                                            # 9-10
-             "conv3x3-w100", "conv3x3-w100",                                          # 11-12
-             "output"]                                                                # 13
+             "down",                                                                  # 4: stage 1 begins
+             "conv1x1-w40", "conv3x3-w40", "conv1x1-w40", "conv1x1-w40", "add",       # 5-9 (8: shortcut)
+             "down", "conv7x7-w20", "conv7x7-w20",                                    # 10-12
+             "down", "conv3x3-w100", "conv3x3-w100",                                  # 13-15
+             "output"]                                                                # 16
     assert [NODE_TYPES[i] for i in graph.node_ids] == types
-    edges = {(0, 1), (1, 2), (2, 3), (0, 3),
-             (3, 4), (4, 5), (5, 6), (6, 8), (3, 7), (7, 8),
-             (8, 9), (9, 10), (10, 11), (11, 12), (12, 13)}
+    edges = {(0, 1), (1, 2), (2, 3), (0, 3), (3, 4),
+             (4, 5), (5, 6), (6, 7), (7, 9), (4, 8), (8, 9), (9, 10),
+             (10, 11), (11, 12), (12, 13), (13, 14), (14, 15), (15, 16)}
     assert {(int(u), int(v)) for u, v in zip(*np.nonzero(graph.adjacency))} == edges
     assert graph.features.dtype == np.float32 and graph.adjacency.dtype == np.uint8
 
 
 def test_max_nodes_is_reached_and_never_exceeded():
-    assert SPACE.max_nodes == MAX_NODES == 70 and len(NODE_TYPES) == 23
+    assert SPACE.max_nodes == MAX_NODES == 73 and len(NODE_TYPES) == 24
     largest = MacroArch((Stage("bottleneck", 4, 3, 20),) * 4)
     assert SPACE.to_graph(largest)[0].num_nodes == MAX_NODES
     rng = np.random.default_rng(2)
@@ -122,6 +123,14 @@ def test_graph_has_the_networks_convolutions(channels):
         (graph,) = SPACE.to_graph(arch)
         conv_nodes = sum(NODE_TYPES[i].startswith("conv") for i in graph.node_ids)
         assert conv_nodes == convs - 1  # the stem is the input node
+
+
+def test_graphs_tell_apart_networks_that_split_a_vgg_run_differently():
+    a = SPACE.parse("vgg-d2-k3-w60/vgg-d1-k3-w60/vgg-d1-k3-w20/vgg-d1-k3-w20")
+    b = SPACE.parse("vgg-d1-k3-w60/vgg-d2-k3-w60/vgg-d1-k3-w20/vgg-d1-k3-w20")
+    (ga,), (gb,) = SPACE.to_graph(a), SPACE.to_graph(b)
+    assert ga.num_nodes == gb.num_nodes and not (np.array_equal(ga.node_ids, gb.node_ids)
+                                                 and np.array_equal(ga.adjacency, gb.adjacency))
 
 
 @pytest.mark.parametrize("channels, num_classes, input_size", [(32, 10, 32), (6, 7, 9)])

@@ -1,8 +1,12 @@
 """A macro network as one DAG of its layers: what the GCN predictor and arch2vec read.
 
-Nodes, in topological order: ``input`` (the stem); for each block its convolutions in order,
+Nodes, in topological order: ``input`` (the stem); a ``down`` node where stages 1, 2 and 3
+begin (their first block halves the resolution); for each block its convolutions in order,
 then its projection shortcut (a 1x1 convolution) where it has one, then an ``add`` node where
-it is residual; last ``output`` (pooling and classifier). Edges follow the data: a block's
+it is residual; last ``output`` (pooling and classifier). Without the ``down`` marks two
+networks whose consecutive ``vgg`` stages share kernel and width but split their depth
+differently (``vgg-d2-.../vgg-d1-...`` and ``vgg-d1-.../vgg-d2-...``) would have the same
+graph (about 2% of the space), and no graph model could tell them apart. Edges follow the data: a block's
 input feeds its first convolution and its shortcut convolution (or, for an identity
 shortcut, its ``add`` directly); each convolution feeds the next; the last convolution and
 the shortcut feed the ``add``; a block's output (its ``add``, or a ``vgg`` block's last
@@ -28,9 +32,10 @@ __all__ = ["GRAPH_NAMES", "NODE_TYPES", "MAX_NODES", "macro_graph"]
 GRAPH_NAMES: tuple[str, ...] = ("net",)
 """The one graph of a network."""
 
-NODE_TYPES: tuple[str, ...] = ("input", *(f"conv{k}x{k}-w{w}" for k in (1, *KERNELS) for w in WIDTHS), "add", "output")
+NODE_TYPES: tuple[str, ...] = ("input", *(f"conv{k}x{k}-w{w}" for k in (1, *KERNELS) for w in WIDTHS), "add",
+                               "down", "output")
 """Node vocabulary: ``input``, 20 convolution types (kernel side 1, 3, 5, 7 times width percent), ``add``,
-``output``."""
+``down`` (a stage boundary), ``output``."""
 
 _TYPE = {name: i for i, name in enumerate(NODE_TYPES)}
 
@@ -46,6 +51,8 @@ def _nodes_and_edges(arch: MacroArch) -> tuple[list[str], list[tuple[int, int]]]
 
     block_out = 0
     for block in network_blocks(arch):
+        if block.stride == 2:
+            block_out = add("down", block_out)
         previous = block_out
         for _, _, kernel, _ in block.convs:
             previous = add(f"conv{kernel}x{kernel}-w{block.percent}", previous)
@@ -91,13 +98,13 @@ def _block_nodes(block: Block) -> int:
 def _max_nodes() -> int:
     """The largest node count of any network.
 
-    A stage's nodes depend on its own choices only: stage 0's first block reads the stem's
+    A stage's nodes (its ``down`` mark aside) depend on its own choices only: stage 0's first block reads the stem's
     fixed width, and the first block of stages 1-3 downsamples, so it projects whatever came
     before. The maximum is therefore ``input`` and ``output`` plus each stage's own maximum,
     found by trying every block type, depth and width in that stage (the kernel adds no node).
     """
     base = Stage(BLOCKS[0], DEPTHS[0], KERNELS[0], WIDTHS[0])
-    total = 2
+    total = 2 + NUM_STAGES - 1  # input, output and the three ``down`` marks
     for s in range(NUM_STAGES):
         total += max(sum(_block_nodes(block) for block in network_blocks(MacroArch(stages)) if block.stage == s)
                      for stages in ((base,) * s + (Stage(b, d, KERNELS[0], w),) + (base,) * (NUM_STAGES - 1 - s)
@@ -106,5 +113,5 @@ def _max_nodes() -> int:
 
 
 MAX_NODES: int = _max_nodes()
-"""The largest graph: 70 nodes, four stages of four bottleneck blocks whose first block projects
-(``input`` + 4 x (5 + 3 x 4) + ``output``)."""
+"""The largest graph: 73 nodes, four stages of four bottleneck blocks whose first block projects
+(``input`` + 3 ``down`` + 4 x (5 + 3 x 4) + ``output``)."""
