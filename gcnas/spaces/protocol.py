@@ -27,7 +27,7 @@ import numpy as np
 
 from gcnas.exceptions import InvalidInputError
 
-__all__ = ["A", "Decision", "SpaceGraph", "SearchSpace", "one_hot", "check_decisions", "costs_many", "decision_index",
+__all__ = ["A", "Decision", "SpaceGraph", "SearchSpace", "as_generator", "one_hot", "check_decisions", "costs_many", "decision_index",
            "from_decision_index", "live_adjacency"]
 
 A = TypeVar("A", bound=Hashable)
@@ -206,6 +206,19 @@ class SearchSpace(Protocol[A]):
     def costs(self, arch: A) -> dict[str, float]:
         """Costs known without training: at least ``params`` (millions) and ``flops`` (millions)."""
         ...
+
+
+def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """``seed`` as a NumPy generator (the one way randomness enters a space's ``sample`` / ``mutate``).
+
+    Args:
+        seed: An int seed, an existing generator (returned unchanged, so successive draws
+            advance it) or ``None`` (fresh entropy).
+
+    Returns:
+        A ``numpy.random.Generator``.
+    """
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def costs_many(space: SearchSpace[Any], archs: Sequence[Any], **shape: Any) -> dict[str, np.ndarray]:

@@ -18,7 +18,7 @@ from gcnas.exceptions import InvalidInputError
 from gcnas.spaces.darts.conversions import format_genotype, parse_genotype
 from gcnas.spaces.darts.encodings import DECISIONS, GRAPH_NODES, NODE_TYPES, cell_graph, from_decisions, to_decisions
 from gcnas.spaces.darts.genotype import CELL_NODES, CELLS, OPS, Genotype
-from gcnas.spaces.protocol import Decision, SpaceGraph
+from gcnas.spaces.protocol import Decision, SpaceGraph, as_generator
 
 __all__ = ["NUM_GENOTYPES", "SHAPES", "DartsSpace"]
 
@@ -38,9 +38,6 @@ NAS-Bench-Suite-Zero publishes for NAS-Bench-301 (``benchmarks/space_darts_count
 ``darts``: DARTS' CIFAR-10 evaluation network (36 channels, 20 cells, auxiliary head).
 """
 
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -112,7 +109,7 @@ class DartsSpace:
     def sample(self, seed: int | np.random.Generator | None = None) -> Genotype:
         """A canonical genotype drawn uniformly: each node reads a uniform pair of distinct
         earlier states, each through a uniform op."""
-        rng = _rng(seed)
+        rng = as_generator(seed)
         cells = {}
         for cell in CELLS:
             pairs = []
@@ -145,7 +142,7 @@ class DartsSpace:
     def mutate(self, arch: Genotype, seed: int | np.random.Generator | None = None) -> Genotype:
         """One of :meth:`neighbours`, drawn uniformly."""
         options = self.neighbours(arch)
-        return options[int(_rng(seed).integers(len(options)))]
+        return options[int(as_generator(seed).integers(len(options)))]
 
     def canonical(self, arch: Genotype) -> Genotype:
         """Each node's two pairs ordered by input (:meth:`Genotype.canonical`)."""

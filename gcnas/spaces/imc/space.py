@@ -17,13 +17,10 @@ from gcnas.exceptions import InvalidInputError
 from gcnas.spaces.imc.arch import (DECISIONS, DEFAULT_CHANNELS, NUM_ARCHS, MacroArch, format_macro, from_decisions,
                                    parse_macro, to_decisions)
 from gcnas.spaces.imc.graph import GRAPH_NAMES, MAX_NODES, NODE_TYPES, macro_graph
-from gcnas.spaces.protocol import Decision, SpaceGraph, check_decisions
+from gcnas.spaces.protocol import Decision, SpaceGraph, as_generator, check_decisions
 
 __all__ = ["ImcSpace"]
 
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _checked(arch: Any) -> MacroArch:
@@ -107,7 +104,7 @@ class ImcSpace:
         Args:
             seed: An int seed, a NumPy generator (advanced in place) or None.
         """
-        rng = _rng(seed)
+        rng = as_generator(seed)
         return from_decisions([int(rng.integers(d.size)) for d in DECISIONS])
 
     def neighbours(self, arch: MacroArch) -> list[MacroArch]:
@@ -124,7 +121,7 @@ class ImcSpace:
     def mutate(self, arch: MacroArch, seed: int | np.random.Generator | None = None) -> MacroArch:
         """One of :meth:`neighbours`, drawn uniformly."""
         options = self.neighbours(arch)
-        return options[int(_rng(seed).integers(len(options)))]
+        return options[int(as_generator(seed).integers(len(options)))]
 
     def canonical(self, arch: MacroArch) -> MacroArch:
         """``arch`` itself: every network of the space is its own class."""

@@ -23,7 +23,7 @@ from typing import Any, Iterator, NamedTuple, Sequence
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.spaces.protocol import Decision, SpaceGraph, check_decisions
+from gcnas.spaces.protocol import Decision, SpaceGraph, as_generator, check_decisions
 from gcnas.spaces.protocol import live_adjacency as _live_adjacency
 
 __all__ = [
@@ -63,21 +63,6 @@ _NONE_TYPE = NODE_TYPES.index("none")
 
 _OP_ID = {name: i for i, name in enumerate(OPS)}
 _TOKEN = re.compile(r"^([a-z0-9_]+)~(\d+)$")
-
-
-def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
-    """Return ``seed`` as a NumPy generator (the one way randomness enters gcnas).
-
-    Args:
-        seed: An int seed, an existing generator (returned unchanged) or ``None``
-            (fresh entropy).
-
-    Returns:
-        A ``numpy.random.Generator``.
-    """
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(seed)
 
 
 class ArchGraph(NamedTuple):
