@@ -30,6 +30,7 @@ _EXPORTS = {
     'estimate_energy': 'energy',
     'imc_costs': 'imc',
     'imc_costs_of': 'imc',
+    'imc_costs_of_layers': 'imc',
     'measure_energy': 'nvml',
     'measure_energy_many': 'nvml',
     'measure_latencies': 'latency',
@@ -48,8 +49,8 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from gcnas.hardware.energy import PRESETS, EnergyModel, estimate_energy
-    from gcnas.hardware.imc import (ADC_SCALING, IMCConfig, IMCCosts, IMCLayer, imc_costs,
-                                    imc_costs_of)
+    from gcnas.hardware.imc import (ADC_SCALING, IMCConfig, IMCCosts, IMCLayer, imc_costs, imc_costs_of,
+                                    imc_costs_of_layers)
     from gcnas.hardware.latency import (LatencyResult, measure_latencies, measure_latency, measure_many, measurement_key,
                                         resolve_clock, resolve_device, sweep)
     from gcnas.hardware.nvml import measure_energy, measure_energy_many, nvml_available

@@ -41,7 +41,7 @@ from torch import nn
 from gcnas.exceptions import InvalidInputError
 from gcnas.spaces import resolve_space
 
-__all__ = ["ADC_SCALING", "IMCConfig", "IMCCosts", "IMCLayer", "imc_costs", "imc_costs_of"]
+__all__ = ["ADC_SCALING", "IMCConfig", "IMCCosts", "IMCLayer", "imc_costs", "imc_costs_of", "imc_costs_of_layers"]
 
 ADC_SCALING: dict[int, tuple[float, float]] = {
     4: (0.79, 361.04), 5: (0.99, 476.91), 6: (1.20, 626.91), 7: (1.42, 845.18), 8: (1.67, 1200.0),
@@ -224,17 +224,10 @@ class IMCCosts(NamedTuple):
     layers: tuple[IMCLayer, ...]
 
 
-def _layer(name: str, module: nn.Module, x: torch.Tensor, y: torch.Tensor, config: IMCConfig) -> IMCLayer:
-    if isinstance(module, nn.Conv2d):
-        kind, groups = "conv", module.groups
-        k_h, k_w = module.kernel_size
-        rows_needed = k_h * k_w * module.in_channels // groups
-        cols_needed = module.out_channels // groups * config.slices
-        positions = y.shape[-2] * y.shape[-1]
-    else:
-        kind, groups = "linear", 1
-        rows_needed, cols_needed = module.in_features, module.out_features * config.slices
-        positions = y.numel() // module.out_features  # 1 for (1, out); one per leading position otherwise
+def _mapped_layer(name: str, kind: str, groups: int, rows_needed: int, cols_needed: int, positions: int,
+                  moved: int, config: IMCConfig) -> IMCLayer:
+    """The costs of one layer from its shape: ``rows_needed x cols_needed`` weights per group
+    (columns counted in bit slices), ``positions`` output positions, ``moved`` activations in and out."""
     row_tiles, col_tiles = -(-rows_needed // config.rows), -(-cols_needed // config.cols)
     read_cycles = positions * config.activation_bits
     # every row tile converts its own partial sums of every mapped column
@@ -244,10 +237,62 @@ def _layer(name: str, module: nn.Module, x: torch.Tensor, y: torch.Tensor, confi
     busiest_adc = min(config.cols_per_adc, config.cols, cols_needed)
     cycle_ns = max(config.read_ns, busiest_adc * config.adc_ns)
     parts = (cell_reads * config.cell_pj, dac_drives * config.dac_pj, conversions * config.adc_energy_pj,
-             conversions * config.shift_add_pj,
-             (x.numel() + y.numel()) * config.activation_bits * config.buffer_pj_per_bit)
+             conversions * config.shift_add_pj, moved * config.activation_bits * config.buffer_pj_per_bit)
     return IMCLayer(name, kind, groups * row_tiles * col_tiles, read_cycles, conversions, read_cycles * cycle_ns,
                     sum(parts), *parts)
+
+
+def _layer(name: str, module: nn.Module, x: torch.Tensor, y: torch.Tensor, config: IMCConfig) -> IMCLayer:
+    if isinstance(module, nn.Conv2d):
+        k_h, k_w = module.kernel_size
+        return _mapped_layer(name, "conv", module.groups, k_h * k_w * module.in_channels // module.groups,
+                             module.out_channels // module.groups * config.slices, y.shape[-2] * y.shape[-1],
+                             x.numel() + y.numel(), config)
+    positions = y.numel() // module.out_features  # 1 for (1, out); one per leading position otherwise
+    return _mapped_layer(name, "linear", 1, module.in_features, module.out_features * config.slices, positions,
+                         x.numel() + y.numel(), config)
+
+
+def _totals(layers: list[IMCLayer], config: IMCConfig) -> IMCCosts:
+    arrays = sum({layer.name: layer.arrays for layer in layers}.values())  # weights stored once per module
+    return IMCCosts(latency_ms=sum(layer.latency_ns for layer in layers) * 1e-6,
+                    energy_uj=sum(layer.energy_pj for layer in layers) * 1e-6,
+                    area_mm2=arrays * config.array_area_mm2, arrays=arrays, layers=tuple(layers))
+
+
+def imc_costs_of_layers(layers: Sequence[Any], config: IMCConfig = IMCConfig()) -> IMCCosts:
+    """The IMC costs of a network given as its layer shapes, without building it.
+
+    The fast path of :func:`imc_costs_of` for a space that lists its network's layers
+    (an optional member ``layer_shapes(arch, **shape)``; the IMC macro space has it): the
+    same arithmetic as :func:`imc_costs` on the built module, so the figures are equal.
+
+    Args:
+        layers: Records with ``name``, ``kind`` (``"conv"`` or ``"linear"``; others are
+            skipped), ``in_channels``, ``out_channels``, ``kernel`` (square), ``in_size`` and
+            ``out_size`` (sides of square maps; 1 for a linear layer), in the order they run;
+            groups are 1.
+        config: Crossbar geometry and energies.
+
+    Returns:
+        :class:`IMCCosts`.
+
+    Raises:
+        InvalidInputError: No conv or linear layer among ``layers``.
+    """
+    mapped = []
+    for layer in layers:
+        if layer.kind == "conv":
+            mapped.append(_mapped_layer(layer.name, "conv", 1, layer.kernel ** 2 * layer.in_channels,
+                                        layer.out_channels * config.slices, layer.out_size ** 2,
+                                        layer.in_channels * layer.in_size ** 2 + layer.out_channels * layer.out_size ** 2,
+                                        config))
+        elif layer.kind == "linear":
+            mapped.append(_mapped_layer(layer.name, "linear", 1, layer.in_channels, layer.out_channels * config.slices,
+                                        1, layer.in_channels + layer.out_channels, config))
+    if not mapped:
+        raise InvalidInputError("the layers hold no conv or linear layer: nothing to map on crossbars")
+    return _totals(mapped, config)
 
 
 def _checked_shape(input_shape: Sequence[int]) -> tuple[int, ...]:
@@ -308,10 +353,7 @@ def imc_costs(module: nn.Module, input_shape: Sequence[int] = (3, 32, 32),
     if not layers:
         raise InvalidInputError(f"{type(module).__name__} ran no Conv2d or Linear on a {shape} input: "
                                 f"nothing to map on crossbars")
-    arrays = sum({layer.name: layer.arrays for layer in layers}.values())  # weights stored once per module
-    return IMCCosts(latency_ms=sum(layer.latency_ns for layer in layers) * 1e-6,
-                    energy_uj=sum(layer.energy_pj for layer in layers) * 1e-6,
-                    area_mm2=arrays * config.array_area_mm2, arrays=arrays, layers=tuple(layers))
+    return _totals(layers, config)
 
 
 def imc_costs_of(space: Any, arch: Any, *, input_size: int = 32, config: IMCConfig = IMCConfig(),
@@ -339,5 +381,8 @@ def imc_costs_of(space: Any, arch: Any, *, input_size: int = 32, config: IMCConf
     space = resolve_space(space)
     if isinstance(arch, str):
         arch = space.parse(arch)
+    layer_shapes = getattr(space, "layer_shapes", None)
+    if callable(layer_shapes):  # the space lists its layers: no network to build and trace
+        return imc_costs_of_layers(layer_shapes(arch, input_size=input_size, **shape), config)
     network = space.network(arch, **shape)
     return imc_costs(network, (shape.get("in_channels", 3), input_size, input_size), config)

@@ -76,7 +76,8 @@ ENERGY_SPECS = ("model[:fp32|int8]", "CSV:COLUMN", "hwnb:PICKLE:DEVICE", "measur
 @functools.lru_cache(maxsize=65536)
 def _imc_figures(space: Any, text: str, num_classes: int, input_size: int) -> tuple[float, float]:
     """``(latency_ms, energy_uj)`` of the crossbar model on the space's default network shape at the
-    dataset's classes and input size (cached: one network build and trace per architecture)."""
+    dataset's classes and input size (cached per architecture: a space that lists its layers is
+    costed from their shapes, any other by building and tracing its network once)."""
     from gcnas.hardware.imc import imc_costs_of
 
     figures = imc_costs_of(space, space.parse(text), input_size=input_size, num_classes=num_classes)

@@ -199,3 +199,21 @@ def test_imc_is_a_latency_and_energy_source_of_cost_table(name):
         expected = imc_costs_of(space, arch, num_classes=10)  # cifar10: 10 classes, 32x32 images
         assert table["latency_ms"][row] == pytest.approx(expected.latency_ms)
         assert table["energy_mj"][row] == pytest.approx(expected.energy_uj / 1000)  # the column is in mJ
+
+
+@pytest.mark.parametrize("shape", [{}, {"channels": 6, "num_classes": 7, "input_size": 9}])
+def test_imc_space_layer_shapes_give_the_traced_figures(shape):
+    """The analytic path (the space lists its layers) equals tracing the built network."""
+    space = get_space("imc")
+    size = shape.get("input_size", 32)
+    net_shape = {k: v for k, v in shape.items() if k != "input_size"}
+    for seed in range(8):
+        arch = space.sample(seed)
+        fast = imc_costs_of(space, arch, input_size=size, **net_shape)
+        traced = imc_costs(space.network(arch, **net_shape), (3, size, size))
+        assert fast.arrays == traced.arrays
+        assert [(a.name, a.arrays, a.read_cycles, a.adc_conversions) for a in fast.layers] == \
+               [(b.name, b.arrays, b.read_cycles, b.adc_conversions) for b in traced.layers]
+        assert fast.latency_ms == pytest.approx(traced.latency_ms, rel=1e-12)
+        assert fast.energy_uj == pytest.approx(traced.energy_uj, rel=1e-12)
+        assert fast.area_mm2 == pytest.approx(traced.area_mm2, rel=1e-12)

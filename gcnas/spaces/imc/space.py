@@ -176,6 +176,25 @@ class ImcSpace:
 
         return MacroSuperNet
 
+    def layer_shapes(self, arch: MacroArch, *, channels: int = DEFAULT_CHANNELS, input_size: int = 32,
+                     num_classes: int = 10) -> list[Any]:
+        """Every leaf layer of ``arch``'s network with its channels, kernel and map sizes, without
+        building it (:func:`~gcnas.spaces.imc.counts.network_layers`): what the IMC cost model
+        reads instead of tracing the network (``gcnas.hardware.imc_costs_of``).
+
+        Args:
+            arch: The network.
+            channels: The stem's width and stage 0's widest width.
+            input_size: Side of the square 3-channel input image.
+            num_classes: Classifier outputs.
+
+        Returns:
+            The :class:`~gcnas.spaces.imc.counts.Layer` records, in the order data flows through them.
+        """
+        from gcnas.spaces.imc.counts import network_layers
+
+        return network_layers(_checked(arch), channels=channels, num_classes=num_classes, input_size=input_size)
+
     def costs(self, arch: MacroArch, *, channels: int = DEFAULT_CHANNELS, input_size: int = 32, num_classes: int = 10,
               rule: str = "torchstat") -> dict[str, float]:
         """Exact params and FLOPs of ``arch``'s network in millions, counted analytically (cached per network).
