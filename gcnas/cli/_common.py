@@ -217,6 +217,15 @@ def run_space(args: argparse.Namespace, store: Any = None) -> Any:
     return get_space(asked or DEFAULT_SPACE)
 
 
+def default_cells(space: Any) -> int | None:
+    """``--cells`` left out: None for a space whose network declares ``cells=None`` (its depth is
+    part of the architecture, as in the IMC macro space), else 5 (NAS-Bench-201's cells per stage)."""
+    import inspect
+
+    declared = inspect.signature(space.network).parameters.get("cells")
+    return None if declared is not None and declared.default is None else 5
+
+
 PACKAGED_TABLES: dict[str, str] = {"nb201": "nb201:cifar10"}
 """The benchmark table packaged with gcnas for a space, whose row numbers are the official
 indices that ``index:N`` names and that commands print beside a cell."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gcnas.cli._common import ARCH_FORMS, add_common, add_space, arch_ids, emit, resolve_arch, run_space
+from gcnas.cli._common import (ARCH_FORMS, add_common, add_space, arch_ids, default_cells, emit, resolve_arch,
+                               run_space)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,7 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--format", required=True, choices=["onnx", "pt", "torchscript"], help="file format")
     export.add_argument("--out", required=True, metavar="FILE", help="file to write")
     export.add_argument("--channels", type=int, metavar="C", help="without --weights: channels of the first stage (16)")
-    export.add_argument("--cells", type=int, metavar="N", help="without --weights: cells per stage (5)")
+    export.add_argument("--cells", type=int, metavar="N",
+                        help="without --weights: cells per stage (5; none for imc, whose depth is in the architecture)")
     export.add_argument("--num-classes", type=int, metavar="K", help="without --weights: classifier outputs (10)")
     export.add_argument("--image-size", type=int, metavar="S",
                         help="side of the example batch traced and checked (default: the trained image size, "
@@ -65,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--seed", type=int, default=0, help="without --weights: seed of the initialisation (0)")
     export.add_argument("--output-format", choices=["table", "json"], default="table",
                         help="how the summary is printed (--format is the file's)")
+    add_space(export, creates=False)
     export.set_defaults(handler=export_arch)
 
 
@@ -131,29 +134,34 @@ def sample_archs(args: argparse.Namespace) -> int:
     return 0
 
 
-_SHAPE_FLAGS = (("channels", 16), ("cells", 5), ("num_classes", 10))
+_SHAPE_FLAGS = ("channels", "cells", "num_classes")
 
 
 def export_arch(args: argparse.Namespace) -> int:
     from gcnas.exceptions import InvalidInputError
+    from gcnas.spaces import decision_index
     from gcnas.supernet.export import export_model
     from gcnas.supernet.standalone import TrainedModel, load_model
 
-    arch = resolve_arch(args.arch, args.table)
     if args.weights is not None:
         model = load_model(args.weights)
+        arch = resolve_arch(args.arch, args.table, model.space)
         if model.arch != arch:
-            raise InvalidInputError(f"{args.weights!r} holds the weights of {model.arch} (code {model.arch.code}), "
-                                    f"not of {arch} (code {arch.code}); pass that file's arch or another file")
-        for name, _ in _SHAPE_FLAGS:
+            space = model.space
+            raise InvalidInputError(f"{args.weights!r} holds the weights of {space.format(model.arch)} (code "
+                                    f"{decision_index(space, model.arch)}), not of {space.format(arch)} (code "
+                                    f"{decision_index(space, arch)}); pass that file's arch or another file")
+        for name in _SHAPE_FLAGS:
             asked = getattr(args, name)
             if asked is not None and asked != model.settings[name]:
                 raise InvalidInputError(f"--{name.replace('_', '-')} {asked} contradicts {args.weights!r}, trained "
                                         f"with {name}={model.settings[name]}; leave it out")
     else:
-        shape = {name: default if getattr(args, name) is None else getattr(args, name)
-                 for name, default in _SHAPE_FLAGS}
-        model = TrainedModel.initialised(arch, image_size=args.image_size or 32, seed=args.seed, **shape)
+        space = run_space(args)
+        arch = resolve_arch(args.arch, args.table, space)
+        defaults = {"channels": 16, "cells": default_cells(space), "num_classes": 10}
+        shape = {name: defaults[name] if getattr(args, name) is None else getattr(args, name) for name in _SHAPE_FLAGS}
+        model = TrainedModel.initialised(arch, image_size=args.image_size or 32, seed=args.seed, space=space, **shape)
     record = export_model(model, args.out, format=args.format, image_size=args.image_size, seed=args.seed)
     record["weights"] = args.weights
     if args.output_format == "json":

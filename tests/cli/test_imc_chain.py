@@ -15,7 +15,7 @@ import pytest
 
 from gcnas.cli import main
 from gcnas.data import RunStore
-from gcnas.spaces import get_space
+from gcnas.spaces import decision_index, get_space
 
 IMC = get_space("imc")
 TOY = ["--dataset", "synthetic", "--channels", "4", "--cells", "2", "--epochs", "1", "--steps-per-epoch", "2",
@@ -119,3 +119,20 @@ def test_hw_measure_and_costs_of_imc_networks(imc_run, tmp_path, capsys):
     assert costs[("latency_ms", "measured:cpu/channels4")]["value"] == pytest.approx(measured[IMC.parse(arch)][0])
     assert costs[("latency_ms", "imc")]["kind"] == costs[("energy_mj", "imc")]["kind"] == "estimate"
     assert ("energy_mj", "model (Horowitz 45nm fp32)") not in costs     # the analytic model is NAS-Bench-201's
+
+
+def test_train_and_export_an_imc_network(tmp_path, capsys):
+    """`gcnas train --space imc` (no --cells: depth is in the architecture) and `arch export` of its weights."""
+    arch = "vgg-d1-k3-w40/basic-d1-k3-w20/bottleneck-d1-k3-w20/vgg-d1-k3-w20"
+    run = str(tmp_path / "run")
+    trained = _json(capsys, "train", "--space", "imc", arch, "--run", run, "--epochs", "1", "--channels", "4",
+                    "--steps-per-epoch", "2", "--device", "cpu")
+    assert trained["arch"] == arch and trained["settings"]["cells"] is None
+    assert trained["code"] == decision_index(IMC, IMC.parse(arch))
+    out = tmp_path / "net.pt"
+    code, printed, err = _run(capsys, "arch", "export", "--space", "imc", arch, "--weights", trained["path"],
+                              "--format", "pt", "--out", str(out), "--output-format", "json")
+    assert code == 0, err
+    assert out.is_file() and json.loads(printed)["max_abs_diff"] < 1e-4
+    code, _, err = _run(capsys, "train", "--space", "imc", arch, "--run", run, "--cells", "3", "--epochs", "1")
+    assert code == 1 and "cells" in err  # a cell count contradicts an architecture that holds its depth
