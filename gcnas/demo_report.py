@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from gcnas.data import RunStore
 from gcnas.report import Code, Report, plot_curves, plot_pareto, plot_scatter, plot_stage_times
-from gcnas.spaces import DEFAULT_SPACE, decision_index, resolve_space
+from gcnas.spaces import DEFAULT_SPACE, decision_index, depth_in_architecture, resolve_space
 
 __all__ = ["SECTIONS", "export_commands", "write_report"]
 
@@ -94,23 +95,26 @@ def export_commands(arch: Any, run_dir: str | Path, settings: dict[str, Any], na
         space: The cell's space (``None``: nb201).
 
     Returns:
-        ``[gcnas train ..., gcnas arch export ...]``; None for a space other than nb201, whose
-        cells ``gcnas train`` and ``gcnas arch export`` do not take yet.
+        ``[gcnas train ..., gcnas arch export ...]``; None for a space whose networks those commands
+        do not build (only nb201's cells and the networks of a space whose depth is part of the
+        architecture, imc, take the ``--channels`` / ``--cells`` shape).
     """
     space = resolve_space(space)
-    if space.name != DEFAULT_SPACE:
+    macro = depth_in_architecture(space)
+    if space.name != DEFAULT_SPACE and not macro:
         return None
     code = _code(space, arch)
     shape = settings.get("settings", {})
     dataset = shape.get("dataset", "digits")
-    train = (f"gcnas train code:{code} --dataset {dataset}"
+    named = f"--space {space.name} {shlex.quote(space.format(arch))}" if macro else f"code:{code}"
+    train = (f"gcnas train {named} --dataset {dataset}"
              + (f" --data-root {settings['data_root']}" if settings.get("data_root") else "")
              + (f" --image-size {shape['image_size']}" if dataset == "imagefolder" and "image_size" in shape else "")
-             + f" --channels {shape.get('channels', 16)} --cells {shape.get('cells', 5)}"
+             + f" --channels {shape.get('channels', 16)}" + ("" if macro else f" --cells {shape.get('cells', 5)}")
              + f" --epochs {shape.get('retrain_epochs', 10)} --batch-size {shape.get('batch_size', 64)}"
              + (f" --steps-per-epoch {shape['steps_per_epoch']}" if shape.get("steps_per_epoch") else "")
              + f" --run {run_dir}")
-    export = (f"gcnas arch export code:{code} --weights {Path(run_dir) / 'models' / f'{code}.pt'} "
+    export = (f"gcnas arch export {named} --weights {Path(run_dir) / 'models' / f'{code}.pt'} "
               f"--format onnx --out {name}.onnx")
     return [train, export]
 
@@ -141,12 +145,12 @@ def _picks_section(report: Report, store: RunStore, summary: dict[str, Any], set
         row += [trained.get(space.format(arch))] if trained else []
         rows.append(row)
     section.table(header, rows)
-    if space.name != DEFAULT_SPACE:
-        section.text(f"<code>gcnas train</code> and <code>gcnas arch export</code> take NAS-Bench-201 cells only so "
-                     f"far; a pick's network is <code>get_space({space.name!r}).network(space.parse(ARCH), "
-                     f"channels={(settings.get('settings') or {}).get('channels')})</code> in Python.")
+    if named and export_commands(named[0][1], store.run_dir, settings, "pick", space) is None:
+        section.text(f"<code>gcnas train</code> and <code>gcnas arch export</code> do not build this space's "
+                     f"networks; a pick's network is <code>get_space({space.name!r}).network(space.parse(ARCH), "
+                     f"...)</code> in Python.")
         return
-    commands = [(name, *export_commands(arch, store.run_dir, settings, name.replace(" ", "")))
+    commands = [(name, *export_commands(arch, store.run_dir, settings, name.replace(" ", ""), space))
                 for name, arch in named]
     section.text("Below the picks, the two commands that make each one a file: train it with the demo's network "
                  "shape and data (its weights go to <code>RUN/models/CODE.pt</code>), then export it (ONNX here; "

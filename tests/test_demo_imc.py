@@ -47,6 +47,7 @@ def test_the_quick_imc_demo_runs_and_reports(imc_demo, capsys):
     for heading in ("The picks", "Multi-objective search (BO over graph)", "Lookup table: top 10",
                     "GCN predictor vs supernet scores", "IMC crossbar model", "over the 'imc' space"):
         assert heading in html, heading
+    assert f"gcnas train --space imc {summary['chosen'][0]}" in html  # the picks' train / export commands
 
 
 def test_a_rerun_skips_every_stage_and_says_what_does_not_apply(imc_demo, capsys):

@@ -220,10 +220,9 @@ def run_space(args: argparse.Namespace, store: Any = None) -> Any:
 def default_cells(space: Any) -> int | None:
     """``--cells`` left out: None for a space whose network declares ``cells=None`` (its depth is
     part of the architecture, as in the IMC macro space), else 5 (NAS-Bench-201's cells per stage)."""
-    import inspect
+    from gcnas.spaces import depth_in_architecture
 
-    declared = inspect.signature(space.network).parameters.get("cells")
-    return None if declared is not None and declared.default is None else 5
+    return None if depth_in_architecture(space) else 5
 
 
 PACKAGED_TABLES: dict[str, str] = {"nb201": "nb201:cifar10"}

@@ -27,7 +27,7 @@ import numpy as np
 
 from gcnas.exceptions import InvalidInputError
 
-__all__ = ["A", "Decision", "SpaceGraph", "SearchSpace", "as_generator", "one_hot", "check_decisions", "costs_many", "decision_index",
+__all__ = ["A", "Decision", "SpaceGraph", "SearchSpace", "as_generator", "depth_in_architecture", "one_hot", "check_decisions", "costs_many", "decision_index",
            "from_decision_index", "live_adjacency"]
 
 A = TypeVar("A", bound=Hashable)
@@ -219,6 +219,22 @@ def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
         A ``numpy.random.Generator``.
     """
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def depth_in_architecture(space: SearchSpace[Any]) -> bool:
+    """Whether the space's networks take their depth from the architecture, not from a ``cells``
+    shape argument: its ``network`` declares ``cells=None`` (the IMC macro space), so callers
+    written for cell spaces leave ``cells`` out.
+
+    Example:
+        >>> from gcnas.spaces import get_space
+        >>> depth_in_architecture(get_space("imc")), depth_in_architecture(get_space("nb201"))
+        (True, False)
+    """
+    import inspect
+
+    declared = inspect.signature(space.network).parameters.get("cells")
+    return declared is not None and declared.default is None
 
 
 def costs_many(space: SearchSpace[Any], archs: Sequence[Any], **shape: Any) -> dict[str, np.ndarray]:
