@@ -10,7 +10,10 @@ known for every candidate without a query). Methods, each with the same budget o
 - ``bo``: BO over graph statistics and the counted params/FLOPs of each network
   (``features="graph+costs"``), latency known: the probability of improving the front;
 - ``evolution``: regularised evolution (population 20, tournament 5) over the same pool;
-- ``random``: random search.
+- ``random``: random search;
+- ``reinforce``: REINFORCE with the LSTM controller over the 16 decisions, rewarded by the
+  supernet accuracy alone (its front is what it happened to evaluate; not in the default
+  methods, ``--methods bo,evolution,random,reinforce`` adds it).
 
 After each search, up to ``--picks`` networks of its observed front (supernet accuracy x IMC
 latency) are picked evenly along the latency axis and trained from scratch with the recipe of
@@ -43,12 +46,12 @@ from supernet_ranking import subset_data  # noqa: E402
 from gcnas.data import load_images  # noqa: E402
 from gcnas.data.images import ImageSplit  # noqa: E402
 from gcnas.search import (BayesianOptimization, CostObjective, RandomSearch, RegularizedEvolution,  # noqa: E402
-                          SupernetObjective, hypervolume, pareto_mask, run_search)
+                          ReinforceSearch, SupernetObjective, hypervolume, pareto_mask, run_search)
 from gcnas.spaces import get_space  # noqa: E402
 from gcnas.supernet import train_standalone  # noqa: E402
 from gcnas.supernet.train import load_run_supernet  # noqa: E402
 
-METHODS = ("bo", "evolution", "random")
+METHODS = ("bo", "evolution", "random", "reinforce")
 SEARCH_KEYS = ("supernet_run", "reference_draws", "budget", "n_init", "bn_recalibrate", "score_images", "score_batch", "pool_random",
                "pool_mutations")
 TRAIN_KEYS = ("channels", "image_size", "epochs", "train_images", "valid_images", "batch_size", "lr",
@@ -65,6 +68,8 @@ def make_searcher(method: str, n_init: int, pool_random: int, pool_mutations: in
         return RegularizedEvolution(population_size=20, sample_size=5, space="imc", pool=pool)
     if method == "random":
         return RandomSearch(space="imc", pool=pool)
+    if method == "reinforce":
+        return ReinforceSearch(space="imc")
     raise SystemExit(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
 
 
@@ -85,7 +90,7 @@ def main() -> None:
     parser.add_argument("--reference-draws", type=int, default=200,
                         help="the reference latency is the slowest of this many networks drawn with seed 999")
     parser.add_argument("--data-root", default=None, help="image folder (default: shared images/cifar10-jpg)")
-    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--methods", default="bo,evolution,random", help=f"any of {', '.join(METHODS)}")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--budget", type=int, default=60, help="supernet evaluations per search")
