@@ -119,7 +119,7 @@ RERUN = {
     "imc_truth": "python benchmarks/imc_truth.py",
     "imc_ranking-score4096": "python benchmarks/imc_ranking.py --score-images 4096 --score-batch 256 --label score4096",
     "imc_search-score4096": "python benchmarks/imc_search.py --supernet-run runs/bench/imc_ranking/train-... "
-    "--score-images 4096 --score-batch 256 --label score4096",
+    "--score-images 4096 --score-batch 256 --label score4096 --methods bo,evolution,random,reinforce",
     "encoders_arch2vec-imc": "python benchmarks/encoders_arch2vec.py --space imc --label imc --sample-size 6000 "
     "--holdout 0.05 --epochs 8 --train-check 200 --prior-samples 200",
     "search_multi-pixel3-reinforce": "python benchmarks/search_multi.py --seeds 20 --budget 150 --methods "
@@ -435,8 +435,10 @@ def _imc_search(R: Results):
             f"{r['seeds']} {seeds_text(r)}",
             f"BO {hv['bo']:.0f} (above evolution on {r['bo_above_evolution_seeds']}/{r['seeds']} seeds, above random "
             f"on {r['bo_above_random_seeds']}/{r['seeds']})",
-            f"evolution {hv['evolution']:.0f}; random {hv['random']:.0f} (same seeds; reference: 10% accuracy, "
-            f"{r['reference_latency_ms']:.1f} ms)",
+            f"evolution {hv['evolution']:.0f}; random {hv['random']:.0f}"
+            + (f"; REINFORCE (rewarded by accuracy alone) {r['reinforce.hv_true_median']:.0f}, BO above it on "
+               f"{r['bo_above_reinforce_seeds']}/{r['seeds']}" if r.has("reinforce.hv_true_median") else "")
+            + f" (same seeds; reference: 10% accuracy, {r['reference_latency_ms']:.1f} ms)",
             yes(hv["bo"] > hv["evolution"] and hv["bo"] > hv["random"]))
 
 
