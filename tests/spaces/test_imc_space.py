@@ -13,7 +13,7 @@ import torch
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.spaces import check_space, count_module, get_space
-from gcnas.spaces.imc import (DECISIONS, MAX_NODES, NODE_TYPES, NUM_ARCHS, ImcSpace, MacroArch, Stage, network_blocks,
+from gcnas.spaces.imc import (DECISIONS, MAX_NODES, NODE_TYPES, NUM_NETWORKS, ImcSpace, MacroArch, Stage, network_blocks,
                               network_counts, network_layers)
 from gcnas.spaces.imc.network import MacroNetwork
 
@@ -26,7 +26,7 @@ def test_check_space_passes():
 
 
 def test_size_is_the_product_of_the_decisions_and_is_not_listed():
-    assert NUM_ARCHS == math.prod(d.size for d in SPACE.decisions) == 1_049_760_000 >= 6.4e8
+    assert NUM_NETWORKS == math.prod(d.size for d in SPACE.decisions) == 1_049_760_000 >= 6.4e8
     assert SPACE.size() is None
     with pytest.raises(InvalidInputError, match="cannot be listed"):
         SPACE.enumerate()

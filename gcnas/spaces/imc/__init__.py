@@ -11,12 +11,12 @@ accuracy and in-memory-computing latency / energy.
 Torch is imported by ``network`` (and the supernet) only when they are used.
 """
 
-from gcnas.spaces.imc.arch import (BLOCKS, DECISIONS, DEFAULT_CHANNELS, DEPTHS, KERNELS, NUM_ARCHS, NUM_STAGES, WIDTHS,
+from gcnas.spaces.imc.arch import (BLOCKS, DECISIONS, DEFAULT_CHANNELS, DEPTHS, KERNELS, NUM_NETWORKS, NUM_STAGES, WIDTHS,
                                    Block, MacroArch, Stage, format_macro, network_blocks, parse_macro, stage_width)
 from gcnas.spaces.imc.counts import Layer, network_counts, network_layers
 from gcnas.spaces.imc.graph import GRAPH_NAMES, MAX_NODES, NODE_TYPES, macro_graph
 from gcnas.spaces.imc.space import ImcSpace
 
-__all__ = ["BLOCKS", "DEPTHS", "KERNELS", "WIDTHS", "NUM_STAGES", "NUM_ARCHS", "DECISIONS", "Stage", "MacroArch",
+__all__ = ["BLOCKS", "DEPTHS", "KERNELS", "WIDTHS", "NUM_STAGES", "NUM_NETWORKS", "DECISIONS", "Stage", "MacroArch",
            "parse_macro", "format_macro", "stage_width", "DEFAULT_CHANNELS", "Block", "network_blocks", "Layer",
            "network_layers", "network_counts", "GRAPH_NAMES", "NODE_TYPES", "MAX_NODES", "macro_graph", "ImcSpace"]

@@ -13,7 +13,7 @@ average pooling and a linear classifier. Each stage chooses four things:
 - ``width``: the block's output channels as a percentage of the stage's widest width
   (``channels * 2**stage``), 20, 40, 60, 80 or 100.
 
-That is ``(3 * 4 * 3 * 5) ** 4 = 1,049,760,000`` networks (:data:`NUM_ARCHS`), above the
+That is ``(3 * 4 * 3 * 5) ** 4 = 1,049,760,000`` networks (:data:`NUM_NETWORKS`), above the
 6.4e8 of the system this space follows. A network is written as its four stages joined by
 ``/``, each ``block-dD-kK-wW``::
 
@@ -32,7 +32,7 @@ from typing import Sequence
 from gcnas.exceptions import InvalidInputError
 from gcnas.spaces.protocol import Decision
 
-__all__ = ["BLOCKS", "DEPTHS", "KERNELS", "WIDTHS", "NUM_STAGES", "NUM_ARCHS", "DECISIONS", "Stage", "MacroArch",
+__all__ = ["BLOCKS", "DEPTHS", "KERNELS", "WIDTHS", "NUM_STAGES", "NUM_NETWORKS", "DECISIONS", "Stage", "MacroArch",
            "parse_macro", "format_macro", "stage_width", "DEFAULT_CHANNELS", "Block", "network_blocks"]
 
 BLOCKS: tuple[str, ...] = ("vgg", "basic", "bottleneck")
@@ -50,7 +50,7 @@ WIDTHS: tuple[int, ...] = (20, 40, 60, 80, 100)
 NUM_STAGES: int = 4
 """Stages of every network (strides 1, 2, 2, 2)."""
 
-NUM_ARCHS: int = (len(BLOCKS) * len(DEPTHS) * len(KERNELS) * len(WIDTHS)) ** NUM_STAGES
+NUM_NETWORKS: int = (len(BLOCKS) * len(DEPTHS) * len(KERNELS) * len(WIDTHS)) ** NUM_STAGES
 """Networks in the space: 1,049,760,000."""
 
 DECISIONS: tuple[Decision, ...] = tuple(

@@ -1,7 +1,7 @@
 """The IMC macro space behind the :class:`~gcnas.spaces.SearchSpace` protocol (:class:`ImcSpace`).
 
 Sixteen independent decisions (per stage: block type, depth, kernel, width) make
-1,049,760,000 networks (:data:`~gcnas.spaces.imc.arch.NUM_ARCHS`), each its own canonical form:
+1,049,760,000 networks (:data:`~gcnas.spaces.imc.arch.NUM_NETWORKS`), each its own canonical form:
 too many to list, so :meth:`ImcSpace.size` is None. Every decision vector is one network,
 so drawing each decision uniformly draws uniformly over the space.
 """
@@ -14,7 +14,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from gcnas.exceptions import InvalidInputError
-from gcnas.spaces.imc.arch import (DECISIONS, DEFAULT_CHANNELS, NUM_ARCHS, MacroArch, format_macro, from_decisions,
+from gcnas.spaces.imc.arch import (DECISIONS, DEFAULT_CHANNELS, NUM_NETWORKS, MacroArch, format_macro, from_decisions,
                                    parse_macro, to_decisions)
 from gcnas.spaces.imc.graph import GRAPH_NAMES, MAX_NODES, NODE_TYPES, macro_graph
 from gcnas.spaces.protocol import Decision, SpaceGraph, as_generator, check_decisions
@@ -86,7 +86,7 @@ class ImcSpace:
     # -- listing and drawing --------------------------------------------------------------
 
     def size(self) -> int | None:
-        """None: the 1,049,760,000 networks (:data:`~gcnas.spaces.imc.NUM_ARCHS`) are not listed."""
+        """None: the 1,049,760,000 networks (:data:`~gcnas.spaces.imc.NUM_NETWORKS`) are not listed."""
         return None
 
     def enumerate(self) -> Iterator[MacroArch]:
@@ -95,7 +95,7 @@ class ImcSpace:
         Raises:
             InvalidInputError: Always; draw with :meth:`sample` instead.
         """
-        raise InvalidInputError(f"the IMC macro space holds {NUM_ARCHS:,} networks and cannot be listed; "
+        raise InvalidInputError(f"the IMC macro space holds {NUM_NETWORKS:,} networks and cannot be listed; "
                                 "draw architectures with sample() or search it")
 
     def sample(self, seed: int | np.random.Generator | None = None) -> MacroArch:
