@@ -40,6 +40,7 @@ from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.spaces import resolve_space
+from gcnas.spaces.counts import trace_calls
 
 __all__ = ["ADC_SCALING", "IMCConfig", "IMCCosts", "IMCLayer", "imc_costs", "imc_costs_of", "imc_costs_of_layers"]
 
@@ -332,24 +333,8 @@ def imc_costs(module: nn.Module, input_shape: Sequence[int] = (3, 32, 32),
     """
     shape = _checked_shape(input_shape)
     layers: list[IMCLayer] = []
-
-    def hook(name: str):
-        def record(layer: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
-            layers.append(_layer(name, layer, inputs[0], output, config))
-        return record
-
-    handles = [layer.register_forward_hook(hook(name))
-               for name, layer in module.named_modules() if isinstance(layer, (nn.Conv2d, nn.Linear))]
-    was_training = module.training
-    try:
-        device = next((p.device for p in module.parameters()), torch.device("cpu"))
-        module.eval()
-        with torch.no_grad():
-            module(torch.zeros(1, *shape, device=device))
-    finally:
-        for handle in handles:
-            handle.remove()
-        module.train(was_training)
+    trace_calls(module, shape, lambda layer: isinstance(layer, (nn.Conv2d, nn.Linear)),
+                lambda name, layer, x, y: layers.append(_layer(name, layer, x, y, config)))
     if not layers:
         raise InvalidInputError(f"{type(module).__name__} ran no Conv2d or Linear on a {shape} input: "
                                 f"nothing to map on crossbars")

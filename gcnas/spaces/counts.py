@@ -24,14 +24,14 @@ Both count one image (batch 1).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import torch
 from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 
-__all__ = ["RULES", "Counts", "count_module"]
+__all__ = ["RULES", "Counts", "count_module", "trace_calls"]
 
 RULES: tuple[str, ...] = ("torchstat", "macs")
 """The counting rules :func:`count_module` knows."""
@@ -95,6 +95,36 @@ def _macs(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
     return 0
 
 
+def trace_calls(model: nn.Module, input_shape: Sequence[int], select: Callable[[nn.Module], bool],
+                record: Callable[[str, nn.Module, torch.Tensor, Any], None]) -> None:
+    """Run ``model`` once on zeros (batch 1, ``eval()``, no gradient) and report every call of the
+    submodules ``select`` picks: ``record(name, module, input, output)``, in the order they run.
+
+    The one tracing pass behind :func:`count_module` and the IMC cost model
+    (``gcnas.hardware.imc_costs``): only modules that run are reported, and ``model`` is put back
+    in the mode it was in.
+
+    Args:
+        model: Any module taking one ``(1, *input_shape)`` tensor.
+        input_shape: ``(channels, height, width)``.
+        select: Which submodules to report.
+        record: Called for every call of a selected submodule (its first input, its output).
+    """
+    handles = [module.register_forward_hook(
+        lambda module, inputs, output, name=name: record(name, module, inputs[0], output))
+        for name, module in model.named_modules() if select(module)]
+    was_training = model.training
+    try:
+        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, *input_shape, device=device))
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+
+
 def count_module(model: nn.Module, input_shape: Sequence[int] = (3, 32, 32), *, rule: str = "torchstat") -> Counts:
     """Count the parameters and FLOPs of one forward pass of ``model`` on one image.
 
@@ -118,26 +148,12 @@ def count_module(model: nn.Module, input_shape: Sequence[int] = (3, 32, 32), *, 
     per_leaf: dict[str, tuple[int, int]] = {}
     flop_fn = _torchstat_flops if rule == "torchstat" else _macs
 
-    def hook(name: str):
-        def record(module: nn.Module, inputs: tuple, output: object) -> None:
-            x = inputs[0]
-            y = output[0] if isinstance(output, (tuple, list)) else output
-            params = sum(p.numel() for p in module.parameters(recurse=False))
-            per_leaf[name] = (params, int(flop_fn(module, x, y)))  # the last call counts, as in torchstat
-        return record
+    def record(name: str, module: nn.Module, x: torch.Tensor, output: object) -> None:
+        y = output[0] if isinstance(output, (tuple, list)) else output
+        params = sum(p.numel() for p in module.parameters(recurse=False))
+        per_leaf[name] = (params, int(flop_fn(module, x, y)))  # the last call counts, as in torchstat
 
-    handles = [module.register_forward_hook(hook(name))
-               for name, module in model.named_modules() if not any(True for _ in module.children())]
-    was_training = model.training
-    try:
-        device = next((p.device for p in model.parameters()), torch.device("cpu"))
-        model.eval()
-        with torch.no_grad():
-            model(torch.zeros(1, *input_shape, device=device))
-    finally:
-        for handle in handles:
-            handle.remove()
-        model.train(was_training)
+    trace_calls(model, input_shape, lambda module: not any(True for _ in module.children()), record)
     flops = sum(f for _, f in per_leaf.values())
     if rule == "torchstat":
         params = sum(p for p, _ in per_leaf.values())
