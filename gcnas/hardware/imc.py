@@ -284,10 +284,9 @@ def imc_costs_of_layers(layers: Sequence[Any], config: IMCConfig = IMCConfig()) 
     mapped = []
     for layer in layers:
         if layer.kind == "conv":
+            moved = layer.in_channels * layer.in_size ** 2 + layer.out_channels * layer.out_size ** 2
             mapped.append(_mapped_layer(layer.name, "conv", 1, layer.kernel ** 2 * layer.in_channels,
-                                        layer.out_channels * config.slices, layer.out_size ** 2,
-                                        layer.in_channels * layer.in_size ** 2 + layer.out_channels * layer.out_size ** 2,
-                                        config))
+                                        layer.out_channels * config.slices, layer.out_size ** 2, moved, config))
         elif layer.kind == "linear":
             mapped.append(_mapped_layer(layer.name, "linear", 1, layer.in_channels, layer.out_channels * config.slices,
                                         1, layer.in_channels + layer.out_channels, config))

@@ -130,12 +130,6 @@ def measurement_key(device: str, *, batch_size: int = 1, dataset: str = "cifar10
     return key
 
 
-def _shape(channels: int | None, cells: int | None) -> dict[str, int]:
-    """The shape arguments given (each passed to ``space.network`` only when set, so that a network
-    keeps its own defaults: NAS-Bench-201's 16 channels and 5 cells)."""
-    return {name: value for name, value in (("channels", channels), ("cells", cells)) if value is not None}
-
-
 def measure_latency(arch: Any, *, device: str = "cpu", batch_size: int = 1, repeats: int = 30,
                     warmup: int = 5, threads: int = 1, dataset: str = "cifar10", channels: int | None = None,
                     cells: int | None = None, seed: int = 0, clock: str = "auto", space: Any = None) -> LatencyResult:
@@ -225,10 +219,10 @@ def measure_latencies(archs: Sequence[Any], *, device: str = "cpu", batch_size: 
     inputs = torch.randn(batch_size, 3, size, size, device=device)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
-    from gcnas.spaces import resolve_space
+    from gcnas.spaces import given_shape, resolve_space
 
     space = resolve_space(space)
-    shape = _shape(channels, cells)
+    shape = given_shape(channels=channels, cells=cells)
 
     def build(arch: Any) -> torch.nn.Module:
         torch.manual_seed(seed)
@@ -351,7 +345,7 @@ def measure_many(archs: Sequence[Any], store: RunStore, *, device: str = "cpu", 
     Returns:
         ``{"measured": n_new, "skipped": n_already_stored, "total": n_distinct}``.
     """
-    from gcnas.spaces import DEFAULT_SPACE, costs_many, resolve_space
+    from gcnas.spaces import DEFAULT_SPACE, costs_many, given_shape, resolve_space
 
     space = store.space if space is None else resolve_space(space)
     if not max_params_m > 0:
@@ -363,7 +357,7 @@ def measure_many(archs: Sequence[Any], store: RunStore, *, device: str = "cpu", 
     device = resolve_device(device)
     clock = resolve_clock(clock, device=device, threads=threads)
     key = measurement_key(device, batch_size=batch_size, dataset=dataset, channels=channels, cells=cells)
-    shape = _shape(channels, cells)
+    shape = given_shape(channels=channels, cells=cells)
     measure = functools.partial(_time_group, dict(
         device=device, batch_size=batch_size, repeats=repeats, warmup=warmup, threads=threads, dataset=dataset,
         seed=seed, interleave=interleave > 1, clock=clock, space=space, **shape), statistic)

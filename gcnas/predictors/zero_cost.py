@@ -29,7 +29,7 @@ from torch import nn
 
 from gcnas.exceptions import InvalidInputError
 from gcnas.progress import progress as show_progress
-from gcnas.spaces import resolve_space
+from gcnas.spaces import given_shape, resolve_space
 
 __all__ = ["synflow", "naswot", "jacov", "zero_cost_scores", "ZERO_COST_PROXIES"]
 
@@ -43,10 +43,9 @@ def _fresh(arch: Any, channels: int, cells: int | None, num_classes: int, seed: 
     except (AttributeError, TypeError, ValueError):
         raise InvalidInputError(f"arch must be a {space.name} architecture, got {type(arch).__name__} {arch!r}; "
                                 "read one with get_space(name).parse(text)") from None
-    shape = {"channels": channels, "num_classes": num_classes, **({} if cells is None else {"cells": cells})}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return space.network(arch, **shape)
+        return space.network(arch, **given_shape(channels=channels, cells=cells, num_classes=num_classes))
 
 
 def synflow(arch: Any, *, image_size: int = 32, channels: int = 16, cells: int | None = 5, num_classes: int = 10,

@@ -19,6 +19,7 @@ _EXPORTS = {
     "Counts": "counts", "count_module": "counts",
     "Decision": "protocol", "SearchSpace": "protocol", "SpaceGraph": "protocol", "check_decisions": "protocol",
     "costs_many": "protocol", "decision_index": "protocol", "depth_in_architecture": "protocol",
+    "given_shape": "protocol",
     "from_decision_index": "protocol",
     "live_adjacency": "protocol", "one_hot": "protocol",
     "DEFAULT_SPACE": "registry", "get_space": "registry", "resolve_space": "registry", "register_space": "registry", "space_name": "registry", "space_names": "registry",
@@ -44,8 +45,8 @@ if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from gcnas.spaces.conformance import check_space
     from gcnas.spaces.counts import Counts, count_module
     from gcnas.spaces.protocol import (Decision, SearchSpace, SpaceGraph, check_decisions, costs_many,
-                                       decision_index, depth_in_architecture, from_decision_index, live_adjacency,
-                                       one_hot)
+                                       decision_index, depth_in_architecture, from_decision_index, given_shape,
+                                       live_adjacency, one_hot)
     from gcnas.spaces.registry import DEFAULT_SPACE, get_space, register_space, resolve_space, space_name, space_names
 
 
@@ -59,6 +60,7 @@ __all__ = [
     "costs_many",
     "decision_index",
     "depth_in_architecture",
+    "given_shape",
     "from_decision_index",
     "live_adjacency",
     "DEFAULT_SPACE",

@@ -27,7 +27,8 @@ import numpy as np
 
 from gcnas.exceptions import InvalidInputError
 
-__all__ = ["A", "Decision", "SpaceGraph", "SearchSpace", "as_generator", "depth_in_architecture", "one_hot", "check_decisions", "costs_many", "decision_index",
+__all__ = ["A", "Decision", "SpaceGraph", "SearchSpace", "as_generator", "depth_in_architecture", "given_shape",
+           "one_hot", "check_decisions", "costs_many", "decision_index",
            "from_decision_index", "live_adjacency"]
 
 A = TypeVar("A", bound=Hashable)
@@ -235,6 +236,18 @@ def depth_in_architecture(space: SearchSpace[Any]) -> bool:
 
     declared = inspect.signature(space.network).parameters.get("cells")
     return declared is not None and declared.default is None
+
+
+def given_shape(**shape: Any) -> dict[str, Any]:
+    """The network shape arguments that are set: ``None`` ones are dropped, so ``space.network``
+    keeps its own defaults (NAS-Bench-201's 16 channels, 5 cells) and a space whose depth is part
+    of the architecture (:func:`depth_in_architecture`) gets no ``cells``.
+
+    Example:
+        >>> given_shape(channels=8, cells=None, num_classes=10)
+        {'channels': 8, 'num_classes': 10}
+    """
+    return {name: value for name, value in shape.items() if value is not None}
 
 
 def costs_many(space: SearchSpace[Any], archs: Sequence[Any], **shape: Any) -> dict[str, np.ndarray]:

@@ -28,7 +28,7 @@ from gcnas.data.store import atomic_write
 from gcnas.exceptions import CorruptFileError, DataNotFoundError, InvalidInputError
 from gcnas.progress import progress as show_progress
 from gcnas.supernet.checkpoint import resolve_device
-from gcnas.spaces import DEFAULT_SPACE, decision_index, resolve_space, space_name
+from gcnas.spaces import DEFAULT_SPACE, decision_index, given_shape, resolve_space, space_name
 from gcnas.supernet.score import evaluate
 
 __all__ = ["TrainedModel", "train_standalone", "train_model", "load_model", "model_path", "partial_path",
@@ -61,10 +61,8 @@ def _check_cell(space: Any, arch: Any) -> None:
 def _network(space: Any, arch: Any, settings: dict[str, Any], num_classes: int) -> torch.nn.Module:
     """``space.network`` at the recorded shape; ``cells`` is passed only where it is set, so a
     space whose depth is part of the architecture (the IMC macro space) takes ``cells=None``."""
-    shape = {"channels": settings["channels"], "num_classes": num_classes}
-    if settings.get("cells") is not None:
-        shape["cells"] = settings["cells"]
-    return space.network(arch, **shape)
+    return space.network(arch, **given_shape(channels=settings["channels"], cells=settings.get("cells"),
+                                             num_classes=num_classes))
 
 @dataclass
 class TrainedModel:
