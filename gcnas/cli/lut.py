@@ -33,16 +33,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--latency-from", "--latency", dest="latency", metavar="SPEC",
                        help="latency source: CSV:COLUMN (a latency table; it may hold any subset of the cells, "
                             "keyed by arch or index: the others stay missing), nb201:latency:DEVICE (packaged: "
-                            "pixel3, fpga, eyeriss), 'measured' (stored measurements), hwnb:PICKLE:DEVICE, or predictor:NAME "
+                            "pixel3, fpga, eyeriss), 'measured' (stored measurements), 'imc' (the in-memory-computing crossbar "
+                            "model, any space), hwnb:PICKLE:DEVICE, or predictor:NAME "
                             "(the run's latency predictor NAME: measured where it was fitted, predicted elsewhere; "
                             "the column latency_measured says which); "
                             "omitted = no latency column")
     build.add_argument("--energy-from", "--energy", dest="energy", default=None, metavar="SPEC",
                        help="energy source: 'model' (analytic estimate, the default where the hardware module covers "
-                            "the space: nb201), CSV:COLUMN (an energy table, mJ), hwnb:PICKLE:DEVICE, or 'none'")
+                            "the space: nb201), 'imc' (the crossbar model, any space), CSV:COLUMN (an energy table, mJ), "
+                            "hwnb:PICKLE:DEVICE, or 'none'")
     build.add_argument("--pool", type=int, default=None, metavar="N",
                        help="table a pool of N distinct canonical cells drawn with --seed instead of the whole space "
-                            "(required where the space cannot be listed: darts)")
+                            "(required where the space cannot be listed: darts, imc)")
     build.add_argument("--dataset", default="cifar10", help="dataset the costs refer to (default cifar10)")
     build.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
     add_space(build)
