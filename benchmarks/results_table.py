@@ -173,7 +173,22 @@ class Record:
         return machine
 
     def command_cell(self) -> str:
-        return f"`{self.data['command']}` ({self.where()})"
+        return f"`{portable_command(self.data['command'])}` ({self.where()})"
+
+
+# absolute paths of the machine a benchmark ran on, as a reader's checkout names them
+_SHARED_PATH = re.compile(r"(?<![\w$])/\S*?/shared/data/")
+_REPO_PATH = re.compile(r"(?<![\w$])/\S*?/(?=(?:runs|docs|benchmarks)/)")
+
+
+def portable_command(command: str) -> str:
+    """``command`` with the running machine's absolute paths made relative to the checkout.
+
+    Reference data becomes ``$GCNAS_SHARED_DATA/...`` and paths inside the checkout (``runs/``,
+    ``docs/``, ``benchmarks/``) lose their prefix, so the same results file renders the same
+    table wherever the repository is cloned.
+    """
+    return _REPO_PATH.sub("", _SHARED_PATH.sub("$GCNAS_SHARED_DATA/", command))
 
 
 class Results:

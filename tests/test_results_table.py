@@ -97,7 +97,7 @@ def test_every_readme_row_is_rendered_from_its_file_when_the_file_exists():
         if results.has(row.stem):
             cells = row.cells(results)
             assert cells[1] != "not yet rerun", row.what
-            assert results(row.stem).data["command"] in cells[5]
+            assert results_table.portable_command(results(row.stem).data["command"]) in cells[5]
 
 
 def test_check_rejects_a_docs_file_without_its_block(copy_of_repo):
@@ -191,3 +191,13 @@ def test_cache_key_changes_with_the_code_that_makes_the_cache(tmp_path, monkeypa
     assert edited.split("-")[0] == supernet_key.split("-")[0]  # the settings part did not move
     with pytest.raises(_results.ResultsError, match="subpackage"):
         _results.code_version(["nope"])
+
+
+def test_commands_name_no_path_of_the_machine_that_ran_them():
+    command = ("python benchmarks/search_multi.py --plots /home/ci/gcnas/runs/bench/plots --data-root "
+               "/srv/shared/data/images/cifar10-jpg --truth table:/srv/shared/data/nb201/t.csv:test_acc --save /tmp/a.pt")
+    assert results_table.portable_command(command) == (
+        "python benchmarks/search_multi.py --plots runs/bench/plots --data-root $GCNAS_SHARED_DATA/images/cifar10-jpg "
+        "--truth table:$GCNAS_SHARED_DATA/nb201/t.csv:test_acc --save /tmp/a.pt")
+    table = (REPO / "README.md").read_text().split("<!-- results:begin -->")[1]
+    assert not re.search(r"/\S*/(shared/data|runs|docs)/", table.replace("$GCNAS_SHARED_DATA/", ""))
