@@ -4,6 +4,7 @@
 - ``conversions.py``: the ``Genotype(...)`` string and NAS-Bench-301's ConfigSpace dict;
 - ``encodings.py``: arch2vec's cell graphs and the 24 categorical decisions;
 - ``primitives.py``: the DARTS ops; ``network.py``: the evaluation network (``NetworkCIFAR``);
+- ``counts.py``: its exact params and FLOPs without building it;
 - ``supernet.py``: the weight-sharing supernet over both cell types and genotype derivation;
 - ``space.py``: :class:`DartsSpace`, the :class:`~gcnas.spaces.SearchSpace` implementation.
 
