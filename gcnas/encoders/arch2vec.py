@@ -127,8 +127,9 @@ class Arch2Vec:
             More keep where in the graph each kind of node sits, which a space whose
             decisions are per position needs (the IMC macro space's per-stage choices:
             measured in ``docs/encoders.md``); the embedding grows to ``len(graph_names) *
-            readout_bins * latent_dim``. None (the default): one stretch per 16 nodes of
-            ``space.max_nodes``, at least 1 (NAS-Bench-201 and DARTS: 1; IMC, 73 nodes: 4).
+            readout_bins * latent_dim``. None (the default): the space's ``readout_bins``
+            where it declares one (DARTS: 11, one stretch per node), else one stretch per 16
+            nodes of ``space.max_nodes``, at least 1 (NAS-Bench-201: 1; IMC, 73 nodes: 4).
         refine_steps: Most moves of :meth:`decode`'s local search (0: the decision
             decoder's answer as is).
         sample_size: Cells drawn to train on when ``fit`` gets none and the space
@@ -219,9 +220,12 @@ class Arch2Vec:
         return len(space.graph_names) * self._bins(space) * int(self.latent_dim)
 
     def _bins(self, space: SearchSpace[Any]) -> int:
-        """``readout_bins``; for None, one stretch per 16 nodes of the space's largest graph (at least 1)."""
+        """``readout_bins``; for None, the space's ``readout_bins``, else one stretch per 16 nodes of its
+        largest graph (at least 1)."""
         if self.readout_bins is not None:
             return int(self.readout_bins)
+        if getattr(space, "readout_bins", None) is not None:
+            return int(space.readout_bins)
         return max(1, space.max_nodes // _NODES_PER_BIN)
 
     def _build(self, space: SearchSpace[Any]) -> None:
@@ -713,7 +717,13 @@ class Arch2Vec:
                                     f"not {latent_dim}; retrain with --latent-dim {latent_dim} or load without "
                                     "asking for a size")
         encoder = cls(**params)
-        encoder._build(resolve_space(payload["space"]))
+        saved_space = resolve_space(payload["space"])
+        unpool = payload["state_dict"].get("unpool.0.weight")
+        if encoder.readout_bins is None and unpool is not None:  # the default when it was saved, not today's
+            saved_bins = int(unpool.shape[1]) // int(encoder.latent_dim)
+            if saved_bins != encoder._bins(saved_space):
+                encoder.readout_bins = saved_bins
+        encoder._build(saved_space)
         try:
             encoder.model_.load_state_dict(payload["state_dict"])
             if "head_state_dict" in payload:

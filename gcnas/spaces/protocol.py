@@ -104,6 +104,11 @@ class SearchSpace(Protocol[A]):
         max_nodes: The largest node count of any graph :meth:`to_graph` returns.
         graph_names: One name per graph :meth:`to_graph` returns (``("cell",)``,
             ``("normal", "reduce")``).
+
+    Optional attribute (read with ``getattr``; a space may leave it out):
+        readout_bins: How many consecutive stretches of a graph's nodes a graph-level
+            embedding must keep apart for the cell to be recovered from it (the default of
+            :class:`~gcnas.encoders.Arch2Vec`'s ``readout_bins``; DARTS: 11).
     """
 
     name: str

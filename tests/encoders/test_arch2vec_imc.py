@@ -43,9 +43,11 @@ def test_position_pool_means_stretches_of_the_real_nodes():
 
 
 def test_readout_bins_follow_the_space_size():
-    # One stretch per 16 nodes of the largest graph: NAS-Bench-201 (8) and DARTS (11) keep one mean.
+    # One stretch per 16 nodes of the largest graph (NAS-Bench-201, 8 nodes: one mean), unless the
+    # space declares its own: DARTS one per node of its two 11-node graphs.
     assert Arch2Vec(latent_dim=16).embedding_dim == 16
-    assert Arch2Vec(latent_dim=16, space="darts").embedding_dim == 32
+    assert Arch2Vec(latent_dim=16, space="darts").embedding_dim == 2 * 11 * 16
+    assert Arch2Vec(latent_dim=16, space="darts", readout_bins=1).embedding_dim == 32
     assert Arch2Vec(latent_dim=16, space="imc").embedding_dim == 4 * 16
     assert Arch2Vec(latent_dim=8, space="imc", readout_bins=1).embedding_dim == 8
     with pytest.raises(InvalidInputError, match="readout_bins must be None or an int >= 1, got 0"):

@@ -22,8 +22,9 @@ def darts():
 
 @pytest.fixture(scope="module")
 def darts_encoder():
-    # Pretraining without cells: the space cannot be listed, so sample_size cells are drawn.
-    return Arch2Vec(**TINY, space="darts", sample_size=120).fit(epochs=2, progress=False)
+    # Pretraining without cells: the space cannot be listed, so sample_size cells are drawn. One mean
+    # per graph (not DARTS's default readout) so that the embedding can be checked against node latents.
+    return Arch2Vec(**TINY, space="darts", sample_size=120, readout_bins=1).fit(epochs=2, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +128,20 @@ def test_joint_decision_loss_trains_the_head_with_the_autoencoder(darts):
     assert "decisions" not in plain.history_[0]
     cells = [darts.sample(9)]
     assert not np.allclose(joint.encode(cells), plain.encode(cells))  # the loss shapes the embedding
+
+
+def test_darts_default_readout_keeps_every_node_and_old_checkpoints_keep_theirs(darts_encoder, darts, tmp_path):
+    """DARTS declares one readout stretch per node; a checkpoint saved when the default was one mean
+    (``readout_bins`` None in its settings) still loads, with the readout it was trained with."""
+    encoder = Arch2Vec(**{**TINY, "decoder_epochs": 1}, space="darts", sample_size=40).fit(epochs=1, progress=False)
+    assert encoder.model_.readout_bins == darts.readout_bins == 11 and encoder.embedding_dim == 2 * 11 * 8
+    cells = [darts.sample(300 + i) for i in range(3)]
+    assert encoder.encode(cells).shape == (3, 176)
+
+    path = darts_encoder.save(tmp_path / "one-mean.pt")
+    payload = torch.load(path, weights_only=False)
+    payload["params"]["readout_bins"] = None  # as written before DARTS declared its readout
+    torch.save(payload, path)
+    loaded = Arch2Vec.load(path)
+    assert loaded.model_.readout_bins == 1 and loaded.embedding_dim == 16
+    assert np.allclose(loaded.encode(cells), darts_encoder.encode(cells), atol=1e-6)
