@@ -75,9 +75,9 @@ def benchmark_features(spec: str):
     return ConcatFeatures([maps[p]() for p in parts], name=spec) if len(parts) > 1 else maps[parts[0]]()
 
 
-METHODS_HELP = ("bo-FEATURES[-raw][-qlognehvi] (FEATURES: arch2vec, onehot, stats or several joined with '+'; "
-                "-raw: features of the cell as written, not of its canonical form; -qlognehvi: model every "
-                "objective, cheap ones too), latent-bo (in the arch2vec latent space, decoding proposals: "
+METHODS_HELP = ("bo-FEATURES[-raw][-qlognehvi][-initN] (FEATURES: arch2vec, onehot, stats or several joined with "
+                "'+'; -raw: features of the cell as written, not of its canonical form; -qlognehvi: model every "
+                "objective, cheap ones too; -initN: N random cells before the first model, default 10), latent-bo (in the arch2vec latent space, decoding proposals: "
                 "no enumeration), evolution, random, reinforce[-bufferN][-rena] (the LSTM controller; "
                 "-bufferN: memory buffer of N cells; -rena: a latency bound is not pruned but penalised in the "
                 "reward, RENA)")
@@ -100,10 +100,12 @@ def make(method: str):
     if not method.startswith("bo-"):
         raise SystemExit(f"unknown method {method}; use {METHODS_HELP}")
     spec, *flags = method[len("bo-"):].split("-")
-    unknown = set(flags) - {"raw", "qlognehvi"}
-    if unknown:
-        raise SystemExit(f"unknown flags {sorted(unknown)} in {method}; use {METHODS_HELP}")
-    return BayesianOptimization(features=benchmark_features(spec), n_init=10, canonical="raw" not in flags,
+    inits = [int(f[len("init"):]) for f in flags if f.startswith("init") and f[len("init"):].isdigit()]
+    unknown = set(flags) - {"raw", "qlognehvi"} - {f"init{n}" for n in inits}
+    if unknown or any(n < 2 for n in inits):
+        raise SystemExit(f"unknown flags {sorted(unknown) or inits} in {method}; use {METHODS_HELP}")
+    return BayesianOptimization(features=benchmark_features(spec), n_init=inits[0] if inits else 10,
+                                canonical="raw" not in flags,
                                 acquisition="qlognehvi" if "qlognehvi" in flags else "auto")
 
 
