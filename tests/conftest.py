@@ -8,6 +8,7 @@ table, images, HW-NAS-Bench examples) is not packaged and its tests skip without
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -26,6 +27,22 @@ def shared_file(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"reference data {relative} not found under {SHARED_DATA} (set GCNAS_SHARED_DATA)")
     return path
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    """Run ``gcnas`` in this process: its exit code, stdout and stderr."""
+    from gcnas.cli import main
+
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def cli_json(capsys, *argv):
+    """Run ``gcnas ... --format json``, which must succeed, and read its output."""
+    code, out, err = run_cli(capsys, *argv, "--format", "json")
+    assert code == 0, err
+    return json.loads(out)
 
 
 def shared_or_packaged(relative: str, packaged: str):

@@ -14,22 +14,11 @@ import pytest
 from gcnas.cli import main
 from gcnas.data import RunStore
 from gcnas.spaces import get_space
+from tests.conftest import cli_json, run_cli
 
 DARTS = get_space("darts")
 TOY = ["--dataset", "synthetic", "--channels", "4", "--cells", "3", "--epochs", "1", "--steps-per-epoch", "2",
        "--batch-size", "8", "--device", "cpu"]
-
-
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def _json(capsys, *argv: str):
-    code, out, err = _run(capsys, *argv, "--format", "json")
-    assert code == 0, err
-    return json.loads(out)
 
 
 @pytest.fixture(scope="module")
@@ -45,35 +34,35 @@ def test_darts_train_derive_sample_fit_lut_query(darts_run, capsys):
     run = darts_run
     with RunStore(run) as store:
         assert store.space_name == "darts" and store.stage("supernet:train")["space"] == "darts"
-    derived = _json(capsys, "supernet", "derive", "--run", run)
+    derived = cli_json(capsys, "supernet", "derive", "--run", run)
     assert derived["string"].startswith("Genotype(normal=[") and "code" not in derived
     assert DARTS.format(DARTS.parse(derived["string"])) == derived["string"]
-    rows = _json(capsys, "supernet", "sample", "--run", run, "--num", "6", "--limit", "1", "--bn-recalibrate", "1",
+    rows = cli_json(capsys, "supernet", "sample", "--run", run, "--num", "6", "--limit", "1", "--bn-recalibrate", "1",
                  "--batch-size", "16", "--device", "cpu")
     with RunStore(run) as store:
         stored = {DARTS.format(s.arch): s.accuracy for s in store.samples("supernet")}
     assert len(rows) == 6 and {r["arch"]: r["accuracy"] for r in rows} == stored
     assert all("code" not in r and "index" not in r for r in rows)
     assert len({DARTS.key(DARTS.parse(r["arch"])) for r in rows}) == 6          # distinct canonical cells
-    fit = _json(capsys, "predictor", "fit", "--run", run, "--samples", "--epochs", "2", "--ensemble", "1")
+    fit = cli_json(capsys, "predictor", "fit", "--run", run, "--samples", "--epochs", "2", "--ensemble", "1")
     assert fit["n_train"] == 6 and fit["model"] == "gcn"
 
-    code, _, err = _run(capsys, "lut", "build", "--run", run)
+    code, _, err = run_cli(capsys, "lut", "build", "--run", run)
     assert code == 1 and err.count("\n") == 1 and "'darts' space cannot be listed" in err and "--pool N" in err
-    code, _, err = _run(capsys, "lut", "build", "--run", run, "--pool", "8", "--energy", "model")
+    code, _, err = run_cli(capsys, "lut", "build", "--run", run, "--pool", "8", "--energy", "model")
     assert code == 1 and "energy model cover nb201 cells, not the 'darts' space" in err
-    built = _json(capsys, "lut", "build", "--run", run, "--pool", "8")
+    built = cli_json(capsys, "lut", "build", "--run", run, "--pool", "8")
     assert built["rows"] == 8 and built["space"] == "darts" and built["columns"].startswith("accuracy")
-    top = _json(capsys, "lut", "query", "--run", run, "--top", "3")
-    pooled = {DARTS.parse(r["arch"]) for r in _json(capsys, "lut", "query", "--run", run, "--top", "8")}
+    top = cli_json(capsys, "lut", "query", "--run", run, "--top", "3")
+    pooled = {DARTS.parse(r["arch"]) for r in cli_json(capsys, "lut", "query", "--run", run, "--top", "8")}
     assert len(top) == 3 and [r["rank"] for r in top] == [1, 2, 3]
     assert top[0]["accuracy"] >= top[1]["accuracy"] >= top[2]["accuracy"]
     for row in top:
         assert DARTS.key(DARTS.parse(row["arch"])) == row["key"] and row["params_m"] > 0
-    shown = _json(capsys, "arch", "show", "--space", "darts", top[0]["arch"])
+    shown = cli_json(capsys, "arch", "show", "--space", "darts", top[0]["arch"])
     assert shown["params_m"] == pytest.approx(top[0]["params_m"]) and shown["is_canonical"] is True
     for method in ("evolution", "bo"):  # search the pooled lookup table: proposals are its cells
-        code, out, err = _run(capsys, "search", "run", "--run", run, "--method", method, "--budget", "5",
+        code, out, err = run_cli(capsys, "search", "run", "--run", run, "--method", method, "--budget", "5",
                               "--objectives", "accuracy,params", "--n-init", "3", "--format", "json")
         assert code == 0, err
         picked = json.loads(out)
@@ -84,10 +73,10 @@ def test_a_contradicting_space_is_refused_in_one_line(darts_run, tmp_path, capsy
     for argv in (["lut", "build", "--run", darts_run, "--space", "nb201", "--pool", "4"],
                  ["supernet", "sample", "--run", darts_run, "--space", "nb201", "--num", "2"],
                  ["supernet", "train", "--run", darts_run, "--space", "nb201", "--resume", *TOY]):
-        code, _, err = _run(capsys, *argv)
+        code, _, err = run_cli(capsys, *argv)
         assert code == 1 and err.count("\n") == 1, argv
         assert "'darts' space, not 'nb201'" in err, err
-    code, _, err = _run(capsys, "supernet", "train", "--space", "darts", "--strategy", "uniform", "--exclude-ops",
+    code, _, err = run_cli(capsys, "supernet", "train", "--space", "darts", "--strategy", "uniform", "--exclude-ops",
                         "nor_conv_3x3", "--run", str(tmp_path / "bad"), *TOY)
     assert code == 1 and "nor_conv_3x3" in err and not (tmp_path / "bad").exists()
 

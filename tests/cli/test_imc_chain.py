@@ -16,23 +16,12 @@ import pytest
 from gcnas.cli import main
 from gcnas.data import RunStore
 from gcnas.spaces import decision_index, get_space
+from tests.conftest import cli_json, run_cli
 
 IMC = get_space("imc")
 TOY = ["--dataset", "synthetic", "--channels", "4", "--cells", "2", "--epochs", "1", "--steps-per-epoch", "2",
        "--batch-size", "8", "--device", "cpu"]
 POOL = 12
-
-
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def _json(capsys, *argv: str):
-    code, out, err = _run(capsys, *argv, "--format", "json")
-    assert code == 0, err
-    return json.loads(out)
 
 
 @pytest.fixture(scope="module")
@@ -49,18 +38,18 @@ def imc_run(tmp_path_factory):
 
 def test_imc_lut_over_a_pool_with_the_crossbar_costs(imc_run, capsys):
     run = imc_run
-    code, _, err = _run(capsys, "lut", "build", "--run", run, "--latency", "imc", "--energy", "imc")
+    code, _, err = run_cli(capsys, "lut", "build", "--run", run, "--latency", "imc", "--energy", "imc")
     assert code == 1 and err.count("\n") == 1 and "'imc' space cannot be listed" in err and "--pool N" in err
-    code, _, err = _run(capsys, "lut", "build", "--run", run, "--pool", "4", "--energy", "model")
+    code, _, err = run_cli(capsys, "lut", "build", "--run", run, "--pool", "4", "--energy", "model")
     assert code == 1 and err.count("\n") == 1 and "energy model cover nb201 cells, not the 'imc' space" in err
     assert "use imc (the crossbar model)" in err
-    built = _json(capsys, "lut", "build", "--run", run, "--pool", str(POOL), "--latency", "imc", "--energy", "imc")
+    built = cli_json(capsys, "lut", "build", "--run", run, "--pool", str(POOL), "--latency", "imc", "--energy", "imc")
     assert built["rows"] == POOL and built["space"] == "imc" and built["latency"] == built["energy"] == "imc"
     assert "latency_measured" not in built["columns"]      # the model estimates every row: none is measured
 
-    rows = _json(capsys, "lut", "query", "--run", run, "--top", str(POOL))
+    rows = cli_json(capsys, "lut", "query", "--run", run, "--top", str(POOL))
     assert len(rows) == POOL and all(r["latency_ms"] > 0 and r["energy_mj"] > 0 for r in rows)
-    shown = _json(capsys, "arch", "show", "--space", "imc", "--imc", rows[0]["arch"])
+    shown = cli_json(capsys, "arch", "show", "--space", "imc", "--imc", rows[0]["arch"])
     assert shown["params_m"] == pytest.approx(rows[0]["params_m"]) and shown["flops_m"] > 0
     assert shown["imc_latency_ms"] == pytest.approx(rows[0]["latency_ms"])
     assert shown["imc_energy_mj"] == pytest.approx(rows[0]["energy_mj"])
@@ -68,19 +57,19 @@ def test_imc_lut_over_a_pool_with_the_crossbar_costs(imc_run, capsys):
     latency = sorted(r["latency_ms"] for r in rows)
     energy = sorted(r["energy_mj"] for r in rows)
     bound_ms, bound_mj = latency[POOL // 2], energy[-2]
-    bounded = _json(capsys, "lut", "query", "--run", run, "--top", str(POOL), "--max-latency-ms", str(bound_ms),
+    bounded = cli_json(capsys, "lut", "query", "--run", run, "--top", str(POOL), "--max-latency-ms", str(bound_ms),
                     "--max-energy-mj", str(bound_mj))
     assert bounded and all(r["latency_ms"] <= bound_ms and r["energy_mj"] <= bound_mj for r in bounded)
     assert {r["arch"] for r in bounded} == {r["arch"] for r in rows
                                             if r["latency_ms"] <= bound_ms and r["energy_mj"] <= bound_mj}
-    code, _, err = _run(capsys, "lut", "query", "--run", run, "--max-latency-ms", str(latency[0] / 2))
+    code, _, err = run_cli(capsys, "lut", "query", "--run", run, "--max-latency-ms", str(latency[0] / 2))
     assert code == 1 and "no architecture meets the constraints" in err
 
 
 @pytest.mark.parametrize("method", ["bo", "evolution", "random"])
 def test_imc_multi_objective_search_over_the_pool(imc_run, method, capsys):
-    pooled = {r["arch"]: r for r in _json(capsys, "lut", "query", "--run", imc_run, "--top", str(POOL))}
-    front = _json(capsys, "search", "run", "--run", imc_run, "--method", method, "--budget", "5", "--n-init", "3",
+    pooled = {r["arch"]: r for r in cli_json(capsys, "lut", "query", "--run", imc_run, "--top", str(POOL))}
+    front = cli_json(capsys, "search", "run", "--run", imc_run, "--method", method, "--budget", "5", "--n-init", "3",
                   "--objectives", "accuracy,latency,energy", "--latency-from", "imc", "--energy-from", "imc",
                   "--study", f"imc-{method}")
     assert front and all(r["arch"] in pooled for r in front)             # proposals are the table's networks
@@ -89,30 +78,30 @@ def test_imc_multi_objective_search_over_the_pool(imc_run, method, capsys):
         assert row["energy_mj"] == pytest.approx(pooled[row["arch"]]["energy_mj"])
     # accuracy from the predictor, latency looked up in the table, the energy bound on the table's column
     bound = sorted(r["energy_mj"] for r in pooled.values())[-3]
-    front = _json(capsys, "search", "run", "--run", imc_run, "--method", method, "--budget", "5", "--n-init", "3",
+    front = cli_json(capsys, "search", "run", "--run", imc_run, "--method", method, "--budget", "5", "--n-init", "3",
                   "--objectives", "accuracy,latency", "--accuracy-from", "predictor", "--latency-from", "lut",
                   "--max-energy-mj", str(bound), "--study", f"imc-{method}-bounded")
     assert front and all(pooled[r["arch"]]["energy_mj"] <= bound for r in front)
 
 
 def test_hw_measure_and_costs_of_imc_networks(imc_run, tmp_path, capsys):
-    code, _, err = _run(capsys, "hw", "measure", "--run", imc_run, "--all", "--repeats", "2")
+    code, _, err = run_cli(capsys, "hw", "measure", "--run", imc_run, "--all", "--repeats", "2")
     assert code == 1 and err.count("\n") == 1 and "'imc' space cannot be listed; measure --num K" in err
     args = ["hw", "measure", "--run", imc_run, "--num", "2", "--repeats", "2", "--warmup", "0", "--channels", "4",
             "--no-progress"]
-    (first,) = _json(capsys, *args)
+    (first,) = cli_json(capsys, *args)
     assert first["device"] == "cpu/channels4" and first["measured"] == 2 and first["median"] > 0
-    assert _json(capsys, *args)[0]["skipped"] == 2                      # resumed: nothing redone
+    assert cli_json(capsys, *args)[0]["skipped"] == 2                      # resumed: nothing redone
     with RunStore(imc_run) as store:
         measured = store.costs("latency_ms", "cpu/channels4")
         assert store.stage("hw_measure")["space"] == "imc"
-    (fresh,) = _json(capsys, "hw", "measure", "--space", "imc", "--run", str(tmp_path / "new"), "--num", "1",
+    (fresh,) = cli_json(capsys, "hw", "measure", "--space", "imc", "--run", str(tmp_path / "new"), "--num", "1",
                      "--repeats", "2", "--warmup", "0", "--channels", "4", "--no-progress")
     assert fresh["measured"] == 1
     with RunStore(tmp_path / "new") as store:                           # a new run records the space asked for
         assert store.space_name == "imc"
     arch = IMC.format(next(iter(measured)))
-    shown = _json(capsys, "hw", "costs", "--run", imc_run, arch, "--latency", "measured:cpu/channels4",
+    shown = cli_json(capsys, "hw", "costs", "--run", imc_run, arch, "--latency", "measured:cpu/channels4",
                   "--latency", "imc", "--energy", "imc")
     costs = {(r["cost"], r["source"]): r for r in shown["costs"]}
     assert shown["arch"] == arch and "code" not in shown
@@ -125,14 +114,14 @@ def test_train_and_export_an_imc_network(tmp_path, capsys):
     """`gcnas train --space imc` (no --cells: depth is in the architecture) and `arch export` of its weights."""
     arch = "vgg-d1-k3-w40/basic-d1-k3-w20/bottleneck-d1-k3-w20/vgg-d1-k3-w20"
     run = str(tmp_path / "run")
-    trained = _json(capsys, "train", "--space", "imc", arch, "--run", run, "--epochs", "1", "--channels", "4",
+    trained = cli_json(capsys, "train", "--space", "imc", arch, "--run", run, "--epochs", "1", "--channels", "4",
                     "--steps-per-epoch", "2", "--device", "cpu")
     assert trained["arch"] == arch and trained["settings"]["cells"] is None
     assert trained["code"] == decision_index(IMC, IMC.parse(arch))
     out = tmp_path / "net.pt"
-    code, printed, err = _run(capsys, "arch", "export", "--space", "imc", arch, "--weights", trained["path"],
+    code, printed, err = run_cli(capsys, "arch", "export", "--space", "imc", arch, "--weights", trained["path"],
                               "--format", "pt", "--out", str(out), "--output-format", "json")
     assert code == 0, err
     assert out.is_file() and json.loads(printed)["max_abs_diff"] < 1e-4
-    code, _, err = _run(capsys, "train", "--space", "imc", arch, "--run", run, "--cells", "3", "--epochs", "1")
+    code, _, err = run_cli(capsys, "train", "--space", "imc", arch, "--run", run, "--cells", "3", "--epochs", "1")
     assert code == 1 and "cells" in err  # a cell count contradicts an architecture that holds its depth

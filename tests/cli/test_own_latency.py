@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gcnas.cli import main
-from gcnas.data import BenchmarkTable, RunStore
+from gcnas.data import RunStore
 from gcnas.spaces.nb201 import NB201Space
 
 FAST_GCN = ["--model", "gbt", "--ensemble", "1"]

@@ -16,20 +16,9 @@ import pytest
 
 from gcnas.cli import main
 from gcnas.data import RunStore
+from tests.conftest import cli_json, run_cli
 
 TRUE = "true_test_acc"
-
-
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def _json(capsys, *argv: str):
-    code, out, err = _run(capsys, *argv, "--format", "json")
-    assert code == 0, err
-    return json.loads(out)
 
 
 def _without_truth(rows: list[dict]) -> list[dict]:
@@ -59,11 +48,11 @@ def test_supernet_sample(tmp_path, capsys, truth_csvs):
     for name, truth in (("a", real), ("b", shuffled)):  # two copies: each scores its samples afresh
         run = tmp_path / name
         shutil.copytree(trained, run)
-        outputs.append(_json(capsys, "supernet", "sample", "--run", run, "--num", "6", "--bn-recalibrate", "1",
+        outputs.append(cli_json(capsys, "supernet", "sample", "--run", run, "--num", "6", "--bn-recalibrate", "1",
                              "--limit", "1", "--device", "cpu", "--truth", truth))
     _assert_only_truth_differs(*outputs)
     assert len(outputs[0]["rows"]) == 6 and outputs[0]["truth"]["column"] == "test_acc"
-    code, out, _ = _run(capsys, "supernet", "sample", "--run", tmp_path / "a", "--num", "6", "--device", "cpu",
+    code, out, _ = run_cli(capsys, "supernet", "sample", "--run", tmp_path / "a", "--num", "6", "--device", "cpu",
                         "--truth", real)
     assert code == 0 and TRUE in out.splitlines()[0] and "vs truth test_acc: Kendall tau" in out
 
@@ -74,32 +63,32 @@ def test_predictor_eval_and_lut_query(tmp_path, capsys, small_table, truth_csvs)
     assert main(["predictor", "fit", "--model", "gbt", "--table", str(small_table.path), "--metric", "valid_acc",
                  "--num-train", "60", "--ensemble", "1", "--run", str(run)]) == 0
     capsys.readouterr()
-    evals = [_json(capsys, "predictor", "eval", "--table", small_table.path, "--metric", "valid_acc",
+    evals = [cli_json(capsys, "predictor", "eval", "--table", small_table.path, "--metric", "valid_acc",
                    "--truth", truth, "--run", run) for truth in (real, shuffled)]
     assert {k: v for k, v in evals[0].items() if k != "truth"} == {k: v for k, v in evals[1].items() if k != "truth"}
     assert evals[0]["n"] == 240 and "precision_at_5" in evals[0]
     assert evals[0]["truth"]["n"] == 240 and evals[0]["truth"]["kendall_tau"] > 0.3
     assert evals[0]["truth"] != evals[1]["truth"] and abs(evals[1]["truth"]["kendall_tau"]) < 0.2
-    alone = _json(capsys, "predictor", "eval", "--truth", real, "--run", run)  # --truth in place of --table
+    alone = cli_json(capsys, "predictor", "eval", "--truth", real, "--run", run)  # --truth in place of --table
     assert alone["metric"] == "test_acc" and alone["n"] == 15625 - 60
     assert alone["kendall_tau"] == alone["truth"]["kendall_tau"]
-    code, out, _ = _run(capsys, "predictor", "eval", "--truth", real, "--run", run)
+    code, out, _ = run_cli(capsys, "predictor", "eval", "--truth", real, "--run", run)
     assert code == 0 and "precision_at_5" in out and "vs truth test_acc: Kendall tau" in out
 
     assert main(["lut", "build", "--energy", "none", "--run", str(run)]) == 0
     capsys.readouterr()
     for extra in ([], ["--sort", "pareto", "--pareto-cost", "params_m"], ["--all-members"]):
-        queries = [_json(capsys, "lut", "query", "--top", "8", *extra, "--truth", truth, "--run", run)
+        queries = [cli_json(capsys, "lut", "query", "--top", "8", *extra, "--truth", truth, "--run", run)
                    for truth in (real, shuffled)]
         _assert_only_truth_differs(*queries)
         assert queries[0]["truth"]["n"] == (15625 if extra == ["--all-members"] else 6466)
-        plain = _json(capsys, "lut", "query", "--top", "8", *extra, "--run", run)
+        plain = cli_json(capsys, "lut", "query", "--top", "8", *extra, "--run", run)
         assert _without_truth(queries[0]["rows"]) == plain
-    code, out, err = _run(capsys, "lut", "query", "--top", "3", "--truth", real, "--run", run, "--format", "csv")
+    code, out, err = run_cli(capsys, "lut", "query", "--top", "3", "--truth", real, "--run", run, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert code == 0 and len(rows) == 3 and all(float(r[TRUE]) > 0 for r in rows)
     assert err.startswith("vs truth test_acc: Kendall tau")
-    code, out, _ = _run(capsys, "lut", "query", "--top", "3", "--truth", real, "--run", run)
+    code, out, _ = run_cli(capsys, "lut", "query", "--top", "3", "--truth", real, "--run", run)
     assert code == 0 and TRUE in out.splitlines()[0] and "vs truth test_acc: Kendall tau" in out
 
 
@@ -114,7 +103,7 @@ def test_search_run(tmp_path, capsys, small_table, truth_csvs, method, extra):
     outputs, trials = [], []
     for name, truth in (("a", real), ("b", shuffled)):
         run = tmp_path / name
-        outputs.append(_json(capsys, "search", "run", "--run", run, "--method", method, "--budget", "12",
+        outputs.append(cli_json(capsys, "search", "run", "--run", run, "--method", method, "--budget", "12",
                              "--accuracy-from", f"table:{small_table.path}:valid_acc", *extra, "--truth", truth))
         with RunStore(run) as store:
             trials.append(store.trials(method))
@@ -128,7 +117,7 @@ def test_search_run(tmp_path, capsys, small_table, truth_csvs, method, extra):
 
 def test_search_run_reuses_a_report_column_and_prints_the_line(tmp_path, capsys, small_table):
     table = f"table:{small_table.path}:test_acc"
-    code, out, _ = _run(capsys, "search", "run", "--run", tmp_path / "r", "--method", "random", "--budget", "8",
+    code, out, _ = run_cli(capsys, "search", "run", "--run", tmp_path / "r", "--method", "random", "--budget", "8",
                         "--accuracy-from", f"table:{small_table.path}:valid_acc", "--report-from", table,
                         "--truth", table)
     assert code == 0 and "vs truth test_acc: Kendall tau" in out
@@ -153,12 +142,12 @@ COMMANDS = [
 ])
 def test_bad_truth_is_one_clear_line(tmp_path, capsys, small_table, command, spec, message):
     spec = spec.format(missing=tmp_path / "missing.csv", csv=small_table.path)
-    code, out, err = _run(capsys, *command, "--run", tmp_path / "empty", "--truth", spec)
+    code, out, err = run_cli(capsys, *command, "--run", tmp_path / "empty", "--truth", spec)
     assert code == 1 and out == "" and message in err and len(err.strip().splitlines()) == 1
 
 
 def test_predictor_eval_needs_a_table_or_a_truth(tmp_path, capsys):
-    code, _, err = _run(capsys, "predictor", "eval", "--run", tmp_path / "r")
+    code, _, err = run_cli(capsys, "predictor", "eval", "--run", tmp_path / "r")
     assert code == 1 and "--table CSV [--metric COL] or --truth table:CSV:COLUMN" in err
 
 
