@@ -96,3 +96,20 @@ def test_sharded_scoring_of_darts_genotypes_equals_the_sequential_one(darts_run,
         sharded = sample_subnets_sharded(store, ScoringSource(darts_run, **scoring), inline, num=4, seed=3, chunk=3,
                                          progress=False)
     assert [(s.arch, s.accuracy, s.loss) for s in sharded] == [(s.arch, s.accuracy, s.loss) for s in sequential]
+
+
+def test_a_genotype_trains_from_scratch_and_exports(tmp_path, capsys):
+    """`gcnas train --space darts` builds NetworkCIFAR from the common shape names (--channels, --cells)."""
+    genotype = DARTS.format(DARTS.sample(0))
+    run = str(tmp_path / "run")
+    trained = cli_json(capsys, "train", "--space", "darts", genotype, "--run", run, "--epochs", "1", "--channels",
+                       "4", "--cells", "3", "--steps-per-epoch", "2", "--batch-size", "8", "--dataset", "synthetic",
+                       "--device", "cpu")
+    assert trained["arch"] == genotype and trained["settings"]["cells"] == 3
+    net = DARTS.network(DARTS.parse(genotype), channels=4, cells=3)
+    assert trained["result"]["params_m"] == pytest.approx(sum(p.numel() for p in net.parameters()) / 1e6, abs=1e-6)
+    out = tmp_path / "net.pt"
+    code, printed, err = run_cli(capsys, "arch", "export", "--space", "darts", genotype, "--weights",
+                                 trained["path"], "--format", "pt", "--out", str(out), "--output-format", "json")
+    assert code == 0, err
+    assert out.is_file() and json.loads(printed)["max_abs_diff"] < 1e-4

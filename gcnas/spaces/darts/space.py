@@ -173,12 +173,20 @@ class DartsSpace:
             **shape: Keyword arguments of :class:`~gcnas.spaces.darts.network.NetworkCIFAR`
                 (``C``, ``layers``, ``num_classes``, ``auxiliary``, ``drop_path_prob``, ``affine``,
                 ``pool_bn``, ``in_channels``); ``**SHAPES["darts"]`` gives DARTS' CIFAR-10 network.
+                The names every space takes are accepted too: ``channels`` for ``C``, ``cells``
+                (in all, two of them reductions) for ``layers``.
 
         Returns:
             The ``torch.nn.Module``.
         """
         from gcnas.spaces.darts.network import NetworkCIFAR
 
+        for common, own in (("channels", "C"), ("cells", "layers")):
+            if common in shape:
+                if own in shape:
+                    raise InvalidInputError(f"give the DARTS network {own}= or {common}=, not both "
+                                            f"({own}={shape[own]!r}, {common}={shape[common]!r})")
+                shape[own] = shape.pop(common)
         return NetworkCIFAR(arch, **shape)
 
     def supernet_class(self) -> type:

@@ -91,3 +91,12 @@ def test_the_nb301_shape_is_what_matches():
     g = SPACE.sample(0)
     stat = count_module(NetworkCIFAR(g, C=32, layers=8), rule="torchstat")
     assert stat.params / 1e6 > SPACE.costs(g)["params"] + 1e-3
+
+
+def test_network_takes_the_shape_names_every_space_takes():
+    g = SPACE.sample(3)
+    common = SPACE.network(g, channels=4, cells=3, num_classes=5)
+    own = NetworkCIFAR(g, C=4, layers=3, num_classes=5)
+    assert [p.shape for p in common.parameters()] == [p.shape for p in own.parameters()]
+    with pytest.raises(InvalidInputError, match="C= or channels=, not both"):
+        SPACE.network(g, C=4, channels=8)
