@@ -117,6 +117,7 @@ RERUN = {
     "reinforce-rena:reinforce,reinforce:evolution",
     "search_parallel": "python benchmarks/search_parallel.py --sleep 1 --budget 32 --seeds 2",
     "imc_truth": "python benchmarks/imc_truth.py",
+    "supernet_darts_methods": "python benchmarks/supernet_darts_methods.py",
     "supernet_darts-c8-30ep-score4096": "python benchmarks/supernet_darts.py --threads 1 --epochs 30 --score-images 4096 "
     "--score-batch 256 --label c8-30ep-score4096",
     "imc_ranking-score4096": "python benchmarks/imc_ranking.py --score-images 4096 --score-batch 256 --label score4096",
@@ -431,6 +432,30 @@ def _supernet_darts(R: Results):
             f"{r[f'K={k}: supernet.kendall_tau']:.3f})",
             f"params {r['params (all cells).kendall_tau']:.3f}; NASWOT {r['naswot (all cells).kendall_tau']:.3f} "
             "(published values, same cells)", "-")
+
+
+@readme_row("supernet_darts_methods", "DARTS space: GAEA, DARTS and NASP at CPU scale, the derived genotype's params "
+            "and predicted accuracy")
+def _supernet_darts_methods(R: Results):
+    r = R("supernet_darts_methods")
+    s = r.settings
+    methods = [m for m in ("gaea", "darts", "nasp", "snas") if r.has(f"{m}.params_m")]
+
+    def method(m: str) -> str:
+        outside = " (more params than any fitted cell: an extrapolation)" if (
+            r[f"{m}.params_m"] > r["nb301.params_max"]) else ""
+        return (f"{m.upper()} {r[f'{m}.params_m']:.3f} M, predicted {r[f'{m}.predicted_acc']:.2f}{outside}, above "
+                f"{r[f'{m}.predicted_percentile']:.1f}% of random genotypes, {r[f'{m}.normal_param_free_ops']:g} "
+                "parameter-free ops in the normal cell")
+    return (f"DARTS space: GAEA (bilevel), DARTS (1st order) and NASP on the CIFAR-10 image folder at CPU scale "
+            f"(C={s['channels']}, {s['cells']} cells, {s['image_size']}x{s['image_size']} images, {r['epochs']} epochs "
+            f"of {r['train_images']:,} images, seed 0): params of the derived genotype (NAS-Bench-301 shape) and its "
+            "accuracy as predicted by a GCN fitted to all 725 NAS-Bench-301 cells (no truth exists for a new cell)",
+            "; ".join(method(m) for m in methods),
+            f"{r['random.cells']:,} random genotypes: predicted median {r['random.predicted_median']:.2f}, 90th "
+            f"percentile {r['random.predicted_p90']:.2f}, params median {r['random.params_median']:.3f} M; the "
+            f"725 cells: predicted max {r['nb301.predicted_max']:.2f}, params {r['nb301.params_min']:.3f}-"
+            f"{r['nb301.params_max']:.3f} M", "-")
 
 
 @readme_row("imc_truth", "IMC macro space: sampled networks trained from scratch on the CIFAR-10 image folder "
@@ -1091,6 +1116,18 @@ def readme_table(R: Results) -> str:
 
 # -- docs tables -----------------------------------------------------------------------------
 
+def doc_supernet_darts_methods(R: Results) -> str:
+    r = R("supernet_darts_methods")
+    rows = [[row["method"].upper(), f"`{row['genotype']}`", f"{row['params_m']:.3f}", f"{row['predicted_acc']:.2f}",
+             f"{row['predicted_percentile']:.1f}%",
+             f"{row['normal_param_free_ops']} / {row['reduce_param_free_ops']}",
+             f"{row['entropy_per_epoch'][-1]:.3f}", f"{row['final_train_acc']:.1f}%",
+             f"{row['train_seconds']:.0f} s"] for row in r.data["details"]["rows"]]
+    return table(["method", "derived genotype", "params (M, NAS-Bench-301 shape)", "predicted accuracy",
+                  "above random genotypes", "parameter-free ops (normal / reduce)", "entropy at the end (uniform 2.079)",
+                  "train accuracy", "training (wall)"], rows) + "\n\n" + _provenance(r)
+
+
 def _provenance(*records: Record) -> str:
     if len(records) == 1:
         return f"Command: {records[0].command_cell()}."
@@ -1597,6 +1634,7 @@ DOC_TABLES: dict[str, tuple[str, Callable[[Results], str]]] = {  # name of the b
     "step-time": ("docs/search.md", doc_step_time),
     "throughput": ("docs/supernet.md", doc_throughput),
     "entropy": ("docs/supernet.md", doc_entropy),
+    "darts-methods": ("docs/supernet.md", doc_supernet_darts_methods),
     "supernet-ranking": ("docs/supernet.md", doc_supernet_ranking),
     "supernet-ablations": ("docs/supernet.md", doc_ablations),
 }
