@@ -337,7 +337,6 @@ def _demo_cifar(R: Results):
             "the fused ranking by default: the lookup table judged by the truth")
 def _demo_cifar_fused(R: Results):
     r = R("demo_pipeline-cifar10-fused-reduced")
-    s = r.data["details"]
     return (f"`gcnas demo` on the CIFAR-10 image folder, reduced (supernet 10 epochs, 200 cells scored, 10 anchors; "
             f"{r['command_wall_s'] / 60:.0f} min wall), fused lookup table judged by test_acc",
             f"lookup table over all {r['truth.GCN_lookup_table.n']:.0f} classes: Kendall tau "
