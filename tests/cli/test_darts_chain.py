@@ -38,7 +38,7 @@ def test_darts_train_derive_sample_fit_lut_query(darts_run, capsys):
     assert derived["string"].startswith("Genotype(normal=[") and "code" not in derived
     assert DARTS.format(DARTS.parse(derived["string"])) == derived["string"]
     rows = cli_json(capsys, "supernet", "sample", "--run", run, "--num", "6", "--limit", "1", "--bn-recalibrate", "1",
-                 "--batch-size", "16", "--device", "cpu")
+                    "--batch-size", "16", "--device", "cpu")
     with RunStore(run) as store:
         stored = {DARTS.format(s.arch): s.accuracy for s in store.samples("supernet")}
     assert len(rows) == 6 and {r["arch"]: r["accuracy"] for r in rows} == stored
@@ -63,7 +63,7 @@ def test_darts_train_derive_sample_fit_lut_query(darts_run, capsys):
     assert shown["params_m"] == pytest.approx(top[0]["params_m"]) and shown["is_canonical"] is True
     for method in ("evolution", "bo"):  # search the pooled lookup table: proposals are its cells
         code, out, err = run_cli(capsys, "search", "run", "--run", run, "--method", method, "--budget", "5",
-                              "--objectives", "accuracy,params", "--n-init", "3", "--format", "json")
+                                 "--objectives", "accuracy,params", "--n-init", "3", "--format", "json")
         assert code == 0, err
         picked = json.loads(out)
         assert picked and all(DARTS.parse(r["arch"]) in pooled for r in picked)
@@ -77,7 +77,7 @@ def test_a_contradicting_space_is_refused_in_one_line(darts_run, tmp_path, capsy
         assert code == 1 and err.count("\n") == 1, argv
         assert "'darts' space, not 'nb201'" in err, err
     code, _, err = run_cli(capsys, "supernet", "train", "--space", "darts", "--strategy", "uniform", "--exclude-ops",
-                        "nor_conv_3x3", "--run", str(tmp_path / "bad"), *TOY)
+                           "nor_conv_3x3", "--run", str(tmp_path / "bad"), *TOY)
     assert code == 1 and "nor_conv_3x3" in err and not (tmp_path / "bad").exists()
 
 

@@ -27,8 +27,8 @@ def cache(tmp_path, monkeypatch):
 def test_search_on_a_natsbench_archive_judged_by_it(archive, tmp_path, capsys):
     bench = NATSBench(archive)
     out = cli_json(capsys, "search", "run", "--run", tmp_path / "r", "--method", "random", "--budget", "4",
-                "--accuracy-from", f"natsbench:{archive}:cifar10:valid_acc",
-                "--truth", f"natsbench:{archive}:cifar10:test_acc")
+                   "--accuracy-from", f"natsbench:{archive}:cifar10:valid_acc",
+                   "--truth", f"natsbench:{archive}:cifar10:test_acc")
     with RunStore(tmp_path / "r") as store:
         trials = store.trials("random")
     assert len(trials) == 4 and all(t.status == "ok" for t in trials)
@@ -40,20 +40,20 @@ def test_search_on_a_natsbench_archive_judged_by_it(archive, tmp_path, capsys):
 def test_predictor_fit_and_eval_on_natsbench_and_packaged_tables(archive, tmp_path, capsys):
     run = tmp_path / "r"
     fit = cli_json(capsys, "predictor", "fit", "--run", run, "--model", "gbt", "--ensemble", "1",
-                "--table", f"natsbench:{archive}:cifar100", "--metric", "valid_acc", "--num-train", "0")
+                   "--table", f"natsbench:{archive}:cifar100", "--metric", "valid_acc", "--num-train", "0")
     assert fit["n_train"] == 6 and fit["source"] == f"table:natsbench:{archive}:cifar100:valid_acc"
     evaluated = cli_json(capsys, "predictor", "eval", "--run", run, "--include-train",
-                      "--truth", f"natsbench:{archive}:cifar100:valid_acc:200")
+                         "--truth", f"natsbench:{archive}:cifar100:valid_acc:200")
     assert evaluated["metric"] == "valid_acc" and evaluated["n"] == 6
     fit = cli_json(capsys, "predictor", "fit", "--run", run, "--model", "gbt", "--ensemble", "1",
-                "--table", "nb201:cifar10", "--metric", "valid_acc", "--num-train", "40")
+                   "--table", "nb201:cifar10", "--metric", "valid_acc", "--num-train", "40")
     assert fit["n_train"] == 40 and fit["source"] == "table:nb201:cifar10:valid_acc"
 
 
 def test_lut_with_packaged_latency_and_a_partial_table(tmp_path, capsys):
     run = tmp_path / "r"
     cli_json(capsys, "predictor", "fit", "--run", run, "--model", "gbt", "--ensemble", "1",
-          "--table", "nb201:cifar10", "--metric", "valid_acc", "--num-train", "60")
+             "--table", "nb201:cifar10", "--metric", "valid_acc", "--num-train", "60")
     built = cli_json(capsys, "lut", "build", "--run", run, "--latency", "nb201:latency:pixel3", "--energy", "none")
     assert built["rows"] == 15625 and "latency_ms_missing" not in built
     latency = BenchmarkTable.packaged("nb201:latency")
@@ -69,6 +69,6 @@ def test_lut_with_packaged_latency_and_a_partial_table(tmp_path, capsys):
     built = cli_json(capsys, "lut", "build", "--run", run, "--latency", f"{mine}:mydevice", "--energy", "none")
     assert built["latency_ms_missing"] == 15625 - 200
     rows = cli_json(capsys, "lut", "query", "--run", run, "--max-latency-ms", "100", "--top", "500", "--all-members",
-                 "--truth", "nb201:cifar10:test_acc")["rows"]
+                    "--truth", "nb201:cifar10:test_acc")["rows"]
     assert len(rows) == 200 and {r["code"] for r in rows} == covered     # the missing cells stay out
     assert all(r["true_test_acc"] == official.value(Arch.from_code(r["code"]), "test_acc") for r in rows)

@@ -58,7 +58,7 @@ def test_imc_lut_over_a_pool_with_the_crossbar_costs(imc_run, capsys):
     energy = sorted(r["energy_mj"] for r in rows)
     bound_ms, bound_mj = latency[POOL // 2], energy[-2]
     bounded = cli_json(capsys, "lut", "query", "--run", run, "--top", str(POOL), "--max-latency-ms", str(bound_ms),
-                    "--max-energy-mj", str(bound_mj))
+                       "--max-energy-mj", str(bound_mj))
     assert bounded and all(r["latency_ms"] <= bound_ms and r["energy_mj"] <= bound_mj for r in bounded)
     assert {r["arch"] for r in bounded} == {r["arch"] for r in rows
                                             if r["latency_ms"] <= bound_ms and r["energy_mj"] <= bound_mj}
@@ -70,8 +70,8 @@ def test_imc_lut_over_a_pool_with_the_crossbar_costs(imc_run, capsys):
 def test_imc_multi_objective_search_over_the_pool(imc_run, method, capsys):
     pooled = {r["arch"]: r for r in cli_json(capsys, "lut", "query", "--run", imc_run, "--top", str(POOL))}
     front = cli_json(capsys, "search", "run", "--run", imc_run, "--method", method, "--budget", "5", "--n-init", "3",
-                  "--objectives", "accuracy,latency,energy", "--latency-from", "imc", "--energy-from", "imc",
-                  "--study", f"imc-{method}")
+                     "--objectives", "accuracy,latency,energy", "--latency-from", "imc", "--energy-from", "imc",
+                     "--study", f"imc-{method}")
     assert front and all(r["arch"] in pooled for r in front)             # proposals are the table's networks
     for row in front:
         assert row["latency_ms"] == pytest.approx(pooled[row["arch"]]["latency_ms"])
@@ -79,8 +79,8 @@ def test_imc_multi_objective_search_over_the_pool(imc_run, method, capsys):
     # accuracy from the predictor, latency looked up in the table, the energy bound on the table's column
     bound = sorted(r["energy_mj"] for r in pooled.values())[-3]
     front = cli_json(capsys, "search", "run", "--run", imc_run, "--method", method, "--budget", "5", "--n-init", "3",
-                  "--objectives", "accuracy,latency", "--accuracy-from", "predictor", "--latency-from", "lut",
-                  "--max-energy-mj", str(bound), "--study", f"imc-{method}-bounded")
+                     "--objectives", "accuracy,latency", "--accuracy-from", "predictor", "--latency-from", "lut",
+                     "--max-energy-mj", str(bound), "--study", f"imc-{method}-bounded")
     assert front and all(pooled[r["arch"]]["energy_mj"] <= bound for r in front)
 
 
@@ -96,13 +96,13 @@ def test_hw_measure_and_costs_of_imc_networks(imc_run, tmp_path, capsys):
         measured = store.costs("latency_ms", "cpu/channels4")
         assert store.stage("hw_measure")["space"] == "imc"
     (fresh,) = cli_json(capsys, "hw", "measure", "--space", "imc", "--run", str(tmp_path / "new"), "--num", "1",
-                     "--repeats", "2", "--warmup", "0", "--channels", "4", "--no-progress")
+                        "--repeats", "2", "--warmup", "0", "--channels", "4", "--no-progress")
     assert fresh["measured"] == 1
     with RunStore(tmp_path / "new") as store:                           # a new run records the space asked for
         assert store.space_name == "imc"
     arch = IMC.format(next(iter(measured)))
     shown = cli_json(capsys, "hw", "costs", "--run", imc_run, arch, "--latency", "measured:cpu/channels4",
-                  "--latency", "imc", "--energy", "imc")
+                     "--latency", "imc", "--energy", "imc")
     costs = {(r["cost"], r["source"]): r for r in shown["costs"]}
     assert shown["arch"] == arch and "code" not in shown
     assert costs[("latency_ms", "measured:cpu/channels4")]["value"] == pytest.approx(measured[IMC.parse(arch)][0])
@@ -115,12 +115,12 @@ def test_train_and_export_an_imc_network(tmp_path, capsys):
     arch = "vgg-d1-k3-w40/basic-d1-k3-w20/bottleneck-d1-k3-w20/vgg-d1-k3-w20"
     run = str(tmp_path / "run")
     trained = cli_json(capsys, "train", "--space", "imc", arch, "--run", run, "--epochs", "1", "--channels", "4",
-                    "--steps-per-epoch", "2", "--device", "cpu")
+                       "--steps-per-epoch", "2", "--device", "cpu")
     assert trained["arch"] == arch and trained["settings"]["cells"] is None
     assert trained["code"] == decision_index(IMC, IMC.parse(arch))
     out = tmp_path / "net.pt"
     code, printed, err = run_cli(capsys, "arch", "export", "--space", "imc", arch, "--weights", trained["path"],
-                              "--format", "pt", "--out", str(out), "--output-format", "json")
+                                 "--format", "pt", "--out", str(out), "--output-format", "json")
     assert code == 0, err
     assert out.is_file() and json.loads(printed)["max_abs_diff"] < 1e-4
     code, _, err = run_cli(capsys, "train", "--space", "imc", arch, "--run", run, "--cells", "3", "--epochs", "1")

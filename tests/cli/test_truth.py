@@ -49,11 +49,11 @@ def test_supernet_sample(tmp_path, capsys, truth_csvs):
         run = tmp_path / name
         shutil.copytree(trained, run)
         outputs.append(cli_json(capsys, "supernet", "sample", "--run", run, "--num", "6", "--bn-recalibrate", "1",
-                             "--limit", "1", "--device", "cpu", "--truth", truth))
+                                "--limit", "1", "--device", "cpu", "--truth", truth))
     _assert_only_truth_differs(*outputs)
     assert len(outputs[0]["rows"]) == 6 and outputs[0]["truth"]["column"] == "test_acc"
     code, out, _ = run_cli(capsys, "supernet", "sample", "--run", tmp_path / "a", "--num", "6", "--device", "cpu",
-                        "--truth", real)
+                           "--truth", real)
     assert code == 0 and TRUE in out.splitlines()[0] and "vs truth test_acc: Kendall tau" in out
 
 
@@ -64,7 +64,7 @@ def test_predictor_eval_and_lut_query(tmp_path, capsys, small_table, truth_csvs)
                  "--num-train", "60", "--ensemble", "1", "--run", str(run)]) == 0
     capsys.readouterr()
     evals = [cli_json(capsys, "predictor", "eval", "--table", small_table.path, "--metric", "valid_acc",
-                   "--truth", truth, "--run", run) for truth in (real, shuffled)]
+                      "--truth", truth, "--run", run) for truth in (real, shuffled)]
     assert {k: v for k, v in evals[0].items() if k != "truth"} == {k: v for k, v in evals[1].items() if k != "truth"}
     assert evals[0]["n"] == 240 and "precision_at_5" in evals[0]
     assert evals[0]["truth"]["n"] == 240 and evals[0]["truth"]["kendall_tau"] > 0.3
@@ -104,7 +104,7 @@ def test_search_run(tmp_path, capsys, small_table, truth_csvs, method, extra):
     for name, truth in (("a", real), ("b", shuffled)):
         run = tmp_path / name
         outputs.append(cli_json(capsys, "search", "run", "--run", run, "--method", method, "--budget", "12",
-                             "--accuracy-from", f"table:{small_table.path}:valid_acc", *extra, "--truth", truth))
+                                "--accuracy-from", f"table:{small_table.path}:valid_acc", *extra, "--truth", truth))
         with RunStore(run) as store:
             trials.append(store.trials(method))
     _assert_only_truth_differs(*outputs)
@@ -118,8 +118,8 @@ def test_search_run(tmp_path, capsys, small_table, truth_csvs, method, extra):
 def test_search_run_reuses_a_report_column_and_prints_the_line(tmp_path, capsys, small_table):
     table = f"table:{small_table.path}:test_acc"
     code, out, _ = run_cli(capsys, "search", "run", "--run", tmp_path / "r", "--method", "random", "--budget", "8",
-                        "--accuracy-from", f"table:{small_table.path}:valid_acc", "--report-from", table,
-                        "--truth", table)
+                           "--accuracy-from", f"table:{small_table.path}:valid_acc", "--report-from", table,
+                           "--truth", table)
     assert code == 0 and "vs truth test_acc: Kendall tau" in out
     with RunStore(tmp_path / "r") as store:
         assert set(store.trials("random")[0].report) >= {"test_acc"}

@@ -12,19 +12,19 @@ from tests.conftest import run_cli
 def test_fit_eval_build_query(tmp_path, capsys, small_table, latency_csv):
     run = str(tmp_path / "run")
     code, out, _ = run_cli(capsys, "predictor", "fit", "--model", "gbt", "--table", str(small_table.path),
-                        "--metric", "valid_acc", "--num-train", "60", "--ensemble", "1", "--run", run,
-                        "--format", "json")
+                           "--metric", "valid_acc", "--num-train", "60", "--ensemble", "1", "--run", run,
+                           "--format", "json")
     assert code == 0
     fitted = json.loads(out)
     assert fitted["n_train"] == 60 and fitted["model"] == "gbt" and fitted["train_kendall_tau"] > 0.5
     code, out, _ = run_cli(capsys, "predictor", "eval", "--table", str(small_table.path), "--metric", "test_acc",
-                        "--run", run, "--format", "json")
+                           "--run", run, "--format", "json")
     report = json.loads(out)
     assert code == 0 and report["n"] == 240 and report["kendall_tau"] > 0.3  # 300 rows - 60 trained
     code, out, _ = run_cli(capsys, "lut", "build", "--latency", f"{latency_csv}:cpu", "--run", run)
     assert code == 0 and "15625" in out and "latency_ms" in out
     code, out, _ = run_cli(capsys, "lut", "query", "--max-latency-ms", "3", "--max-params-m", "0.9", "--top", "4",
-                        "--run", run, "--format", "json")
+                           "--run", run, "--format", "json")
     rows = json.loads(out)
     assert code == 0 and len(rows) == 4 and all(r["latency_ms"] <= 3 for r in rows)
     code, out, _ = run_cli(capsys, "lut", "query", "--sort", "pareto", "--top", "5", "--run", run, "--format", "csv")
@@ -38,7 +38,7 @@ def test_fit_on_supernet_samples(tmp_path, capsys):
     archs = NB201Space().sample_many(30, seed=0)
     RunStore(run).add_samples("supernet", [Sample(a, 50.0 + a.ops.count(3)) for a in archs])
     code, out, _ = run_cli(capsys, "predictor", "fit", "--model", "gcn", "--samples", "--epochs", "10",
-                        "--ensemble", "1", "--run", str(run), "--format", "json")
+                           "--ensemble", "1", "--run", str(run), "--format", "json")
     assert code == 0 and json.loads(out)["source"] == "samples:supernet"
     assert (run / "predictor.pt").is_file()
 
@@ -57,10 +57,10 @@ def test_cli_errors(tmp_path, capsys, argv, message):
 
 def test_cli_bad_table_column_and_size(tmp_path, capsys, small_table):
     code, _, err = run_cli(capsys, "predictor", "fit", "--table", str(small_table.path), "--metric", "nope",
-                        "--run", str(tmp_path))
+                           "--run", str(tmp_path))
     assert code == 1 and "unknown column 'nope'" in err
     code, _, err = run_cli(capsys, "predictor", "fit", "--table", str(small_table.path), "--num-train", "301",
-                        "--run", str(tmp_path))
+                           "--run", str(tmp_path))
     assert code == 1 and "--num-train must be in 0..300" in err
 
 
