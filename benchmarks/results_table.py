@@ -1115,6 +1115,20 @@ def readme_table(R: Results) -> str:
 
 # -- docs tables -----------------------------------------------------------------------------
 
+def doc_predictor_zero_cost(R: Results) -> str:
+    r = R("predictors_zero_cost")
+    sizes = [int(k) for k in str(r.settings["sizes"]).split(",") if k]
+    rows = []
+    for k in sizes:
+        for model, name in (("gcn", "GCN (graph + log params)"), ("gcn+zc", "GCN + zero-cost features")):
+            if r.has(f"{model}@{k}.kendall_tau.mean"):
+                rows.append([str(k), name] + [f"{r[f'{model}@{k}.{m}.mean']:.3f} ± {r[f'{model}@{k}.{m}.std']:.3f}"
+                                              for m in ("kendall_tau", "top10_kendall_tau", "precision_at_10",
+                                                        "spearman")] + [f"{r[f'{model}@{k}.fit_seconds.mean']:.0f} s"])
+    return table(["K", "predictor", "Kendall tau", "tau in the true top 10%", "precision@10%", "Spearman",
+                  "fit (wall)"], rows) + "\n\n" + _provenance(r)
+
+
 def doc_supernet_darts_methods(R: Results) -> str:
     r = R("supernet_darts_methods")
     rows = [[row["method"].upper(), f"`{row['genotype']}`", f"{row['params_m']:.3f}", f"{row['predicted_acc']:.2f}",
@@ -1627,6 +1641,7 @@ DOC_TABLES: dict[str, tuple[str, Callable[[Results], str]]] = {  # name of the b
     "latency-predictor": ("docs/predictors.md", doc_latency_predictor),
     "latency-bounds": ("docs/hardware.md", doc_latency_bounds),
     "lut": ("docs/predictors.md", doc_lut),
+    "predictor-zero-cost": ("docs/predictors.md", doc_predictor_zero_cost),
     "search-single": ("docs/search.md", doc_search_single),
     "search-multi": ("docs/search.md", doc_search_multi),
     "search-three": ("docs/search.md", doc_search_three),
