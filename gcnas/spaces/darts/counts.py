@@ -5,10 +5,10 @@ preprocessing blocks of every cell, the classifier, the auxiliary head) plus one
 edge of every cell, and every counting rule of :mod:`gcnas.spaces.counts` sums over leaf
 modules. So a genotype's counts are the skeleton's (counted once per shape: one network
 built, its ops' counts taken away) plus each edge's op, counted once per (op, channels,
-stride, map size) and kept. That takes microseconds instead of the ~0.1 s of building and
-tracing a 32-channel network, which is what lets search refresh a pool of candidate cells
+stride, map size) and kept. That takes under a millisecond instead of the ~0.1 s of building
+and tracing a 32-channel network, which is what lets search refresh a pool of candidate cells
 every step with their costs as features. The result equals counting the built network
-exactly (``tests/spaces/test_darts_counts.py``).
+exactly (``tests/spaces/darts/test_counts.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from gcnas.spaces.darts.genotype import CELL_NODES, Genotype
 __all__ = ["network_counts"]
 
 
-def _edges(genotype: Genotype, input_size: int, C: int = 36, layers: int = 20, **_: Any) -> Iterator[tuple[str, int, int, int]]:
+def _edges(genotype: Genotype, input_size: int, C: int = 36, layers: int = 20,
+           **_: Any) -> Iterator[tuple[str, int, int, int]]:
     """``(op, channels, stride, input side)`` of every edge of the network, cell by cell."""
     from gcnas.spaces.darts.network import reduction_layers
 
