@@ -8,7 +8,9 @@ auxiliary head; the ``torchstat`` rule on one 32x32 image). A count matches when
 to 6 significant digits, it equals the published value. For contrast, ``--contrast K``
 cells are also counted under three shapes that do not match (DARTS' evaluation ops at the
 same size, NASLib's 16-channel nb301 network, DARTS' CIFAR-10 network), with their
-median relative error.
+median relative error. The counts come from ``gcnas.spaces.darts.counts`` without building
+the network; ``--built N`` cells are also built and traced, to time both in one run and check
+that they agree.
 
     python benchmarks/space_darts_counts.py
 """
@@ -43,6 +45,8 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, default=Path(os.environ.get("GCNAS_NB301_CSV", DEFAULT_CSV)))
     parser.add_argument("--contrast", type=int, default=20, help="cells counted under the non-matching shapes")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--built", type=int, default=50,
+                        help="cells also counted on the built network (timing beside the analytic counts)")
     add_output_arguments(parser, "space_darts_counts")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -77,6 +81,20 @@ def main() -> None:
                "params_match_rate": params_ok / n, "flops_match_rate": flops_ok / n,
                "params_max_rel_err": max(params_rel), "flops_max_rel_err": max(flops_rel),
                "ms_per_cell": 1000 * seconds / n}
+    # the analytic counts beside building and tracing each network: same cells, same run
+    from gcnas.spaces.darts import SHAPES
+
+    sample = [space.parse(rows[i]["genotype"]) for i in range(min(args.built, n))]
+    began = time.perf_counter()
+    built = [count_module(NetworkCIFAR(g, **SHAPES["nb301"])) for g in sample]
+    built_seconds = time.perf_counter() - began
+    figures["built.cells"] = len(sample)
+    figures["built.equal"] = sum((c.params / 1e6, c.flops / 1e6) == (space.costs(g)["params"], space.costs(g)["flops"])
+                                 for c, g in zip(built, sample))
+    figures["built.ms_per_cell"] = 1000 * built_seconds / max(1, len(sample))
+    figures["built.speedup"] = figures["built.ms_per_cell"] / figures["ms_per_cell"]
+    print(f"built and traced: {figures['built.ms_per_cell']:.1f} ms per cell on {len(sample)} cells "
+          f"({figures['built.speedup']:.0f}x the analytic counts); equal on {figures['built.equal']}/{len(sample)}")
     contrast = {}
     chosen = np.random.default_rng(args.seed).choice(n, size=min(args.contrast, n), replace=False)
     for name, shape in CONTRAST.items():
