@@ -118,7 +118,7 @@ RERUN = {
     "search_parallel": "python benchmarks/search_parallel.py --sleep 1 --budget 32 --seeds 2",
     "imc_truth": "python benchmarks/imc_truth.py",
     "supernet_darts_methods": "python benchmarks/supernet_darts_methods.py",
-    "search_darts_latent": "python benchmarks/search_darts_latent.py --seeds 3 --budget 60",
+    "search_darts_latent": "python benchmarks/search_darts_latent.py",
     "supernet_darts-c8-30ep-score4096": "python benchmarks/supernet_darts.py --threads 1 --epochs 30 --score-images 4096 "
     "--score-batch 256 --label c8-30ep-score4096",
     "imc_ranking-score4096": "python benchmarks/imc_ranking.py --score-images 4096 --score-batch 256 --label score4096",

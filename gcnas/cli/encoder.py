@@ -19,7 +19,8 @@ _TRAINING_FLAGS = (
     ("--holdout", float, 0.1, "share of cells kept out of training for reconstruction checks"),
     ("--sample-size", int, 20_000, "cells drawn to train on where the space cannot be listed (DARTS, IMC)"),
     ("--readout-bins", int, "auto", "stretches of a graph's nodes whose mean latents its embedding joins; "
-                                    "auto: one per 16 nodes of the space's largest graph (IMC 4, others 1)"),
+                                    "auto: the space's own (DARTS 11, one per node: exact decoding), else one "
+                                    "per 16 nodes of its largest graph (IMC 4, NAS-Bench-201 1)"),
 )
 
 
