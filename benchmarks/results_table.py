@@ -424,12 +424,13 @@ def _search_darts_latent(R: Results):
     budget = r["budget"]
     names = {"latent-bo": "latent BO (352-number embedding, exact decode)", "latent-bo-mean": "latent BO, one mean "
              "per graph (32 numbers, decode 0%)", "bo-graph+costs": "BO graph statistics + counted costs (pool)",
+             "bo-arch2vec-mean": "BO over arch2vec's node means per graph (pool, no decoding)",
              "evolution": "evolution", "random": "random"}
     found = [m for m in names if r.has(f"{m}.median_incumbent_at_50")]
 
     def at(m: str) -> str:
         return f"{names[m]} {r[f'{m}.median_incumbent_at_50']:.2f} ({r[f'{m}.seconds_per_run']:.0f} s a run)"
-    ours = [m for m in found if m.startswith("latent")]
+    ours = [m for m in found if "arch2vec" in m or m.startswith("latent")]
     return (f"DARTS space, searched whole (no pool of known cells): median best surrogate value after 50 of "
             f"{budget} queries, {r['seeds']} {seeds_text(r)}; the surrogate is a GCN fitted to the 725 NAS-Bench-301 "
             "cells' `val_accuracy` (it judges the searchers; none reads it)",
