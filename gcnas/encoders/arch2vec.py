@@ -442,13 +442,38 @@ class Arch2Vec:
             real = graph_tensors(archs, space=self.space_)[2] >= 0
             graphs = position_pool(torch.from_numpy(nodes.reshape(-1, *nodes.shape[2:])), real,
                                    self.model_.readout_bins).numpy()
-        elif len(nodes) and self._padded(archs):
-            real = graph_tensors(archs, space=self.space_)[2].numpy().reshape(nodes.shape[:3]) >= 0
-            sums = (nodes * real[..., None]).sum(2)
-            graphs = sums / np.maximum(real.sum(2), 1)[..., None]
-        else:  # a plain numpy mean, as before spaces with smaller graphs existed (same numbers)
-            graphs = nodes.mean(axis=2)
+        else:
+            graphs = self._node_means(archs, nodes)
         return graphs.reshape(len(nodes), self.embedding_dim).astype(np.float32)
+
+    def graph_means(self, archs: Sequence[Any]) -> np.ndarray:
+        """Each cell's mean node latent per graph, whatever ``readout_bins`` is: arch2vec's own readout.
+
+        With one readout stretch this is :meth:`encode`; with more it is a low-dimensional view
+        of the embedding (DARTS: 32 numbers instead of 352) that a surrogate model learns from
+        with fewer observations (measured in docs/search.md).
+
+        Args:
+            archs: ``n`` cells of the space.
+
+        Returns:
+            ``(n, len(graph_names) * latent_dim)`` float32.
+
+        Example:
+            >>> encoder = Arch2Vec(space="darts").fit(progress=False)     # embeds in 352 numbers
+            >>> encoder.graph_means([get_space("darts").sample(0)]).shape
+            (1, 32)
+        """
+        self._check_fitted()
+        nodes = self.encode_nodes(archs)
+        return self._node_means(archs, nodes).reshape(len(nodes), -1).astype(np.float32)
+
+    def _node_means(self, archs: Sequence[Any], nodes: np.ndarray) -> np.ndarray:
+        """``(n, graphs, latent_dim)``: the mean over each graph's own nodes (padding left out)."""
+        if len(nodes) and self._padded(list(archs)):
+            real = graph_tensors(archs, space=self.space_)[2].numpy().reshape(nodes.shape[:3]) >= 0
+            return (nodes * real[..., None]).sum(2) / np.maximum(real.sum(2), 1)[..., None]
+        return nodes.mean(axis=2)  # a plain numpy mean, as before spaces with smaller graphs existed (same numbers)
 
     def _padded(self, archs: list[Any]) -> bool:
         """Whether some graph of ``archs`` has fewer than ``max_nodes`` nodes."""

@@ -23,6 +23,7 @@ _EXPORTS = {
     'Constraint': 'objectives',
     'CostObjective': 'objectives',
     'EmbeddingFeatures': 'features',
+    'EncoderFeatures': 'features',
     'ProxyFeatures': 'features',
     'LUTObjective': 'objectives',
     'LatentSpaceBO': 'latent_bo',
@@ -63,8 +64,8 @@ if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from gcnas.search.base import Observations, Searcher, make_searcher, register_searcher, searcher_names
     from gcnas.search.bo import BayesianOptimization
     from gcnas.search.evolution import RegularizedEvolution
-    from gcnas.search.features import (ConcatFeatures, EmbeddingFeatures, ProxyFeatures, graph_features, make_features,
-                                       onehot_features, stats_features)
+    from gcnas.search.features import (ConcatFeatures, EmbeddingFeatures, EncoderFeatures, ProxyFeatures,
+                                       graph_features, make_features, onehot_features, stats_features)
     from gcnas.search.history import SearchResult
     from gcnas.search.latent_bo import LatentSpaceBO
     from gcnas.search.objectives import (CallableObjective, Constraint, CostObjective, LUTObjective, Objective,

@@ -7,7 +7,9 @@ space counts on the cell's network (no training, no table:
 :class:`gcnas.predictors.cells.CostFeatures`). These three work on every space; the others are
 NAS-Bench-201's (they look cells up by its code) and refuse another space. ``"arch2vec"`` is the latent mean of
 the pretrained graph autoencoder (from an ``Arch2Vec`` encoder, the run store's
-``embeddings("arch2vec")``, or an ``.npz`` cache with ``codes`` and ``z``); ``"stats"``
+``embeddings("arch2vec")``, or an ``.npz`` cache with ``codes`` and ``z``); on another space it is
+each cell graph's mean node latent under the run's encoder, computed on demand
+(:class:`EncoderFeatures`); ``"stats"``
 are the training-free live-graph statistics of :func:`gcnas.encoders.graph_statistics`;
 ``"zc"`` are per-cell proxies (params, FLOPs, synflow by default; ``"zc:params,naswot"`` names
 them) read from the run store's ``features`` cache (:class:`ProxyFeatures`);
@@ -33,7 +35,7 @@ Arch = Any
 """A cell of the features' space."""
 
 __all__ = ["FeatureMap", "onehot_features", "stats_features", "graph_features", "SpaceFeatures", "EmbeddingFeatures",
-           "ConcatFeatures", "ProxyFeatures", "make_features", "ANY_SPACE_FEATURES"]
+           "EncoderFeatures", "ConcatFeatures", "ProxyFeatures", "make_features", "ANY_SPACE_FEATURES"]
 
 FeatureMap = Callable[[Sequence[Arch]], np.ndarray]
 
@@ -162,6 +164,53 @@ class ConcatFeatures:
 
     def __call__(self, archs: Sequence[Arch]) -> np.ndarray:
         return np.column_stack([np.asarray(f(archs), dtype=np.float64).reshape(len(archs), -1) for f in self.maps])
+
+
+class EncoderFeatures:
+    """Arch2vec features of any space, computed on demand: each cell graph's mean node latent
+    under a fitted encoder (:meth:`~gcnas.encoders.Arch2Vec.graph_means`), kept per cell.
+
+    On a space too large to embed in advance (DARTS, IMC) this is what ``"arch2vec"`` means. It
+    is the low-dimensional view of the embedding (DARTS: 32 numbers, not the 352 that decode
+    exactly): a GP over it searched the DARTS space as well as over graph statistics and
+    counted costs, and a GP over the 352 did worse (docs/search.md).
+
+    Args:
+        encoder: A fitted :class:`~gcnas.encoders.Arch2Vec`.
+
+    Example:
+        >>> feats = EncoderFeatures.from_store(store)          # the run's pretrained encoder
+        >>> feats([get_space("darts").sample(0)]).shape
+        (1, 32)
+    """
+
+    def __init__(self, encoder: Any) -> None:
+        if not callable(getattr(encoder, "graph_means", None)):
+            raise InvalidInputError(f"EncoderFeatures needs a fitted Arch2Vec, got {encoder!r}")
+        self.encoder = encoder
+        self.name = "arch2vec"
+        self._memo: dict[str, np.ndarray] = {}
+
+    def __call__(self, archs: Sequence[Arch]) -> np.ndarray:
+        space = self.encoder.space_
+        keys = [space.format(a) for a in archs]
+        missing = {k: a for k, a in zip(keys, archs) if k not in self._memo}
+        if missing:
+            vectors = np.asarray(self.encoder.graph_means(list(missing.values())), dtype=np.float64)
+            self._memo.update(zip(missing, vectors))
+        width = len(space.graph_names) * int(self.encoder.latent_dim)
+        return np.stack([self._memo[k] for k in keys]) if keys else np.zeros((0, width))
+
+    @classmethod
+    def from_store(cls, store: Any) -> EncoderFeatures:
+        """The encoder ``gcnas encoder pretrain`` saved for the run."""
+        from gcnas.encoders import load_pretrained
+
+        try:
+            return cls(load_pretrained(store))
+        except FileNotFoundError:  # DataNotFoundError is one
+            raise InvalidInputError(f"run {store.run_dir} has no arch2vec encoder; run `gcnas encoder pretrain` "
+                                    "first (or use --features graph+costs)") from None
 
 
 class EmbeddingFeatures:
@@ -397,6 +446,14 @@ def make_features(features: str | FeatureMap, *, store: Any = None,
     if resolved.name != DEFAULT_SPACE:
         if features in ANY_SPACE_FEATURES:
             return SpaceFeatures(features, resolved)
+        if features == "arch2vec":
+            if store is None:
+                raise InvalidInputError("features='arch2vec' needs the run store whose encoder computes them")
+            encoded = EncoderFeatures.from_store(store)
+            if encoded.encoder.space_.name != resolved.name:
+                raise InvalidInputError(f"the run's arch2vec encoder was trained on space "
+                                        f"{encoded.encoder.space_.name!r}, not {resolved.name!r}")
+            return encoded
         raise InvalidInputError(f"features {features!r} are NAS-Bench-201's (they look cells up by its code) and "
                                 f"do not apply to space {resolved.name!r}; use {', '.join(ANY_SPACE_FEATURES)}, "
                                 "onehot+graph, or a callable archs -> (n, d) array")

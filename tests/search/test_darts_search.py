@@ -112,9 +112,11 @@ def test_features_of_any_space_and_the_nb201_only_ones_refused():
     logged = np.log([[SPACE.costs(c)["params"], SPACE.costs(c)["flops"]] for c in cells])
     np.testing.assert_allclose(costs(cells), logged)
     assert costs._known and np.array_equal(costs(cells[::-1]), costs(cells)[::-1])   # counted once per key
-    for spec in ("stats", "arch2vec", "zc", "onehot+stats"):
+    for spec in ("stats", "zc", "onehot+stats"):
         with pytest.raises(InvalidInputError, match="do not apply to space 'darts'; use onehot, graph"):
             make_features(spec, space="darts")
+    with pytest.raises(InvalidInputError, match="needs the run store"):
+        make_features("arch2vec", space="darts")
     nb201 = get_space("nb201")
     arch = nb201.sample(0)
     assert np.array_equal(make_features("onehot")([arch]), arch.one_hot()[None].astype(np.float64))
@@ -148,3 +150,30 @@ def test_a_parallel_run_keeps_pending_cells_out_of_the_refreshed_pool():
         result = run_search(bo, [SCORE], budget=8, seed=4, executor=executor)
     keys = [SPACE.key(t.arch) for t in result.trials]
     assert len(keys) == len(set(keys)) == 8
+
+
+def test_arch2vec_features_of_a_darts_run_are_its_encoders_graph_means(tmp_path):
+    """On a space that cannot be embedded in advance, "arch2vec" encodes on demand: each cell
+    graph's mean node latent (32 numbers at latent_dim 16), not the 352 that decode exactly."""
+    from gcnas.data import RunStore
+    from gcnas.encoders import Arch2Vec
+    from gcnas.encoders.pretraining import CHECKPOINT
+    from gcnas.search import EncoderFeatures
+
+    store = RunStore(tmp_path / "run", space="darts")
+    with pytest.raises(InvalidInputError, match="no arch2vec encoder; run `gcnas encoder pretrain`"):
+        make_features("arch2vec", store=store, space="darts")
+    encoder = Arch2Vec(latent_dim=4, space="darts", hidden_dim=16, num_layers=1, decoder_epochs=1,
+                       sample_size=40, holdout=0.0, seed=0).fit(epochs=1, progress=False)
+    encoder.save(store.run_dir / CHECKPOINT)
+    cells = [SPACE.sample(i) for i in range(5)]
+    features = make_features("arch2vec+graph", store=store, space="darts")
+    assert features(cells).shape == (5, 2 * 4 + 26)
+    means = EncoderFeatures(encoder)(cells)
+    nodes = encoder.encode_nodes(cells)
+    np.testing.assert_allclose(means, nodes.mean(axis=2).reshape(5, -1), atol=1e-6)
+    assert encoder.embedding_dim == 2 * 11 * 4                    # the exact embedding stays the encoder's
+    bo = BayesianOptimization(features="arch2vec", store=store, space="darts", n_init=3, mc_samples=8, prescreen=8,
+                              pool=CandidatePool(n_random=6, n_mutations=6, parents=2))
+    result = run_search(bo, [SCORE], budget=5, seed=0)
+    assert len({SPACE.key(t.arch) for t in result.trials}) == 5 and bo.X_.shape[1] == 8
