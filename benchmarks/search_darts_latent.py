@@ -19,7 +19,8 @@ Methods (budget ``--budget`` queries, the first 10 random for the BO methods):
 * ``bo-graph+costs``: BO over graph statistics and counted params/FLOPs, proposing from a
   pool refreshed each step (random samples and mutations of the best cells);
 * ``bo-arch2vec-mean``: the same pool BO over the default encoder's node latents averaged per
-  cell graph (32 numbers): arch2vec features without decoding;
+  cell graph (:class:`gcnas.search.EncoderFeatures`, 32 numbers; ``--features arch2vec`` on a
+  DARTS run): arch2vec features without decoding;
 * ``evolution``: regularised evolution (population 20, tournament 5);
 * ``random``: random genotypes.
 
@@ -51,8 +52,8 @@ import torch
 
 from gcnas.encoders import Arch2Vec
 from gcnas.predictors import GCNPredictor
-from gcnas.search import (BayesianOptimization, CallableObjective, LatentSpaceBO, RandomSearch, RegularizedEvolution,
-                          run_search)
+from gcnas.search import (BayesianOptimization, CallableObjective, EncoderFeatures, LatentSpaceBO, RandomSearch,
+                          RegularizedEvolution, run_search)
 from gcnas.spaces import get_space
 
 try:
@@ -103,21 +104,10 @@ def pretrained_encoder(bins: int | None, folder: Path) -> Arch2Vec:
     return encoder
 
 
-class NodeMeanFeatures:
-    """An encoder's node latents averaged over each cell graph: ``(n, graphs * latent_dim)``."""
-
-    def __init__(self, encoder: Arch2Vec) -> None:
-        self.encoder = encoder
-
-    def __call__(self, cells: list) -> np.ndarray:
-        nodes = self.encoder.encode_nodes(list(cells))
-        return nodes.mean(axis=2).reshape(len(cells), -1).astype(np.float64)
-
-
 def make_searcher(method: str, encoders: dict[str, Arch2Vec], n_init: int):
     """The searcher of ``method`` over the whole DARTS space."""
     if method == "bo-arch2vec-mean":
-        return BayesianOptimization(features=NodeMeanFeatures(encoders[method]), n_init=n_init, space="darts")
+        return BayesianOptimization(features=EncoderFeatures(encoders[method]), n_init=n_init, space="darts")
     if method in ENCODER_BINS:
         return LatentSpaceBO(encoders[method], n_init=n_init)
     if method.startswith("bo-"):
