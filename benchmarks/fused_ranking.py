@@ -296,7 +296,7 @@ def main() -> None:
         "epochs": args.anchor_epochs, "steps_per_epoch": args.anchor_steps, "channels": args.anchor_channels,
         "cells": args.anchor_cells}}
     bench.write(figures, details)
-    print(f"\nwall seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()))
+    print("\nwall seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()))
 
 
 if __name__ == "__main__":

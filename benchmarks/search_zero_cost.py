@@ -24,7 +24,6 @@ import functools
 import json
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
