@@ -39,7 +39,6 @@ NAS-Bench-Suite-Zero publishes for NAS-Bench-301 (``benchmarks/space_darts_count
 """
 
 
-
 @functools.lru_cache(maxsize=4096)
 def _costs(text: str, shape: str, input_size: int, rule: str) -> tuple[float, float]:
     from gcnas.spaces.darts.counts import network_counts
